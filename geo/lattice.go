@@ -1,0 +1,86 @@
+package geo
+
+import (
+	"time"
+
+	"github.com/uber/h3-go/v4"
+)
+
+// Lattice is the fallback travel graph used without a road network: each
+// grid cell is linked to its (up to) six neighbours in the grid, with the
+// great-circle distance between their centres as the edge length. A Profile's
+// detour factor turns those straight hops into road-like travel times.
+// A Lattice is immutable and safe for concurrent use; searches on it need
+// their own Search.
+type Lattice struct {
+	grid *Grid
+	nbr  [][6]int32  // neighbour numbers, -1 where the grid ends
+	hop  [][6]Meters // centre-to-centre distances
+}
+
+// NewLattice links the cells of g to their neighbours.
+func NewLattice(g *Grid) *Lattice {
+	n := g.Len()
+	l := &Lattice{grid: g, nbr: make([][6]int32, n), hop: make([][6]Meters, n)}
+	for i := range n {
+		c := g.Cell(int32(i))
+		centre := CellCenter(c)
+		k := 0
+		for _, nc := range h3.GridDisk(c, 1) {
+			if nc == c {
+				continue
+			}
+			j, ok := g.Index(nc)
+			if !ok || k == 6 {
+				continue
+			}
+			l.nbr[i][k] = j
+			l.hop[i][k] = Distance(centre, CellCenter(nc))
+			k++
+		}
+		for ; k < 6; k++ {
+			l.nbr[i][k] = -1
+		}
+	}
+	return l
+}
+
+// Grid returns the grid the lattice is built on.
+func (l *Lattice) Grid() *Grid { return l.grid }
+
+// Neighbors returns the numbers of the cells adjacent to cell i, -1 padded.
+func (l *Lattice) Neighbors(i int32) [6]int32 { return l.nbr[i] }
+
+// Reach is a cell reached by an isochrone and the earliest time it is
+// reached.
+type Reach struct {
+	Cell int32 // number of the cell in the grid
+	ETA  time.Duration
+}
+
+// Isochrone returns, appended to dst, every cell reachable from cell origin
+// within limit on profile p, each with its earliest arrival time, in order
+// of arrival. The origin itself is reached at 0.
+func (l *Lattice) Isochrone(s *Search, origin int32, p Profile, limit time.Duration, dst []Reach) []Reach {
+	s.reset(len(l.nbr))
+	secPerMeter := p.Detour / p.MetersPerSecond()
+	s.push(origin, 0)
+	for s.h.len() > 0 {
+		it := s.h.pop()
+		if it.eta > s.eta[it.node] || s.done[it.node] == s.gen {
+			continue
+		}
+		s.done[it.node] = s.gen
+		dst = append(dst, Reach{Cell: it.node, ETA: it.eta})
+		for k, j := range l.nbr[it.node] {
+			if j < 0 || s.done[j] == s.gen {
+				continue
+			}
+			eta := it.eta + time.Duration(float64(l.hop[it.node][k])*secPerMeter*float64(time.Second))
+			if eta <= limit {
+				s.push(j, eta)
+			}
+		}
+	}
+	return dst
+}

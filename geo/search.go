@@ -1,0 +1,91 @@
+package geo
+
+import "time"
+
+// Search is the reusable scratch space of a bounded Dijkstra search: after
+// the first search on a graph it allocates nothing. The zero value is ready
+// to use. A Search is not safe for concurrent use.
+type Search struct {
+	gen  uint32
+	seen []uint32 // seen[i] == gen: eta[i] holds a tentative time
+	done []uint32 // done[i] == gen: eta[i] is final
+	eta  []time.Duration
+	h    etaHeap
+}
+
+func (s *Search) reset(n int) {
+	if len(s.seen) < n {
+		s.seen = make([]uint32, n)
+		s.done = make([]uint32, n)
+		s.eta = make([]time.Duration, n)
+		s.gen = 0
+	}
+	s.gen++
+	if s.gen == 0 { // wrapped: old stamps could collide
+		clear(s.seen)
+		clear(s.done)
+		s.gen = 1
+	}
+	s.h = s.h[:0]
+}
+
+// push records eta for node i if it improves on what is known.
+func (s *Search) push(i int32, eta time.Duration) {
+	if s.seen[i] == s.gen && s.eta[i] <= eta {
+		return
+	}
+	s.seen[i] = s.gen
+	s.eta[i] = eta
+	s.h.push(heapItem{node: i, eta: eta})
+}
+
+type heapItem struct {
+	eta  time.Duration
+	node int32
+}
+
+// etaHeap is a binary min-heap on eta, typed to avoid container/heap's
+// interface calls on the hot path.
+type etaHeap []heapItem
+
+func (h etaHeap) len() int { return len(h) }
+
+func (h *etaHeap) push(it heapItem) {
+	*h = append(*h, it)
+	a := *h
+	i := len(a) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if a[p].eta <= a[i].eta {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *etaHeap) pop() heapItem {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && a[r].eta < a[l].eta {
+			m = r
+		}
+		if a[i].eta <= a[m].eta {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
+}

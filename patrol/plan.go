@@ -1,0 +1,211 @@
+package patrol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+)
+
+// Plan is a city's patrol deployment: travel profiles, mechanisms, units
+// and priority zones over a boundary, on an H3 grid of one resolution.
+type Plan struct {
+	Name string `json:"name"`
+	City string `json:"city"`
+	// Notice is shown with the plan, such as a statement that its data is
+	// illustrative.
+	Notice string `json:"notice,omitempty"`
+	// Resolution is the H3 resolution of unit areas and posts.
+	Resolution int `json:"resolution"`
+	// Timezone is the IANA zone of zone hours, such as "Asia/Shanghai".
+	Timezone   string        `json:"timezone"`
+	Boundary   orb.Polygon   `json:"-"`
+	Profiles   []geo.Profile `json:"profiles"`
+	Mechanisms []Mechanism   `json:"mechanisms"`
+	Units      []Unit        `json:"units"`
+	Zones      []Zone        `json:"zones"`
+}
+
+type planJSON struct {
+	plainPlan
+	Boundary *geojson.Geometry `json:"boundary"`
+}
+
+type plainPlan Plan
+
+// MarshalJSON writes the plan with its boundary as a GeoJSON geometry.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	return json.Marshal(planJSON{plainPlan(p), geojson.NewGeometry(p.Boundary)})
+}
+
+// UnmarshalJSON reads a plan whose "boundary" is a GeoJSON Polygon.
+func (p *Plan) UnmarshalJSON(b []byte) error {
+	var v planJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = Plan(v.plainPlan)
+	if v.Boundary == nil {
+		return errors.New("patrol: plan has no boundary")
+	}
+	poly, ok := v.Boundary.Geometry().(orb.Polygon)
+	if !ok {
+		return fmt.Errorf("patrol: plan boundary is %s, want Polygon", v.Boundary.Type)
+	}
+	p.Boundary = poly
+	return nil
+}
+
+// ReadPlan decodes and validates a JSON plan.
+func ReadPlan(r io.Reader) (*Plan, error) {
+	var p Plan
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("patrol: read plan: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Validate reports the first inconsistency in the plan: unknown
+// references, duplicate ids, cells of the wrong resolution, bad rules.
+func (p *Plan) Validate() error {
+	if p.Resolution < 0 || p.Resolution > 15 {
+		return fmt.Errorf("patrol: plan resolution %d out of [0, 15]", p.Resolution)
+	}
+	if _, err := p.Location(); err != nil {
+		return err
+	}
+	if len(p.Boundary) == 0 || len(p.Boundary[0]) < 4 {
+		return errors.New("patrol: plan boundary needs a ring of at least 4 points")
+	}
+	profiles, err := p.profileMap()
+	if err != nil {
+		return err
+	}
+	mechs := make(map[string]Mechanism, len(p.Mechanisms))
+	for _, m := range p.Mechanisms {
+		if err := m.validate(profiles); err != nil {
+			return err
+		}
+		if _, dup := mechs[m.ID]; dup {
+			return fmt.Errorf("patrol: duplicate mechanism %s", m.ID)
+		}
+		mechs[m.ID] = m
+	}
+	ids := make(map[string]bool, len(p.Units))
+	for _, u := range p.Units {
+		if err := u.validate(p.Resolution, mechs); err != nil {
+			return err
+		}
+		if ids[u.ID] {
+			return fmt.Errorf("patrol: duplicate unit %s", u.ID)
+		}
+		ids[u.ID] = true
+	}
+	zones := make(map[string]bool, len(p.Zones))
+	for _, z := range p.Zones {
+		if err := z.validate(); err != nil {
+			return err
+		}
+		if zones[z.ID] {
+			return fmt.Errorf("patrol: duplicate zone %s", z.ID)
+		}
+		zones[z.ID] = true
+	}
+	return nil
+}
+
+func (p *Plan) profileMap() (map[string]geo.Profile, error) {
+	m := make(map[string]geo.Profile, len(p.Profiles))
+	for _, pr := range p.Profiles {
+		if err := pr.Validate(); err != nil {
+			return nil, err
+		}
+		if _, dup := m[pr.Name]; dup {
+			return nil, fmt.Errorf("patrol: duplicate profile %s", pr.Name)
+		}
+		m[pr.Name] = pr
+	}
+	return m, nil
+}
+
+// Location returns the time zone of the plan's zone hours.
+func (p *Plan) Location() (*time.Location, error) {
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("patrol: plan timezone %q: %w", p.Timezone, err)
+	}
+	return loc, nil
+}
+
+// Mechanism returns the mechanism with the given id.
+func (p *Plan) Mechanism(id string) (Mechanism, bool) {
+	for _, m := range p.Mechanisms {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Mechanism{}, false
+}
+
+// Unit returns the unit with the given id.
+func (p *Plan) Unit(id string) (Unit, bool) {
+	for _, u := range p.Units {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return Unit{}, false
+}
+
+// WithResolution returns a copy of the plan with posts and areas moved to
+// resolution res: to the parent cell when coarser, to all children when
+// finer (posts to their centre child).
+func (p *Plan) WithResolution(res int) (*Plan, error) {
+	if res < 0 || res > 15 {
+		return nil, fmt.Errorf("patrol: resolution %d out of [0, 15]", res)
+	}
+	q := *p
+	q.Resolution = res
+	q.Units = make([]Unit, len(p.Units))
+	for i, u := range p.Units {
+		u.Post = moveCell(u.Post, res)
+		u.Area = moveCells(u.Area, res)
+		q.Units[i] = u
+	}
+	return &q, nil
+}
+
+// GeoJSON returns the plan as a feature collection: the boundary, each
+// zone, and each unit's post, with their attributes as properties.
+func (p *Plan) GeoJSON() *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	b := geojson.NewFeature(p.Boundary)
+	b.Properties = geojson.Properties{"kind": "boundary", "name": p.Name, "notice": p.Notice}
+	fc.Append(b)
+	for _, z := range p.Zones {
+		f := geojson.NewFeature(z.Area)
+		f.ID = z.ID
+		f.Properties = geojson.Properties{"kind": "zone", "zone_kind": z.Kind, "name": z.Name,
+			"weight": z.Weight, "rule": z.Rule, "hours": z.Hours}
+		fc.Append(f)
+	}
+	for _, u := range p.Units {
+		f := geojson.NewFeature(geo.CellCenter(u.Post))
+		f.ID = u.ID
+		f.Properties = geojson.Properties{"kind": "post", "unit": u.ID, "name": u.Name,
+			"mechanism": u.Mechanism, "area_cells": len(u.Area)}
+		fc.Append(f)
+	}
+	return fc
+}

@@ -1,0 +1,55 @@
+package patrol
+
+import (
+	"fmt"
+
+	"github.com/uber/h3-go/v4"
+)
+
+// Status is whether a unit can be sent to an incident now.
+type Status string
+
+// The statuses of a unit. Only available units count toward coverage.
+const (
+	Available Status = "available" // on patrol, can respond
+	Busy      Status = "busy"      // on an incident
+	OffDuty   Status = "off_duty"  // out of service
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool { return s == Available || s == Busy || s == OffDuty }
+
+// Unit is a patrol unit: a team with a mechanism, an area of H3 cells it
+// patrols and a post (home cell) it returns to.
+type Unit struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Mechanism string    `json:"mechanism"`
+	Post      h3.Cell   `json:"post"`
+	Area      []h3.Cell `json:"area,omitempty"`
+	Shift     string    `json:"shift,omitempty"`
+	// Status is the unit's status when the plan is loaded; empty means
+	// available.
+	Status Status `json:"status,omitempty"`
+}
+
+func (u Unit) validate(res int, mechs map[string]Mechanism) error {
+	if u.ID == "" {
+		return fmt.Errorf("patrol: unit %q: empty id", u.Name)
+	}
+	if _, ok := mechs[u.Mechanism]; !ok {
+		return fmt.Errorf("patrol: unit %s: unknown mechanism %q", u.ID, u.Mechanism)
+	}
+	if u.Status != "" && !u.Status.Valid() {
+		return fmt.Errorf("patrol: unit %s: unknown status %q", u.ID, u.Status)
+	}
+	if !u.Post.IsValid() || u.Post.Resolution() != res {
+		return fmt.Errorf("patrol: unit %s: post %v is not a cell at resolution %d", u.ID, u.Post, res)
+	}
+	for _, c := range u.Area {
+		if !c.IsValid() || c.Resolution() != res {
+			return fmt.Errorf("patrol: unit %s: area cell %v is not a cell at resolution %d", u.ID, c, res)
+		}
+	}
+	return nil
+}
