@@ -3,6 +3,8 @@ package geo
 import (
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/uber/h3-go/v4"
 )
 
@@ -58,16 +60,23 @@ type Reach struct {
 	ETA  time.Duration
 }
 
-// Isochrone returns, appended to dst, every cell reachable from cell origin
-// within limit on profile p, each with its earliest arrival time, in order
-// of arrival. The origin itself is reached at 0.
-func (l *Lattice) Isochrone(s *Search, origin int32, p Profile, limit time.Duration, dst []Reach) []Reach {
+// Isochrone returns, appended to dst, every cell reachable from point from
+// (lon, lat) within limit on profile p, each with its earliest arrival time,
+// in order of arrival. The trip starts with the straight run from from to
+// the centre of its cell. It returns ErrOffGrid when from is not in the grid.
+func (l *Lattice) Isochrone(s *Search, from orb.Point, p Profile, limit time.Duration, dst []Reach) ([]Reach, error) {
+	origin, ok := l.grid.Locate(from)
+	if !ok {
+		return dst, ErrOffGrid
+	}
 	s.reset(len(l.nbr))
 	secPerMeter := p.Detour / p.MetersPerSecond()
-	s.push(origin, 0)
+	if eta := p.Travel(Distance(from, CellCenter(l.grid.Cell(origin)))); eta <= limit {
+		s.push(origin, eta)
+	}
 	for s.h.len() > 0 {
 		it := s.h.pop()
-		if it.eta > s.eta[it.node] || s.done[it.node] == s.gen {
+		if s.done[it.node] == s.gen {
 			continue
 		}
 		s.done[it.node] = s.gen
@@ -82,5 +91,5 @@ func (l *Lattice) Isochrone(s *Search, origin int32, p Profile, limit time.Durat
 			}
 		}
 	}
-	return dst
+	return dst, nil
 }

@@ -1,0 +1,274 @@
+package patrol
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+)
+
+// ErrUnknownUnit is returned for a unit id the plan does not hold.
+var ErrUnknownUnit = errors.New("patrol: unknown unit")
+
+// Unreached is the ETA of a cell no available unit reaches within the
+// largest tier limit.
+const Unreached time.Duration = -1
+
+// CellCover is the coverage of one cell: the best ETA over available units
+// (Unreached when none reaches it within 5 minutes) and how many units
+// reach it within 1, 3 and 5 minutes.
+type CellCover struct {
+	Cell h3.Cell
+	ETA  time.Duration
+	N    [numTiers]int
+}
+
+// Tier returns the best tier the cell is reached in, and false when it is
+// not reached within 5 minutes.
+func (c CellCover) Tier() (Tier, bool) {
+	if c.ETA == Unreached {
+		return 0, false
+	}
+	for t, limit := range Limits {
+		if c.ETA <= limit {
+			return Tier(t), true
+		}
+	}
+	return 0, false
+}
+
+// sameTierAndCounts reports whether a and b look the same on a map.
+func (c CellCover) sameTierAndCounts(o CellCover) bool {
+	t1, ok1 := c.Tier()
+	t2, ok2 := o.Tier()
+	return t1 == t2 && ok1 == ok2 && c.N == o.N
+}
+
+// entry is one unit reaching a cell.
+type entry struct {
+	unit int32
+	eta  time.Duration
+}
+
+type unitCover struct {
+	Unit
+	slot    int32
+	mech    Mechanism
+	profile geo.Profile
+	status  Status
+	at      orb.Point // position the reach was computed from
+	cell    int32     // grid number of the unit's cell, -1 when unplaced
+	reach   []geo.Reach
+}
+
+// Coverage is the live coverage engine of a plan: for every grid cell, the
+// units that reach it within 5 minutes and how fast. Moving a unit to
+// another cell or changing its status recomputes only that unit's reach.
+// A Coverage is not safe for concurrent use.
+type Coverage struct {
+	router geo.Router
+	grid   *geo.Grid
+	search geo.Search
+	units  map[string]*unitCover
+	slots  []*unitCover
+	cells  [][]entry // by grid number
+	zones  []zoneCells
+	loc    *time.Location
+
+	touched []int32 // cells changed since the last Changes
+	isDirty []bool
+	sent    []CellCover // what the last Changes reported, by grid number
+}
+
+// NewCoverage returns an engine for plan over router's graph, with every
+// unit in its plan status and no position yet.
+func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	profiles, _ := plan.profileMap()
+	loc, _ := plan.Location()
+	g := router.Grid()
+	cv := &Coverage{
+		router:  router,
+		grid:    g,
+		units:   make(map[string]*unitCover, len(plan.Units)),
+		cells:   make([][]entry, g.Len()),
+		isDirty: make([]bool, g.Len()),
+		sent:    make([]CellCover, g.Len()),
+		loc:     loc,
+	}
+	for i := range cv.sent {
+		cv.sent[i] = CellCover{Cell: g.Cell(int32(i)), ETA: Unreached}
+	}
+	for i, u := range plan.Units {
+		m, _ := plan.Mechanism(u.Mechanism)
+		st := u.Status
+		if st == "" {
+			st = Available
+		}
+		uc := &unitCover{Unit: u, slot: int32(i), mech: m, profile: profiles[m.Profile], status: st, cell: -1}
+		cv.units[u.ID] = uc
+		cv.slots = append(cv.slots, uc)
+	}
+	cv.zones = zoneGridCells(plan.Zones, g)
+	return cv, nil
+}
+
+// Grid returns the cells the engine covers.
+func (cv *Coverage) Grid() *geo.Grid { return cv.grid }
+
+// Move places unit id at p (lon, lat) with status st. It recomputes the
+// unit's reach only when its cell or its status changes, and reports
+// whether it did. A position off the grid takes the unit out of coverage.
+func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
+	u, ok := cv.units[id]
+	if !ok {
+		return false, fmt.Errorf("%w %q", ErrUnknownUnit, id)
+	}
+	if !st.Valid() {
+		return false, fmt.Errorf("patrol: unit %s: unknown status %q", id, st)
+	}
+	cell, ok := cv.grid.Locate(p)
+	if !ok {
+		cell = -1
+	}
+	if cell == u.cell && st == u.status {
+		return false, nil
+	}
+	cv.remove(u)
+	u.cell, u.status, u.at = cell, st, p
+	return true, cv.add(u)
+}
+
+// SetStatus changes the status of unit id, keeping its position, and
+// reports whether its reach changed.
+func (cv *Coverage) SetStatus(id string, st Status) (bool, error) {
+	u, ok := cv.units[id]
+	if !ok {
+		return false, fmt.Errorf("%w %q", ErrUnknownUnit, id)
+	}
+	if u.cell < 0 {
+		if !st.Valid() {
+			return false, fmt.Errorf("patrol: unit %s: unknown status %q", id, st)
+		}
+		u.status = st
+		return false, nil
+	}
+	return cv.Move(id, u.at, st)
+}
+
+func (cv *Coverage) remove(u *unitCover) {
+	for _, r := range u.reach {
+		es := cv.cells[r.Cell]
+		for i, e := range es {
+			if e.unit == u.slot {
+				es[i] = es[len(es)-1]
+				cv.cells[r.Cell] = es[:len(es)-1]
+				break
+			}
+		}
+		cv.touch(r.Cell)
+	}
+	u.reach = u.reach[:0]
+}
+
+func (cv *Coverage) add(u *unitCover) error {
+	if u.cell < 0 || u.status != Available || !u.mech.Responds() {
+		return nil
+	}
+	reach, err := cv.router.Isochrone(&cv.search, u.at, u.profile, Limits[Tier5], u.reach[:0])
+	if err != nil {
+		return fmt.Errorf("patrol: reach of unit %s: %w", u.ID, err)
+	}
+	u.reach = reach
+	for _, r := range reach {
+		cv.cells[r.Cell] = append(cv.cells[r.Cell], entry{unit: u.slot, eta: r.ETA})
+		cv.touch(r.Cell)
+	}
+	return nil
+}
+
+func (cv *Coverage) touch(i int32) {
+	if !cv.isDirty[i] {
+		cv.isDirty[i] = true
+		cv.touched = append(cv.touched, i)
+	}
+}
+
+// cover summarises cell i.
+func (cv *Coverage) cover(i int32) CellCover {
+	c := CellCover{Cell: cv.grid.Cell(i), ETA: Unreached}
+	for _, e := range cv.cells[i] {
+		if c.ETA == Unreached || e.eta < c.ETA {
+			c.ETA = e.eta
+		}
+		for t, limit := range Limits {
+			if e.eta <= limit {
+				c.N[t]++
+			}
+		}
+	}
+	return c
+}
+
+// Cover returns the coverage of cell c; a cell outside the grid is
+// unreached.
+func (cv *Coverage) Cover(c h3.Cell) CellCover {
+	i, ok := cv.grid.Index(c)
+	if !ok {
+		return CellCover{Cell: c, ETA: Unreached}
+	}
+	return cv.cover(i)
+}
+
+// Cells returns the coverage of every reached cell, in grid order.
+func (cv *Coverage) Cells() []CellCover {
+	var out []CellCover
+	for i, es := range cv.cells {
+		if len(es) > 0 {
+			out = append(out, cv.cover(int32(i)))
+		}
+	}
+	return out
+}
+
+// Changes returns the cells whose tier or unit counts differ from what the
+// previous call returned (or from unreached, on the first call), and
+// forgets them. A cell that is no longer reached comes back Unreached.
+func (cv *Coverage) Changes() []CellCover {
+	var out []CellCover
+	for _, i := range cv.touched {
+		cv.isDirty[i] = false
+		c := cv.cover(i)
+		if !c.sameTierAndCounts(cv.sent[i]) {
+			out = append(out, c)
+		}
+		cv.sent[i] = c
+	}
+	cv.touched = cv.touched[:0]
+	return out
+}
+
+// UnitCell returns the cell unit id was last placed in, and false when it
+// has no position on the grid.
+func (cv *Coverage) UnitCell(id string) (h3.Cell, bool) {
+	u, ok := cv.units[id]
+	if !ok || u.cell < 0 {
+		return 0, false
+	}
+	return cv.grid.Cell(u.cell), true
+}
+
+// Status returns the status of unit id.
+func (cv *Coverage) Status(id string) (Status, bool) {
+	u, ok := cv.units[id]
+	if !ok {
+		return "", false
+	}
+	return u.status, true
+}
