@@ -1,0 +1,463 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+)
+
+// CityConfig tunes a City. The zero value uses the documented defaults.
+type CityConfig struct {
+	Validation ValidationConfig
+	// Tick is the shortest time between two diffs to live clients; changes
+	// within it are coalesced into one diff. Default 25 ms.
+	Tick time.Duration
+	// StaleAfter is how old a unit's latest fix may be before the unit
+	// leaves coverage; default 5 minutes.
+	StaleAfter time.Duration
+	// Alerts is how many recent gap alerts a snapshot carries; default 50.
+	Alerts int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives operational messages; default slog.Default().
+	Logger *slog.Logger
+	// Metrics records counters; nil records nothing.
+	Metrics *Metrics
+}
+
+func (c CityConfig) withDefaults() CityConfig {
+	c.Validation = c.Validation.withDefaults()
+	if c.Tick == 0 {
+		c.Tick = 25 * time.Millisecond
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = 5 * time.Minute
+	}
+	if c.Alerts == 0 {
+		c.Alerts = 50
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Outcome is what became of one fix.
+type Outcome string
+
+// The outcomes of a fix.
+const (
+	Accepted Outcome = "accepted" // stored as the unit's latest position
+	Stored   Outcome = "stored"   // kept in history only (out of order)
+	Rejected Outcome = "rejected" // refused; Result.Err says why
+)
+
+// Result is the outcome of one fix, with the reason when it was not
+// accepted (see Code for its stable code).
+type Result struct {
+	Outcome Outcome
+	Err     error
+}
+
+type liveUnit struct {
+	patrol.Unit
+	mech   patrol.Mechanism
+	fix    Fix
+	hasFix bool
+	status patrol.Status
+	stale  bool
+}
+
+// City is the live state of one city: it validates and stores fixes,
+// follows the store's events into the coverage engine, and publishes
+// snapshots and diffs to live clients through a Hub. Run owns the
+// goroutine that applies events. A City is safe for concurrent use.
+type City struct {
+	plan  *patrol.Plan
+	store Store
+	hub   *Hub
+	cfg   CityConfig
+	ready atomic.Bool
+
+	mu      sync.Mutex // guards everything below
+	cov     *patrol.Coverage
+	units   map[string]*liveUnit
+	order   []*liveUnit // plan order
+	changed map[string]bool
+	zones   map[string]ZoneView // as last published
+	alerts  []Alert
+	seq     int64
+}
+
+// NewCity returns a city for plan, with travel times from router, state in
+// store and live clients on hub.
+func NewCity(plan *patrol.Plan, router geo.Router, store Store, hub *Hub, cfg CityConfig) (*City, error) {
+	cov, err := patrol.NewCoverage(plan, router)
+	if err != nil {
+		return nil, err
+	}
+	c := &City{plan: plan, store: store, hub: hub, cfg: cfg.withDefaults(), cov: cov,
+		units: map[string]*liveUnit{}, changed: map[string]bool{}, zones: map[string]ZoneView{}}
+	for _, u := range plan.Units {
+		m, _ := plan.Mechanism(u.Mechanism)
+		st := u.Status
+		if st == "" {
+			st = patrol.Available
+		}
+		lu := &liveUnit{Unit: u, mech: m, status: st}
+		c.units[u.ID] = lu
+		c.order = append(c.order, lu)
+	}
+	return c, nil
+}
+
+// Plan returns the city's plan; it must not be modified.
+func (c *City) Plan() *patrol.Plan { return c.plan }
+
+// Ready reports whether Run has loaded the store's state.
+func (c *City) Ready() bool { return c.ready.Load() }
+
+// Run follows the store until ctx ends: it loads the state of every unit,
+// then applies each event to coverage and publishes diffs at most once per
+// Tick, and re-checks stale units and zone hours every second.
+func (c *City) Run(ctx context.Context) error {
+	events, err := c.store.Subscribe(ctx)
+	if err != nil {
+		return fmt.Errorf("realtime: subscribe: %w", err)
+	}
+	states, err := c.store.Units(ctx)
+	if err != nil {
+		return fmt.Errorf("realtime: load units: %w", err)
+	}
+	c.mu.Lock()
+	for _, s := range states {
+		c.applyState(s)
+	}
+	c.publishLocked()
+	c.mu.Unlock()
+	c.ready.Store(true)
+
+	second := time.NewTicker(time.Second)
+	defer second.Stop()
+	var flush <-chan time.Time
+	last := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-events:
+			if !ok {
+				return ctx.Err()
+			}
+			c.apply(ev)
+			if flush == nil {
+				if wait := c.cfg.Tick - time.Since(last); wait > 0 {
+					flush = time.After(wait)
+				} else {
+					c.publish()
+					last = time.Now()
+				}
+			}
+		case <-flush:
+			flush = nil
+			c.publish()
+			last = time.Now()
+		case <-second.C:
+			c.expire()
+			c.publish()
+		}
+	}
+}
+
+func (c *City) applyState(s UnitState) {
+	lu, ok := c.units[s.Unit]
+	if !ok {
+		return
+	}
+	if s.Status.Valid() {
+		lu.status = s.Status
+	}
+	if s.HasFix {
+		lu.fix, lu.hasFix = s.Fix, true
+	}
+	c.place(lu)
+}
+
+func (c *City) apply(ev Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lu, ok := c.units[ev.Unit]
+	if !ok {
+		return
+	}
+	switch ev.Kind {
+	case FixEvent:
+		if lu.hasFix && !ev.Fix.Time.After(lu.fix.Time) {
+			return
+		}
+		lu.fix, lu.hasFix = ev.Fix, true
+	case StatusEvent:
+		lu.status = ev.Status
+	}
+	c.place(lu)
+}
+
+// place moves lu in the coverage engine; c.mu is held.
+func (c *City) place(lu *liveUnit) {
+	start := time.Now()
+	c.changed[lu.ID] = true
+	lu.stale = lu.hasFix && c.cfg.Now().Sub(lu.fix.Time) > c.cfg.StaleAfter
+	st := lu.status
+	if lu.stale {
+		st = patrol.OffDuty
+	}
+	var err error
+	if lu.hasFix {
+		_, err = c.cov.Move(lu.ID, lu.fix.Point, st)
+	} else {
+		_, err = c.cov.SetStatus(lu.ID, st)
+	}
+	if err != nil {
+		c.cfg.Logger.Error("coverage update", "unit", lu.ID, "err", err)
+	}
+	c.cfg.Metrics.observeApply(time.Since(start).Seconds())
+}
+
+// expire takes units whose fixes went stale out of coverage.
+func (c *City) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	for _, lu := range c.order {
+		if lu.hasFix && !lu.stale && now.Sub(lu.fix.Time) > c.cfg.StaleAfter {
+			c.place(lu)
+		}
+	}
+}
+
+func (c *City) publish() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.publishLocked()
+}
+
+// publishLocked broadcasts what changed since the last diff; c.mu is held,
+// which orders diffs with the snapshots of new clients.
+func (c *City) publishLocked() {
+	now := c.cfg.Now()
+	msg := Message{Type: "diff", Time: now}
+	for _, cc := range c.cov.Changes() {
+		msg.Cells = append(msg.Cells, NewCellView(cc))
+	}
+	for _, lu := range c.order {
+		if c.changed[lu.ID] {
+			msg.Units = append(msg.Units, c.view(lu, now))
+		}
+	}
+	clear(c.changed)
+	msg.Zones, msg.Alerts = c.zoneChanges(now)
+	if len(msg.Cells)+len(msg.Units)+len(msg.Zones)+len(msg.Alerts) == 0 {
+		return
+	}
+	c.seq++
+	msg.Seq = c.seq
+	b, err := json.Marshal(msg)
+	if err != nil {
+		c.cfg.Logger.Error("encode diff", "err", err)
+		return
+	}
+	c.hub.Broadcast(b)
+	c.cfg.Metrics.diff()
+}
+
+// zoneChanges evaluates every zone and returns those whose view changed
+// and the alerts for gaps that opened or closed; c.mu is held.
+func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
+	var zones []ZoneView
+	var alerts []Alert
+	for _, s := range c.cov.Zones(now) {
+		v := NewZoneView(s)
+		old, seen := c.zones[v.ID]
+		if seen && old == v {
+			continue
+		}
+		zones = append(zones, v)
+		c.zones[v.ID] = v
+		if seen && old.Gap != v.Gap || !seen && v.Gap {
+			state := "closed"
+			if v.Gap {
+				state = "open"
+			}
+			alerts = append(alerts, Alert{Zone: v.ID, Name: v.Name, State: state, Time: now})
+		}
+	}
+	c.alerts = append(c.alerts, alerts...)
+	if n := len(c.alerts) - c.cfg.Alerts; n > 0 {
+		c.alerts = append(c.alerts[:0], c.alerts[n:]...)
+	}
+	return zones, alerts
+}
+
+func (c *City) view(lu *liveUnit, now time.Time) UnitView {
+	v := UnitView{ID: lu.ID, Name: lu.Name, Mechanism: lu.Mechanism, Status: lu.status, Stale: lu.stale}
+	if !lu.hasFix {
+		return v
+	}
+	f := lu.fix
+	lat, lon, t := f.Lat(), f.Lon(), f.Time
+	age := max(0, now.Sub(t).Seconds())
+	v.Lat, v.Lon, v.Time, v.AgeS = &lat, &lon, &t, &age
+	if f.Heading >= 0 {
+		h := f.Heading
+		v.Heading = &h
+	}
+	if f.SpeedMPS >= 0 {
+		s := f.SpeedMPS
+		v.SpeedMPS = &s
+	}
+	if cell, ok := c.cov.UnitCell(lu.ID); ok {
+		v.Cell = &cell
+	}
+	return v
+}
+
+// Units returns every unit in plan order.
+func (c *City) Units() []UnitView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	out := make([]UnitView, len(c.order))
+	for i, lu := range c.order {
+		out[i] = c.view(lu, now)
+	}
+	return out
+}
+
+// Coverage returns every reached cell.
+func (c *City) Coverage() []CellView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cells := c.cov.Cells()
+	out := make([]CellView, len(cells))
+	for i, cc := range cells {
+		out[i] = NewCellView(cc)
+	}
+	return out
+}
+
+// Zones returns every zone evaluated now.
+func (c *City) Zones() []ZoneView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	zs := c.cov.Zones(c.cfg.Now())
+	out := make([]ZoneView, len(zs))
+	for i, z := range zs {
+		out[i] = NewZoneView(z)
+	}
+	return out
+}
+
+// Resolution returns the H3 resolution of coverage cells.
+func (c *City) Resolution() int { return c.cov.Grid().Resolution() }
+
+// Subscribe registers a live client whose first message is a snapshot of
+// the city; every diff published after the snapshot follows it.
+func (c *City) Subscribe() (*Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	msg := Message{Type: "snapshot", Time: now, Seq: c.seq, Resolution: c.Resolution(),
+		Alerts: c.alerts}
+	for _, lu := range c.order {
+		msg.Units = append(msg.Units, c.view(lu, now))
+	}
+	for _, cc := range c.cov.Cells() {
+		msg.Cells = append(msg.Cells, NewCellView(cc))
+	}
+	for _, z := range c.cov.Zones(now) {
+		msg.Zones = append(msg.Zones, NewZoneView(z))
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode snapshot: %w", err)
+	}
+	return c.hub.Register(b), nil
+}
+
+// Ingest validates and stores fixes, and returns one result per fix in
+// order. A fix without a time is stamped with the clock. The error is
+// non-nil only when the store fails; results before the failure stand.
+func (c *City) Ingest(ctx context.Context, fixes []Fix) ([]Result, error) {
+	out := make([]Result, 0, len(fixes))
+	for _, f := range fixes {
+		r, err := c.ingest(ctx, f)
+		if err != nil {
+			return out, err
+		}
+		c.cfg.Metrics.fix(r)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *City) ingest(ctx context.Context, f Fix) (Result, error) {
+	now := c.cfg.Now()
+	if f.Time.IsZero() {
+		f.Time = now
+	}
+	f.Time = f.Time.UTC()
+	lu, ok := c.units[f.Unit] // the map is fixed after NewCity
+	if !ok {
+		return Result{Rejected, fmt.Errorf("%w %q", ErrUnknownUnit, f.Unit)}, nil
+	}
+	if err := c.cfg.Validation.checkFix(f, now); err != nil {
+		return Result{Rejected, err}, nil
+	}
+	prev, hasPrev, err := c.store.Latest(ctx, f.Unit)
+	if err != nil {
+		return Result{}, fmt.Errorf("realtime: latest fix of %s: %w", f.Unit, err)
+	}
+	outcome := Accepted
+	var reason error
+	if hasPrev {
+		switch err := c.cfg.Validation.checkAfter(f, prev, lu.mech.MaxSpeedKPH); {
+		case errors.Is(err, ErrOutOfOrder):
+			outcome, reason = Stored, err
+		case err != nil:
+			return Result{Rejected, err}, nil
+		}
+	}
+	latest, err := c.store.Append(ctx, f)
+	if err != nil {
+		return Result{}, fmt.Errorf("realtime: save fix %s: %w", f.Unit, err)
+	}
+	if !latest && outcome == Accepted {
+		outcome, reason = Stored, ErrOutOfOrder
+	}
+	return Result{outcome, reason}, nil
+}
+
+// SetStatus changes a unit's status.
+func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
+	if _, ok := c.units[unit]; !ok {
+		return fmt.Errorf("%w %q", ErrUnknownUnit, unit)
+	}
+	if !st.Valid() {
+		return fmt.Errorf("realtime: unknown status %q", st)
+	}
+	if err := c.store.SetStatus(ctx, unit, st); err != nil {
+		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
+	}
+	return nil
+}

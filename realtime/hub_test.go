@@ -1,0 +1,46 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestHubDropsSlowClient checks that a client that does not read is
+// dropped once its queue fills, while a client that keeps up gets every
+// message in order, after its snapshot, and is never made to wait.
+func TestHubDropsSlowClient(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := NewHub(HubConfig{QueueLen: 8})
+	go h.Run(ctx)
+
+	slow := h.Register([]byte("snap-slow"))
+	fast := h.Register([]byte("snap-fast"))
+	if m := <-fast.Send(); string(m) != "snap-fast" {
+		t.Fatalf("first message = %q, want the snapshot", m)
+	}
+	for i := range 100 {
+		want := fmt.Sprint(i)
+		h.Broadcast([]byte(want))
+		select {
+		case m, ok := <-fast.Send():
+			if !ok || string(m) != want {
+				t.Fatalf("message %d = %q (open %v), want %q", i, m, ok, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("message %d did not arrive: the hub waited on the slow client", i)
+		}
+	}
+	n := 0
+	for range slow.Send() { // closed when dropped
+		n++
+	}
+	if n > 9 {
+		t.Fatalf("slow client received %d messages, want at most its snapshot and queue of 8", n)
+	}
+	if h.Dropped() != 1 || h.Clients() != 1 {
+		t.Fatalf("Dropped() = %d, Clients() = %d, want 1 and 1", h.Dropped(), h.Clients())
+	}
+}
