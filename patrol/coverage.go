@@ -84,14 +84,18 @@ type Coverage struct {
 	sent    []CellCover // what the last Changes reported, by grid number
 }
 
-// NewCoverage returns an engine for plan over router's graph, with every
-// unit in its plan status and no position yet.
+// NewCoverage returns an engine for plan, which must be valid (see
+// Plan.Validate; ReadPlan validates), over router's graph, with every unit
+// in its plan status and no position yet.
 func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
-	if err := plan.Validate(); err != nil {
+	profiles, err := plan.profileMap()
+	if err != nil {
 		return nil, err
 	}
-	profiles, _ := plan.profileMap()
-	loc, _ := plan.Location()
+	loc, err := plan.Location()
+	if err != nil {
+		return nil, err
+	}
 	g := router.Grid()
 	cv := &Coverage{
 		router:  router,
@@ -106,7 +110,10 @@ func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
 		cv.sent[i] = CellCover{Cell: g.Cell(int32(i)), ETA: Unreached}
 	}
 	for i, u := range plan.Units {
-		m, _ := plan.Mechanism(u.Mechanism)
+		m, ok := plan.Mechanism(u.Mechanism)
+		if !ok {
+			return nil, fmt.Errorf("patrol: unit %s: unknown mechanism %q", u.ID, u.Mechanism)
+		}
 		st := u.Status
 		if st == "" {
 			st = Available

@@ -1,0 +1,201 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime"
+)
+
+// Body limits.
+const (
+	maxBatchBytes  = 4 << 20
+	maxOsmAndBytes = 64 << 10
+	maxBatchFixes  = 10000
+)
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if !s.city.Ready() {
+		fail(c, http.StatusServiceUnavailable, "not_ready", "live state is still loading")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *Server) plan(c *gin.Context) { c.JSON(http.StatusOK, s.city.Plan()) }
+
+func (s *Server) config(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"tiles": s.cfg.Tiles, "resolution": s.city.Resolution()})
+}
+
+func (s *Server) units(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"units": s.city.Units()}) }
+
+func (s *Server) gaps(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"time": time.Now().UTC(), "zones": s.city.Zones()})
+}
+
+func (s *Server) coverage(c *gin.Context) {
+	cells := s.city.Coverage()
+	switch f := c.DefaultQuery("format", "json"); f {
+	case "json":
+		c.JSON(http.StatusOK, gin.H{"resolution": s.city.Resolution(), "cells": cells})
+	case "geojson":
+		fc := geojson.NewFeatureCollection()
+		for _, v := range cells {
+			ft := geojson.NewFeature(geo.CellPolygon(v.Cell))
+			ft.ID = v.Cell.String()
+			ft.Properties = geojson.Properties{"cell": v.Cell.String(), "eta_s": v.ETAS, "n1": v.N1, "n3": v.N3, "n5": v.N5}
+			fc.Append(ft)
+		}
+		c.Header("Content-Type", "application/geo+json")
+		c.JSON(http.StatusOK, fc)
+	default:
+		fail(c, http.StatusBadRequest, "bad_format", fmt.Sprintf("format %q: want json or geojson", f))
+	}
+}
+
+func (s *Server) live(c *gin.Context) {
+	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	client, err := s.city.Subscribe()
+	if err != nil {
+		s.cfg.Logger.Error("live subscribe", "err", err)
+		conn.Close()
+		return
+	}
+	_ = s.hub.Serve(c.Request.Context(), conn, client)
+}
+
+// fixResult is the answer for one fix of a batch.
+type fixResult struct {
+	Index   int              `json:"index"`
+	Status  realtime.Outcome `json:"status"`
+	Code    string           `json:"code,omitempty"`
+	Message string           `json:"message,omitempty"`
+}
+
+func (s *Server) fixes(c *gin.Context) {
+	fixes, err := readBatch(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBytes))
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	results, err := s.city.Ingest(c.Request.Context(), fixes)
+	if err != nil {
+		s.storeFailed(c, err)
+		return
+	}
+	out := struct {
+		Accepted int         `json:"accepted"`
+		Stored   int         `json:"stored"`
+		Rejected int         `json:"rejected"`
+		Results  []fixResult `json:"results"`
+	}{Results: make([]fixResult, len(results))}
+	for i, r := range results {
+		out.Results[i] = fixResult{Index: i, Status: r.Outcome}
+		switch r.Outcome {
+		case realtime.Accepted:
+			out.Accepted++
+		case realtime.Stored:
+			out.Stored++
+		case realtime.Rejected:
+			out.Rejected++
+		}
+		if r.Err != nil {
+			out.Results[i].Code, out.Results[i].Message = realtime.Code(r.Err), r.Err.Error()
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// readBatch decodes {"fixes": [...]} or a bare array of fixes.
+func readBatch(r io.Reader) ([]realtime.Fix, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	var fixes []realtime.Fix
+	if len(body) > 0 && body[0] == '[' {
+		err = json.Unmarshal(body, &fixes)
+	} else {
+		var v struct {
+			Fixes []realtime.Fix `json:"fixes"`
+		}
+		err = json.Unmarshal(body, &v)
+		fixes = v.Fixes
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("body is not a JSON batch of fixes: %w", err)
+	case len(fixes) == 0:
+		return nil, errors.New("no fixes in the batch")
+	case len(fixes) > maxBatchFixes:
+		return nil, fmt.Errorf("%d fixes in one batch, at most %d", len(fixes), maxBatchFixes)
+	}
+	for i := range fixes {
+		fixes[i].Source = "json"
+	}
+	return fixes, nil
+}
+
+func (s *Server) osmand(c *gin.Context) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOsmAndBytes))
+	if err != nil {
+		fail(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		return
+	}
+	fix, err := realtime.DecodeOsmAnd(c.Request.URL.Query(), c.ContentType(), body)
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	fix.Source = "osmand"
+	results, err := s.city.Ingest(c.Request.Context(), []realtime.Fix{fix})
+	if err != nil {
+		s.storeFailed(c, err)
+		return
+	}
+	if r := results[0]; r.Outcome == realtime.Rejected {
+		fail(c, http.StatusBadRequest, realtime.Code(r.Err), r.Err.Error())
+		return
+	}
+	c.Status(http.StatusOK)
+}
+
+func (s *Server) setStatus(c *gin.Context) {
+	var body struct {
+		Status patrol.Status `json:"status"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 4096)).Decode(&body); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", "body must be {\"status\": \"available|busy|off_duty\"}")
+		return
+	}
+	switch err := s.city.SetStatus(c.Request.Context(), c.Param("id"), body.Status); {
+	case errors.Is(err, realtime.ErrUnknownUnit):
+		fail(c, http.StatusNotFound, "unknown_unit", err.Error())
+	case err != nil && !body.Status.Valid():
+		fail(c, http.StatusBadRequest, "bad_status", err.Error())
+	case err != nil:
+		s.storeFailed(c, err)
+	default:
+		c.Status(http.StatusNoContent)
+	}
+}
+
+func (s *Server) storeFailed(c *gin.Context, err error) {
+	s.cfg.Logger.Error("store", "path", c.Request.URL.Path, "err", err)
+	fail(c, http.StatusServiceUnavailable, "store_unavailable", "the live store is unavailable; retry")
+}

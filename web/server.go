@@ -1,0 +1,105 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/patrolgrid/patrolgrid/realtime"
+)
+
+//go:embed static
+var static embed.FS
+
+// Config sets up the HTTP server. The zero value serves nothing without a
+// token and has no metrics.
+type Config struct {
+	Access Access
+	// Tiles is a raster tile URL template ({z}/{x}/{y}) for the map's base
+	// layer; empty draws no tiles (offline).
+	Tiles string
+	// Gatherer provides /metrics; nil serves an empty page.
+	Gatherer prometheus.Gatherer
+	// Logger receives request errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server answers HTTP for one city.
+type Server struct {
+	city     *realtime.City
+	hub      *realtime.Hub
+	cfg      Config
+	upgrader websocket.Upgrader
+}
+
+// NewHandler returns the HTTP handler of city, whose live clients are on
+// hub.
+func NewHandler(city *realtime.City, hub *realtime.Hub, cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Gatherer == nil {
+		cfg.Gatherer = prometheus.NewRegistry()
+	}
+	s := &Server{city: city, hub: hub, cfg: cfg, upgrader: websocket.Upgrader{
+		ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
+		EnableCompression: true,
+	}}
+	return s.routes()
+}
+
+func (s *Server) routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "not_found", "no such resource") })
+	r.NoMethod(func(c *gin.Context) {
+		fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed here")
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	view := s.cfg.Access.viewer()
+	r.GET("/metrics", view, gin.WrapH(promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{})))
+	api := r.Group("/api/v1")
+	api.GET("/plan", view, s.plan)
+	api.GET("/config", view, s.config)
+	api.GET("/units", view, s.units)
+	api.GET("/coverage", view, s.coverage)
+	api.GET("/gaps", view, s.gaps)
+	api.GET("/live", view, s.live)
+
+	device := s.cfg.Access.device()
+	api.POST("/fixes", device, s.fixes)
+	api.GET("/osmand", device, s.osmand)
+	api.POST("/osmand", device, s.osmand)
+	api.PUT("/units/:id/status", device, s.setStatus)
+
+	sub, _ := fs.Sub(static, "static")
+	files := http.FileServer(http.FS(sub))
+	page := func(c *gin.Context) { files.ServeHTTP(c.Writer, c.Request) }
+	r.GET("/", view, page)
+	r.GET("/style.css", view, page)
+	r.GET("/dist/*file", view, page)
+	return r
+}
+
+// sameOrigin accepts websocket requests from pages of this server and from
+// clients that send no Origin (devices, tools).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}

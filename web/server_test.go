@@ -1,0 +1,343 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime"
+)
+
+type testCity struct {
+	url  string
+	plan *patrol.Plan
+	city *realtime.City
+}
+
+// startCity boots the real router over the embedded demo city, with a
+// memory store, on httptest. With demo set the built-in simulation moves
+// the units.
+func startCity(t testing.TB, access Access, demo bool) testCity {
+	t.Helper()
+	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := realtime.NewHub(realtime.HubConfig{})
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub, realtime.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 3)
+	run := func(f func(context.Context) error) {
+		go func() { f(ctx); done <- struct{}{} }()
+	}
+	run(hub.Run)
+	run(city.Run)
+	n := 2
+	if demo {
+		d := realtime.NewDemo(plan, realtime.DemoConfig{})
+		run(func(ctx context.Context) error {
+			return d.Run(ctx, func(ctx context.Context, fixes []realtime.Fix) error {
+				_, err := city.Ingest(ctx, fixes)
+				return err
+			})
+		})
+		n++
+	}
+	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: access}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		cancel()
+		srv.Close()
+		for range n {
+			<-done
+		}
+	})
+	for !city.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	return testCity{url: srv.URL, plan: plan, city: city}
+}
+
+// startDemoServer serves the demo city with its units moving, open as on
+// loopback, and returns its base URL.
+func startDemoServer(t *testing.T) string {
+	return startCity(t, Access{Open: true}, true).url
+}
+
+func dial(t *testing.T, base, query string) *websocket.Conn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/live" + query
+	conn, resp, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v (%v)", u, err, resp)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func readMessage(t *testing.T, conn *websocket.Conn) realtime.Message {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m realtime.Message
+	if err := conn.ReadJSON(&m); err != nil {
+		t.Fatalf("read live message: %v", err)
+	}
+	return m
+}
+
+// waitUnit reads diffs until one moves unit id to within 1e-6° of p, and
+// returns the cells seen changing on the way.
+func waitUnit(t *testing.T, conn *websocket.Conn, id string, p orb.Point) []realtime.CellView {
+	t.Helper()
+	var cells []realtime.CellView
+	for {
+		m := readMessage(t, conn)
+		cells = append(cells, m.Cells...)
+		for _, u := range m.Units {
+			if u.ID == id && u.Lat != nil && abs(*u.Lat-p[1]) < 1e-6 && abs(*u.Lon-p[0]) < 1e-6 {
+				return cells
+			}
+		}
+	}
+}
+
+func abs(x float64) float64 { return max(x, -x) }
+
+func osmand(t *testing.T, base, id string, p orb.Point, at time.Time) *http.Response {
+	t.Helper()
+	q := url.Values{"id": {id}, "lat": {fmt.Sprint(p[1])}, "lon": {fmt.Sprint(p[0])},
+		"timestamp": {fmt.Sprint(at.Unix())}, "speed": {"5"}, "bearing": {"90"}}
+	resp, err := http.Get(base + "/api/v1/osmand?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s = %d %s", u, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+// TestLiveEndToEnd sends OsmAnd fixes to the real router and watches a
+// real websocket client see the unit move and the cells around it change.
+func TestLiveEndToEnd(t *testing.T) {
+	tc := startCity(t, Access{Open: true}, false)
+	conn := dial(t, tc.url, "")
+	snap := readMessage(t, conn)
+	if snap.Type != "snapshot" || len(snap.Units) != len(tc.plan.Units) || len(snap.Cells) != 0 {
+		t.Fatalf("snapshot: type %q, %d units, %d cells; want snapshot, %d units, 0 cells",
+			snap.Type, len(snap.Units), len(snap.Cells), len(tc.plan.Units))
+	}
+
+	unit := tc.plan.Units[0] // a vehicle
+	p := geo.CellCenter(unit.Post)
+	now := time.Now()
+	if resp := osmand(t, tc.url, unit.ID, p, now.Add(-time.Minute)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("OsmAnd fix = %d, want 200", resp.StatusCode)
+	}
+	first := waitUnit(t, conn, unit.ID, p)
+	if len(first) < 100 {
+		t.Fatalf("first fix of a car changed %d cells, want its whole 5-minute reach", len(first))
+	}
+
+	q := geo.PointAt(p, 90, 600) // 600 m east, a minute later
+	if resp := osmand(t, tc.url, unit.ID, q, now); resp.StatusCode != http.StatusOK {
+		t.Fatalf("OsmAnd fix = %d, want 200", resp.StatusCode)
+	}
+	if moved := waitUnit(t, conn, unit.ID, q); len(moved) == 0 {
+		t.Fatal("moving 600 m changed no cell")
+	}
+
+	var units struct{ Units []realtime.UnitView }
+	getJSON(t, tc.url+"/api/v1/units", &units)
+	if u := units.Units[0]; u.ID != unit.ID || u.Lat == nil || abs(*u.Lat-q[1]) > 1e-6 || u.AgeS == nil {
+		t.Fatalf("GET units: first unit %+v, want %s at %v with an age", u, unit.ID, q)
+	}
+	var cov struct {
+		Resolution int
+		Cells      []realtime.CellView
+	}
+	getJSON(t, tc.url+"/api/v1/coverage", &cov)
+	if cov.Resolution != 10 || len(cov.Cells) < 100 {
+		t.Fatalf("GET coverage: resolution %d, %d cells; want 10 and the car's reach", cov.Resolution, len(cov.Cells))
+	}
+	own := geo.Cell(q, 10)
+	found := false
+	for _, c := range cov.Cells {
+		if c.Cell == own {
+			found = c.ETAS != nil && *c.ETAS < 60 && c.N1 == 1
+		}
+	}
+	if !found {
+		t.Fatalf("GET coverage: the car's own cell %v is not reached within 1 minute by 1 unit", own)
+	}
+	var fc struct {
+		Type     string
+		Features []struct{ Geometry struct{ Type string } }
+	}
+	getJSON(t, tc.url+"/api/v1/coverage?format=geojson", &fc)
+	if fc.Type != "FeatureCollection" || len(fc.Features) != len(cov.Cells) || fc.Features[0].Geometry.Type != "Polygon" {
+		t.Fatalf("GET coverage?format=geojson: %s with %d features", fc.Type, len(fc.Features))
+	}
+	var gaps struct{ Zones []realtime.ZoneView }
+	getJSON(t, tc.url+"/api/v1/gaps", &gaps)
+	if len(gaps.Zones) != len(tc.plan.Zones) {
+		t.Fatalf("GET gaps: %d zones, want %d", len(gaps.Zones), len(tc.plan.Zones))
+	}
+}
+
+func TestFixBatch(t *testing.T) {
+	tc := startCity(t, Access{Open: true}, false)
+	now := time.Now().UTC().Truncate(time.Second)
+	p := geo.CellCenter(tc.plan.Units[1].Post)
+	batch := fmt.Sprintf(`{"fixes":[
+		{"unit":%[1]q,"time":%[2]q,"lat":%[3]v,"lon":%[4]v},
+		{"unit":%[1]q,"time":%[2]q,"lat":%[3]v,"lon":%[4]v},
+		{"unit":"nobody","time":%[2]q,"lat":%[3]v,"lon":%[4]v},
+		{"unit":%[1]q,"time":%[2]q,"lat":91,"lon":%[4]v},
+		{"unit":%[1]q,"time":%[5]q,"lat":%[3]v,"lon":%[4]v},
+		{"unit":%[1]q,"time":%[6]q,"lat":%[3]v,"lon":%[4]v}
+	]}`, tc.plan.Units[1].ID, now.Format(time.RFC3339), p[1], p[0],
+		now.Add(-time.Minute).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	resp, err := http.Post(tc.url+"/api/v1/fixes", "application/json", strings.NewReader(batch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Accepted, Stored, Rejected int
+		Results                    []struct{ Status, Code string }
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	want := []string{"accepted", "rejected duplicate", "rejected unknown_unit", "rejected bad_coordinates",
+		"stored out_of_order", "rejected future_time"}
+	for i, w := range want {
+		if got := strings.TrimSpace(out.Results[i].Status + " " + out.Results[i].Code); got != w {
+			t.Errorf("fix %d: %q, want %q", i, got, w)
+		}
+	}
+	if out.Accepted != 1 || out.Stored != 1 || out.Rejected != 4 {
+		t.Errorf("counts accepted %d stored %d rejected %d, want 1 1 4", out.Accepted, out.Stored, out.Rejected)
+	}
+
+	for _, body := range []string{`{"fixes":`, `[]`, `{"fixes":[{"unit":3}]}`} {
+		resp, _ := http.Post(tc.url+"/api/v1/fixes", "application/json", strings.NewReader(body))
+		var e apiError
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || e.Error.Code != "bad_request" || e.Error.Message == "" {
+			t.Errorf("POST fixes %s = %d %+v, want 400 with an error body", body, resp.StatusCode, e)
+		}
+	}
+}
+
+func TestAccessTokens(t *testing.T) {
+	tc := startCity(t, Access{ViewerTokens: []string{"view-secret"}, DeviceTokens: []string{"dev-secret"}}, false)
+	p := geo.CellCenter(tc.plan.Units[0].Post)
+	fix := fmt.Sprintf(`{"fixes":[{"unit":%q,"time":%q,"lat":%v,"lon":%v}]}`,
+		tc.plan.Units[0].ID, time.Now().UTC().Format(time.RFC3339), p[1], p[0])
+	for _, c := range []struct {
+		method, path, token, body string
+		want                      int
+	}{
+		{"GET", "/healthz", "", "", 200},
+		{"GET", "/api/v1/units", "", "", 401},
+		{"GET", "/api/v1/units", "wrong", "", 401},
+		{"GET", "/api/v1/units", "dev-secret", "", 401},
+		{"GET", "/api/v1/units", "view-secret", "", 200},
+		{"GET", "/api/v1/units?token=view-secret", "", "", 200},
+		{"GET", "/", "", "", 401},
+		{"GET", "/metrics", "", "", 401},
+		{"GET", "/api/v1/live", "", "", 401},
+		{"POST", "/api/v1/fixes", "", fix, 401},
+		{"POST", "/api/v1/fixes", "view-secret", fix, 401},
+		{"POST", "/api/v1/fixes", "dev-secret", fix, 200},
+		{"GET", "/api/v1/osmand?id=x&lat=1&lon=1", "", "", 401},
+	} {
+		req, _ := http.NewRequest(c.method, tc.url+c.path, strings.NewReader(c.body))
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s with token %q = %d, want %d", c.method, c.path, c.token, resp.StatusCode, c.want)
+		}
+	}
+	dial(t, tc.url, "?token=view-secret") // a browser passes its token in the URL
+}
+
+func TestUnitStatus(t *testing.T) {
+	tc := startCity(t, Access{Open: true}, false)
+	id := tc.plan.Units[0].ID
+	osmand(t, tc.url, id, geo.CellCenter(tc.plan.Units[0].Post), time.Now())
+	put := func(path, body string) int {
+		req, _ := http.NewRequest("PUT", tc.url+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := put("/api/v1/units/"+id+"/status", `{"status":"busy"}`); code != 204 {
+		t.Fatalf("PUT status busy = %d, want 204", code)
+	}
+	if code := put("/api/v1/units/"+id+"/status", `{"status":"asleep"}`); code != 400 {
+		t.Fatalf("PUT status asleep = %d, want 400", code)
+	}
+	if code := put("/api/v1/units/nobody/status", `{"status":"busy"}`); code != 404 {
+		t.Fatalf("PUT status of unknown unit = %d, want 404", code)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var units struct{ Units []realtime.UnitView }
+		getJSON(t, tc.url+"/api/v1/units", &units)
+		var cov struct{ Cells []realtime.CellView }
+		getJSON(t, tc.url+"/api/v1/coverage", &cov)
+		if units.Units[0].Status == patrol.Busy && len(cov.Cells) == 0 {
+			return // a busy unit covers nothing
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after PUT busy: status %s, %d cells covered; want busy and none", units.Units[0].Status, len(cov.Cells))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
