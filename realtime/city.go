@@ -272,12 +272,12 @@ func (c *City) publishLocked() {
 	}
 	c.seq++
 	msg.Seq = c.seq
-	b, err := json.Marshal(msg)
+	f, err := encode(msg)
 	if err != nil {
 		c.cfg.Logger.Error("encode diff", "err", err)
 		return
 	}
-	c.hub.Broadcast(b)
+	c.hub.Broadcast(f)
 	c.cfg.Metrics.diff()
 }
 
@@ -388,11 +388,19 @@ func (c *City) Subscribe() (*Client, error) {
 	for _, z := range c.cov.Zones(now) {
 		msg.Zones = append(msg.Zones, NewZoneView(z))
 	}
-	b, err := json.Marshal(msg)
+	f, err := encode(msg)
 	if err != nil {
-		return nil, fmt.Errorf("realtime: encode snapshot: %w", err)
+		return nil, err
 	}
-	return c.hub.Register(b), nil
+	return c.hub.Register(f), nil
+}
+
+func encode(m Message) (Frame, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Frame{}, fmt.Errorf("realtime: encode %s: %w", m.Type, err)
+	}
+	return NewFrame(b)
 }
 
 // Ingest validates and stores fixes, and returns one result per fix in

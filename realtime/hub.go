@@ -2,7 +2,10 @@ package realtime
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
+
+	"github.com/gorilla/websocket"
 )
 
 // HubConfig sizes a Hub. The zero value uses the defaults.
@@ -12,19 +15,36 @@ type HubConfig struct {
 	QueueLen int
 }
 
+// Frame is one message for live clients: its bytes, and its websocket
+// frame prepared once so that all clients share the encoding (and the
+// compression, for clients that negotiated it).
+type Frame struct {
+	Data     []byte
+	prepared *websocket.PreparedMessage
+}
+
+// NewFrame returns the frame of a text message.
+func NewFrame(data []byte) (Frame, error) {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		return Frame{}, fmt.Errorf("realtime: prepare message: %w", err)
+	}
+	return Frame{Data: data, prepared: pm}, nil
+}
+
 // Client is one live map connection registered with a Hub. Its Send
 // channel yields the messages to write, the snapshot first; it is closed
 // when the hub drops the client (too slow, unregistered, or hub stopped).
 type Client struct {
-	send chan []byte
+	send chan Frame
 }
 
 // Send returns the channel of messages for the client.
-func (c *Client) Send() <-chan []byte { return c.send }
+func (c *Client) Send() <-chan Frame { return c.send }
 
 type hubOp struct {
 	client *Client
-	msg    []byte
+	msg    Frame
 	kind   int
 }
 
@@ -105,8 +125,8 @@ func (h *Hub) do(op hubOp) {
 }
 
 // Register adds a client whose first message is snapshot.
-func (h *Hub) Register(snapshot []byte) *Client {
-	c := &Client{send: make(chan []byte, h.cfg.QueueLen)}
+func (h *Hub) Register(snapshot Frame) *Client {
+	c := &Client{send: make(chan Frame, h.cfg.QueueLen)}
 	c.send <- snapshot
 	h.do(hubOp{kind: opRegister, client: c})
 	return c
@@ -117,7 +137,7 @@ func (h *Hub) Register(snapshot []byte) *Client {
 func (h *Hub) Unregister(c *Client) { h.do(hubOp{kind: opUnregister, client: c}) }
 
 // Broadcast queues msg for every registered client.
-func (h *Hub) Broadcast(msg []byte) { h.do(hubOp{kind: opBroadcast, msg: msg}) }
+func (h *Hub) Broadcast(msg Frame) { h.do(hubOp{kind: opBroadcast, msg: msg}) }
 
 // Clients returns the number of registered clients.
 func (h *Hub) Clients() int { return int(h.clients.Load()) }

@@ -16,18 +16,18 @@ func TestHubDropsSlowClient(t *testing.T) {
 	h := NewHub(HubConfig{QueueLen: 8})
 	go h.Run(ctx)
 
-	slow := h.Register([]byte("snap-slow"))
-	fast := h.Register([]byte("snap-fast"))
-	if m := <-fast.Send(); string(m) != "snap-fast" {
-		t.Fatalf("first message = %q, want the snapshot", m)
+	slow := h.Register(frame(t, "snap-slow"))
+	fast := h.Register(frame(t, "snap-fast"))
+	if m := <-fast.Send(); string(m.Data) != "snap-fast" {
+		t.Fatalf("first message = %q, want the snapshot", m.Data)
 	}
 	for i := range 100 {
 		want := fmt.Sprint(i)
-		h.Broadcast([]byte(want))
+		h.Broadcast(frame(t, want))
 		select {
 		case m, ok := <-fast.Send():
-			if !ok || string(m) != want {
-				t.Fatalf("message %d = %q (open %v), want %q", i, m, ok, want)
+			if !ok || string(m.Data) != want {
+				t.Fatalf("message %d = %q (open %v), want %q", i, m.Data, ok, want)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("message %d did not arrive: the hub waited on the slow client", i)
@@ -43,4 +43,13 @@ func TestHubDropsSlowClient(t *testing.T) {
 	if h.Dropped() != 1 || h.Clients() != 1 {
 		t.Fatalf("Dropped() = %d, Clients() = %d, want 1 and 1", h.Dropped(), h.Clients())
 	}
+}
+
+func frame(t *testing.T, s string) Frame {
+	t.Helper()
+	f, err := NewFrame([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -51,7 +51,7 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, c *Client, reader
 					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"))
 				return nil
 			}
-			if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			if err := conn.WritePreparedMessage(msg.prepared); err != nil {
 				return err
 			}
 		case <-ping.C:
