@@ -1,6 +1,7 @@
 package patrol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a plan whose "boundary" is a GeoJSON Polygon.
 func (p *Plan) UnmarshalJSON(b []byte) error {
 	var v planJSON
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := strictUnmarshal(b, &v); err != nil {
 		return err
 	}
 	*p = Plan(v.plainPlan)
@@ -208,4 +209,12 @@ func (p *Plan) GeoJSON() *geojson.FeatureCollection {
 		fc.Append(f)
 	}
 	return fc
+}
+
+// strictUnmarshal decodes like json.Unmarshal but refuses unknown fields,
+// so that a misspelt key in a plan file is an error, not a silent default.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

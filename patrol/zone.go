@@ -107,7 +107,7 @@ func (z *Zone) UnmarshalJSON(b []byte) error {
 		plain
 		Geometry *geojson.Geometry `json:"geometry"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := strictUnmarshal(b, &v); err != nil {
 		return err
 	}
 	*z = Zone(v.plain)

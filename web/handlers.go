@@ -33,7 +33,17 @@ func (s *Server) readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
-func (s *Server) plan(c *gin.Context) { c.JSON(http.StatusOK, s.city.Plan()) }
+func (s *Server) plan(c *gin.Context) {
+	switch f := c.DefaultQuery("format", "json"); f {
+	case "json":
+		c.JSON(http.StatusOK, s.city.Plan())
+	case "geojson":
+		c.Header("Content-Type", "application/geo+json")
+		c.JSON(http.StatusOK, s.city.Plan().GeoJSON())
+	default:
+		fail(c, http.StatusBadRequest, "bad_format", fmt.Sprintf("format %q: want json or geojson", f))
+	}
+}
 
 func (s *Server) config(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"tiles": s.cfg.Tiles, "resolution": s.city.Resolution()})

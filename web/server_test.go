@@ -213,6 +213,14 @@ func TestLiveEndToEnd(t *testing.T) {
 	if fc.Type != "FeatureCollection" || len(fc.Features) != len(cov.Cells) || fc.Features[0].Geometry.Type != "Polygon" {
 		t.Fatalf("GET coverage?format=geojson: %s with %d features", fc.Type, len(fc.Features))
 	}
+	var planFC struct {
+		Type     string
+		Features []struct{ Properties map[string]any }
+	}
+	getJSON(t, tc.url+"/api/v1/plan?format=geojson", &planFC)
+	if want := 1 + len(tc.plan.Zones) + len(tc.plan.Units); len(planFC.Features) != want {
+		t.Fatalf("GET plan?format=geojson: %d features, want %d (boundary, zones, posts)", len(planFC.Features), want)
+	}
 	var gaps struct{ Zones []realtime.ZoneView }
 	getJSON(t, tc.url+"/api/v1/gaps", &gaps)
 	if len(gaps.Zones) != len(tc.plan.Zones) {
