@@ -1,0 +1,80 @@
+// HTTP access to the patrolgrid API. Every call carries the page's own ?token= (if any) as
+// a bearer token; URLs are resolved against the page so the page also works under a prefix.
+
+/** HTTPError is thrown for a non-2xx answer; status is the HTTP status, code the API error code. */
+export class HTTPError extends Error {
+  constructor(url, status, code, message) {
+    super(`${url}: ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Client talks to one patrolgrid server. token is the bearer token from the page URL
+ * ('' for none); base is the page URL that relative API paths are resolved against.
+ */
+export class Client {
+  constructor(base, token) {
+    this.base = base;
+    this.token = token || '';
+  }
+
+  /** url returns the absolute http(s) URL of an API path such as 'api/v1/plan'. */
+  url(path) {
+    return new URL(path, this.base).href;
+  }
+
+  /** liveURL returns the websocket URL of the live feed, with the token as ?token=. */
+  liveURL() {
+    const u = new URL('api/v1/live', this.base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.search = '';
+    u.hash = '';
+    if (this.token) u.searchParams.set('token', this.token);
+    return u.href;
+  }
+
+  /** get fetches an API path and returns its parsed JSON; it throws HTTPError on 4xx/5xx. */
+  async get(path, { signal } = {}) {
+    const url = this.url(path);
+    const headers = { Accept: 'application/json' };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const res = await fetch(url, { headers, signal, cache: 'no-store' });
+    if (!res.ok) {
+      let code = '';
+      let message = '';
+      try {
+        const body = await res.json();
+        code = body?.error?.code || '';
+        message = body?.error?.message || '';
+      } catch {
+        // Not a JSON error body; the status says enough.
+      }
+      throw new HTTPError(path, res.status, code, message);
+    }
+    return res.json();
+  }
+
+  /** plan returns GET /api/v1/plan. */
+  plan() {
+    return this.get('api/v1/plan');
+  }
+
+  /**
+   * tilesURL returns the raster tile URL template the page should draw under everything,
+   * or '' for none. An explicit override (the page's ?tiles=) wins; otherwise
+   * GET /api/v1/config decides, and a 404 or an unreachable endpoint means none.
+   */
+  async tilesURL(override) {
+    if (override) return override;
+    try {
+      const cfg = await this.get('api/v1/config');
+      return typeof cfg?.tiles === 'string' ? cfg.tiles : '';
+    } catch (err) {
+      if (err instanceof HTTPError && err.status === 404) return '';
+      console.warn('patrolgrid: config unavailable, drawing without a basemap:', err.message);
+      return '';
+    }
+  }
+}

@@ -1,0 +1,426 @@
+// patrolgrid command-center live map.
+//
+// Loads the plan, draws the city's H3 grid once, then follows the live feed: a snapshot on
+// every (re)connection and diffs after it. Hexagons are coloured by response tier through
+// feature state, units are HTML markers, and every text is HTML (the map has no glyphs).
+//
+// Page URL parameters: ?token=T (sent as a bearer token to the API and as ?token= to the
+// websocket), ?tiles=URL (a raster tile template to draw under everything; otherwise
+// GET /api/v1/config decides, and without one the page draws on a plain background).
+//
+// Test hooks live on window.patrolgrid (see hooks below).
+import maplibregl from './maplibre.js';
+import { Client } from './api.js';
+import { Live } from './live.js';
+import { HexLayer, buildGrid } from './cells.js';
+import { ZoneLayer, addBoundary, geometryBounds } from './zones.js';
+import { Units } from './units.js';
+import { GapPanel } from './panel.js';
+import { Clock, esc, eta, pct } from './format.js';
+import { BACKGROUND_COLOR, MECHANISMS, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
+
+const ILLUSTRATIVE_LABEL = 'Illustrative data — positions approximate, not official';
+
+/**
+ * noticeLabel returns the short label the top bar shows for a plan's notice: the notice itself
+ * when it is short, else the plain illustrative-data label (the full text stays available).
+ */
+function noticeLabel(notice) {
+  if (notice.length <= 64) return notice;
+  if (/illustrative|synthetic|demo/i.test(notice)) return ILLUSTRATIVE_LABEL;
+  return `${notice.slice(0, 60).trimEnd()}…`;
+}
+
+/**
+ * hooks is the page's state for automated tests:
+ *   ready          true once the map has loaded, a snapshot is applied and the hexagons are drawn
+ *   cells          number of hexagon features
+ *   colouredCells  number of hexagons reached within 5 minutes
+ *   units          number of unit markers
+ *   diffs          number of diffs applied
+ *   snapshots      number of snapshots applied (one per connection)
+ *   geometryUploads  times hexagon geometry was handed to the map (1 unless cells appear outside the boundary)
+ *   lastApplyMs, avgApplyMs, maxApplyMs  time spent applying the last diff / diffs on average
+ *                  (moving) / the slowest message, in ms
+ *   timing         milestones in ms since navigation (plan, mapLoad, geometry, snapshot, ready)
+ *   errors         messages of errors the page ran into
+ */
+const hooks = {
+  ready: false,
+  cells: 0,
+  colouredCells: 0,
+  units: 0,
+  diffs: 0,
+  snapshots: 0,
+  geometryUploads: 0,
+  lastApplyMs: 0,
+  avgApplyMs: 0,
+  maxApplyMs: 0,
+  connection: 'connecting',
+  timing: {},
+  errors: [],
+  map: null,
+};
+window.patrolgrid = hooks;
+
+const $ = (id) => document.getElementById(id);
+
+/** mark records a start-up milestone once. */
+function mark(name) {
+  hooks.timing[name] ??= Math.round(performance.now());
+}
+
+/** recordError keeps an error for the test hooks and logs it once. */
+function recordError(msg) {
+  const text = String(msg);
+  if (!hooks.errors.includes(text)) {
+    hooks.errors.push(text);
+    console.error('patrolgrid:', text);
+  }
+}
+
+window.addEventListener('error', (ev) => recordError(ev.message || 'script error'));
+window.addEventListener('unhandledrejection', (ev) => recordError(ev.reason?.message || ev.reason || 'unhandled rejection'));
+
+/** baseStyle is the map style: a plain background, with raster tiles under everything if given. */
+function baseStyle(tiles, attribution) {
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } }],
+  };
+  if (tiles) {
+    style.sources.basemap = {
+      type: 'raster',
+      tiles: [tiles],
+      tileSize: 256,
+      maxzoom: 19,
+      ...(attribution ? { attribution } : {}),
+    };
+    // Dimmed so the coverage colours stay readable on a dark display.
+    style.layers.push({
+      id: 'basemap',
+      type: 'raster',
+      source: 'basemap',
+      paint: { 'raster-brightness-max': 0.7, 'raster-saturation': -0.5, 'raster-opacity': 0.9 },
+    });
+  }
+  return style;
+}
+
+/** fitPadding keeps the city clear of the legend that floats over the map's lower left. */
+function fitPadding() {
+  const legend = $('legend');
+  const map = $('map');
+  const roomy = map.clientWidth > 900;
+  return { top: 28, bottom: 28, right: 28, left: roomy ? legend.offsetWidth + 28 : 28 };
+}
+
+/** showFatal replaces the map with an error message (the page cannot work without a plan). */
+function showFatal(title, detail) {
+  const el = $('fatal');
+  el.innerHTML = `<h2>${esc(title)}</h2><p>${esc(detail)}</p>`;
+  el.hidden = false;
+}
+
+/** renderLegend fills the legend card; shares are the fractions of city cells per tier. */
+function renderLegend(plan, shares) {
+  const mechs = (plan.mechanisms?.length ? plan.mechanisms : Object.keys(MECHANISMS).map((id) => ({ id })))
+    .map((m) => ({ id: m.id, ...mechanismStyle(m.id, m.name) }));
+  const cum = { 1: shares?.[1], 3: shares?.[3], 5: shares?.[5] };
+  $('legend').innerHTML =
+    `<div class="legend-title">Response time <span class="muted">· share of city (cumulative)</span></div>` +
+    TIERS.map(
+      (t) =>
+        `<div class="legend-row"><span class="sw hex" style="background:${t.color}"></span>${t.label}` +
+        `<span class="legend-val num" id="share-${t.id}">${t.id ? pct(cum[t.id]) : ''}</span></div>`,
+    ).join('') +
+    `<div class="legend-title">Priority zones</div>` +
+    Object.values(ZONE_STATUS)
+      .map((s) => `<div class="legend-row"><span class="sw zone" style="border-color:${s.color}"></span>${s.label}</div>`)
+      .join('') +
+    `<div class="legend-title">Units</div><div class="legend-mechs">` +
+    mechs
+      .map((m) => `<div class="legend-row" title="${esc(m.full)}"><span class="badge" style="--mc:${m.color}">${esc(m.letter)}</span>${esc(m.name)}</div>`)
+      .join('') +
+    `</div><div class="legend-states">` +
+    `<span><span class="mini unit has-heading" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-arrow"></span><span class="unit-disc"></span></span>moving (heading)</span>` +
+    `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>busy</span>` +
+    `<span><span class="mini unit" data-status="off_duty" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off duty</span>` +
+    `<span><span class="mini unit" data-status="available" data-fix="no" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>no fix (at post)</span>` +
+    `</div>`;
+}
+
+/** updateShares refreshes the legend's coverage figures. */
+function updateShares(shares) {
+  for (const id of [1, 3, 5]) {
+    const el = $(`share-${id}`);
+    if (el) el.textContent = pct(shares[id]);
+  }
+}
+
+/** setConnection shows the live feed's state in the top bar. */
+function setConnection(state, detail) {
+  hooks.connection = state;
+  const el = $('conn');
+  el.dataset.state = state;
+  const text = {
+    connecting: 'Connecting…',
+    live: 'Live',
+    retrying: `Reconnecting in ${Math.ceil((detail?.delayMs || 0) / 1000)}s`,
+    closed: 'Offline',
+  }[state];
+  $('conn-text').textContent = text || state;
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const client = new Client(location.href, params.get('token') || '');
+
+  let plan;
+  let tiles;
+  try {
+    [plan, tiles] = await Promise.all([client.plan(), client.tilesURL(params.get('tiles') || '')]);
+  } catch (err) {
+    showFatal('Cannot load the plan', err.message);
+    recordError(`plan: ${err.message}`);
+    return;
+  }
+
+  mark('plan');
+  const clock = new Clock(plan.timezone);
+  document.title = `${plan.name || 'patrolgrid'} — live map`;
+  $('plan-name').textContent = plan.name || 'Unnamed plan';
+  $('plan-city').textContent = plan.city ? ` · ${plan.city}` : '';
+  if (plan.notice) {
+    $('notice').textContent = noticeLabel(plan.notice);
+    $('notice').title = plan.notice;
+    $('notice').hidden = false;
+    $('notice-full').textContent = plan.notice;
+    $('notice-full').hidden = false;
+  }
+  $('clock-tz').textContent = plan.timezone || '';
+  renderLegend(plan, null);
+
+  const bounds = geometryBounds(plan.boundary);
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: baseStyle(tiles, params.get('attribution') || ''),
+    bounds: bounds || undefined,
+    center: bounds ? undefined : [0, 0],
+    zoom: bounds ? undefined : 1,
+    fitBoundsOptions: { padding: fitPadding() },
+    attributionControl: tiles ? { compact: true } : false,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    maxPitch: 0,
+    fadeDuration: 0,
+  });
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  map.on('error', (ev) => {
+    // An unreachable basemap must not break the page; anything else is an error.
+    if (ev.sourceId === 'basemap') console.warn('patrolgrid: basemap tile failed:', ev.error?.message);
+    else recordError(`map: ${ev.error?.message || ev.error || 'error'}`);
+  });
+  hooks.map = map;
+
+  // The live feed opens while the map loads; messages wait in a queue until the layers
+  // exist. A snapshot supersedes everything queued before it.
+  let queue = [];
+  let handle = (msg) => {
+    if (msg.type === 'snapshot') queue = [];
+    queue.push(msg);
+  };
+  const live = new Live(client.liveURL(), { onMessage: (msg) => handle(msg), onState: setConnection });
+  live.start();
+  window.addEventListener('online', () => live.retryNow());
+  window.addEventListener('pagehide', () => live.stop());
+
+  const loaded = new Promise((resolve) => map.once('load', resolve));
+  const grid = buildGrid(plan.boundary, plan.resolution);
+  await loaded;
+  mark('mapLoad');
+
+  // Layers, bottom to top: background, basemap, hexagons, boundary, zones; markers above all.
+  const hex = new HexLayer(map, { grid, overTiles: !!tiles });
+  addBoundary(map, plan.boundary);
+  const zones = new ZoneLayer(map, plan.zones);
+  hooks.cells = hex.size;
+  mark('geometry');
+
+  const popup = new maplibregl.Popup({ closeButton: true, closeOnClick: false, maxWidth: '300px', offset: 14, className: 'pg-popup' });
+  let popupUnit = '';
+  popup.on('close', () => {
+    popupUnit = '';
+    units.highlight('');
+  });
+
+  const units = new Units(map, {
+    plan,
+    clock,
+    listEl: $('unit-list'),
+    summaryEl: $('unit-summary'),
+    onSelect: (id) => selectUnit(id, true),
+  });
+  $('unit-count').textContent = String(units.entries.size);
+
+  /** selectUnit opens a unit's popup (and, from the list, flies to it). */
+  function selectUnit(id, fly) {
+    const e = units.get(id);
+    const ll = e && units.lngLat(e);
+    if (!ll) return;
+    popupUnit = id;
+    units.highlight(id);
+    popup.setLngLat(ll).setHTML(units.popupHTML(id)).addTo(map);
+    if (fly) map.easeTo({ center: ll, zoom: Math.max(map.getZoom(), 14), duration: 600 });
+  }
+
+  const panel = new GapPanel({
+    planZones: plan.zones,
+    clock,
+    gapsEl: $('gaps'),
+    gapCountEl: $('gap-count'),
+    alertsEl: $('alerts'),
+    zoneSummaryEl: $('zone-summary'),
+    onSelect: (id) => {
+      const b = zones.bounds(id);
+      if (b) map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 700 });
+    },
+  });
+
+  // A click on the map describes the hexagon (and zone) under it.
+  map.on('click', (ev) => {
+    const hits = map.queryRenderedFeatures(ev.point, { layers: [...hex.layerIds, ...zones.layerIds] });
+    const cellF = hits.find((f) => hex.layerIds.includes(f.layer.id));
+    const zoneF = hits.find((f) => zones.layerIds.includes(f.layer.id));
+    if (!cellF && !zoneF) {
+      popup.remove();
+      return;
+    }
+    popupUnit = '';
+    units.highlight('');
+    popup.setLngLat(ev.lngLat).setHTML(cellHTML(hex, cellF && hex.cellAt(cellF), zoneF && zones.zoneAt(zoneF), panel)).addTo(map);
+  });
+  for (const id of [...hex.layerIds, ...zones.layerIds]) {
+    map.on('mouseenter', id, () => (map.getCanvas().style.cursor = 'pointer'));
+    map.on('mouseleave', id, () => (map.getCanvas().style.cursor = ''));
+  }
+
+  /** refresh updates the counters, hooks and the open unit popup after a live message. */
+  function refresh() {
+    hooks.cells = hex.size;
+    hooks.colouredCells = hex.coloured;
+    hooks.units = units.markerCount;
+    hooks.geometryUploads = hex.geometryUploads;
+    updateShares(hex.shares());
+    if (popupUnit) {
+      const e = units.get(popupUnit);
+      const ll = e && units.lngLat(e);
+      if (ll) popup.setLngLat(ll).setHTML(units.popupHTML(popupUnit));
+    }
+  }
+
+  let lastMessageAt = 0;
+  let snapshotApplied = false;
+  function onMessage(msg) {
+    const t0 = performance.now();
+    lastMessageAt = Date.now();
+    if (msg.time) clock.sync(msg.time);
+    if (msg.type === 'snapshot') {
+      if (msg.resolution && plan.resolution && msg.resolution !== plan.resolution) {
+        recordError(`live feed resolution ${msg.resolution} differs from the plan's ${plan.resolution}`);
+      }
+      hex.applySnapshot(msg.cells);
+      zones.update(msg.zones);
+      units.applySnapshot(msg.units);
+      panel.applySnapshot(msg.zones, msg.alerts);
+      hooks.snapshots++;
+      snapshotApplied = true;
+      mark('snapshot');
+    } else if (msg.type === 'diff') {
+      hex.applyDiff(msg.cells);
+      zones.update(msg.zones);
+      units.applyDiff(msg.units);
+      panel.applyDiff(msg.zones, msg.alerts);
+      hooks.diffs++;
+    } else {
+      return;
+    }
+    refresh();
+    const ms = performance.now() - t0;
+    hooks.maxApplyMs = Math.max(hooks.maxApplyMs, ms);
+    if (msg.type === 'diff') {
+      hooks.lastApplyMs = ms;
+      hooks.avgApplyMs = hooks.diffs === 1 ? ms : hooks.avgApplyMs * 0.9 + ms * 0.1;
+    }
+    checkReady();
+  }
+
+  /** checkReady sets hooks.ready once a snapshot is applied and the hexagons are drawn. */
+  function checkReady() {
+    if (hooks.ready || !snapshotApplied) return;
+    if (map.isSourceLoaded('cells')) {
+      hooks.ready = true;
+      mark('ready');
+    }
+  }
+  // 'render' fires after a frame is drawn: once the hexagon source is loaded, they are on screen.
+  map.on('render', checkReady);
+
+  handle = onMessage;
+  for (const msg of queue) onMessage(msg);
+  queue = [];
+
+  // Once a second: clock, fix ages and the feed's last-update age.
+  setInterval(() => {
+    $('clock').textContent = clock.hms(clock.now());
+    units.tick();
+    if (popupUnit) popup.setHTML(units.popupHTML(popupUnit));
+    const quiet = lastMessageAt ? (Date.now() - lastMessageAt) / 1000 : 0;
+    $('conn').classList.toggle('quiet', hooks.connection === 'live' && quiet > 15);
+    $('conn').title = lastMessageAt ? `Last update ${Math.round(quiet)} s ago` : '';
+  }, 1000);
+}
+
+/** cellHTML describes a clicked hexagon and the zone it lies in. */
+function cellHTML(hex, cell, zone, panel) {
+  let html = '';
+  if (cell) {
+    const rec = hex.info.get(cell);
+    const tier = TIERS.find((t) => t.id === tierOf(rec?.eta_s));
+    html +=
+      `<div class="pp-title"><span class="sw hex" style="background:${tier.color}"></span><b>Cell</b> <code>${esc(cell)}</code></div>` +
+      `<table class="pp-table">` +
+      `<tr><th>Best ETA</th><td class="num">${esc(eta(rec?.eta_s))}${rec ? ' min' : ''}</td></tr>` +
+      `<tr><th>Units ≤ 1 / 3 / 5 min</th><td class="num">${rec?.n1 ?? 0} / ${rec?.n3 ?? 0} / ${rec?.n5 ?? 0}</td></tr>` +
+      `</table>`;
+  }
+  if (zone) {
+    const z = panel.zones.get(zone.id) || {};
+    const status = z.active === false ? 'inactive' : z.met ? 'met' : z.active ? 'gap' : 'inactive';
+    const hours = (zone.hours || []).map((h) => `${h.from}–${h.to}`).join(', ') || 'all day';
+    html +=
+      `<div class="pp-title pp-zone"><span class="sw zone" style="border-color:${ZONE_STATUS[status].color}"></span>` +
+      `<b>${esc(zone.name || zone.id)}</b> <span class="muted">${esc((zone.kind || '').replace(/_/g, ' '))}</span></div>` +
+      `<table class="pp-table"><tr><th>Status</th><td>${esc(ZONE_STATUS[status].label)}</td></tr>` +
+      `<tr><th>Hours</th><td>${esc(hours)}</td></tr>` +
+      ['m1', 'm3', 'm5']
+        .filter((k) => zone.rule?.[k] || z.rule?.[k])
+        .map((k) => {
+          const r = z.rule?.[k] || zone.rule[k];
+          return `<tr><th>≤ ${k.slice(1)} min</th><td class="num">${pct(z.shares?.[k])} <span class="muted">/ need ${pct(r.share)}, ${r.units} unit${r.units === 1 ? '' : 's'}</span></td></tr>`;
+        })
+        .join('') +
+      `</table>`;
+  }
+  return html;
+}
+
+main().catch((err) => {
+  showFatal('The map failed to start', err.message);
+  recordError(err.message);
+});

@@ -1,0 +1,295 @@
+// Patrol units: one HTML marker per unit on the map (mechanism letter and colour, a heading
+// arrow, status styling) and one row per unit in the side list (status and fix age). Fix ages
+// are recomputed every second in the browser; the server only sends positions.
+import maplibregl from './maplibre.js';
+import { cellToLatLng } from 'h3-js';
+import { STATUS_LABEL, mechanismStyle } from './theme.js';
+import { age, esc } from './format.js';
+
+/** Fix ages past these thresholds (seconds) are shown as stale and as lost. */
+const STALE_S = 60;
+const LOST_S = 300;
+
+/**
+ * Units keeps the unit markers and list in step with the live feed.
+ * plan is GET /api/v1/plan; listEl a <tbody>; summaryEl an element for the status counts;
+ * onSelect(id) is called when a unit's marker or row is clicked.
+ */
+export class Units {
+  constructor(map, { plan, clock, listEl, summaryEl, onSelect }) {
+    this.map = map;
+    this.clock = clock;
+    this.listEl = listEl;
+    this.summaryEl = summaryEl;
+    this.onSelect = onSelect;
+    this.mechanisms = new Map((plan.mechanisms || []).map((m, i) => [m.id, { ...m, order: i }]));
+    /** @type {Map<string, object>} entries by unit id */
+    this.entries = new Map();
+    for (const u of plan.units || []) this.entry(u.id, u);
+    this.sortRows();
+  }
+
+  /** markerCount is the number of unit markers on the map. */
+  get markerCount() {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.onMap) n++;
+    return n;
+  }
+
+  /** get returns the entry of a unit: {id, plan, live, ...}. */
+  get(id) {
+    return this.entries.get(id);
+  }
+
+  /** lngLat returns a unit's [lon, lat]: its last fix, else its post cell's centre, else null. */
+  lngLat(e) {
+    if (e.live && Number.isFinite(e.live.lat) && Number.isFinite(e.live.lon)) return [e.live.lon, e.live.lat];
+    if (e.postLngLat) return e.postLngLat;
+    return null;
+  }
+
+  /** entry returns the entry for id, creating its marker element and list row on first use. */
+  entry(id, planUnit) {
+    let e = this.entries.get(id);
+    if (e) return e;
+    e = { id, plan: planUnit || { id }, live: null, receivedAt: 0, onMap: false, lastAge: '' };
+    if (planUnit?.post) {
+      try {
+        const [lat, lng] = cellToLatLng(planUnit.post);
+        e.postLngLat = [lng, lat];
+      } catch {
+        e.postLngLat = null;
+      }
+    }
+    this.buildMarker(e);
+    this.buildRow(e);
+    this.entries.set(id, e);
+    this.render(e);
+    return e;
+  }
+
+  buildMarker(e) {
+    const el = document.createElement('div');
+    el.className = 'unit';
+    el.innerHTML = '<div class="unit-arrow"></div><div class="unit-disc"></div>';
+    el.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      this.onSelect(e.id);
+    });
+    e.el = el;
+    e.arrow = el.firstChild;
+    e.disc = el.lastChild;
+    e.marker = new maplibregl.Marker({ element: el, anchor: 'center', subpixelPositioning: true });
+  }
+
+  buildRow(e) {
+    const tr = document.createElement('tr');
+    tr.innerHTML = '<td><span class="badge"></span></td><td class="u-id"></td><td class="u-name"></td><td class="u-status"></td><td class="u-age num"></td>';
+    tr.addEventListener('click', () => this.onSelect(e.id));
+    e.row = tr;
+    [e.badgeCell, e.idCell, e.nameCell, e.statusCell, e.ageCell] = tr.children;
+    e.badge = e.badgeCell.firstChild;
+  }
+
+  /** mech returns the mechanism id and style of an entry. */
+  mech(e) {
+    const id = e.live?.mechanism || e.plan.mechanism;
+    return { id, ...mechanismStyle(id, this.mechanisms.get(id)?.name) };
+  }
+
+  /** status returns the entry's status on the wire: available, busy or off_duty. */
+  status(e) {
+    return e.live?.status || e.plan.status || 'available';
+  }
+
+  /** render brings an entry's marker and row up to date with its data, touching only what changed. */
+  render(e) {
+    const m = this.mech(e);
+    const status = this.status(e);
+    const hasFix = !!(e.live && Number.isFinite(e.live.lat));
+    const heading = e.live?.heading;
+    const hasHeading = hasFix && typeof heading === 'number' && Number.isFinite(heading) && status !== 'off_duty';
+    const name = e.live?.name || e.plan.name || '';
+    const shown = e.shown || (e.shown = {});
+
+    if (shown.color !== m.color) {
+      e.el.style.setProperty('--mc', m.color);
+      e.badge.style.setProperty('--mc', m.color);
+      shown.color = m.color;
+    }
+    if (shown.letter !== m.letter) {
+      e.disc.textContent = m.letter;
+      e.badge.textContent = m.letter;
+      e.badge.title = m.full;
+      shown.letter = m.letter;
+    }
+    if (shown.status !== status) {
+      e.el.dataset.status = status;
+      e.el.style.zIndex = status === 'off_duty' ? '1' : status === 'busy' ? '3' : '2';
+      e.row.dataset.status = status;
+      e.statusCell.innerHTML = `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>`;
+      shown.status = status;
+    }
+    if (shown.hasFix !== hasFix) {
+      e.el.dataset.fix = hasFix ? 'yes' : 'no';
+      shown.hasFix = hasFix;
+    }
+    if (shown.hasHeading !== hasHeading) {
+      e.el.classList.toggle('has-heading', hasHeading);
+      shown.hasHeading = hasHeading;
+    }
+    if (hasHeading && shown.heading !== heading) {
+      e.arrow.style.transform = `rotate(${heading}deg)`;
+      shown.heading = heading;
+    }
+    if (shown.name !== name) {
+      e.el.title = `${e.id} ${name}`.trim();
+      e.idCell.textContent = e.id;
+      e.nameCell.textContent = name;
+      e.nameCell.title = name;
+      shown.name = name;
+    }
+
+    const ll = this.lngLat(e);
+    if (ll) {
+      if (shown.lon !== ll[0] || shown.lat !== ll[1]) {
+        e.marker.setLngLat(ll);
+        shown.lon = ll[0];
+        shown.lat = ll[1];
+      }
+      if (!e.onMap) {
+        e.marker.addTo(this.map);
+        e.onMap = true;
+      }
+    } else if (e.onMap) {
+      e.marker.remove();
+      e.onMap = false;
+      shown.lon = shown.lat = undefined;
+    }
+    this.renderAge(e);
+  }
+
+  /** ageSeconds returns the age of an entry's last fix in seconds (NaN without a fix). */
+  ageSeconds(e) {
+    if (!e.live) return NaN;
+    if (e.live.time) return this.clock.ageOf(e.live.time);
+    if (typeof e.live.age_s === 'number') return e.live.age_s + (Date.now() - e.receivedAt) / 1000;
+    return NaN;
+  }
+
+  renderAge(e) {
+    const s = this.ageSeconds(e);
+    const text = Number.isFinite(s) ? age(s) : 'no fix';
+    if (text === e.lastAge) return;
+    e.lastAge = text;
+    e.ageCell.textContent = text;
+    e.ageCell.className = `u-age num ${!Number.isFinite(s) ? 'age-none' : s > LOST_S ? 'age-lost' : s > STALE_S ? 'age-stale' : 'age-ok'}`;
+    e.el.classList.toggle('stale', !!e.live?.stale || (Number.isFinite(s) && s > LOST_S));
+  }
+
+  /** applySnapshot replaces every unit's live record with the snapshot's. */
+  applySnapshot(units) {
+    const seen = new Set();
+    const now = Date.now();
+    let added = false;
+    for (const u of units || []) {
+      added ||= !this.entries.has(u.id);
+      const e = this.entry(u.id);
+      e.live = u;
+      e.receivedAt = now;
+      seen.add(u.id);
+      this.render(e);
+    }
+    for (const e of this.entries.values()) {
+      if (!seen.has(e.id) && e.live) {
+        e.live = null;
+        this.render(e);
+      }
+    }
+    if (added) this.sortRows();
+    this.renderSummary();
+  }
+
+  /** applyDiff replaces the live records of the units a diff lists. */
+  applyDiff(units) {
+    if (!units?.length) return;
+    const now = Date.now();
+    let added = false;
+    for (const u of units) {
+      added ||= !this.entries.has(u.id);
+      const e = this.entry(u.id);
+      e.live = u;
+      e.receivedAt = now;
+      this.render(e);
+    }
+    if (added) this.sortRows();
+    this.renderSummary();
+  }
+
+  /** tick refreshes every fix age; call it once a second. */
+  tick() {
+    for (const e of this.entries.values()) this.renderAge(e);
+  }
+
+  /** sortRows orders the list by mechanism (plan order) and id. */
+  sortRows() {
+    const order = (e) => this.mechanisms.get(this.mech(e).id)?.order ?? 99;
+    const sorted = [...this.entries.values()].sort((a, b) => order(a) - order(b) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+    this.listEl.replaceChildren(...sorted.map((e) => e.row));
+  }
+
+  renderSummary() {
+    const n = { available: 0, busy: 0, off_duty: 0 };
+    for (const e of this.entries.values()) {
+      const s = this.status(e);
+      n[s] = (n[s] || 0) + 1;
+    }
+    const key = `${n.available}/${n.busy}/${n.off_duty}`;
+    if (key === this.summaryKey) return;
+    this.summaryKey = key;
+    this.summaryEl.innerHTML =
+      `<span class="status status-available">${n.available} available</span>` +
+      `<span class="status status-busy">${n.busy} busy</span>` +
+      `<span class="status status-off_duty">${n.off_duty} off duty</span>`;
+  }
+
+  /** highlight marks one unit's row and marker as selected ('' for none). */
+  highlight(id) {
+    for (const e of this.entries.values()) {
+      const on = e.id === id;
+      e.row.classList.toggle('selected', on);
+      e.el.classList.toggle('selected', on);
+    }
+    const e = this.entries.get(id);
+    if (e) e.row.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** popupHTML describes one unit for its map popup. */
+  popupHTML(id) {
+    const e = this.entries.get(id);
+    if (!e) return '';
+    const m = this.mech(e);
+    const u = e.live || {};
+    const status = this.status(e);
+    const s = this.ageSeconds(e);
+    const rows = [
+      ['Mechanism', esc(m.full)],
+      ['Status', `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>`],
+      ['Shift', esc(e.plan.shift || '—')],
+    ];
+    if (Number.isFinite(u.lat)) {
+      rows.push(['Fix', `${esc(this.clock.hms(u.time))} <span class="muted">(${esc(age(s))} ago)</span>`]);
+      rows.push(['Speed', Number.isFinite(u.speed_mps) ? `${(u.speed_mps * 3.6).toFixed(0)} km/h` : '—']);
+      rows.push(['Heading', Number.isFinite(u.heading) ? `${Math.round(u.heading)}°` : '—']);
+      rows.push(['Cell', `<code>${esc(u.cell || '—')}</code>`]);
+      if (u.stale) rows.push(['Coverage', '<span class="age-stale">fix too old: not counted</span>']);
+    } else {
+      rows.push(['Fix', '<span class="muted">none yet — shown at its post</span>']);
+    }
+    return (
+      `<div class="pp-title"><span class="badge" style="--mc:${m.color}">${esc(m.letter)}</span>` +
+      `<b>${esc(e.id)}</b> ${esc(u.name || e.plan.name || '')}</div>` +
+      `<table class="pp-table">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`
+    );
+  }
+}
