@@ -1,0 +1,88 @@
+package geo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// testDataDir returns the shared test data folder: PATROLGRID_TESTDATA,
+// or ../../shared/data relative to this package.
+func testDataDir() string {
+	if d := os.Getenv("PATROLGRID_TESTDATA"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "data")
+}
+
+// requireData reports whether a missing data file must fail the test.
+func requireData() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1"
+}
+
+// openTestData opens a file under the shared test data folder, skipping
+// the test (failing it under CI) when the file is missing.
+func openTestData(t testing.TB, name string) *os.File {
+	t.Helper()
+	p := filepath.Join(testDataDir(), name)
+	f, err := os.Open(p)
+	if err != nil {
+		if requireData() {
+			t.Fatalf("test data %s: %v", p, err)
+		}
+		t.Skipf("test data %s missing (set PATROLGRID_TESTDATA): %v", p, err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// testProfiles reads a profile file shipped in data/profiles.
+func testProfiles(t testing.TB, name string) *ProfileFile {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "data", "profiles", name+".json"))
+	if err != nil {
+		t.Fatalf("profile file %s: %v", name, err)
+	}
+	defer f.Close()
+	pf, err := ReadProfileFile(f)
+	if err != nil {
+		t.Fatalf("ReadProfileFile(%s): %v", name, err)
+	}
+	return pf
+}
+
+// importTestData imports an extract of the shared test data with the
+// default profiles.
+func importTestData(t testing.TB, name string) *RoadNetwork {
+	t.Helper()
+	fm, ok := OSMFormatOf(name)
+	if !ok {
+		t.Fatalf("OSMFormatOf(%s): unknown", name)
+	}
+	net, err := ImportOSM(context.Background(), openTestData(t, name), fm, ImportConfig{Profiles: testProfiles(t, "default")})
+	if err != nil {
+		t.Fatalf("ImportOSM(%s): %v", name, err)
+	}
+	return net
+}
+
+// networks caches imports across the tests of one run: an import takes
+// a second or more under the race detector.
+var networks sync.Map // name → *RoadNetwork
+
+func testNetwork(t testing.TB, name string) *RoadNetwork {
+	t.Helper()
+	if n, ok := networks.Load(name); ok {
+		return n.(*RoadNetwork)
+	}
+	n := importTestData(t, name)
+	networks.Store(name, n)
+	return n
+}
+
+const (
+	monacoPBF   = "osm/monaco.osm.pbf"
+	shanghaiXML = "osm/shanghai-central.osm"
+)
