@@ -17,12 +17,13 @@ const snapBucket = 100.0
 // projection (metres east and north of its south-west corner), each
 // bucket listing the segments whose bounding box touches it.
 type snapIndex struct {
-	lon0, lat0 float64 // south-west corner, degrees
-	mx, my     float64 // metres per degree of longitude and latitude
-	nx, ny     int     // buckets east and north
-	first      []int32 // segments of bucket b are segs[first[b]:first[b+1]]
-	segs       []int32 // shape index i: the segment shape[i] → shape[i+1]
-	segEdge    []int32 // edge of each shape index (of its segment's start)
+	lon0, lat0 float64      // south-west corner, degrees
+	mx, my     float64      // metres per degree of longitude and latitude
+	nx, ny     int          // buckets east and north
+	first      []int32      // segments of bucket b are segs[first[b]:first[b+1]]
+	segs       []int32      // shape index i: the segment shape[i] → shape[i+1]
+	segEdge    []int32      // edge of each shape index (of its segment's start)
+	xy         [][2]float64 // projected shape points
 }
 
 func newSnapIndex(g *RoadGraph) snapIndex {
@@ -39,6 +40,10 @@ func newSnapIndex(g *RoadGraph) snapIndex {
 	ix.nx = int(float64(bound.Max[0]-bound.Min[0])*ix.mx/snapBucket) + 1
 	ix.ny = int(float64(bound.Max[1]-bound.Min[1])*ix.my/snapBucket) + 1
 	ix.segEdge = make([]int32, len(g.shape))
+	ix.xy = make([][2]float64, len(g.shape))
+	for i, p := range g.shape {
+		ix.xy[i][0], ix.xy[i][1] = ix.project(p)
+	}
 	counts := make([]int32, ix.nx*ix.ny+1)
 	ix.eachSegment(g, func(_, b int) { counts[b+1]++ })
 	for i := 1; i < len(counts); i++ {
@@ -64,8 +69,8 @@ func newSnapIndex(g *RoadGraph) snapIndex {
 func (ix *snapIndex) eachSegment(g *RoadGraph, fn func(seg, bucket int)) {
 	for _, ed := range g.edges {
 		for s := ed.shape0; s+1 < ed.shape1; s++ {
-			ax, ay := ix.project(g.shape[s])
-			bx, by := ix.project(g.shape[s+1])
+			ax, ay := ix.xy[s][0], ix.xy[s][1]
+			bx, by := ix.xy[s+1][0], ix.xy[s+1][1]
 			x0, x1 := ix.clampX(min(ax, bx)), ix.clampX(max(ax, bx))
 			y0, y1 := ix.clampY(min(ay, by)), ix.clampY(max(ay, by))
 			for y := y0; y <= y1; y++ {
@@ -105,6 +110,10 @@ type Snap struct {
 	Off Meters
 }
 
+// snapNear is the first search radius of Snap: most points lie this
+// close to a road, and a small square has few segments to check.
+const snapNear = 40.0
+
 // Snap places p (lon, lat) on the nearest edge of g within radius, and
 // returns false when no edge is that close.
 func (g *RoadGraph) Snap(p orb.Point, radius Meters) (Snap, bool) {
@@ -113,7 +122,21 @@ func (g *RoadGraph) Snap(p orb.Point, radius Meters) (Snap, bool) {
 		return Snap{}, false
 	}
 	px, py := ix.project(p)
-	r := float64(radius)
+	// A segment within r of p passes through the square p ± r, so the
+	// nearest one within the near radius is the nearest of all.
+	best, t := ix.nearest(px, py, min(snapNear, float64(radius)))
+	if best < 0 && float64(radius) > snapNear {
+		best, t = ix.nearest(px, py, float64(radius))
+	}
+	if best < 0 {
+		return Snap{}, false
+	}
+	return g.snapAt(ix.segEdge[best], best, t, p), true
+}
+
+// nearest returns the segment nearest to (px, py) within r and the
+// fraction of it at the nearest point, or -1 when none is that close.
+func (ix *snapIndex) nearest(px, py, r float64) (int32, float64) {
 	x0, x1 := int(math.Floor((px-r)/snapBucket)), int(math.Floor((px+r)/snapBucket))
 	y0, y1 := int(math.Floor((py-r)/snapBucket)), int(math.Floor((py+r)/snapBucket))
 	x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ix.nx-1), min(y1, ix.ny-1)
@@ -122,24 +145,21 @@ func (g *RoadGraph) Snap(p orb.Point, radius Meters) (Snap, bool) {
 		for x := x0; x <= x1; x++ {
 			b := y*ix.nx + x
 			for _, s := range ix.segs[ix.first[b]:ix.first[b+1]] {
-				d2, t := ix.segDist2(g, s, px, py)
+				d2, t := ix.segDist2(s, px, py)
 				if d2 < bestD2 || d2 == bestD2 && s < best {
 					best, bestD2, bestT = s, d2, t
 				}
 			}
 		}
 	}
-	if best < 0 {
-		return Snap{}, false
-	}
-	return g.snapAt(ix.segEdge[best], best, bestT, p), true
+	return best, bestT
 }
 
 // segDist2 returns the squared planar distance from (px, py) to segment
 // s and the fraction t in [0, 1] of the segment at the nearest point.
-func (ix *snapIndex) segDist2(g *RoadGraph, s int32, px, py float64) (d2, t float64) {
-	ax, ay := ix.project(g.shape[s])
-	bx, by := ix.project(g.shape[s+1])
+func (ix *snapIndex) segDist2(s int32, px, py float64) (d2, t float64) {
+	ax, ay := ix.xy[s][0], ix.xy[s][1]
+	bx, by := ix.xy[s+1][0], ix.xy[s+1][1]
 	dx, dy := bx-ax, by-ay
 	if l2 := dx*dx + dy*dy; l2 > 0 {
 		t = max(0, min(1, ((px-ax)*dx+(py-ay)*dy)/l2))

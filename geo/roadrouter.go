@@ -1,0 +1,444 @@
+package geo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// offNetwork is the type of ErrOffNetwork, so that it also matches
+// ErrOffGrid for callers that only know the Router contract.
+type offNetwork struct{}
+
+func (offNetwork) Error() string        { return "geo: no road within snapping distance" }
+func (offNetwork) Is(target error) bool { return target == ErrOffGrid }
+
+// ErrOffNetwork is returned by a RoadRouter for a point farther than the
+// snapping distance from every road its profile may use: the unit is off
+// the network. errors.Is(err, ErrOffGrid) holds for it too.
+var ErrOffNetwork error = offNetwork{}
+
+// ErrNoRoadProfile is returned for a profile the road network has no
+// graph for.
+var ErrNoRoadProfile = errors.New("geo: no road graph for profile")
+
+// DefaultSnapRadius is the snapping distance used when none is set.
+const DefaultSnapRadius Meters = 200
+
+// RoadRouterConfig configures a RoadRouter. The zero value is the default.
+type RoadRouterConfig struct {
+	// SnapRadius is how far a point may lie from the nearest usable road
+	// and still be placed on it; 0 means DefaultSnapRadius.
+	SnapRadius Meters
+	// Band is the time-of-day band whose speed factor applies ("peak",
+	// "off-peak", "night"); "" applies none. A profile without the band
+	// travels at its base speeds.
+	Band string
+}
+
+// RoadRouter is the Router of a road network over a Grid: isochrones run
+// a bounded Dijkstra on the graph of the profile named by Profile.Name
+// from the point snapped onto it, and a cell's ETA is the earliest time
+// any road in it is reached, partially travelled edges at the limit
+// included. Speeds come from the road profiles; Profile's SpeedKPH and
+// Detour are not used. Roads outside the grid are travelled; their cells
+// are not reported. A RoadRouter is immutable and safe for concurrent
+// use; each caller brings its own Search.
+type RoadRouter struct {
+	grid   *Grid
+	radius Meters
+	graphs []routedGraph
+}
+
+// routedGraph is one profile's graph with its edges' cell crossings.
+type routedGraph struct {
+	g          *RoadGraph
+	factor     float64 // time-of-day speed factor
+	crossFirst []int32 // crossings of edge e: cross[crossFirst[e]:crossFirst[e+1]]
+	cross      []crossing
+	// The cells reached along the arcs out of node i, with the time from
+	// i to each, are out[outFirst[i]:outFirst[i+1]].
+	outFirst []int32
+	out      []cellOffset
+}
+
+// cellOffset is a cell reached along an arc, dt after leaving its node.
+type cellOffset struct {
+	dt   time.Duration
+	cell int32
+}
+
+// crossing is a stretch of an edge inside one grid cell, as fractions of
+// the edge's length from its first node.
+type crossing struct {
+	cell        int32
+	enter, exit float32
+}
+
+// NewRoadRouter returns the router of net's graphs over grid. It finds
+// the grid cells every edge crosses, sampling each shape at a quarter of
+// the grid's average cell edge length.
+func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRouter {
+	r := &RoadRouter{grid: grid, radius: cfg.SnapRadius}
+	if r.radius <= 0 {
+		r.radius = DefaultSnapRadius
+	}
+	for _, g := range net.Graphs {
+		f, ok := Band{Factor: 1}, true
+		if cfg.Band != "" {
+			f, ok = g.Bands[cfg.Band]
+		}
+		if !ok {
+			f.Factor = 1
+		}
+		first, cross := edgeCrossings(g, grid)
+		rg := routedGraph{g: g, factor: f.Factor, crossFirst: first, cross: cross}
+		rg.outFirst, rg.out = nodeOffsets(g, first, cross)
+		r.graphs = append(r.graphs, rg)
+	}
+	return r
+}
+
+// Grid returns the grid reach results are numbered by.
+func (r *RoadRouter) Grid() *Grid { return r.grid }
+
+func (r *RoadRouter) graph(name string) (*routedGraph, error) {
+	for i := range r.graphs {
+		if r.graphs[i].g.Name == name {
+			return &r.graphs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrNoRoadProfile, name)
+}
+
+// Snap places p (lon, lat) on the nearest road of profile's graph. It
+// returns ErrOffNetwork when no road is within the snapping distance.
+func (r *RoadRouter) Snap(p orb.Point, profile string) (Snap, error) {
+	rg, err := r.graph(profile)
+	if err != nil {
+		return Snap{}, err
+	}
+	sn, ok := rg.g.Snap(p, r.radius)
+	if !ok {
+		return Snap{}, ErrOffNetwork
+	}
+	return sn, nil
+}
+
+// Isochrone appends to dst every grid cell reachable from (lon, lat)
+// point from within limit on the road graph of profile p.Name, with its
+// earliest arrival time, in the order the search first touched them
+// (roughly, not strictly, by arrival). The trip starts on the road
+// nearest from; the way from from to that road costs nothing. It returns
+// ErrOffNetwork when no road is near enough and ErrNoRoadProfile for a
+// profile without a graph. After the first call on a graph it allocates
+// nothing but dst's growth.
+func (r *RoadRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.Duration, dst []Reach) ([]Reach, error) {
+	rg, err := r.graph(p.Name)
+	if err != nil {
+		return dst, err
+	}
+	sn, ok := rg.g.Snap(from, r.radius)
+	if !ok {
+		return dst, ErrOffNetwork
+	}
+	return rg.isochrone(s, sn, r.grid.Len(), limit, dst), nil
+}
+
+// isochrone runs the bounded Dijkstra from sn. Nodes are numbered 0..n-1
+// in s, and cell i of the grid is n+i: s.eta holds both node times and
+// cell times, in base (unscaled) travel time.
+func (rg *routedGraph) isochrone(s *Search, sn Snap, cells int, limit time.Duration, dst []Reach) []Reach {
+	g := rg.g
+	n := int32(len(g.nodes))
+	s.reset(int(n) + cells)
+	start := len(dst)
+	base := time.Duration(float64(limit) * rg.factor)
+	dst = rg.startEdge(s, sn, n, base, dst)
+	for s.h.len() > 0 {
+		it := s.h.pop()
+		if s.done[it.node] == s.gen {
+			continue
+		}
+		s.done[it.node] = s.gen
+		for _, a := range g.arcs[g.first[it.node]:g.first[it.node+1]] {
+			if s.done[a.to] != s.gen {
+				if t := it.eta + a.cost; t <= base {
+					s.push(a.to, t)
+				}
+			}
+		}
+		for _, c := range rg.out[rg.outFirst[it.node]:rg.outFirst[it.node+1]] {
+			if t := it.eta + c.dt; t <= base {
+				dst = reachCell(s, n+c.cell, t, dst)
+			}
+		}
+	}
+	return rg.finishReach(s, n, start, dst)
+}
+
+// startEdge seeds the search from a point partway along an edge: the
+// edge's ends at the cost of the rest of the edge in each open direction,
+// and the cells of the edge itself.
+func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duration, dst []Reach) []Reach {
+	ed := rg.g.edges[sn.Edge]
+	f := sn.Fraction
+	crs := rg.cross[rg.crossFirst[sn.Edge]:rg.crossFirst[sn.Edge+1]]
+	if ed.fwdKPH > 0 {
+		full := travel(float64(ed.length), ed.fwdKPH)
+		if t := time.Duration((1 - f) * float64(full)); t <= limit {
+			s.push(ed.to, t)
+		}
+		for _, c := range crs {
+			if float64(c.exit) >= f {
+				if t := time.Duration(max(0, float64(c.enter)-f) * float64(full)); t <= limit {
+					dst = reachCell(s, n+c.cell, t, dst)
+				}
+			}
+		}
+	}
+	if ed.bwdKPH > 0 {
+		full := travel(float64(ed.length), ed.bwdKPH)
+		if t := time.Duration(f * float64(full)); t <= limit {
+			s.push(ed.from, t)
+		}
+		for _, c := range crs {
+			if float64(c.enter) <= f {
+				if t := time.Duration(max(0, f-float64(c.exit)) * float64(full)); t <= limit {
+					dst = reachCell(s, n+c.cell, t, dst)
+				}
+			}
+		}
+	}
+	return dst
+}
+
+// reachCell records that slot i (a cell) is reached at t, appending it to
+// dst the first time.
+func reachCell(s *Search, i int32, t time.Duration, dst []Reach) []Reach {
+	if s.seen[i] != s.gen {
+		s.seen[i] = s.gen
+		s.eta[i] = t
+		return append(dst, Reach{Cell: i, ETA: t})
+	}
+	if t < s.eta[i] {
+		s.eta[i] = t
+	}
+	return dst
+}
+
+// finishReach turns the slots appended since start into cell numbers
+// with their final, band-scaled ETAs.
+func (rg *routedGraph) finishReach(s *Search, n int32, start int, dst []Reach) []Reach {
+	out := dst[start:]
+	for i := range out {
+		slot := out[i].Cell
+		out[i] = Reach{Cell: slot - n, ETA: time.Duration(float64(s.eta[slot]) / rg.factor)}
+	}
+	return dst
+}
+
+// edgeCrossings returns, per edge of g, the grid cells its shape passes
+// through with the fractions of the edge's length at which it enters and
+// leaves each, found by sampling the shape every quarter of a cell edge.
+// Cells outside the grid are left out.
+func edgeCrossings(g *RoadGraph, grid *Grid) (first []int32, cross []crossing) {
+	step := HexagonEdge(grid.Resolution()) / 4
+	bound := gridBound(grid)
+	first = make([]int32, len(g.edges)+1)
+	for e, ed := range g.edges {
+		if orb.LineString(g.shape[ed.shape0:ed.shape1]).Bound().Intersects(bound) {
+			cross = appendCrossings(cross, g, int32(e), grid, step)
+		}
+		first[e+1] = int32(len(cross))
+	}
+	return first, cross
+}
+
+// nodeOffsets lays out, node by node, the cells reached along each arc
+// leaving the node with the time from the node to each: the crossing's
+// entry into the cell, measured from whichever end the arc leaves.
+func nodeOffsets(g *RoadGraph, first []int32, cross []crossing) ([]int32, []cellOffset) {
+	outFirst := make([]int32, len(g.nodes)+1)
+	var out []cellOffset
+	for u := range g.nodes {
+		for _, a := range g.arcs[g.first[u]:g.first[u+1]] {
+			e, back := a.edge&^arcBack, a.edge < 0
+			for _, c := range cross[first[e]:first[e+1]] {
+				frac := float64(c.enter)
+				if back {
+					frac = 1 - float64(c.exit)
+				}
+				out = append(out, cellOffset{dt: time.Duration(frac * float64(a.cost)), cell: c.cell})
+			}
+		}
+		outFirst[u+1] = int32(len(out))
+	}
+	return outFirst, out
+}
+
+// gridBound returns the (lon, lat) bounding box of the grid's cells.
+func gridBound(grid *Grid) orb.Bound {
+	b := CellPolygon(grid.Cell(0)).Bound()
+	for i := 1; i < grid.Len(); i++ {
+		b = b.Union(CellPolygon(grid.Cell(int32(i))).Bound())
+	}
+	return b
+}
+
+// HexagonEdge returns the average edge length of H3 cells at resolution
+// res, in [0, 15].
+func HexagonEdge(res int) Meters {
+	return Meters(h3.HexagonEdgeLengthAvgM(res))
+}
+
+// crossingBisections refines each cell boundary found between two shape
+// samples by halving: a sample step of 16 m places it within 0.5 m.
+const crossingBisections = 5
+
+func appendCrossings(cross []crossing, g *RoadGraph, e int32, grid *Grid, step Meters) []crossing {
+	ed := g.edges[e]
+	total := float64(ed.length)
+	cur, enter, along := int32(-2), 0.0, 0.0
+	emit := func(exit float64) {
+		if cur >= 0 {
+			cross = append(cross, crossing{cell: cur, enter: frac32(enter, total), exit: frac32(exit, total)})
+		}
+	}
+	for s := ed.shape0; s+1 < ed.shape1; s++ {
+		a, b := g.shape[s], g.shape[s+1]
+		at := func(t float64) int32 {
+			c, ok := grid.Locate(orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])})
+			if !ok {
+				return -1
+			}
+			return c
+		}
+		seg := float64(Distance(a, b))
+		k := max(1, int(math.Ceil(seg/float64(step))))
+		i0 := 1
+		if s == ed.shape0 {
+			i0 = 0
+		}
+		for i := i0; i <= k; i++ {
+			t := float64(i) / float64(k)
+			c := at(t)
+			if c == cur {
+				continue
+			}
+			if cur == -2 {
+				cur = c
+				continue
+			}
+			lo, hi := float64(i-1)/float64(k), t
+			for range crossingBisections {
+				if mid := (lo + hi) / 2; at(mid) == cur {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			emit(along + hi*seg)
+			cur, enter = c, along+hi*seg
+		}
+		along += seg
+	}
+	emit(total)
+	return cross
+}
+
+// frac32 returns x/total clamped to [0, 1], 0 when total is 0.
+func frac32(x, total float64) float32 {
+	if total <= 0 {
+		return 0
+	}
+	return float32(max(0, min(1, x/total)))
+}
+
+// DriveTime returns the shortest travel time from (lon, lat) point from
+// to point to on the road graph of profile p.Name, both snapped onto it,
+// and false when to is not reached within limit. It returns
+// ErrOffNetwork when either point is too far from a road.
+func (r *RoadRouter) DriveTime(s *Search, from, to orb.Point, p Profile, limit time.Duration) (time.Duration, bool, error) {
+	rg, err := r.graph(p.Name)
+	if err != nil {
+		return 0, false, err
+	}
+	a, okA := rg.g.Snap(from, r.radius)
+	b, okB := rg.g.Snap(to, r.radius)
+	if !okA || !okB {
+		return 0, false, ErrOffNetwork
+	}
+	base := time.Duration(float64(limit) * rg.factor)
+	rg.settle(s, a, base)
+	best, found := rg.arrival(s, a, b)
+	if !found || best > base {
+		return 0, false, nil
+	}
+	return time.Duration(float64(best) / rg.factor), true, nil
+}
+
+// settle runs the bounded Dijkstra from sn over nodes only.
+func (rg *routedGraph) settle(s *Search, sn Snap, limit time.Duration) {
+	g := rg.g
+	s.reset(len(g.nodes))
+	ed := g.edges[sn.Edge]
+	if ed.fwdKPH > 0 {
+		if t := time.Duration((1 - sn.Fraction) * float64(travel(float64(ed.length), ed.fwdKPH))); t <= limit {
+			s.push(ed.to, t)
+		}
+	}
+	if ed.bwdKPH > 0 {
+		if t := time.Duration(sn.Fraction * float64(travel(float64(ed.length), ed.bwdKPH))); t <= limit {
+			s.push(ed.from, t)
+		}
+	}
+	for s.h.len() > 0 {
+		it := s.h.pop()
+		if s.done[it.node] == s.gen {
+			continue
+		}
+		s.done[it.node] = s.gen
+		for _, a := range g.arcs[g.first[it.node]:g.first[it.node+1]] {
+			if t := it.eta + a.cost; s.done[a.to] != s.gen && t <= limit {
+				s.push(a.to, t)
+			}
+		}
+	}
+}
+
+// arrival returns the earliest time at b after settle from a: through
+// either end of b's edge, or along the shared edge when a and b lie on
+// the same one.
+func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
+	ed := rg.g.edges[b.Edge]
+	best, found := time.Duration(math.MaxInt64), false
+	try := func(t time.Duration) {
+		if t < best {
+			best, found = t, true
+		}
+	}
+	if ed.fwdKPH > 0 {
+		full := float64(travel(float64(ed.length), ed.fwdKPH))
+		if s.done[ed.from] == s.gen {
+			try(s.eta[ed.from] + time.Duration(b.Fraction*full))
+		}
+		if a.Edge == b.Edge && a.Fraction <= b.Fraction {
+			try(time.Duration((b.Fraction - a.Fraction) * full))
+		}
+	}
+	if ed.bwdKPH > 0 {
+		full := float64(travel(float64(ed.length), ed.bwdKPH))
+		if s.done[ed.to] == s.gen {
+			try(s.eta[ed.to] + time.Duration((1-b.Fraction)*full))
+		}
+		if a.Edge == b.Edge && a.Fraction >= b.Fraction {
+			try(time.Duration((a.Fraction - b.Fraction) * full))
+		}
+	}
+	return best, found
+}
