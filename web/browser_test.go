@@ -22,17 +22,18 @@ const pageWait = 60 * time.Second
 
 // pageState is window.patrolgrid, the map page's test hooks.
 type pageState struct {
-	Ready           bool     `json:"ready"`
-	Cells           int      `json:"cells"`
-	ColouredCells   int      `json:"colouredCells"`
-	Units           int      `json:"units"`
-	Diffs           int      `json:"diffs"`
-	GeometryUploads int      `json:"geometryUploads"`
-	AvgApplyMs      float64  `json:"avgApplyMs"`
-	MaxApplyMs      float64  `json:"maxApplyMs"`
-	Connection      string   `json:"connection"`
-	Notice          string   `json:"notice"`
-	Errors          []string `json:"errors"`
+	Ready           bool               `json:"ready"`
+	Cells           int                `json:"cells"`
+	ColouredCells   int                `json:"colouredCells"`
+	Units           int                `json:"units"`
+	Diffs           int                `json:"diffs"`
+	GeometryUploads int                `json:"geometryUploads"`
+	AvgApplyMs      float64            `json:"avgApplyMs"`
+	MaxApplyMs      float64            `json:"maxApplyMs"`
+	Connection      string             `json:"connection"`
+	Timing          map[string]float64 `json:"timing"`
+	Notice          string             `json:"notice"`
+	Errors          []string           `json:"errors"`
 }
 
 // readState reads the hooks (null until the page script has run).
@@ -41,7 +42,7 @@ const readState = `(() => {
 	if (!p) return null;
 	return {ready: p.ready, cells: p.cells, colouredCells: p.colouredCells, units: p.units,
 		diffs: p.diffs, geometryUploads: p.geometryUploads, avgApplyMs: p.avgApplyMs,
-		maxApplyMs: p.maxApplyMs, connection: p.connection, errors: p.errors,
+		maxApplyMs: p.maxApplyMs, connection: p.connection, timing: p.timing, errors: p.errors,
 		notice: document.getElementById('notice')?.textContent || ''};
 })()`
 
@@ -211,8 +212,8 @@ func TestBrowserLiveMap(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("ready in %s: %d hexagons (%d reached within 5 min), %d units, %d diffs, connection %q",
-		time.Since(start).Round(time.Millisecond), st.Cells, st.ColouredCells, st.Units, st.Diffs, st.Connection)
+	t.Logf("ready in %s: %d hexagons (%d reached within 5 min), %d units, %d diffs, connection %q; page milestones (ms): %v",
+		time.Since(start).Round(time.Millisecond), st.Cells, st.ColouredCells, st.Units, st.Diffs, st.Connection, st.Timing)
 	if st.Connection != "live" {
 		t.Errorf("connection = %q, want live", st.Connection)
 	}

@@ -13,9 +13,9 @@ import maplibregl from './maplibre.js';
 import { Client } from './api.js';
 import { Live } from './live.js';
 import { HexLayer, buildGrid } from './cells.js';
-import { ZoneLayer, addBoundary, geometryBounds } from './zones.js';
+import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
-import { GapPanel } from './panel.js';
+import { GapPanel, required } from './panel.js';
 import { Clock, esc, eta, pct } from './format.js';
 import { BACKGROUND_COLOR, MECHANISMS, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
@@ -42,8 +42,10 @@ function noticeLabel(notice) {
  *   geometryUploads  times hexagon geometry was handed to the map (1 unless cells appear outside the boundary)
  *   lastApplyMs, avgApplyMs, maxApplyMs  time spent applying the last diff / diffs on average
  *                  (moving) / the slowest message, in ms
- *   timing         milestones in ms since navigation (plan, mapLoad, geometry, snapshot, ready)
+ *   timing         milestones in ms since navigation (plan, grid, mapLoad, geometry, snapshot, ready)
+ *   connection     the live feed's state: connecting, live, retrying or closed
  *   errors         messages of errors the page ran into
+ *   map            the MapLibre map, for inspection
  */
 const hooks = {
   ready: false,
@@ -102,7 +104,7 @@ function baseStyle(tiles, attribution) {
       id: 'basemap',
       type: 'raster',
       source: 'basemap',
-      paint: { 'raster-brightness-max': 0.7, 'raster-saturation': -0.5, 'raster-opacity': 0.9 },
+      paint: { 'raster-brightness-max': 0.5, 'raster-saturation': -0.6, 'raster-contrast': 0.1 },
     });
   }
   return style;
@@ -159,18 +161,40 @@ function updateShares(shares) {
   }
 }
 
-/** setConnection shows the live feed's state in the top bar. */
+/** conn is the live feed's state as shown in the top bar. */
+const conn = { state: 'connecting', retryAt: 0, lastMessageAt: 0, lastServerTime: '', clock: null };
+
+/** setConnection records the live feed's state and shows it. */
 function setConnection(state, detail) {
   hooks.connection = state;
+  conn.state = state;
+  conn.retryAt = state === 'retrying' ? Date.now() + (detail?.delayMs || 0) : 0;
+  renderConnection();
+}
+
+/**
+ * renderConnection draws the top bar indicator (with the reconnect countdown) and, while the
+ * feed is down after data has arrived, a banner saying how old the data on screen is.
+ */
+function renderConnection() {
+  const clock = conn.clock;
   const el = $('conn');
-  el.dataset.state = state;
+  el.dataset.state = conn.state;
   const text = {
     connecting: 'Connecting…',
     live: 'Live',
-    retrying: `Reconnecting in ${Math.ceil((detail?.delayMs || 0) / 1000)}s`,
+    retrying: `Reconnecting in ${Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000))}s`,
     closed: 'Offline',
-  }[state];
-  $('conn-text').textContent = text || state;
+  }[conn.state];
+  $('conn-text').textContent = text || conn.state;
+  const quiet = conn.lastMessageAt ? (Date.now() - conn.lastMessageAt) / 1000 : 0;
+  el.classList.toggle('quiet', conn.state === 'live' && quiet > 15);
+  el.title = conn.lastMessageAt ? `Last update ${Math.round(quiet)} s ago` : '';
+
+  const banner = $('feed-banner');
+  const down = conn.state !== 'live' && conn.lastMessageAt > 0;
+  if (down && clock) banner.textContent = `Live feed lost — showing data as of ${clock.hms(conn.lastServerTime)}`;
+  if (banner.hidden === down) banner.hidden = !down;
 }
 
 async function main() {
@@ -189,6 +213,7 @@ async function main() {
 
   mark('plan');
   const clock = new Clock(plan.timezone);
+  conn.clock = clock;
   document.title = `${plan.name || 'patrolgrid'} — live map`;
   $('plan-name').textContent = plan.name || 'Unnamed plan';
   $('plan-city').textContent = plan.city ? ` · ${plan.city}` : '';
@@ -242,6 +267,7 @@ async function main() {
 
   const loaded = new Promise((resolve) => map.once('load', resolve));
   const grid = buildGrid(plan.boundary, plan.resolution);
+  mark('grid');
   await loaded;
   mark('mapLoad');
 
@@ -311,24 +337,25 @@ async function main() {
   }
 
   /** refresh updates the counters, hooks and the open unit popup after a live message. */
-  function refresh() {
+  function refresh(msg) {
     hooks.cells = hex.size;
     hooks.colouredCells = hex.coloured;
     hooks.units = units.markerCount;
     hooks.geometryUploads = hex.geometryUploads;
     updateShares(hex.shares());
-    if (popupUnit) {
+    // Rewriting a popup forces a layout, so only the open unit's own updates do it.
+    if (popupUnit && (msg.type === 'snapshot' || msg.units?.some((u) => u.id === popupUnit))) {
       const e = units.get(popupUnit);
       const ll = e && units.lngLat(e);
       if (ll) popup.setLngLat(ll).setHTML(units.popupHTML(popupUnit));
     }
   }
 
-  let lastMessageAt = 0;
   let snapshotApplied = false;
   function onMessage(msg) {
     const t0 = performance.now();
-    lastMessageAt = Date.now();
+    conn.lastMessageAt = Date.now();
+    conn.lastServerTime = msg.time || conn.lastServerTime;
     if (msg.time) clock.sync(msg.time);
     if (msg.type === 'snapshot') {
       if (msg.resolution && plan.resolution && msg.resolution !== plan.resolution) {
@@ -350,7 +377,7 @@ async function main() {
     } else {
       return;
     }
-    refresh();
+    refresh(msg);
     const ms = performance.now() - t0;
     hooks.maxApplyMs = Math.max(hooks.maxApplyMs, ms);
     if (msg.type === 'diff') {
@@ -375,14 +402,13 @@ async function main() {
   for (const msg of queue) onMessage(msg);
   queue = [];
 
-  // Once a second: clock, fix ages and the feed's last-update age.
+  // Once a second: clock, fix ages and the feed's state.
   setInterval(() => {
     $('clock').textContent = clock.hms(clock.now());
     units.tick();
-    if (popupUnit) popup.setHTML(units.popupHTML(popupUnit));
-    const quiet = lastMessageAt ? (Date.now() - lastMessageAt) / 1000 : 0;
-    $('conn').classList.toggle('quiet', hooks.connection === 'live' && quiet > 15);
-    $('conn').title = lastMessageAt ? `Last update ${Math.round(quiet)} s ago` : '';
+    const ageEl = popupUnit && popup.getElement()?.querySelector('.pp-age');
+    if (ageEl) ageEl.textContent = units.ageText(popupUnit);
+    renderConnection();
   }, 1000);
 }
 
@@ -401,7 +427,7 @@ function cellHTML(hex, cell, zone, panel) {
   }
   if (zone) {
     const z = panel.zones.get(zone.id) || {};
-    const status = z.active === false ? 'inactive' : z.met ? 'met' : z.active ? 'gap' : 'inactive';
+    const status = panel.zones.has(zone.id) ? statusOf(z) : 'inactive';
     const hours = (zone.hours || []).map((h) => `${h.from}–${h.to}`).join(', ') || 'all day';
     html +=
       `<div class="pp-title pp-zone"><span class="sw zone" style="border-color:${ZONE_STATUS[status].color}"></span>` +
@@ -409,9 +435,9 @@ function cellHTML(hex, cell, zone, panel) {
       `<table class="pp-table"><tr><th>Status</th><td>${esc(ZONE_STATUS[status].label)}</td></tr>` +
       `<tr><th>Hours</th><td>${esc(hours)}</td></tr>` +
       ['m1', 'm3', 'm5']
-        .filter((k) => zone.rule?.[k] || z.rule?.[k])
-        .map((k) => {
-          const r = z.rule?.[k] || zone.rule[k];
+        .map((k) => [k, z.rule?.[k] || zone.rule?.[k]])
+        .filter(([, r]) => required(r))
+        .map(([k, r]) => {
           return `<tr><th>≤ ${k.slice(1)} min</th><td class="num">${pct(z.shares?.[k])} <span class="muted">/ need ${pct(r.share)}, ${r.units} unit${r.units === 1 ? '' : 's'}</span></td></tr>`;
         })
         .join('') +

@@ -4,6 +4,26 @@ import { esc, pct } from './format.js';
 import { statusOf } from './zones.js';
 
 const MAX_ALERTS = 50;
+
+/** required reports whether a rule tier ({units, share}) asks for anything. */
+export function required(tier) {
+  return !!tier && (tier.units > 0 || tier.share > 0);
+}
+
+/** shownHTML remembers the markup last written into each element. */
+const shownHTML = new WeakMap();
+
+/** setHTML replaces an element's content only when it differs, to spare the page a relayout. */
+function setHTML(el, html) {
+  if (shownHTML.get(el) === html) return;
+  el.innerHTML = html;
+  shownHTML.set(el, html);
+}
+
+/** setText sets an element's text only when it differs. */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
 const TIER_KEYS = [
   ['m1', '1 min'],
   ['m3', '3 min'],
@@ -98,7 +118,7 @@ export class GapPanel {
 
   render() {
     const gaps = this.gaps();
-    this.gapCountEl.textContent = String(gaps.length);
+    setText(this.gapCountEl, String(gaps.length));
     this.gapCountEl.classList.toggle('alarm', gaps.length > 0);
     let active = 0;
     let met = 0;
@@ -107,20 +127,24 @@ export class GapPanel {
       active++;
       if (z.met) met++;
     }
-    this.zoneSummaryEl.textContent = `${active} of ${this.zones.size || this.plan.size} zones active · ${met} met`;
-    this.gapsEl.innerHTML = gaps.length
-      ? gaps.map((z) => this.gapHTML(z)).join('')
-      : '<li class="empty">No gaps: every active priority zone meets its rule.</li>';
-    this.alertsEl.innerHTML = this.alerts.length
-      ? this.alerts.map((a) => this.alertHTML(a)).join('')
-      : '<li class="empty">No alerts yet.</li>';
+    setText(this.zoneSummaryEl, `${active} of ${this.zones.size || this.plan.size} zones active · ${met} met`);
+    setHTML(
+      this.gapsEl,
+      gaps.length
+        ? gaps.map((z) => this.gapHTML(z)).join('')
+        : '<li class="empty">No gaps: every active priority zone meets its rule.</li>',
+    );
+    setHTML(
+      this.alertsEl,
+      this.alerts.length ? this.alerts.map((a) => this.alertHTML(a)).join('') : '<li class="empty">No alerts yet.</li>',
+    );
   }
 
   gapHTML(z) {
     const rule = this.rule(z);
     const kind = z.kind || this.plan.get(z.id)?.kind || '';
     const since = this.openedAt.get(z.id);
-    const tiers = TIER_KEYS.filter(([k]) => rule[k])
+    const tiers = TIER_KEYS.filter(([k]) => required(rule[k]))
       .map(([k, label]) => {
         const r = rule[k];
         const have = z.shares?.[k];

@@ -264,6 +264,13 @@ export class Units {
     if (e) e.row.scrollIntoView({ block: 'nearest' });
   }
 
+  /** ageText returns the formatted fix age of a unit ('' without a fix). */
+  ageText(id) {
+    const e = this.entries.get(id);
+    const s = e ? this.ageSeconds(e) : NaN;
+    return Number.isFinite(s) ? age(s) : '';
+  }
+
   /** popupHTML describes one unit for its map popup. */
   popupHTML(id) {
     const e = this.entries.get(id);
@@ -278,7 +285,7 @@ export class Units {
       ['Shift', esc(e.plan.shift || '—')],
     ];
     if (Number.isFinite(u.lat)) {
-      rows.push(['Fix', `${esc(this.clock.hms(u.time))} <span class="muted">(${esc(age(s))} ago)</span>`]);
+      rows.push(['Fix', `${esc(this.clock.hms(u.time))} <span class="muted">(<span class="pp-age">${esc(age(s))}</span> ago)</span>`]);
       rows.push(['Speed', Number.isFinite(u.speed_mps) ? `${(u.speed_mps * 3.6).toFixed(0)} km/h` : '—']);
       rows.push(['Heading', Number.isFinite(u.heading) ? `${Math.round(u.heading)}°` : '—']);
       rows.push(['Cell', `<code>${esc(u.cell || '—')}</code>`]);
