@@ -25,6 +25,7 @@ const usage = `usage: patrolgrid <command> [flags]
 commands:
   serve      run the live coverage service (try: patrolgrid serve --demo)
   simulate   stream OsmAnd fixes to a running server and report latency
+  isochrone  print the cells a road trip reaches within a time limit (OSM extract)
 
 Run "patrolgrid <command> -h" for the flags of a command.
 `
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout)
 	case "simulate":
 		return runSimulate(ctx, rest, stdout)
+	case "isochrone":
+		return runIsochrone(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
