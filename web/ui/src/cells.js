@@ -61,7 +61,8 @@ export class HexLayer {
     this.map = map;
     /** @type {Map<string, {src: string, id: number}>} where each known cell is drawn */
     this.where = new Map();
-    this.mainCells = [];
+    /** cells of the main source (the boundary's) and of the extra one, by feature id */
+    this.mainCells = grid.cells;
     this.extraCells = [];
     /** @type {Map<string, object>} the latest wire record of every reached cell */
     this.info = new Map();
@@ -70,9 +71,10 @@ export class HexLayer {
     /** counts[tier] over all drawn cells, and insideCounts over boundary cells only */
     this.counts = { 0: 0, 1: 0, 3: 0, 5: 0 };
     this.insideCounts = { 0: 0, 1: 0, 3: 0, 5: 0 };
+    /** times the main source's geometry was handed to the map (once), and the extra source's */
     this.geometryUploads = 0;
+    this.extraUploads = 0;
 
-    this.mainCells = grid.cells;
     this.mainCells.forEach((c, i) => this.where.set(c, { src: MAIN, id: i }));
     this.tiers[MAIN] = new Uint8Array(this.mainCells.length);
     this.counts[0] = this.mainCells.length;
@@ -154,6 +156,7 @@ export class HexLayer {
       type: 'FeatureCollection',
       features: this.extraCells.map(feature),
     });
+    this.extraUploads++;
   }
 
   /** set records one cell's wire record and updates its feature state if its tier changed. */

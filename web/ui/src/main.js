@@ -39,7 +39,9 @@ function noticeLabel(notice) {
  *   units          number of unit markers
  *   diffs          number of diffs applied
  *   snapshots      number of snapshots applied (one per connection)
- *   geometryUploads  times hexagon geometry was handed to the map (1 unless cells appear outside the boundary)
+ *   geometryUploads  times the grid's hexagon geometry was handed to the map (once: diffs only set
+ *                  feature state)
+ *   extraUploads   times the small source of cells reported outside the boundary was replaced
  *   lastApplyMs, avgApplyMs, maxApplyMs  time spent applying the last diff / diffs on average
  *                  (moving) / the slowest message, in ms
  *   timing         milestones in ms since navigation (plan, grid, mapLoad, geometry, snapshot, ready)
@@ -55,6 +57,7 @@ const hooks = {
   diffs: 0,
   snapshots: 0,
   geometryUploads: 0,
+  extraUploads: 0,
   lastApplyMs: 0,
   avgApplyMs: 0,
   maxApplyMs: 0,
@@ -342,6 +345,7 @@ async function main() {
     hooks.colouredCells = hex.coloured;
     hooks.units = units.markerCount;
     hooks.geometryUploads = hex.geometryUploads;
+    hooks.extraUploads = hex.extraUploads;
     updateShares(hex.shares());
     // Rewriting a popup forces a layout, so only the open unit's own updates do it.
     if (popupUnit && (msg.type === 'snapshot' || msg.units?.some((u) => u.id === popupUnit))) {
