@@ -25,6 +25,10 @@ type CityConfig struct {
 	StaleAfter time.Duration
 	// Alerts is how many recent gap alerts a snapshot carries; default 50.
 	Alerts int
+	// GapHold is how long a zone must stay in gap, or out of it, before
+	// an alert says its gap opened or closed, so that a unit passing a
+	// zone's edge does not raise a flurry of alerts; default 10 s.
+	GapHold time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages; default slog.Default().
@@ -43,6 +47,9 @@ func (c CityConfig) withDefaults() CityConfig {
 	}
 	if c.Alerts == 0 {
 		c.Alerts = 50
+	}
+	if c.GapHold == 0 {
+		c.GapHold = 10 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -96,6 +103,7 @@ type City struct {
 	order   []*liveUnit // plan order
 	changed map[string]bool
 	zones   map[string]ZoneView // as last published
+	gaps    map[string]*gapState
 	alerts  []Alert
 	seq     int64
 }
@@ -108,7 +116,8 @@ func NewCity(plan *patrol.Plan, router geo.Router, store Store, hub *Hub, cfg Ci
 		return nil, err
 	}
 	c := &City{plan: plan, store: store, hub: hub, cfg: cfg.withDefaults(), cov: cov,
-		units: map[string]*liveUnit{}, changed: map[string]bool{}, zones: map[string]ZoneView{}}
+		units: map[string]*liveUnit{}, changed: map[string]bool{}, zones: map[string]ZoneView{},
+		gaps: map[string]*gapState{}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status
@@ -281,25 +290,41 @@ func (c *City) publishLocked() {
 	c.cfg.Metrics.diff()
 }
 
-// zoneChanges evaluates every zone and returns those whose view changed
-// and the alerts for gaps that opened or closed; c.mu is held.
+// gapState follows one zone's gap for alerts: the state now, since when,
+// and the state last alerted.
+type gapState struct {
+	now     bool
+	since   time.Time
+	alerted bool
+}
+
+// zoneChanges evaluates every zone and returns those whose view changed,
+// and an alert for each zone whose gap has opened or closed for GapHold;
+// c.mu is held.
 func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
 	var zones []ZoneView
 	var alerts []Alert
 	for _, s := range c.cov.Zones(now) {
 		v := NewZoneView(s)
-		old, seen := c.zones[v.ID]
-		if seen && old == v {
-			continue
+		if old, seen := c.zones[v.ID]; !seen || old != v {
+			zones = append(zones, v)
+			c.zones[v.ID] = v
 		}
-		zones = append(zones, v)
-		c.zones[v.ID] = v
-		if seen && old.Gap != v.Gap || !seen && v.Gap {
+		g, ok := c.gaps[v.ID]
+		if !ok {
+			g = &gapState{now: v.Gap, since: now}
+			c.gaps[v.ID] = g
+		}
+		if v.Gap != g.now {
+			g.now, g.since = v.Gap, now
+		}
+		if g.now != g.alerted && now.Sub(g.since) >= c.cfg.GapHold {
+			g.alerted = g.now
 			state := "closed"
-			if v.Gap {
+			if g.now {
 				state = "open"
 			}
-			alerts = append(alerts, Alert{Zone: v.ID, Name: v.Name, State: state, Time: now})
+			alerts = append(alerts, Alert{Zone: v.ID, Name: v.Name, State: state, Time: g.since})
 		}
 	}
 	c.alerts = append(c.alerts, alerts...)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
@@ -31,7 +33,11 @@ type runningCity struct {
 // settable clock until the test ends.
 func startTestCity(t *testing.T, store *MemoryStore) runningCity {
 	t.Helper()
-	plan := demoSquarePlan(t)
+	return startPlanCity(t, demoSquarePlan(t), store)
+}
+
+func startPlanCity(t *testing.T, plan *patrol.Plan, store *MemoryStore) runningCity {
+	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
 		t.Fatal(err)
@@ -172,4 +178,48 @@ func TestCitySnapshotThenDiffs(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestCityGapAlertsHold checks that a gap alert is raised only once a zone
+// has stayed in gap for GapHold, and that a brief change raises none.
+func TestCityGapAlertsHold(t *testing.T) {
+	plan := demoSquarePlan(t)
+	v1 := geo.CellCenter(plan.Units[0].Post)
+	plan.Zones = []patrol.Zone{{ID: "Z1", Name: "square", Kind: "park", Weight: 1,
+		Area: square(v1, 0.001), Rule: patrol.Rule{M5: patrol.Requirement{Units: 1, Share: 1}}}}
+	c := startPlanCity(t, plan, nil)
+	alerts := func() []Alert {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return append([]Alert(nil), c.alerts...)
+	}
+	step := func(d time.Duration) { c.clock.Set(c.clock.Now().Add(d)) }
+
+	step(5 * time.Second)
+	time.Sleep(1100 * time.Millisecond) // a tick of Run
+	if a := alerts(); len(a) != 0 {
+		t.Fatalf("alerts after 5 s in gap = %v, want none yet", a)
+	}
+	step(6 * time.Second)
+	waitFor(t, "the gap to be alerted", func() bool { a := alerts(); return len(a) == 1 && a[0].State == "open" })
+
+	ctx := context.Background()
+	c.Ingest(ctx, []Fix{{Unit: "V1", Time: c.clock.Now(), Point: v1}})
+	waitFor(t, "V1 to cover the zone", func() bool { return !c.Zones()[0].Gap })
+	c.SetStatus(ctx, "V1", patrol.Busy) // the gap reopens at once: no alert
+	waitFor(t, "the gap to reopen", func() bool { return c.Zones()[0].Gap })
+	step(20 * time.Second)
+	time.Sleep(1100 * time.Millisecond)
+	if a := alerts(); len(a) != 1 {
+		t.Fatalf("alerts after a brief cover = %v, want only the first", a)
+	}
+	c.SetStatus(ctx, "V1", patrol.Available)
+	waitFor(t, "V1 to cover the zone again", func() bool { return !c.Zones()[0].Gap })
+	step(11 * time.Second)
+	waitFor(t, "the gap to be alerted closed", func() bool { a := alerts(); return len(a) == 2 && a[1].State == "closed" })
+}
+
+func square(p orb.Point, half float64) orb.Polygon {
+	return orb.Polygon{{{p[0] - half, p[1] - half}, {p[0] + half, p[1] - half}, {p[0] + half, p[1] + half},
+		{p[0] - half, p[1] + half}, {p[0] - half, p[1] - half}}}
 }
