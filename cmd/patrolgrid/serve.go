@@ -35,6 +35,7 @@ type serveConfig struct {
 	deviceTokens string
 	tick         time.Duration
 	staleAfter   time.Duration
+	gapHold      time.Duration
 }
 
 func serveFlags(cfg *serveConfig) *flag.FlagSet {
@@ -48,6 +49,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses")
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", 5*time.Minute, "a unit whose latest fix is older leaves coverage")
+	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	return fs
 }
 
@@ -74,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 
 	hub := realtime.NewHub(realtime.HubConfig{})
 	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub,
-		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, Logger: logger,
+		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
 			Metrics: realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return err
