@@ -271,7 +271,7 @@ func buildGraph(p RoadProfile, pi int, pos []orb.Point, ways []osmWay) *RoadGrap
 	}
 	g := b.g
 	g.Stats.Ways = nways
-	pruneToLargestSCC(g)
+	pruneToLargestSCC(g, !p.KeepFragments)
 	g.finish()
 	return g
 }
@@ -337,9 +337,15 @@ func (b *graphBuilder) addEdge(nodes []int32, u wayUse) {
 }
 
 // pruneToLargestSCC drops the nodes and edges outside the largest
-// strongly connected component and records what it dropped.
-func pruneToLargestSCC(g *RoadGraph) {
+// strongly connected component and records what it dropped; when prune
+// is false it keeps them all and only counts the components.
+func pruneToLargestSCC(g *RoadGraph, prune bool) {
 	keep, comps := largestSCC(len(g.nodes), g.edges)
+	if !prune {
+		for i := range keep {
+			keep[i] = true
+		}
+	}
 	renum := make([]int32, len(g.nodes))
 	var nodes []orb.Point
 	for i, k := range keep {

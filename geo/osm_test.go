@@ -3,8 +3,10 @@ package geo
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -284,4 +286,51 @@ func FuzzReadRoadNetwork(f *testing.F) {
 			t.Fatalf("re-read of a written network: %v", err)
 		}
 	})
+}
+
+func TestImportKeepFragments(t *testing.T) {
+	pf := testProfiles(t, "pgrouting")
+	net, err := ImportOSM(context.Background(), openTestData(t, shanghaiXML), OSMXML, ImportConfig{Profiles: pf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := net.Graph("car").Stats
+	if st.Components < 2 || st.DroppedNodes != 0 || st.DroppedEdges != 0 {
+		t.Errorf("pgrouting car stats %+v, want several components, none dropped", st)
+	}
+}
+
+// TestPgroutingProfileMatchesMapconfig checks the shipped pgrouting
+// profile against osm2pgrouting's car configuration, where installed.
+func TestPgroutingProfileMatchesMapconfig(t *testing.T) {
+	const path = "/usr/share/osm2pgrouting/mapconfig_for_cars.xml"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("%s not installed (apt-get install osm2pgrouting): %v", path, err)
+	}
+	var cfg struct {
+		Tags []struct {
+			Name   string `xml:"name,attr"`
+			Values []struct {
+				Name     string  `xml:"name,attr"`
+				MaxSpeed float64 `xml:"maxspeed,attr"`
+			} `xml:"tag_value"`
+		} `xml:"tag_name"`
+	}
+	if err := xml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	car, _ := testProfiles(t, "pgrouting").Profile("car")
+	n := 0
+	for _, tag := range cfg.Tags {
+		for _, v := range tag.Values {
+			n++
+			if got := car.Highways[v.Name]; tag.Name != "highway" || got != v.MaxSpeed {
+				t.Errorf("pgrouting car %s=%s: %v km/h, want %v", tag.Name, v.Name, got, v.MaxSpeed)
+			}
+		}
+	}
+	if n != len(car.Highways) {
+		t.Errorf("pgrouting car has %d highway classes, mapconfig %d", len(car.Highways), n)
+	}
 }

@@ -61,6 +61,11 @@ type RoadProfile struct {
 	// IgnoreAccess, when true, uses every way of a listed class whatever
 	// its access tags say, as osm2pgrouting does.
 	IgnoreAccess bool `json:"ignore_access,omitempty"`
+	// KeepFragments, when true, keeps every part of the network instead
+	// of only its largest strongly connected component, as osm2pgrouting
+	// does; GraphStats still counts the components. A point may then
+	// snap to a fragment it cannot drive out of.
+	KeepFragments bool `json:"keep_fragments,omitempty"`
 	// Private, when true, admits ways whose access is private (a police
 	// car may enter private roads; a planner may not want it to).
 	Private bool `json:"private,omitempty"`

@@ -188,6 +188,7 @@ func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duratio
 	ed := rg.g.edges[sn.Edge]
 	f := sn.Fraction
 	crs := rg.cross[rg.crossFirst[sn.Edge]:rg.crossFirst[sn.Edge+1]]
+	rg.atEnds(s, sn)
 	if ed.fwdKPH > 0 {
 		full := travel(float64(ed.length), ed.fwdKPH)
 		if t := time.Duration((1 - f) * float64(full)); t <= limit {
@@ -215,6 +216,24 @@ func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duratio
 		}
 	}
 	return dst
+}
+
+// endSnap is how close to an edge's end a snapped point counts as being
+// at that node, free to take any road out of it.
+const endSnap Meters = 1
+
+// atEnds starts the search at an edge's end node when sn lies on it, so
+// a start at an intersection may take any road out of it, not only the
+// open directions of the edge it snapped to.
+func (rg *routedGraph) atEnds(s *Search, sn Snap) {
+	ed := rg.g.edges[sn.Edge]
+	kph := max(ed.fwdKPH, ed.bwdKPH)
+	if sn.Along <= endSnap {
+		s.push(ed.from, travel(float64(sn.Along), kph))
+	}
+	if rest := Meters(ed.length) - sn.Along; rest <= endSnap {
+		s.push(ed.to, travel(float64(rest), kph))
+	}
 }
 
 // reachCell records that slot i (a cell) is reached at t, appending it to
@@ -387,6 +406,7 @@ func (rg *routedGraph) settle(s *Search, sn Snap, limit time.Duration) {
 	g := rg.g
 	s.reset(len(g.nodes))
 	ed := g.edges[sn.Edge]
+	rg.atEnds(s, sn)
 	if ed.fwdKPH > 0 {
 		if t := time.Duration((1 - sn.Fraction) * float64(travel(float64(ed.length), ed.fwdKPH))); t <= limit {
 			s.push(ed.to, t)
@@ -421,6 +441,13 @@ func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
 		if t < best {
 			best, found = t, true
 		}
+	}
+	kph := max(ed.fwdKPH, ed.bwdKPH)
+	if b.Along <= endSnap && s.done[ed.from] == s.gen {
+		try(s.eta[ed.from] + travel(float64(b.Along), kph))
+	}
+	if rest := Meters(ed.length) - b.Along; rest <= endSnap && s.done[ed.to] == s.gen {
+		try(s.eta[ed.to] + travel(float64(rest), kph))
 	}
 	if ed.fwdKPH > 0 {
 		full := float64(travel(float64(ed.length), ed.fwdKPH))
