@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // BenchmarkRoadIsochrone is a 5-minute isochrone on the Monaco road graph
@@ -40,12 +43,15 @@ func BenchmarkImportMonaco(b *testing.B) {
 	cfg := ImportConfig{Profiles: testProfiles(b, "default")}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
+	edges := 0
 	for b.Loop() {
-		if _, err := ImportOSM(context.Background(), bytes.NewReader(raw), OSMPBF, cfg); err != nil {
+		net, err := ImportOSM(context.Background(), bytes.NewReader(raw), OSMPBF, cfg)
+		if err != nil {
 			b.Fatal(err)
 		}
+		edges = totalEdges(net)
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/import")
+	b.ReportMetric(float64(edges), "edges/op")
 }
 
 // BenchmarkLoadGraphFile reads Monaco's three graphs back from their
@@ -58,12 +64,15 @@ func BenchmarkLoadGraphFile(b *testing.B) {
 	raw := buf.Bytes()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
+	edges := 0
 	for b.Loop() {
-		if _, err := ReadRoadNetwork(bytes.NewReader(raw)); err != nil {
+		net, err := ReadRoadNetwork(bytes.NewReader(raw))
+		if err != nil {
 			b.Fatal(err)
 		}
+		edges = totalEdges(net)
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
+	b.ReportMetric(float64(edges), "edges/op")
 }
 
 // BenchmarkNewRoadRouter finds the cells every edge of Monaco's three
@@ -75,5 +84,53 @@ func BenchmarkNewRoadRouter(b *testing.B) {
 	for b.Loop() {
 		NewRoadRouter(net, r.grid, RoadRouterConfig{})
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/router")
+	b.ReportMetric(float64(totalEdges(net)), "edges/op")
+}
+
+// BenchmarkRoadIsochrone88 is the reach of a whole patrol deployment on
+// the Monaco road graph: 88 units at fixed pseudo-random points, 40 by
+// car, 28 by bike and 20 on foot, each a 5-minute isochrone with cells,
+// as the coverage engine computes them on a full rebuild.
+func BenchmarkRoadIsochrone88(b *testing.B) {
+	r := monacoRouter(b, 10, RoadRouterConfig{})
+	rng := rand.New(rand.NewPCG(8, 8))
+	type unit struct {
+		at orb.Point
+		p  Profile
+	}
+	var units []unit
+	for len(units) < 88 {
+		p := carProfile
+		switch {
+		case len(units) >= 68:
+			p = footProfile
+		case len(units) >= 40:
+			p = Profile{Name: "bike"}
+		}
+		at := orb.Point{7.41 + rng.Float64()*0.028, 43.727 + rng.Float64()*0.022}
+		if _, err := r.Snap(at, p.Name); err == nil {
+			units = append(units, unit{at, p})
+		}
+	}
+	var s Search
+	var dst []Reach
+	cells := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, u := range units {
+			dst, _ = r.Isochrone(&s, u.at, u.p, 5*time.Minute, dst[:0])
+			cells += len(dst)
+		}
+	}
+	b.ReportMetric(float64(cells)/float64(b.N), "cells/op")
+}
+
+// totalEdges counts the edges of every graph of net.
+func totalEdges(net *RoadNetwork) int {
+	n := 0
+	for _, g := range net.Graphs {
+		_, e := g.Len()
+		n += e
+	}
+	return n
 }
