@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -38,6 +39,10 @@ type RoadRouterConfig struct {
 	// "off-peak", "night"); "" applies none. A profile without the band
 	// travels at its base speeds.
 	Band string
+	// Fallback, when not nil, answers for the profiles the network has no
+	// graph for (a lattice over the same grid, say); nil makes them fail
+	// with ErrNoRoadProfile. It must number cells by the same Grid.
+	Fallback Router
 }
 
 // RoadRouter is the Router of a road network over a Grid: isochrones run
@@ -49,9 +54,10 @@ type RoadRouterConfig struct {
 // are not reported. A RoadRouter is immutable and safe for concurrent
 // use; each caller brings its own Search.
 type RoadRouter struct {
-	grid   *Grid
-	radius Meters
-	graphs []routedGraph
+	grid     *Grid
+	radius   Meters
+	graphs   []routedGraph
+	fallback Router
 }
 
 // routedGraph is one profile's graph with its edges' cell crossings.
@@ -83,7 +89,7 @@ type crossing struct {
 // the grid cells every edge crosses, sampling each shape at a quarter of
 // the grid's average cell edge length.
 func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRouter {
-	r := &RoadRouter{grid: grid, radius: cfg.SnapRadius}
+	r := &RoadRouter{grid: grid, radius: cfg.SnapRadius, fallback: cfg.Fallback}
 	if r.radius <= 0 {
 		r.radius = DefaultSnapRadius
 	}
@@ -134,12 +140,15 @@ func (r *RoadRouter) Snap(p orb.Point, profile string) (Snap, error) {
 // earliest arrival time, in the order the search first touched them
 // (roughly, not strictly, by arrival). The trip starts on the road
 // nearest from; the way from from to that road costs nothing. It returns
-// ErrOffNetwork when no road is near enough and ErrNoRoadProfile for a
-// profile without a graph. After the first call on a graph it allocates
+// ErrOffNetwork when no road is near enough and, without a Fallback,
+// ErrNoRoadProfile for a profile without a graph. After the first call on a graph it allocates
 // nothing but dst's growth.
 func (r *RoadRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.Duration, dst []Reach) ([]Reach, error) {
 	rg, err := r.graph(p.Name)
 	if err != nil {
+		if r.fallback != nil {
+			return r.fallback.Isochrone(s, from, p, limit, dst)
+		}
 		return dst, err
 	}
 	sn, ok := rg.g.Snap(from, r.radius)
@@ -268,10 +277,11 @@ func (rg *routedGraph) finishReach(s *Search, n int32, start int, dst []Reach) [
 func edgeCrossings(g *RoadGraph, grid *Grid) (first []int32, cross []crossing) {
 	step := HexagonEdge(grid.Resolution()) / 4
 	bound := gridBound(grid)
+	rings := cellRings{grid: grid, m: map[h3.Cell]*cellRing{}}
 	first = make([]int32, len(g.edges)+1)
 	for e, ed := range g.edges {
 		if orb.LineString(g.shape[ed.shape0:ed.shape1]).Bound().Intersects(bound) {
-			cross = appendCrossings(cross, g, int32(e), grid, step)
+			cross = appendCrossings(cross, g, int32(e), &rings, step)
 		}
 		first[e+1] = int32(len(cross))
 	}
@@ -319,24 +329,20 @@ func HexagonEdge(res int) Meters {
 // samples by halving: a sample step of 16 m places it within 0.5 m.
 const crossingBisections = 5
 
-func appendCrossings(cross []crossing, g *RoadGraph, e int32, grid *Grid, step Meters) []crossing {
+func appendCrossings(cross []crossing, g *RoadGraph, e int32, rings *cellRings, step Meters) []crossing {
 	ed := g.edges[e]
 	total := float64(ed.length)
-	cur, enter, along := int32(-2), 0.0, 0.0
+	res := rings.grid.Resolution()
+	cur := &cellRing{}
+	enter, along := 0.0, 0.0
 	emit := func(exit float64) {
-		if cur >= 0 {
-			cross = append(cross, crossing{cell: cur, enter: frac32(enter, total), exit: frac32(exit, total)})
+		if cur.index >= 0 && cur.cell != 0 {
+			cross = append(cross, crossing{cell: cur.index, enter: frac32(enter, total), exit: frac32(exit, total)})
 		}
 	}
 	for s := ed.shape0; s+1 < ed.shape1; s++ {
 		a, b := g.shape[s], g.shape[s+1]
-		at := func(t float64) int32 {
-			c, ok := grid.Locate(orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])})
-			if !ok {
-				return -1
-			}
-			return c
-		}
+		at := func(t float64) orb.Point { return orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])} }
 		seg := float64(Distance(a, b))
 		k := max(1, int(math.Ceil(seg/float64(step))))
 		i0 := 1
@@ -345,29 +351,69 @@ func appendCrossings(cross []crossing, g *RoadGraph, e int32, grid *Grid, step M
 		}
 		for i := i0; i <= k; i++ {
 			t := float64(i) / float64(k)
-			c := at(t)
-			if c == cur {
+			p := at(t)
+			if cur.cell != 0 && cur.holds(p) {
 				continue
 			}
-			if cur == -2 {
-				cur = c
+			c := Cell(p, res)
+			if c == cur.cell {
+				continue
+			}
+			if cur.cell == 0 {
+				cur = rings.get(c)
 				continue
 			}
 			lo, hi := float64(i-1)/float64(k), t
 			for range crossingBisections {
-				if mid := (lo + hi) / 2; at(mid) == cur {
+				if mid := (lo + hi) / 2; cur.holds(at(mid)) {
 					lo = mid
 				} else {
 					hi = mid
 				}
 			}
 			emit(along + hi*seg)
-			cur, enter = c, along+hi*seg
+			cur, enter = rings.get(c), along+hi*seg
 		}
 		along += seg
 	}
 	emit(total)
 	return cross
+}
+
+// cellRing is an H3 cell with its boundary, to test points against it
+// without calling into H3; index is its grid number, -1 off the grid.
+type cellRing struct {
+	cell  h3.Cell
+	index int32
+	ring  orb.Ring
+	bound orb.Bound
+}
+
+// cellRings caches the rings of the cells edges pass through.
+type cellRings struct {
+	grid *Grid
+	m    map[h3.Cell]*cellRing
+}
+
+func (rs *cellRings) get(c h3.Cell) *cellRing {
+	if r, ok := rs.m[c]; ok {
+		return r
+	}
+	ring := CellPolygon(c)[0]
+	i, ok := rs.grid.Index(c)
+	if !ok {
+		i = -1
+	}
+	r := &cellRing{cell: c, index: i, ring: ring, bound: ring.Bound()}
+	rs.m[c] = r
+	return r
+}
+
+// holds reports whether p (lon, lat) lies inside the cell, treating its
+// edges as straight in degrees: over a cell of a city-scale resolution
+// the difference from H3's great-circle edges is far below a metre.
+func (r *cellRing) holds(p orb.Point) bool {
+	return r.bound.Contains(p) && planar.RingContains(r.ring, p)
 }
 
 // frac32 returns x/total clamped to [0, 1], 0 when total is 0.

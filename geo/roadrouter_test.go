@@ -354,3 +354,24 @@ func readGolden(t *testing.T, path string) map[h3.Cell]float64 {
 	}
 	return m
 }
+
+func TestRoadRouterFallback(t *testing.T) {
+	r := monacoRouter(t, 10, RoadRouterConfig{})
+	lattice := NewLattice(r.grid)
+	fb := NewRoadRouter(testNetwork(t, monacoPBF), r.grid, RoadRouterConfig{Fallback: lattice})
+	var s Search
+	scooter := Profile{Name: "scooter", SpeedKPH: 25, Detour: 1.3}
+	got, err := fb.Isochrone(&s, casino, scooter, 3*time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := lattice.Isochrone(&s, casino, scooter, 3*time.Minute, nil)
+	if len(got) != len(want) || len(got) == 0 {
+		t.Errorf("fallback Isochrone reached %d cells, lattice %d, want the lattice's", len(got), len(want))
+	}
+	road, _ := fb.Isochrone(&s, casino, carProfile, 3*time.Minute, nil)
+	direct, _ := r.Isochrone(&s, casino, carProfile, 3*time.Minute, nil)
+	if len(road) != len(direct) {
+		t.Errorf("car with a fallback reached %d cells, without %d, want the road graph's", len(road), len(direct))
+	}
+}

@@ -78,7 +78,11 @@ func runIsochrone(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, ok := profiles.Profile(cfg.mode); !ok {
 		return fmt.Errorf("isochrone: profile file %q has no profile %q (it has %s)", profiles.Name, cfg.mode, strings.Join(profiles.Names(), ", "))
 	}
-	net, err := loadRoadNetwork(ctx, cfg, profiles, os.Stderr)
+	var progress io.Writer
+	if cfg.verbose {
+		progress = os.Stderr
+	}
+	net, err := loadRoadNetwork(ctx, cfg.osm, cfg.cache, profiles, progress)
 	if err != nil {
 		return err
 	}
@@ -142,31 +146,33 @@ func loadProfileFile(name string) (*geo.ProfileFile, error) {
 	return pf, nil
 }
 
-// loadRoadNetwork loads cfg.cache when it is present and newer than
-// cfg.osm, and imports cfg.osm otherwise, writing cfg.cache when set.
-// Progress goes to log when cfg.verbose.
-func loadRoadNetwork(ctx context.Context, cfg isochroneConfig, profiles *geo.ProfileFile, log io.Writer) (*geo.RoadNetwork, error) {
-	if cfg.cache != "" && cacheFresh(cfg.cache, cfg.osm) {
-		f, err := os.Open(cfg.cache)
+// loadRoadNetwork returns the road network of the extract osm built with
+// profiles: read from the graph file cache when cache is set, exists and
+// is not older than osm, else imported from osm and, when cache is set,
+// written there. Import progress goes to progress unless it is nil.
+// serve --osm can use it as is.
+func loadRoadNetwork(ctx context.Context, osm, cache string, profiles *geo.ProfileFile, progress io.Writer) (*geo.RoadNetwork, error) {
+	if cache != "" && cacheFresh(cache, osm) {
+		f, err := os.Open(cache)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
 		net, err := geo.ReadRoadNetwork(bufio.NewReader(f))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.cache, err)
+			return nil, fmt.Errorf("%s: %w", cache, err)
 		}
 		return net, nil
 	}
-	if cfg.osm == "" {
-		return nil, fmt.Errorf("isochrone: cache %s is missing and no --osm is given", cfg.cache)
+	if osm == "" {
+		return nil, fmt.Errorf("graph file %s is missing and no OSM extract is given", cache)
 	}
-	net, err := importOSM(ctx, cfg.osm, profiles, cfg.verbose, log)
+	net, err := importOSM(ctx, osm, profiles, progress)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.cache != "" {
-		if err := writeGraphFile(cfg.cache, net); err != nil {
+	if cache != "" {
+		if err := writeGraphFile(cache, net); err != nil {
 			return nil, err
 		}
 	}
@@ -187,9 +193,9 @@ func cacheFresh(cache, osm string) bool {
 	return err == nil && !c.ModTime().Before(o.ModTime())
 }
 
-// importOSM imports an OSM extract file, reporting progress to log when
-// verbose.
-func importOSM(ctx context.Context, path string, profiles *geo.ProfileFile, verbose bool, log io.Writer) (*geo.RoadNetwork, error) {
+// importOSM imports an OSM extract file, reporting progress to progress
+// unless it is nil.
+func importOSM(ctx context.Context, path string, profiles *geo.ProfileFile, progress io.Writer) (*geo.RoadNetwork, error) {
 	format, ok := geo.OSMFormatOf(path)
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown extract format (want .osm.pbf, .osm or .osm.bz2)", path)
@@ -200,8 +206,8 @@ func importOSM(ctx context.Context, path string, profiles *geo.ProfileFile, verb
 	}
 	defer f.Close()
 	icfg := geo.ImportConfig{Profiles: profiles}
-	if verbose {
-		icfg.Progress = func(p geo.ImportProgress) { reportImport(log, p) }
+	if progress != nil {
+		icfg.Progress = func(p geo.ImportProgress) { reportImport(progress, p) }
 	}
 	net, err := geo.ImportOSM(ctx, bufio.NewReaderSize(f, 1<<20), format, icfg)
 	if err != nil {
