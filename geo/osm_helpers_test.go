@@ -54,32 +54,46 @@ func testProfiles(t testing.TB, name string) *ProfileFile {
 }
 
 // importTestData imports an extract of the shared test data with the
-// default profiles.
-func importTestData(t testing.TB, name string) *RoadNetwork {
+// default profiles, returning the progress reports too.
+func importTestData(t testing.TB, name string) (*RoadNetwork, []ImportProgress) {
 	t.Helper()
 	fm, ok := OSMFormatOf(name)
 	if !ok {
 		t.Fatalf("OSMFormatOf(%s): unknown", name)
 	}
-	net, err := ImportOSM(context.Background(), openTestData(t, name), fm, ImportConfig{Profiles: testProfiles(t, "default")})
+	var reports []ImportProgress
+	cfg := ImportConfig{Profiles: testProfiles(t, "default"), Progress: func(p ImportProgress) { reports = append(reports, p) }}
+	net, err := ImportOSM(context.Background(), openTestData(t, name), fm, cfg)
 	if err != nil {
 		t.Fatalf("ImportOSM(%s): %v", name, err)
 	}
-	return net
+	return net, reports
+}
+
+// imported is one import of a test extract.
+type imported struct {
+	net     *RoadNetwork
+	reports []ImportProgress
 }
 
 // networks caches imports across the tests of one run: an import takes
 // a second or more under the race detector.
-var networks sync.Map // name → *RoadNetwork
+var networks sync.Map // name → imported
+
+func testImport(t testing.TB, name string) imported {
+	t.Helper()
+	if n, ok := networks.Load(name); ok {
+		return n.(imported)
+	}
+	net, reports := importTestData(t, name)
+	im := imported{net, reports}
+	networks.Store(name, im)
+	return im
+}
 
 func testNetwork(t testing.TB, name string) *RoadNetwork {
 	t.Helper()
-	if n, ok := networks.Load(name); ok {
-		return n.(*RoadNetwork)
-	}
-	n := importTestData(t, name)
-	networks.Store(name, n)
-	return n
+	return testImport(t, name).net
 }
 
 const (

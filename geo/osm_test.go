@@ -193,7 +193,24 @@ func TestImportReportsDroppedFragments(t *testing.T) {
 }
 
 func TestImportMonaco(t *testing.T) {
-	net := testNetwork(t, monacoPBF)
+	im := testImport(t, monacoPBF)
+	net := im.net
+	reads, builds, last := 0, 0, 0
+	for _, p := range im.reports {
+		switch {
+		case p.Stage == "read":
+			if n := p.Nodes + p.Ways; n <= last {
+				t.Errorf("read progress went from %d to %d objects, want growth", last, n)
+			}
+			last = p.Nodes + p.Ways
+			reads++
+		case p.Graph != nil:
+			builds++
+		}
+	}
+	if reads == 0 || builds != 3 {
+		t.Errorf("import reported %d reads and %d graph builds, want some and 3", reads, builds)
+	}
 	want := map[string]int{"car": 1500, "bike": 2000, "foot": 2000} // ways, at least
 	for _, g := range net.Graphs {
 		if g.Stats.Ways < want[g.Name] {

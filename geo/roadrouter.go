@@ -94,15 +94,8 @@ func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRout
 		r.radius = DefaultSnapRadius
 	}
 	for _, g := range net.Graphs {
-		f, ok := Band{Factor: 1}, true
-		if cfg.Band != "" {
-			f, ok = g.Bands[cfg.Band]
-		}
-		if !ok {
-			f.Factor = 1
-		}
 		first, cross := edgeCrossings(g, grid)
-		rg := routedGraph{g: g, factor: f.Factor, crossFirst: first, cross: cross}
+		rg := routedGraph{g: g, factor: bandFactor(g, cfg.Band), crossFirst: first, cross: cross}
 		rg.outFirst, rg.out = nodeOffsets(g, first, cross)
 		r.graphs = append(r.graphs, rg)
 	}
@@ -111,6 +104,29 @@ func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRout
 
 // Grid returns the grid reach results are numbered by.
 func (r *RoadRouter) Grid() *Grid { return r.grid }
+
+// WithBand returns a router over the same graphs and cells whose speeds
+// are scaled by time-of-day band ("" for none), as RoadRouterConfig.Band
+// does. It shares everything but the factors, so switching bands as the
+// hours turn costs next to nothing.
+func (r *RoadRouter) WithBand(band string) *RoadRouter {
+	out := *r
+	out.graphs = make([]routedGraph, len(r.graphs))
+	for i, rg := range r.graphs {
+		rg.factor = bandFactor(rg.g, band)
+		out.graphs[i] = rg
+	}
+	return &out
+}
+
+// bandFactor returns g's speed factor in band, 1 for "" or a band g's
+// profile does not have.
+func bandFactor(g *RoadGraph, band string) float64 {
+	if b, ok := g.Bands[band]; ok && band != "" {
+		return b.Factor
+	}
+	return 1
+}
 
 func (r *RoadRouter) graph(name string) (*routedGraph, error) {
 	for i := range r.graphs {

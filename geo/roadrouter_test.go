@@ -35,27 +35,48 @@ var (
 	footProfile = Profile{Name: "foot"}
 )
 
-// routers caches the Monaco routers of one test run by resolution and
+// shanghai is the box of the central Shanghai extract, People's Square
+// near its middle.
+var shanghai = orb.Polygon{{
+	{121.4615, 31.2200}, {121.4860, 31.2200}, {121.4860, 31.2408}, {121.4615, 31.2408}, {121.4615, 31.2200},
+}}
+
+// testCity is an extract of the shared test data with the box of its grid.
+type testCity struct {
+	name, file string
+	box        orb.Polygon
+}
+
+var testCities = []testCity{{"monaco", monacoPBF, monaco}, {"shanghai", shanghaiXML, shanghai}}
+
+// routers caches the routers of one test run by city, resolution and
 // config.
 var routers sync.Map
 
-func monacoRouter(t testing.TB, res int, cfg RoadRouterConfig) *RoadRouter {
+func cityRouter(t testing.TB, c testCity, res int, cfg RoadRouterConfig) *RoadRouter {
 	t.Helper()
 	type key struct {
-		res int
-		cfg RoadRouterConfig
+		file string
+		res  int
+		cfg  RoadRouterConfig
 	}
-	if r, ok := routers.Load(key{res, cfg}); ok {
+	k := key{c.file, res, cfg}
+	if r, ok := routers.Load(k); ok {
 		return r.(*RoadRouter)
 	}
-	net := testNetwork(t, monacoPBF)
-	grid, err := NewPolygonGrid(monaco, res)
+	net := testNetwork(t, c.file)
+	grid, err := NewPolygonGrid(c.box, res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := NewRoadRouter(net, grid, cfg)
-	routers.Store(key{res, cfg}, r)
+	routers.Store(k, r)
 	return r
+}
+
+func monacoRouter(t testing.TB, res int, cfg RoadRouterConfig) *RoadRouter {
+	t.Helper()
+	return cityRouter(t, testCities[0], res, cfg)
 }
 
 // pointAlong returns the point at fraction f of a shape's length.
@@ -98,7 +119,7 @@ func onewayStretch(t *testing.T, r *RoadRouter) (a, b orb.Point) {
 			return a, b
 		}
 	}
-	t.Fatal("no oneway car edge in Monaco")
+	t.Fatal("no oneway car edge of 80 m or more in the grid")
 	return
 }
 
@@ -109,7 +130,12 @@ func onewayStretch(t *testing.T, r *RoadRouter) (a, b orb.Point) {
 //
 // On foot the street is two-way, so both directions take the same time.
 func TestOnewayDirections(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
+	for _, c := range testCities {
+		t.Run(c.name, func(t *testing.T) { testOnewayDirections(t, cityRouter(t, c, 10, RoadRouterConfig{})) })
+	}
+}
+
+func testOnewayDirections(t *testing.T, r *RoadRouter) {
 	a, b := onewayStretch(t, r)
 	var s Search
 	drive := func(p Profile, from, to orb.Point) time.Duration {
@@ -151,14 +177,21 @@ func cellRadius(c h3.Cell) Meters {
 // than the distance to its nearest possible point (its centre less its
 // radius).
 func TestRoadIsochroneNeverBeatsStraightLine(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
+	for _, c := range testCities {
+		t.Run(c.name, func(t *testing.T) {
+			testNeverBeatsStraightLine(t, cityRouter(t, c, 10, RoadRouterConfig{}), c.box.Bound())
+		})
+	}
+}
+
+func testNeverBeatsStraightLine(t *testing.T, r *RoadRouter, box orb.Bound) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var s Search
 	for _, name := range []string{"car", "bike", "foot"} {
 		rg, _ := r.graph(name)
 		top := Profile{SpeedKPH: rg.g.TopKPH(), Detour: 1}
 		for range 20 {
-			from := orb.Point{7.41 + rng.Float64()*0.03, 43.727 + rng.Float64()*0.023}
+			from := orb.Point{box.Min[0] + rng.Float64()*(box.Max[0]-box.Min[0]), box.Min[1] + rng.Float64()*(box.Max[1]-box.Min[1])}
 			sn, err := r.Snap(from, name)
 			if errors.Is(err, ErrOffNetwork) {
 				continue
@@ -261,6 +294,14 @@ func TestRoadIsochroneBand(t *testing.T) {
 	peak := NewRoadRouter(testNetwork(t, monacoPBF), base.grid, RoadRouterConfig{Band: BandPeak})
 	f := base.graphs[0].g.Bands[BandPeak].Factor
 	var s Search
+	viaWith, _ := base.WithBand(BandPeak).Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
+	viaCfg, _ := peak.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
+	if !slices.Equal(viaWith, viaCfg) {
+		t.Errorf("WithBand(peak) and Band: peak disagree: %d and %d cells", len(viaWith), len(viaCfg))
+	}
+	if again, _ := base.WithBand(BandPeak).WithBand("").Isochrone(&s, casino, carProfile, 5*time.Minute, nil); len(again) == len(viaWith) {
+		t.Errorf("WithBand(\"\") after peak reached %d cells, as many as at peak", len(again))
+	}
 	slow, err := peak.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
