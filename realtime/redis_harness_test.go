@@ -24,6 +24,8 @@ type redisServer struct {
 	addr    string
 	dir     string
 	cluster bool
+	master  string   // for a Sentinel: the address of the master it watches
+	extra   []string // more redis-server arguments
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
@@ -42,11 +44,13 @@ func redisServerPath(tb testing.TB) string {
 	return path
 }
 
-// startRedis starts a redis-server that is stopped when the test ends.
-func startRedis(tb testing.TB, cluster bool) *redisServer {
+// startRedis starts a redis-server that is stopped when the test ends;
+// extra arguments follow the harness's own (such as "--appendfsync",
+// "always").
+func startRedis(tb testing.TB, cluster bool, extra ...string) *redisServer {
 	tb.Helper()
 	redisServerPath(tb)
-	s := &redisServer{tb: tb, dir: tb.TempDir(), cluster: cluster}
+	s := &redisServer{tb: tb, dir: tb.TempDir(), cluster: cluster, extra: extra}
 	for attempt := 0; ; attempt++ {
 		s.addr = freeLoopbackAddr(tb)
 		err := s.start()
@@ -80,6 +84,17 @@ func (s *redisServer) start() error {
 	if s.cluster {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "2000")
+	}
+	args = append(args, s.extra...)
+	if s.master != "" {
+		host, mport, _ := net.SplitHostPort(s.master)
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		text := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor %s %s %s 1\n",
+			port, s.dir, filepath.Join(s.dir, "redis.log"), sentinelMaster, host, mport)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			return err
+		}
+		args = []string{conf, "--sentinel"}
 	}
 	s.cmd = exec.Command("redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
@@ -123,6 +138,13 @@ func (s *redisServer) Stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.exited
 	}
+	s.cmd = nil
+}
+
+// Kill ends redis-server with SIGKILL, as a crash would, and waits for it.
+func (s *redisServer) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
 	s.cmd = nil
 }
 
@@ -224,5 +246,44 @@ func (rc *redisCluster) Client() redis.UniversalClient {
 		rc.tb.Fatal(err)
 	}
 	rc.tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// sentinelMaster is the master name the test Sentinel watches.
+const sentinelMaster = "pgmaster"
+
+// startRedisSentinel starts a Sentinel watching master and waits until it
+// knows the master's address; it is stopped when the test ends.
+func startRedisSentinel(tb testing.TB, master *redisServer) *redisServer {
+	tb.Helper()
+	redisServerPath(tb)
+	s := &redisServer{tb: tb, dir: tb.TempDir(), master: master.addr, addr: freeLoopbackAddr(tb)}
+	if err := s.start(); err != nil {
+		tb.Fatalf("start redis-server --sentinel: %v (log: %s)", err, s.log())
+	}
+	tb.Cleanup(s.Stop)
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		addr, err := c.GetMasterAddrByName(context.Background(), sentinelMaster).Result()
+		if err == nil && len(addr) == 2 && net.JoinHostPort(addr[0], addr[1]) == master.addr {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("Sentinel does not know master %s: %v %v", master.addr, addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// SentinelClient returns a client that finds the master through this
+// Sentinel, closed when the test ends.
+func (s *redisServer) SentinelClient() redis.UniversalClient {
+	c, err := NewRedisClient("redis+sentinel://" + s.addr + "/" + sentinelMaster)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	s.tb.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -21,7 +21,8 @@ import (
 type storeOpener func(t *testing.T, city string) Store
 
 // TestStoreContract runs the same tests against the memory store, one
-// redis-server and a 3-master Redis Cluster, each test in its own city.
+// redis-server (directly and through a Sentinel) and a 3-master Redis
+// Cluster, each test in its own city.
 func TestStoreContract(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		var mu sync.Mutex
@@ -37,6 +38,10 @@ func TestStoreContract(t *testing.T) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		c := startRedis(t, false).Client()
+		runStoreContract(t, redisOpener(c))
+	})
+	t.Run("sentinel", func(t *testing.T) {
+		c := startRedisSentinel(t, startRedis(t, false)).SentinelClient()
 		runStoreContract(t, redisOpener(c))
 	})
 	t.Run("cluster", func(t *testing.T) {

@@ -125,7 +125,13 @@ func TestRedisStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, c) })
 	}
-	t.Run("Outage", func(t *testing.T) { testRedisOutage(t, srv) })
+	t.Run("Outage", func(t *testing.T) { testRedisOutage(t, srv, srv.Stop) })
+	t.Run("Crash", func(t *testing.T) {
+		// With every write on disk before the reply, not even SIGKILL loses
+		// an acknowledged fix.
+		srv := startRedis(t, false, "--appendfsync", "always")
+		testRedisOutage(t, srv, srv.Kill)
+	})
 }
 
 // testRedisKeyLayout checks the keys of DESIGN.md, Redis layout.
@@ -366,12 +372,12 @@ func testRedisSubscriberReconnects(t *testing.T, c redis.UniversalClient) {
 	}
 }
 
-// testRedisOutage stops redis-server in the middle of a stream of fixes
-// and starts it again: appends fail while it is down (the caller answers
-// 503), Ping says why, the client reconnects by itself, and every fix
-// whose Append succeeded is in Redis afterwards and reached the
+// testRedisOutage stops redis-server (with halt) in the middle of a stream
+// of fixes and starts it again: appends fail while it is down (the caller
+// answers 503), Ping says why, the client reconnects by itself, and every
+// fix whose Append succeeded is in Redis afterwards and reached the
 // subscriber, in order.
-func testRedisOutage(t *testing.T, srv *redisServer) {
+func testRedisOutage(t *testing.T, srv *redisServer, halt func()) {
 	c := srv.Client()
 	ctx := testContext(t)
 	s := newTestRedisStore(t, c, RedisConfig{})
@@ -387,14 +393,14 @@ func testRedisOutage(t *testing.T, srv *redisServer) {
 		slowest    time.Duration
 	}
 	results := make([]result, writers)
-	stop := make(chan struct{})
+	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			r := &results[w]
 			for i := 0; ; i++ {
 				select {
-				case <-stop:
+				case <-done:
 					return
 				default:
 				}
@@ -417,7 +423,7 @@ func testRedisOutage(t *testing.T, srv *redisServer) {
 		})
 	}
 	time.Sleep(150 * time.Millisecond)
-	srv.Stop()
+	halt()
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
 	if err := s.Ping(pingCtx); err == nil {
 		t.Error("Ping() = nil with redis-server stopped, want an error")
@@ -435,7 +441,7 @@ func testRedisOutage(t *testing.T, srv *redisServer) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(150 * time.Millisecond)
-	close(stop)
+	close(done)
 	wg.Wait()
 
 	var wantEvents int
