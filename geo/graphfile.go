@@ -216,6 +216,10 @@ func (d *decoder) points() []orb.Point {
 		lon := int32(binary.LittleEndian.Uint32(raw[8*i:]))
 		lat := int32(binary.LittleEndian.Uint32(raw[8*i+4:]))
 		pts[i] = orb.Point{float64(lon) / 1e7, float64(lat) / 1e7}
+		if !ValidPoint(pts[i]) {
+			d.err = fmt.Errorf("point %v out of range", pts[i])
+			return nil
+		}
 	}
 	return pts
 }

@@ -141,12 +141,15 @@ func newOSMReader(cfg ImportConfig) *osmReader {
 func (rd *osmReader) add(o osm.Object) {
 	switch o := o.(type) {
 	case *osm.Node:
+		rd.nNodes++
+		if !ValidPoint(orb.Point{o.Lon, o.Lat}) {
+			break // a way through it is cut there, as at the extract's edge
+		}
 		if n := len(rd.ids); n > 0 && rd.ids[n-1] >= o.ID {
 			rd.sorted = false
 		}
 		rd.ids = append(rd.ids, o.ID)
 		rd.pts = append(rd.pts, quantize(orb.Point{o.Lon, o.Lat}))
-		rd.nNodes++
 	case *osm.Way:
 		rd.nWays++
 		rd.addWay(o)

@@ -3,8 +3,10 @@ package geo
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
+	"hash/crc32"
 	"math"
 	"os"
 	"reflect"
@@ -285,13 +287,28 @@ func TestGraphFileRoundTrip(t *testing.T) {
 	}
 }
 
+// FuzzReadRoadNetwork decodes arbitrary payloads wrapped in a valid
+// header and checksum, so the fuzzer reaches the decoder: it must return
+// a network or an error, and what it returns must write and read back.
 func FuzzReadRoadNetwork(f *testing.F) {
+	xml := `<osm><node id="1" lat="1" lon="1"/><node id="2" lat="1.001" lon="1"/><node id="3" lat="1.001" lon="1.001"/>` +
+		`<way id="4"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="1"/><tag k="highway" v="residential"/></way></osm>`
+	net, err := ImportOSM(context.Background(), strings.NewReader(xml), OSMXML, ImportConfig{Profiles: testProfiles(f, "default")})
+	if err != nil {
+		f.Fatal(err)
+	}
 	var buf bytes.Buffer
-	g := &RoadGraph{Name: "car", Mode: ModeCar}
-	_ = WriteRoadNetwork(&buf, &RoadNetwork{Graphs: []*RoadGraph{g}})
-	f.Add(buf.Bytes())
-	f.Fuzz(func(t *testing.T, b []byte) {
-		net, err := ReadRoadNetwork(bytes.NewReader(b))
+	if err := WriteRoadNetwork(&buf, net); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes()[graphHeaderLen : buf.Len()-4])
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		file := append([]byte(graphFileMagic), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		binary.LittleEndian.PutUint32(file[8:], graphFileVersion)
+		binary.LittleEndian.PutUint64(file[12:], uint64(len(payload)))
+		file = append(file, payload...)
+		file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(payload, crcTable()))
+		net, err := ReadRoadNetwork(bytes.NewReader(file))
 		if err != nil {
 			return
 		}
@@ -350,4 +367,42 @@ func TestPgroutingProfileMatchesMapconfig(t *testing.T) {
 	if n != len(car.Highways) {
 		t.Errorf("pgrouting car has %d highway classes, mapconfig %d", len(car.Highways), n)
 	}
+}
+
+func FuzzParseMaxSpeed(f *testing.F) {
+	for _, s := range []string{"50", "50 mph", "RU:urban", "30;50", "none", "10 knots", ".5", "1e3"} {
+		f.Add(s)
+	}
+	zones := map[string]float64{"RU:urban": 60}
+	f.Fuzz(func(t *testing.T, s string) {
+		kph, ok := ParseMaxSpeed(s, zones)
+		if ok && !(kph > 0) {
+			t.Fatalf("ParseMaxSpeed(%q) = %v, true, want a positive speed", s, kph)
+		}
+	})
+}
+
+// FuzzImportOSMXML feeds the importer arbitrary XML: it must return a
+// network or an error, never panic, and every kept edge must join nodes
+// of its graph.
+func FuzzImportOSMXML(f *testing.F) {
+	f.Add(`<osm><node id="1" lat="1" lon="1"/><node id="2" lat="1.001" lon="1"/>` +
+		`<way id="3"><nd ref="1"/><nd ref="2"/><nd ref="1"/><tag k="highway" v="residential"/></way></osm>`)
+	f.Add(`<osm><node id="2" lat="0" lon="0"/><node id="1" lat="0" lon="0"/>` +
+		`<way id="3"><nd ref="1"/><nd ref="9"/><nd ref="2"/><tag k="highway" v="footway"/><tag k="oneway" v="-1"/></way></osm>`)
+	pf := testProfiles(f, "default")
+	f.Fuzz(func(t *testing.T, xml string) {
+		net, err := ImportOSM(context.Background(), strings.NewReader(xml), OSMXML, ImportConfig{Profiles: pf})
+		if err != nil {
+			return
+		}
+		for _, g := range net.Graphs {
+			n, _ := g.Len()
+			for _, e := range g.edges {
+				if e.from < 0 || int(e.from) >= n || e.to < 0 || int(e.to) >= n || e.shape1-e.shape0 < 2 {
+					t.Fatalf("%s: bad edge %+v in a graph of %d nodes", g.Name, e, n)
+				}
+			}
+		}
+	})
 }

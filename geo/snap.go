@@ -9,7 +9,9 @@ import (
 // earthRadius is the mean Earth radius in metres, as orb/geo uses it.
 const earthRadius = 6378137.0
 
-// snapBucket is the side of a snap index bucket in metres.
+// snapBucket is the side of a snap index bucket in metres, doubled as
+// often as needed to keep the number of buckets near the number of
+// shape points over a large extract.
 const snapBucket = 100.0
 
 // snapIndex finds the shape segments near a point: a regular grid of
@@ -20,6 +22,7 @@ type snapIndex struct {
 	lon0, lat0 float64      // south-west corner, degrees
 	mx, my     float64      // metres per degree of longitude and latitude
 	nx, ny     int          // buckets east and north
+	size       float64      // bucket side in metres
 	first      []int32      // segments of bucket b are segs[first[b]:first[b+1]]
 	segs       []int32      // shape index i: the segment shape[i] → shape[i+1]
 	segEdge    []int32      // edge of each shape index (of its segment's start)
@@ -37,8 +40,12 @@ func newSnapIndex(g *RoadGraph) snapIndex {
 		my: earthRadius * math.Pi / 180,
 	}
 	ix.mx = ix.my * math.Cos(mid*math.Pi/180)
-	ix.nx = int(float64(bound.Max[0]-bound.Min[0])*ix.mx/snapBucket) + 1
-	ix.ny = int(float64(bound.Max[1]-bound.Min[1])*ix.my/snapBucket) + 1
+	w, h := (bound.Max[0]-bound.Min[0])*ix.mx, (bound.Max[1]-bound.Min[1])*ix.my
+	most := max(1<<12, 4*len(g.shape))
+	for ix.size = snapBucket; (w/ix.size+1)*(h/ix.size+1) > float64(most); ix.size *= 2 {
+	}
+	ix.nx = int(w/ix.size) + 1
+	ix.ny = int(h/ix.size) + 1
 	ix.segEdge = make([]int32, len(g.shape))
 	ix.xy = make([][2]float64, len(g.shape))
 	for i, p := range g.shape {
@@ -88,11 +95,11 @@ func (ix *snapIndex) project(p orb.Point) (x, y float64) {
 }
 
 func (ix *snapIndex) clampX(x float64) int {
-	return max(0, min(ix.nx-1, int(x/snapBucket)))
+	return max(0, min(ix.nx-1, int(x/ix.size)))
 }
 
 func (ix *snapIndex) clampY(y float64) int {
-	return max(0, min(ix.ny-1, int(y/snapBucket)))
+	return max(0, min(ix.ny-1, int(y/ix.size)))
 }
 
 // Snap is a point placed on a road graph.
@@ -137,8 +144,8 @@ func (g *RoadGraph) Snap(p orb.Point, radius Meters) (Snap, bool) {
 // nearest returns the segment nearest to (px, py) within r and the
 // fraction of it at the nearest point, or -1 when none is that close.
 func (ix *snapIndex) nearest(px, py, r float64) (int32, float64) {
-	x0, x1 := int(math.Floor((px-r)/snapBucket)), int(math.Floor((px+r)/snapBucket))
-	y0, y1 := int(math.Floor((py-r)/snapBucket)), int(math.Floor((py+r)/snapBucket))
+	x0, x1 := int(math.Floor((px-r)/ix.size)), int(math.Floor((px+r)/ix.size))
+	y0, y1 := int(math.Floor((py-r)/ix.size)), int(math.Floor((py+r)/ix.size))
 	x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, ix.nx-1), min(y1, ix.ny-1)
 	best, bestD2, bestT := int32(-1), r*r, 0.0
 	for y := y0; y <= y1; y++ {
