@@ -36,7 +36,8 @@ type RedisConfig struct {
 	// in one cluster hash slot. It must not be empty nor hold '{' or '}'.
 	City string
 	// HistoryAge is how long the fix stream keeps entries, measured on the
-	// Redis server's clock (XADD MINID ~ trimming); default 24 hours.
+	// Redis server's clock (XTRIM MINID ~ on each write, so whole stream
+	// nodes go at once); default 24 hours.
 	HistoryAge time.Duration
 	// HistorySkew is how far before since History starts reading the
 	// stream, whose entry ids are arrival times: a fix may be up to this much
@@ -170,17 +171,17 @@ return out
 `
 
 // statusScript stores a status. KEYS: unit hash, stream. ARGV: channel,
-// unit, status, updated-at, status JSON, stream age in ms. Its stream
+// status, updated-at, status JSON, stream age in ms. Its stream
 // entry and message are those of a batch of one, flagged s.
 const statusScript = `
-redis.call('HSET', KEYS[1], 'status', ARGV[3], 'updated', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated', ARGV[3])
 local now = redis.call('TIME')
-redis.call('XTRIM', KEYS[2], 'MINID', '~', string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[6])))
+redis.call('XTRIM', KEYS[2], 'MINID', '~', string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[5])))
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if last[1] then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[2], '*', 'k', 's', 'f', 's', 'd', ARGV[5])
-redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ns\n' .. ARGV[5])
+local id = redis.call('XADD', KEYS[2], '*', 'k', 's', 'f', 's', 'd', ARGV[4])
+redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ns\n' .. ARGV[4])
 return 1
 `
 
@@ -392,12 +393,14 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// unitFields are the unit hash fields Latest and Units read.
-var unitFields = []string{"lat", "lon", "time", "speed", "heading", "accuracy", "altitude", "battery", "source", "status", "updated"}
+// unitFields returns the unit hash fields Latest and Units read.
+func unitFields() []string {
+	return []string{"lat", "lon", "time", "speed", "heading", "accuracy", "altitude", "battery", "source", "status", "updated"}
+}
 
 // Latest implements Store.
 func (s *RedisStore) Latest(ctx context.Context, unit string) (Fix, bool, error) {
-	vals, err := s.c.HMGet(ctx, s.unitKey(unit), unitFields...).Result()
+	vals, err := s.c.HMGet(ctx, s.unitKey(unit), unitFields()...).Result()
 	if err != nil {
 		return Fix{}, false, fmt.Errorf("realtime: latest fix of %s: %w", unit, err)
 	}
@@ -408,11 +411,14 @@ func (s *RedisStore) Latest(ctx context.Context, unit string) (Fix, bool, error)
 	return st.Fix, st.HasFix, nil
 }
 
+// fieldMap pairs the values HMGET returned with unitFields, leaving out
+// missing ones.
 func fieldMap(vals []any) map[string]string {
+	names := unitFields()
 	m := make(map[string]string, len(vals))
 	for i, v := range vals {
-		if s, ok := v.(string); ok {
-			m[unitFields[i]] = s
+		if s, ok := v.(string); ok && i < len(names) {
+			m[names[i]] = s
 		}
 	}
 	return m
@@ -435,7 +441,7 @@ func parseUnitState(unit string, h map[string]string) (UnitState, error) {
 	if err != nil {
 		return st, fmt.Errorf("realtime: unit %s fix time %q: %w", unit, h["time"], err)
 	}
-	var num [8]float64
+	var num [7]float64
 	for i, k := range []string{"lon", "lat", "speed", "heading", "accuracy", "altitude", "battery"} {
 		if num[i], err = strconv.ParseFloat(h[k], 64); err != nil {
 			return st, fmt.Errorf("realtime: unit %s field %s %q: %w", unit, k, h[k], err)
@@ -453,7 +459,7 @@ func (s *RedisStore) SetStatus(ctx context.Context, unit string, st patrol.Statu
 	if err != nil {
 		return fmt.Errorf("realtime: encode status of %s: %w", unit, err)
 	}
-	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, unit, string(st),
+	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(st),
 		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.cfg.HistoryAge.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
@@ -480,7 +486,7 @@ func (s *RedisStore) Units(ctx context.Context) ([]UnitState, error) {
 	cmds := make([]*redis.SliceCmd, len(keys))
 	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.HMGet(ctx, k, unitFields...)
+			cmds[i] = p.HMGet(ctx, k, unitFields()...)
 		}
 		return nil
 	}); err != nil {
