@@ -241,7 +241,8 @@ const appendBatchMax = 500
 
 // appendCall returns the keys and arguments of appendScript for fixes.
 func (s *RedisStore) appendCall(fixes []Fix) ([]string, []any, error) {
-	var lines []byte
+	const lineLen = 160 // bytes of a typical fix's JSON
+	lines := make([]byte, 0, lineLen*len(fixes))
 	unitNum := map[string]int{}
 	var newest []int // per unit, the index of its newest fix
 	for i, f := range fixes {
