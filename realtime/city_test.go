@@ -194,7 +194,18 @@ func TestCityGapAlertsHold(t *testing.T) {
 		return append([]Alert(nil), c.alerts...)
 	}
 	step := func(d time.Duration) { c.clock.Set(c.clock.Now().Add(d)) }
+	// published waits until the city has published the zone's gap state.
+	published := func(gap bool) {
+		t.Helper()
+		waitFor(t, "the zone's gap state to be published", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			g, ok := c.gaps["Z1"]
+			return ok && g.now == gap
+		})
+	}
 
+	published(true)
 	step(5 * time.Second)
 	time.Sleep(1100 * time.Millisecond) // a tick of Run
 	if a := alerts(); len(a) != 0 {
@@ -214,7 +225,7 @@ func TestCityGapAlertsHold(t *testing.T) {
 		t.Fatalf("alerts after a brief cover = %v, want only the first", a)
 	}
 	c.SetStatus(ctx, "V1", patrol.Available)
-	waitFor(t, "V1 to cover the zone again", func() bool { return !c.Zones()[0].Gap })
+	published(false)
 	step(11 * time.Second)
 	waitFor(t, "the gap to be alerted closed", func() bool { a := alerts(); return len(a) == 2 && a[1].State == "closed" })
 }

@@ -18,7 +18,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // pageWait bounds how long the live map may take to become ready; the test
 // returns as soon as it is.
-const pageWait = 60 * time.Second
+const pageWait = 120 * time.Second
 
 // pageState is window.patrolgrid, the map page's test hooks.
 type pageState struct {
