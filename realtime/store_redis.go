@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -97,6 +98,7 @@ type RedisStore struct {
 	append *redis.Script
 	status *redis.Script
 	save   *redis.Script
+	group  appendGroup
 }
 
 // NewRedisStore returns the store of cfg.City in the Redis behind client.
@@ -286,15 +288,119 @@ func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // Append implements Store with one Lua script (EVALSHA; on NOSCRIPT, as
 // after a Redis restart, the script is loaded and the call repeated): the
 // fix always goes into the stream, and becomes the latest (hash, GEO set,
-// event) only when it is newer than the stored one. On error the fix may
-// or may not have been stored; appending it again may leave a duplicate in
-// the history but never changes the latest fix.
+// event) only when it is newer than the stored one. Concurrent Appends are
+// stored together (see appendGroup): one returns when its fix is stored.
+// On error the fix may or may not have been stored; appending it again may
+// leave a duplicate in the history but never changes the latest fix.
 func (s *RedisStore) Append(ctx context.Context, f Fix) (bool, error) {
-	latest, err := s.AppendBatch(ctx, []Fix{f})
-	if err != nil {
+	if err := checkRedisFix(f); err != nil {
 		return false, err
 	}
-	return latest[0], nil
+	return s.group.append(ctx, f, s.AppendBatch)
+}
+
+// appendGroupTimeout bounds the store call of a group of Appends, which
+// runs on for the others when its leader's context ends.
+const appendGroupTimeout = 10 * time.Second
+
+// appendGroup stores concurrent Appends together (group commit, without a
+// goroutine of its own): an Append that finds no group in flight leads,
+// storing every queued fix with one AppendBatch; the others wait for it,
+// and the first of those queued meanwhile leads the next group. Under load
+// the groups grow by themselves, so single-fix ingest costs one script
+// call per group instead of one per fix.
+type appendGroup struct {
+	mu      sync.Mutex
+	queue   []*appendWaiter
+	running bool // a leader is storing a group
+}
+
+// appendWaiter is one Append in an appendGroup. Its result fields are
+// written before signal is sent, by the leader of its group.
+type appendWaiter struct {
+	fix    Fix
+	latest bool
+	err    error
+	lead   bool          // set under appendGroup.mu: this waiter leads next
+	signal chan struct{} // the result, or the lead, is ready
+}
+
+func (g *appendGroup) append(ctx context.Context, f Fix, store func(context.Context, []Fix) ([]bool, error)) (bool, error) {
+	w := &appendWaiter{fix: f, signal: make(chan struct{}, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if !g.running {
+		g.running, w.lead = true, true
+		g.mu.Unlock()
+	} else {
+		g.mu.Unlock()
+		if err := g.wait(ctx, w); err != nil {
+			return false, err
+		}
+	}
+	if w.lead {
+		g.flush(ctx, w, store)
+	}
+	return w.latest, w.err
+}
+
+// wait waits for w's result or its turn to lead. A waiter whose ctx ends
+// leaves the queue, unless a group has taken it or it was made to lead.
+func (g *appendGroup) wait(ctx context.Context, w *appendWaiter) error {
+	select {
+	case <-w.signal:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	if i := slices.Index(g.queue, w); i >= 0 && !w.lead {
+		g.queue = slices.Delete(g.queue, i, i+1)
+		g.mu.Unlock()
+		return fmt.Errorf("realtime: append fix of %s: %w", w.fix.Unit, ctx.Err())
+	}
+	g.mu.Unlock()
+	<-w.signal // it is being stored, or it leads: either ends within appendGroupTimeout
+	return nil
+}
+
+// flush stores the queued group, which holds self, hands out the results
+// and passes the lead to the first Append queued meanwhile.
+func (g *appendGroup) flush(ctx context.Context, self *appendWaiter, store func(context.Context, []Fix) ([]bool, error)) {
+	g.mu.Lock()
+	group := g.queue
+	g.queue = nil
+	g.mu.Unlock()
+	fixes := make([]Fix, len(group))
+	for i, w := range group {
+		fixes[i] = w.fix
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendGroupTimeout)
+	latest, err := store(ctx, fixes)
+	cancel()
+	for i, w := range group {
+		if i < len(latest) {
+			w.latest = latest[i]
+		} else {
+			w.err = err
+		}
+	}
+	g.mu.Lock()
+	var next *appendWaiter
+	if len(g.queue) > 0 {
+		next = g.queue[0]
+		next.lead = true
+	} else {
+		g.running = false
+	}
+	g.mu.Unlock()
+	for _, w := range group {
+		if w != self {
+			w.signal <- struct{}{}
+		}
+	}
+	if next != nil {
+		next.signal <- struct{}{}
+	}
 }
 
 // AppendBatch is Append for many fixes, in order: one script call per

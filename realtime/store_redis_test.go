@@ -496,9 +496,10 @@ func testRedisOutage(t *testing.T, srv *redisServer, halt func()) {
 // BenchmarkRedisAppend measures the store layer's ingest into one
 // redis-server, started by the harness or, for bench/ingest.sh, the one at
 // PATROLGRID_BENCH_REDIS (host:port): 88 units, each fix newer than the
-// last (the full script path: stream, hash, GEO set, event). Batches go
-// through AppendBatch (one pipeline); conns runs that on several
-// connections at once. server-µs/fix is the script time Redis reports.
+// last (the full script path: stream, hash, GEO set, event). Batches of 1
+// go through Append (concurrent callers are grouped), larger ones through
+// AppendBatch (one pipeline); callers run at once, each on its own
+// connection when needed. server-µs/fix is the script time Redis reports.
 func BenchmarkRedisAppend(b *testing.B) {
 	var c redis.UniversalClient
 	if addr := os.Getenv("PATROLGRID_BENCH_REDIS"); addr != "" {
@@ -513,8 +514,8 @@ func BenchmarkRedisAppend(b *testing.B) {
 	ctx := context.Background()
 	for _, bc := range []struct {
 		batch, parallel int
-	}{{1, 1}, {100, 1}, {1000, 1}, {1000, 4}} {
-		b.Run(fmt.Sprintf("batch=%d/conns=%d", bc.batch, bc.parallel), func(b *testing.B) {
+	}{{1, 1}, {1, 16}, {100, 1}, {1000, 1}, {1000, 4}} {
+		b.Run(fmt.Sprintf("batch=%d/callers=%d", bc.batch, bc.parallel), func(b *testing.B) {
 			s, err := NewRedisStore(c, RedisConfig{City: fmt.Sprintf("bench.%d.%d.%d", bc.batch, bc.parallel, time.Now().UnixNano())})
 			if err != nil {
 				b.Fatal(err)
@@ -702,4 +703,58 @@ func cityView(c *City) string {
 		Cells []CellView
 	}{units, cells})
 	return string(b)
+}
+
+// TestAppendGroup drives the group commit with a fake store that takes a
+// while: concurrent Appends share calls, each gets its own result, and
+// one whose context ends while queued leaves without its fix stored.
+func TestAppendGroup(t *testing.T) {
+	var g appendGroup
+	var mu sync.Mutex
+	var calls, largest int
+	stored := map[string]bool{}
+	release := make(chan struct{})
+	store := func(ctx context.Context, fixes []Fix) ([]bool, error) {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		largest = max(largest, len(fixes))
+		out := make([]bool, len(fixes))
+		for i, f := range fixes {
+			stored[f.Unit] = true
+			out[i] = strings.HasSuffix(f.Unit, "even")
+		}
+		return out, nil
+	}
+	ctx := testContext(t)
+	const n = 50
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			unit := fmt.Sprintf("U%d.%s", i, []string{"even", "odd"}[i%2])
+			latest, err := g.append(ctx, Fix{Unit: unit}, store)
+			if err != nil || latest != (i%2 == 0) {
+				t.Errorf("append(%s) = %v, %v, want %v", unit, latest, err, i%2 == 0)
+			}
+		})
+	}
+	waitFor(t, "every Append queued", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n-1 })
+	gone, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := g.append(gone, Fix{Unit: "gone"}, store)
+		errc <- err
+	}()
+	waitFor(t, "the last Append queued", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("append with its context ended = %v, want context.Canceled", err)
+	}
+	close(release)
+	wg.Wait()
+	if calls != 2 || largest != n-1 || len(stored) != n || stored["gone"] {
+		t.Errorf("%d store calls, largest %d fixes, %d stored (gone: %v); want 2 calls (1, then %d), %d stored without gone",
+			calls, largest, len(stored), stored["gone"], n-1, n)
+	}
 }
