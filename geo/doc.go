@@ -3,5 +3,8 @@
 // orb.Point values in (lon, lat) order, in degrees on WGS 84.
 //
 // It is the only package that converts between orb.Point (lon, lat) and
-// h3.LatLng (lat, lng). It does no I/O and starts no goroutines.
+// h3.LatLng (lat, lng). Its readers and writers (OSM import, graph files,
+// profile files) take an io.Reader or io.Writer from the caller; it opens
+// no files and reads no environment. It starts no goroutines of its own;
+// a PBF import runs the osmpbf decoder's and closes it before returning.
 package geo

@@ -63,6 +63,9 @@ type unitCover struct {
 	at      orb.Point // position the reach was computed from
 	cell    int32     // grid number of the unit's cell, -1 when unplaced
 	reach   []geo.Reach
+	// offNetwork tells that the router could not place the unit on its
+	// travel graph (no road within snapping distance): it reaches nothing.
+	offNetwork bool
 }
 
 // Coverage is the live coverage engine of a plan: for every grid cell, the
@@ -130,8 +133,10 @@ func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
 func (cv *Coverage) Grid() *geo.Grid { return cv.grid }
 
 // Move places unit id at p (lon, lat) with status st. It recomputes the
-// unit's reach only when its cell or its status changes, and reports
-// whether it did. A position off the grid takes the unit out of coverage.
+// unit's reach only when its cell or its status changes, or when the unit
+// was off the network, and reports whether it did. A position off the
+// grid takes the unit out of coverage; so does one the router cannot
+// place on its travel graph (see OffNetwork), which is not an error.
 func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
 	u, ok := cv.units[id]
 	if !ok {
@@ -144,7 +149,7 @@ func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
 	if !ok {
 		cell = -1
 	}
-	if cell == u.cell && st == u.status {
+	if cell == u.cell && st == u.status && !u.offNetwork {
 		return false, nil
 	}
 	cv.remove(u)
@@ -182,6 +187,7 @@ func (cv *Coverage) remove(u *unitCover) {
 		cv.touch(r.Cell)
 	}
 	u.reach = u.reach[:0]
+	u.offNetwork = false
 }
 
 func (cv *Coverage) add(u *unitCover) error {
@@ -189,6 +195,10 @@ func (cv *Coverage) add(u *unitCover) error {
 		return nil
 	}
 	reach, err := cv.router.Isochrone(&cv.search, u.at, u.profile, Limits[Tier5], u.reach[:0])
+	if errors.Is(err, geo.ErrOffGrid) {
+		u.offNetwork = true
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("patrol: reach of unit %s: %w", u.ID, err)
 	}
@@ -269,6 +279,15 @@ func (cv *Coverage) UnitCell(id string) (h3.Cell, bool) {
 		return 0, false
 	}
 	return cv.grid.Cell(u.cell), true
+}
+
+// OffNetwork reports whether unit id, available to respond, was last
+// placed where the router could not put it on its travel graph (a fix
+// farther from every road than the snapping distance): it counts in no
+// cell's coverage until it moves back.
+func (cv *Coverage) OffNetwork(id string) bool {
+	u, ok := cv.units[id]
+	return ok && u.offNetwork
 }
 
 // Status returns the status of unit id.

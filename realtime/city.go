@@ -354,6 +354,7 @@ func (c *City) view(lu *liveUnit, now time.Time) UnitView {
 	if cell, ok := c.cov.UnitCell(lu.ID); ok {
 		v.Cell = &cell
 	}
+	v.OffNetwork = c.cov.OffNetwork(lu.ID)
 	return v
 }
 

@@ -27,6 +27,10 @@ type UnitView struct {
 	// AgeS is the age of the latest fix in seconds when the view was made.
 	AgeS *float64 `json:"age_s,omitempty"`
 	Cell *h3.Cell `json:"cell,omitempty"`
+	// OffNetwork tells that the latest fix lies farther from every road
+	// than the snapping distance, so the unit does not count in coverage
+	// (road travel times only).
+	OffNetwork bool `json:"off_network,omitempty"`
 }
 
 // CellView is a cell's coverage: the best ETA in seconds (absent when no

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/simplify"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -46,7 +50,27 @@ func (s *Server) plan(c *gin.Context) {
 }
 
 func (s *Server) config(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"tiles": s.cfg.Tiles, "resolution": s.city.Resolution()})
+	travel := "lattice"
+	if s.cfg.Roads != nil {
+		travel = "road"
+	}
+	c.JSON(http.StatusOK, gin.H{"tiles": s.cfg.Tiles, "resolution": s.city.Resolution(), "travel": travel})
+}
+
+// roadsGeoJSON answers the road network travel times run on, for the
+// map's base layer, or 404 on lattice travel times.
+func (s *Server) roadsGeoJSON(c *gin.Context) {
+	if s.cfg.Roads == nil {
+		fail(c, http.StatusNotFound, "no_roads", "travel times use the H3 lattice: serve with --osm for a road network")
+		return
+	}
+	body, err := s.roads.geoJSON(s.cfg.Roads, s.city.Plan().Boundary.Bound())
+	if err != nil {
+		s.cfg.Logger.Error("roads layer", "err", err)
+		fail(c, http.StatusInternalServerError, "internal", "the road layer could not be built")
+		return
+	}
+	c.Data(http.StatusOK, "application/geo+json", body)
 }
 
 func (s *Server) units(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"units": s.city.Units()}) }
@@ -208,4 +232,52 @@ func (s *Server) setStatus(c *gin.Context) {
 func (s *Server) storeFailed(c *gin.Context, err error) {
 	s.cfg.Logger.Error("store", "path", c.Request.URL.Path, "err", err)
 	fail(c, http.StatusServiceUnavailable, "store_unavailable", "the live store is unavailable; retry")
+}
+
+// Road layer limits: edges are simplified to within roadTolerance
+// degrees (about 2 m) and at most maxRoadEdges of them are served, those
+// within roadMargin degrees (about 500 m) of the plan's boundary.
+const (
+	roadTolerance = 0.00002
+	roadMargin    = 0.005
+	maxRoadEdges  = 50000
+)
+
+// roadLayer builds the road GeoJSON once, on first request.
+type roadLayer struct {
+	once sync.Once
+	body []byte
+	err  error
+}
+
+// geoJSON returns a FeatureCollection with one LineString per edge of g
+// near bound (lon, lat), simplified, coordinates to 6 decimals; the
+// collection's "truncated" member tells when edges were left out.
+func (l *roadLayer) geoJSON(g *geo.RoadGraph, bound orb.Bound) ([]byte, error) {
+	l.once.Do(func() {
+		area := bound.Pad(roadMargin)
+		fc := geojson.NewFeatureCollection()
+		_, edges := g.Len()
+		for e := range int32(edges) {
+			shape := g.EdgeShape(e)
+			if !shape.Bound().Intersects(area) {
+				continue
+			}
+			if len(fc.Features) == maxRoadEdges {
+				fc.ExtraMembers = geojson.Properties{"truncated": true}
+				break
+			}
+			fc.Append(geojson.NewFeature(roundLine(simplify.DouglasPeucker(roadTolerance).LineString(shape.Clone()))))
+		}
+		l.body, l.err = fc.MarshalJSON()
+	})
+	return l.body, l.err
+}
+
+// roundLine rounds ls's coordinates to 6 decimals (0.1 m) in place.
+func roundLine(ls orb.LineString) orb.LineString {
+	for i, p := range ls {
+		ls[i] = orb.Point{math.Round(p[0]*1e6) / 1e6, math.Round(p[1]*1e6) / 1e6}
+	}
+	return ls
 }

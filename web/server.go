@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
 )
 
@@ -25,6 +26,11 @@ type Config struct {
 	// Tiles is a raster tile URL template ({z}/{x}/{y}) for the map's base
 	// layer; empty draws no tiles (offline).
 	Tiles string
+	// Roads, when not nil, is the road graph travel times run on (the car
+	// profile's): GET /api/v1/config says "travel":"road" and
+	// GET /api/v1/roads serves its streets for the map's base layer. Nil
+	// means lattice travel times, and /api/v1/roads is 404.
+	Roads *geo.RoadGraph
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().
@@ -37,6 +43,7 @@ type Server struct {
 	hub      *realtime.Hub
 	cfg      Config
 	upgrader websocket.Upgrader
+	roads    roadLayer
 }
 
 // NewHandler returns the HTTP handler of city, whose live clients are on
@@ -77,6 +84,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/coverage", view, s.coverage)
 	api.GET("/gaps", view, s.gaps)
 	api.GET("/live", view, s.live)
+	api.GET("/roads", view, s.roadsGeoJSON)
 
 	device := s.cfg.Access.device()
 	api.POST("/fixes", device, s.fixes)

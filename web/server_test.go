@@ -349,3 +349,124 @@ func TestUnitStatus(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// streetsOSM is a 3 × 3 block of two-way residential streets in the middle
+// of the demo city:
+//
+//	7 - 8 - 9
+//	|   |   |
+//	4 - 5 - 6
+//	|   |   |
+//	1 - 2 - 3
+const streetsOSM = `<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="1" lat="43.615" lon="122.250"/><node id="2" lat="43.615" lon="122.255"/><node id="3" lat="43.615" lon="122.260"/>
+ <node id="4" lat="43.619" lon="122.250"/><node id="5" lat="43.619" lon="122.255"/><node id="6" lat="43.619" lon="122.260"/>
+ <node id="7" lat="43.623" lon="122.250"/><node id="8" lat="43.623" lon="122.255"/><node id="9" lat="43.623" lon="122.260"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+ <way id="11"><nd ref="4"/><nd ref="5"/><nd ref="6"/><tag k="highway" v="residential"/></way>
+ <way id="12"><nd ref="7"/><nd ref="8"/><nd ref="9"/><tag k="highway" v="residential"/></way>
+ <way id="13"><nd ref="1"/><nd ref="4"/><nd ref="7"/><tag k="highway" v="residential"/></way>
+ <way id="14"><nd ref="2"/><nd ref="5"/><nd ref="8"/><tag k="highway" v="residential"/></way>
+ <way id="15"><nd ref="3"/><nd ref="6"/><nd ref="9"/><tag k="highway" v="residential"/></way>
+</osm>`
+
+// roadServer serves the demo city (not running: only plan-level answers)
+// with roads as Config.Roads.
+func roadServer(t *testing.T, roads *geo.RoadGraph) string {
+	t.Helper()
+	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := realtime.NewHub(realtime.HubConfig{})
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub, realtime.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: Access{Open: true}, Roads: roads}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestRoadsAndTravel checks GET /api/v1/config's travel and GET
+// /api/v1/roads on the lattice (404) and on a road graph (its streets).
+func TestRoadsAndTravel(t *testing.T) {
+	pf, err := geo.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := geo.ImportOSM(context.Background(), strings.NewReader(streetsOSM), geo.OSMXML, geo.ImportConfig{Profiles: pf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	car := net.Graph("car")
+	_, edges := car.Len()
+	for _, tc := range []struct {
+		name       string
+		roads      *geo.RoadGraph
+		travel     string
+		roadStatus int
+		lines      int
+	}{
+		{"lattice", nil, "lattice", http.StatusNotFound, 0},
+		{"road", car, "road", http.StatusOK, edges},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := roadServer(t, tc.roads)
+			var cfg struct{ Travel string }
+			if code := getInto(t, base+"/api/v1/config", &cfg); code != http.StatusOK || cfg.Travel != tc.travel {
+				t.Errorf("GET config = %d, travel %q; want 200, %q", code, cfg.Travel, tc.travel)
+			}
+			var fc struct {
+				Type     string
+				Features []struct {
+					Geometry struct {
+						Type        string
+						Coordinates [][2]float64
+					}
+				}
+				Error *struct{ Code string }
+			}
+			code := getInto(t, base+"/api/v1/roads", &fc)
+			if code != tc.roadStatus || len(fc.Features) != tc.lines {
+				t.Fatalf("GET roads = %d with %d features, want %d with %d", code, len(fc.Features), tc.roadStatus, tc.lines)
+			}
+			if code == http.StatusNotFound && (fc.Error == nil || fc.Error.Code != "no_roads") {
+				t.Errorf("GET roads on the lattice: error %+v, want code no_roads", fc.Error)
+			}
+			for _, f := range fc.Features {
+				if f.Geometry.Type != "LineString" || len(f.Geometry.Coordinates) < 2 {
+					t.Errorf("road feature %+v, want a LineString of 2 points or more", f.Geometry)
+				}
+			}
+		})
+	}
+}
+
+func mustProfiles(t *testing.T, name string) []byte {
+	t.Helper()
+	b, ok := data.Profiles(name)
+	if !ok {
+		t.Fatalf("no embedded profile file %q", name)
+	}
+	return b
+}
+
+// getInto GETs url and decodes its JSON body into v, returning the status.
+func getInto(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
+	return resp.StatusCode
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,6 +39,10 @@ type serveConfig struct {
 	tick         time.Duration
 	staleAfter   time.Duration
 	gapHold      time.Duration
+	osm          string
+	profile      string
+	cacheDir     string
+	snap         float64
 }
 
 func serveFlags(cfg *serveConfig) *flag.FlagSet {
@@ -50,6 +57,10 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", 5*time.Minute, "a unit whose latest fix is older leaves coverage")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
+	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
+	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
+	fs.StringVar(&cfg.cacheDir, "cache-dir", "", "writable folder for compiled road graphs (default: the user cache folder's patrolgrid)")
+	fs.Float64Var(&cfg.snap, "snap", float64(geo.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
 	return fs
 }
 
@@ -71,25 +82,29 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("grid of the plan boundary: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	router, roads, travel, err := serveRouter(ctx, cfg, plan, grid, stdout)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub,
+	city, err := realtime.NewCity(plan, router, realtime.NewMemoryStore(realtime.MemoryConfig{}), hub,
 		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
 			Metrics: realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return err
 	}
-	handler := web.NewHandler(city, hub, web.Config{Access: access, Tiles: cfg.tiles, Gatherer: reg, Logger: logger})
+	handler := web.NewHandler(city, hub, web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger})
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "patrolgrid: %s: %d units, %d zones, %d cells at H3 resolution %d (lattice travel times)\n",
-		plan.Name, len(plan.Units), len(plan.Zones), grid.Len(), plan.Resolution)
+	fmt.Fprintf(stdout, "patrolgrid: %s: %d units, %d zones, %d cells at H3 resolution %d (%s)\n",
+		plan.Name, len(plan.Units), len(plan.Zones), grid.Len(), plan.Resolution, travel)
 	if plan.Notice != "" {
 		fmt.Fprintf(stdout, "patrolgrid: %s\n", plan.Notice)
 	}
@@ -186,4 +201,153 @@ func loadPlan(file string, res int) (*patrol.Plan, error) {
 		return plan.WithResolution(res)
 	}
 	return plan, nil
+}
+
+// serveRouter returns the travel times of the plan's grid: the road
+// network of cfg.osm, with the lattice for profiles it has no graph for,
+// or the lattice alone without an extract. It also returns the car graph
+// for the map's base layer (nil on the lattice) and how the startup line
+// names the travel times. The time-of-day band is the one holding the
+// plan's local hour at start.
+func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *geo.RoadGraph, string, error) {
+	lattice := geo.NewLattice(grid)
+	if cfg.osm == "" {
+		return lattice, nil, "lattice travel times", nil
+	}
+	if cfg.snap <= 0 {
+		return nil, nil, "", fmt.Errorf("--snap %v: want a positive distance in metres", cfg.snap)
+	}
+	profiles, err := loadProfileFile(cfg.profile)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	net, err := serveRoadNetwork(ctx, cfg, profiles, stdout)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !roadsOnGrid(net, grid) {
+		return nil, nil, "", fmt.Errorf("no road of %s lies inside the boundary of plan %q: every unit would be off the network", cfg.osm, plan.Name)
+	}
+	loc, err := plan.Location()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	band := bandAt(profiles, time.Now().In(loc).Hour())
+	router := geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Band: band, Fallback: lattice})
+	var onRoads, onLattice []string
+	for _, p := range plan.Profiles {
+		if net.Graph(p.Name) != nil {
+			onRoads = append(onRoads, p.Name)
+		} else {
+			onLattice = append(onLattice, p.Name)
+		}
+	}
+	fmt.Fprintf(stdout, "patrolgrid: road travel times for %s (profile file %s, band %q fixed at start, snapping within %v m)",
+		orNone(onRoads), profiles.Name, band, cfg.snap)
+	if len(onLattice) > 0 {
+		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
+	}
+	fmt.Fprintln(stdout)
+	return router, net.Graph(geo.ModeCar), "road travel times", nil
+}
+
+// bandAt returns the time-of-day band of local hour h in the car profile
+// (the first profile when there is no car), "" when none holds it.
+func bandAt(profiles *geo.ProfileFile, h int) string {
+	p, ok := profiles.Profile(geo.ModeCar)
+	if !ok && len(profiles.Profiles) > 0 {
+		p, ok = profiles.Profiles[0], true
+	}
+	if !ok {
+		return ""
+	}
+	return p.BandAt(h)
+}
+
+// roadsOnGrid reports whether any node of net's graphs lies in a cell of
+// grid.
+func roadsOnGrid(net *geo.RoadNetwork, grid *geo.Grid) bool {
+	for _, g := range net.Graphs {
+		nodes, _ := g.Len()
+		for i := range int32(nodes) {
+			if _, ok := grid.Locate(g.Node(i)); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "no profile of the plan"
+	}
+	return strings.Join(names, ", ")
+}
+
+// serveRoadNetwork loads the road network of cfg.osm from its compiled
+// graph file in the cache folder, importing the extract when the file is
+// missing, stale or unreadable. Without a usable cache folder it imports
+// every time.
+func serveRoadNetwork(ctx context.Context, cfg serveConfig, profiles *geo.ProfileFile, stdout io.Writer) (*geo.RoadNetwork, error) {
+	cache, err := graphCachePath(cfg.cacheDir, cfg.osm, profiles)
+	if err != nil {
+		fmt.Fprintf(stdout, "patrolgrid: no road graph cache (%v): importing %s\n", err, cfg.osm)
+	}
+	start := time.Now()
+	fresh := cache != "" && cacheFresh(cache, cfg.osm)
+	net, err := loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
+	if err != nil && fresh {
+		fmt.Fprintf(stdout, "patrolgrid: graph file %s unreadable (%v): importing %s again\n", cache, err, cfg.osm)
+		if err = os.Remove(cache); err == nil {
+			fresh = false
+			net, err = loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	how := "imported " + cfg.osm
+	if fresh {
+		how = "loaded graph file " + cache
+	} else if cache != "" {
+		how += ", wrote " + cache
+	}
+	fmt.Fprintf(stdout, "patrolgrid: road network %s in %v:", how, time.Since(start).Round(time.Millisecond))
+	for _, g := range net.Graphs {
+		nodes, edges := g.Len()
+		fmt.Fprintf(stdout, " %s %d nodes %d edges;", g.Name, nodes, edges)
+	}
+	fmt.Fprintln(stdout)
+	return net, nil
+}
+
+// graphCachePath returns the compiled graph file of extract osm built
+// with profiles, in dir (default: the user cache folder's patrolgrid),
+// creating the folder. The name carries a hash of the extract's absolute
+// path and the profile file, so another extract or profile never reads
+// it; it never lies next to the extract, which may be read-only.
+func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(base, "patrolgrid")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(osm)
+	if err != nil {
+		return "", err
+	}
+	pj, err := json.Marshal(profiles)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s", abs, pj)
+	name := strings.SplitN(filepath.Base(osm), ".", 2)[0]
+	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
 }

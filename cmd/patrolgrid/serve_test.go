@@ -3,13 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
 func TestAccessFor(t *testing.T) {
@@ -101,5 +110,223 @@ func TestServeRefusesOpenNetwork(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--listen", "0.0.0.0:0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--viewer-token") {
 		t.Fatalf("serve on 0.0.0.0 without tokens = %v, want a refusal naming --viewer-token", err)
+	}
+}
+
+// monacoPosts are 12 points (lat, lon) on Monaco's streets.
+var monacoPosts = [][2]float64{
+	{43.7393, 7.4277}, {43.7365, 7.4225}, {43.7312, 7.4199}, {43.7300, 7.4165},
+	{43.7420, 7.4290}, {43.7450, 7.4330}, {43.7468, 7.4355}, {43.7380, 7.4210},
+	{43.7335, 7.4175}, {43.7405, 7.4245}, {43.7430, 7.4260}, {43.7355, 7.4190},
+}
+
+// writeMonacoPlan writes a plan over Monaco to a file in dir and returns
+// its path: a box around the city, 12 units (vehicles, e-bikes, foot
+// patrols and a video patrol) posted on its streets, 2 zones.
+//
+//	7.409                      7.440
+//	  +--------------------------+ 43.752
+//	  |        Larvotto  [Z2]    |
+//	  |   Casino [Z1]            |
+//	  |  Port        (sea)       |
+//	  | Rocher                   |
+//	  +--------------------------+ 43.724
+func writeMonacoPlan(t *testing.T, dir string) string {
+	t.Helper()
+	box := func(lon0, lat0, lon1, lat1 float64) orb.Polygon {
+		return orb.Polygon{{{lon0, lat0}, {lon1, lat0}, {lon1, lat1}, {lon0, lat1}, {lon0, lat0}}}
+	}
+	p := patrol.Plan{
+		Name: "Monaco test", City: "Monaco", Resolution: 10, Timezone: "Europe/Monaco",
+		Boundary: box(7.409, 43.724, 7.440, 43.752),
+		Profiles: []geo.Profile{
+			{Name: "car", SpeedKPH: 30, Detour: 1.35},
+			{Name: "bike", SpeedKPH: 15, Detour: 1.3},
+			{Name: "foot", SpeedKPH: 5, Detour: 1.25},
+		},
+		Mechanisms: []patrol.Mechanism{
+			{ID: "vehicle", Name: "Vehicle patrol", Profile: "car", CountsResponse: true, MaxSpeedKPH: 130},
+			{ID: "ebike", Name: "E-bike patrol", Profile: "bike", CountsResponse: true, MaxSpeedKPH: 60},
+			{ID: "foot", Name: "Foot patrol", Profile: "foot", CountsResponse: true, MaxSpeedKPH: 15},
+			{ID: "video", Name: "Video patrol"},
+		},
+		Zones: []patrol.Zone{
+			{ID: "Z1", Name: "Casino", Kind: "commercial", Weight: 3, Area: box(7.4265, 43.7385, 7.4290, 43.7400),
+				Rule: patrol.Rule{M1: patrol.Requirement{Units: 1, Share: 0.5}, M3: patrol.Requirement{Units: 2, Share: 0.9}}},
+			{ID: "Z2", Name: "Larvotto", Kind: "park", Weight: 2, Area: box(7.4330, 43.7440, 7.4370, 43.7475),
+				Rule: patrol.Rule{M3: patrol.Requirement{Units: 1, Share: 1}}},
+		},
+	}
+	mechs := []string{"vehicle", "vehicle", "ebike", "foot", "vehicle", "video"}
+	for i, ll := range monacoPosts {
+		p.Units = append(p.Units, patrol.Unit{ID: fmt.Sprintf("M%02d", i+1), Name: fmt.Sprintf("Monaco %d", i+1),
+			Mechanism: mechs[i%len(mechs)], Post: geo.Cell(orb.Point{ll[1], ll[0]}, 10)})
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("Monaco plan: %v", err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "monaco-plan.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startServe runs serve with args on a free loopback port and returns its
+// base URL, its output so far and a stop function that cancels it and
+// checks it ends cleanly.
+func startServe(t *testing.T, args ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), out, io.Discard)
+	}()
+	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
+	for deadline := time.Now().Add(30 * time.Second); base == ""; {
+		select {
+		case err := <-done:
+			t.Fatalf("serve %v ended before serving: %v; output %q", args, err, out.String())
+		default:
+		}
+		if m := addr.FindStringSubmatch(out.String()); m != nil {
+			base = "http://" + m[1]
+		} else if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve printed no address: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return base, out, func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v after cancel, want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop within 10 s of cancel")
+		}
+	}
+}
+
+// getJSON GETs base+path with a bearer token and decodes the answer into v,
+// returning the status.
+func getJSON(t *testing.T, url, token string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: decode: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestServeOSM serves a plan over Monaco on its road network: the road
+// graph is imported once into the cache folder and loaded from it on the
+// next start; a unit on a street covers cells, one out at sea is off the
+// network; the API says the travel times are the road's and serves the
+// streets.
+func TestServeOSM(t *testing.T) {
+	osm := osmTestData(t, "monaco.osm.pbf")
+	dir := t.TempDir()
+	plan := writeMonacoPlan(t, dir)
+	cache := filepath.Join(dir, "cache")
+	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", "v", "--device-token", "d"}
+
+	base, out, stop := startServe(t, args...)
+	for _, want := range []string{"(road travel times)", "road travel times for car, bike, foot", "imported " + osm, "wrote " + cache} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("first start output lacks %q: %q", want, out.String())
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	batch := fmt.Sprintf(`{"fixes":[{"unit":"M01","time":%q,"lat":43.7393,"lon":7.4277},
+		{"unit":"M02","time":%q,"lat":43.7330,"lon":7.4360}]}`, now, now)
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/fixes", strings.NewReader(batch))
+	req.Header.Set("Authorization", "Bearer d")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST fixes = %v, %v; want 200", resp, err)
+	}
+	resp.Body.Close()
+
+	var units struct {
+		Units []struct {
+			ID         string   `json:"id"`
+			Lat        *float64 `json:"lat"`
+			OffNetwork bool     `json:"off_network"`
+		} `json:"units"`
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		getJSON(t, base+"/api/v1/units", "v", &units)
+		if units.Units[0].Lat != nil && units.Units[1].Lat != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("units have no positions 5 s after the fixes: %+v", units.Units[:2])
+		}
+	}
+	if got := [2]bool{units.Units[0].OffNetwork, units.Units[1].OffNetwork}; got != [2]bool{false, true} {
+		t.Errorf("off_network of M01 (on a street), M02 (at sea) = %v, want [false true]", got)
+	}
+	var cov struct {
+		Cells []struct{ N5 int } `json:"cells"`
+	}
+	getJSON(t, base+"/api/v1/coverage", "v", &cov)
+	if len(cov.Cells) == 0 {
+		t.Error("no cell is covered by the unit on a street")
+	}
+	var cfg struct{ Travel string }
+	getJSON(t, base+"/api/v1/config", "v", &cfg)
+	if cfg.Travel != "road" {
+		t.Errorf("config travel = %q, want road", cfg.Travel)
+	}
+	var roads struct {
+		Type     string
+		Features []struct{ Geometry struct{ Type string } }
+	}
+	if code := getJSON(t, base+"/api/v1/roads", "v", &roads); code != http.StatusOK || len(roads.Features) < 500 ||
+		roads.Features[0].Geometry.Type != "LineString" {
+		t.Errorf("GET roads = %d with %d features (first %+v), want 200 with Monaco's streets as LineStrings",
+			code, len(roads.Features), roads.Features[:min(1, len(roads.Features))])
+	}
+	stop()
+
+	_, out, stop = startServe(t, args...)
+	stop()
+	if !strings.Contains(out.String(), "loaded graph file "+cache) {
+		t.Errorf("second start did not load the graph file from %s: %q", cache, out.String())
+	}
+}
+
+// TestServeLatticeSaysSo checks that without --osm the startup line names
+// lattice travel times.
+func TestServeLatticeSaysSo(t *testing.T) {
+	_, out, stop := startServe(t, "--demo")
+	stop()
+	if !strings.Contains(out.String(), "(lattice travel times)") {
+		t.Errorf("serve without --osm does not say lattice travel times: %q", out.String())
+	}
+}
+
+// TestServeOSMElsewhere refuses an extract whose roads miss the plan.
+func TestServeOSMElsewhere(t *testing.T) {
+	osm := osmTestData(t, "monaco.osm.pbf")
+	err := run(context.Background(), []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--osm", osm, "--cache-dir", t.TempDir()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "off the network") {
+		t.Fatalf("serve of the demo city on Monaco's roads = %v, want a refusal", err)
 	}
 }

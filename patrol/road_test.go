@@ -1,0 +1,210 @@
+package patrol_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+)
+
+// monacoNet is the road network of the Monaco extract, imported once.
+var monacoNet struct {
+	once sync.Once
+	net  *geo.RoadNetwork
+	err  error
+}
+
+// monacoRoads returns the road network of ../shared/data/osm/monaco.osm.pbf
+// (PATROLGRID_TESTDATA, default ../../shared/data) with the default
+// profiles, skipping when the file is missing (failing under CI=true or
+// PATROLGRID_REQUIRE=1).
+func monacoRoads(t testing.TB) *geo.RoadNetwork {
+	t.Helper()
+	dir := os.Getenv("PATROLGRID_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "data")
+	}
+	path := filepath.Join(dir, "osm", "monaco.osm.pbf")
+	f, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1" {
+			t.Fatalf("test data %s is required: %v", path, err)
+		}
+		t.Skipf("test data %s missing (set PATROLGRID_TESTDATA): %v", path, err)
+	}
+	defer f.Close()
+	monacoNet.once.Do(func() {
+		b, _ := data.Profiles("default")
+		var pf *geo.ProfileFile
+		if pf, monacoNet.err = geo.ReadProfileFile(bytes.NewReader(b)); monacoNet.err != nil {
+			return
+		}
+		monacoNet.net, monacoNet.err = geo.ImportOSM(context.Background(), bufio.NewReader(f), geo.OSMPBF,
+			geo.ImportConfig{Profiles: pf})
+	})
+	if monacoNet.err != nil {
+		t.Fatalf("import %s: %v", path, monacoNet.err)
+	}
+	return monacoNet.net
+}
+
+// monacoBox is a box around Monaco, sea included.
+var monacoBox = orb.Polygon{{{7.409, 43.724}, {7.440, 43.724}, {7.440, 43.752}, {7.409, 43.752}, {7.409, 43.724}}}
+
+// atSea is a point in the harbour mouth's open water, inside monacoBox and
+// more than 200 m from any road.
+var atSea = orb.Point{7.4360, 43.7330}
+
+// monacoPlan returns a plan over Monaco with n units of mixed mechanisms
+// posted at car graph nodes spread evenly through the graph, and two
+// zones; posts[i] is unit i's post position.
+func monacoPlan(t testing.TB, net *geo.RoadNetwork, n int) (plan *patrol.Plan, posts []orb.Point) {
+	t.Helper()
+	car := net.Graph("car")
+	nodes, _ := car.Len()
+	p := &patrol.Plan{
+		Name: "Monaco", City: "Monaco", Resolution: 10, Timezone: "Europe/Monaco", Boundary: monacoBox,
+		Profiles: []geo.Profile{
+			{Name: "car", SpeedKPH: 30, Detour: 1.35},
+			{Name: "bike", SpeedKPH: 15, Detour: 1.3},
+			{Name: "foot", SpeedKPH: 5, Detour: 1.25},
+		},
+		Mechanisms: []patrol.Mechanism{
+			{ID: "vehicle", Profile: "car", CountsResponse: true},
+			{ID: "ebike", Profile: "bike", CountsResponse: true},
+			{ID: "foot", Profile: "foot", CountsResponse: true},
+			{ID: "video"},
+		},
+		Zones: []patrol.Zone{
+			{ID: "Z1", Name: "Casino", Kind: "commercial", Weight: 3,
+				Area: orb.Polygon{{{7.4265, 43.7385}, {7.4290, 43.7385}, {7.4290, 43.7400}, {7.4265, 43.7400}, {7.4265, 43.7385}}},
+				Rule: patrol.Rule{M1: patrol.Requirement{Units: 1, Share: 0.5}, M3: patrol.Requirement{Units: 2, Share: 0.9}}},
+			{ID: "Z2", Name: "Larvotto", Kind: "park", Weight: 2,
+				Area: orb.Polygon{{{7.4330, 43.7440}, {7.4370, 43.7440}, {7.4370, 43.7475}, {7.4330, 43.7475}, {7.4330, 43.7440}}},
+				Rule: patrol.Rule{M3: patrol.Requirement{Units: 1, Share: 1}}},
+		},
+	}
+	mechs := []string{"vehicle", "vehicle", "ebike", "foot", "vehicle", "video"}
+	for i := range n {
+		at := car.Node(int32(i * nodes / n))
+		posts = append(posts, at)
+		p.Units = append(p.Units, patrol.Unit{ID: fmt.Sprintf("M%02d", i), Name: fmt.Sprintf("Unit %d", i),
+			Mechanism: mechs[i%len(mechs)], Post: geo.Cell(at, p.Resolution)})
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("Monaco plan: %v", err)
+	}
+	return p, posts
+}
+
+// monacoRouter returns the road router of net over plan's boundary, with
+// the lattice as fallback.
+func monacoRouter(t testing.TB, net *geo.RoadNetwork, plan *patrol.Plan) *geo.RoadRouter {
+	t.Helper()
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{Fallback: geo.NewLattice(grid)})
+}
+
+// TestCoverageOffNetwork moves a vehicle out to sea and back on the
+// Monaco road graph: at sea it is off the network, reaches nothing and is
+// no error; back on a street it covers cells again.
+func TestCoverageOffNetwork(t *testing.T) {
+	net := monacoRoads(t)
+	plan, posts := monacoPlan(t, net, 12)
+	cv, err := patrol.NewCoverage(plan, monacoRouter(t, net, plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "M00" // a vehicle
+	for _, step := range []struct {
+		name    string
+		at      orb.Point
+		off     bool
+		reached bool
+	}{
+		{"on a street", posts[0], false, true},
+		{"at sea", atSea, true, false},
+		{"at sea again", atSea, true, false},
+		{"back on the street", posts[0], false, true},
+	} {
+		if _, err := cv.Move(id, step.at, patrol.Available); err != nil {
+			t.Fatalf("%s: Move(%v) = %v, want no error", step.name, step.at, err)
+		}
+		if got := cv.OffNetwork(id); got != step.off {
+			t.Errorf("%s: OffNetwork = %v, want %v", step.name, got, step.off)
+		}
+		if got := len(cv.Cells()) > 0; got != step.reached {
+			t.Errorf("%s: cells reached = %v, want %v", step.name, got, step.reached)
+		}
+	}
+	if _, err := cv.Move(id, atSea, patrol.Busy); err != nil || cv.OffNetwork(id) {
+		t.Errorf("busy at sea: Move = %v, OffNetwork = %v; want nil, false (only units in coverage are placed)", err, cv.OffNetwork(id))
+	}
+}
+
+// BenchmarkRoadCoverage measures coverage of 88 units on the road graph of
+// Monaco, every unit at its post: the full computation (target ≤ 50
+// ms/plan), and one vehicle moving between two cells with the diff taken
+// after each move (target ≤ 1 ms/move).
+func BenchmarkRoadCoverage(b *testing.B) {
+	net := monacoRoads(b)
+	plan, posts := monacoPlan(b, net, 88)
+	router := monacoRouter(b, net, plan)
+	placeAll := func() *patrol.Coverage {
+		cv, err := patrol.NewCoverage(plan, router)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, u := range plan.Units {
+			if _, err := cv.Move(u.ID, posts[i], patrol.Available); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return cv
+	}
+	b.Run("full/units=88", func(b *testing.B) {
+		b.ReportAllocs()
+		cells := 0
+		for b.Loop() {
+			cells = len(placeAll().Cells())
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/plan")
+		b.ReportMetric(float64(cells), "cells")
+	})
+	b.Run("move/units=88", func(b *testing.B) {
+		cv := placeAll()
+		cv.Changes()
+		u := plan.Units[0] // a vehicle
+		here, there := posts[0], posts[1]
+		if geo.Cell(here, plan.Resolution) == geo.Cell(there, plan.Resolution) {
+			b.Fatal("the two positions share a cell: a move would compute nothing")
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			at := here
+			if i%2 == 0 {
+				at = there
+			}
+			if _, err := cv.Move(u.ID, at, patrol.Available); err != nil {
+				b.Fatal(err)
+			}
+			cv.Changes()
+			i++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/move")
+	})
+}

@@ -1,0 +1,83 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+)
+
+// seaRouter is a lattice whose east of lon has no roads: an isochrone
+// from there fails with geo.ErrOffNetwork, as a RoadRouter's does beyond
+// its snapping distance.
+type seaRouter struct {
+	*geo.Lattice
+	lon float64
+}
+
+func (r seaRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit time.Duration, dst []geo.Reach) ([]geo.Reach, error) {
+	if from[0] > r.lon {
+		return dst, geo.ErrOffNetwork
+	}
+	return r.Lattice.Isochrone(s, from, p, limit, dst)
+}
+
+// TestUnitOffNetwork drives a vehicle from a street to where no road is
+// near and back: the unit view says off_network, coverage drops the
+// unit's cells, and ingest reports no error.
+func TestUnitOffNetwork(t *testing.T) {
+	plan := demoSquarePlan(t)
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	hub := NewHub(HubConfig{})
+	router := seaRouter{Lattice: geo.NewLattice(grid), lon: 122.262}
+	city, err := NewCity(plan, router, NewMemoryStore(MemoryConfig{Now: clk.Now}), hub, CityConfig{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hub.Run(ctx) }()
+	go func() { defer wg.Done(); city.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	waitFor(t, "city ready", city.Ready)
+
+	road, sea := orb.Point{122.255, 43.620}, orb.Point{122.268, 43.620}
+	for i, step := range []struct {
+		name string
+		at   orb.Point
+		off  bool
+	}{
+		{"on a road", road, false},
+		{"off the network", sea, true},
+		{"back on a road", road, false},
+	} {
+		clk.Set(clk.Now().Add(time.Minute))
+		res, err := city.Ingest(ctx, []Fix{{Unit: "V1", Time: clk.Now(), Point: step.at}})
+		if err != nil || res[0].Outcome != Accepted {
+			t.Fatalf("%s: Ingest = %+v, %v; want accepted", step.name, res, err)
+		}
+		waitFor(t, step.name, func() bool {
+			v := unitView(city, "V1")
+			return v.Lon != nil && *v.Lon == step.at[0]
+		})
+		v := unitView(city, "V1")
+		b, _ := json.Marshal(v)
+		if v.OffNetwork != step.off || strings.Contains(string(b), `"off_network":true`) != step.off {
+			t.Errorf("step %d, %s: view %s, want off_network %v", i, step.name, b, step.off)
+		}
+		if covered := len(city.Coverage()) > 0; covered == step.off {
+			t.Errorf("step %d, %s: %d cells covered, want covered %v", i, step.name, len(city.Coverage()), !step.off)
+		}
+	}
+}
