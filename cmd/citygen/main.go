@@ -8,8 +8,13 @@
 //
 //	citygen [-out DIR] [-seed N]
 //
-// It writes DIR/plan.json and DIR/incidents.csv. The incident history is
-// the demand that places the unit posts and balances the unit areas.
+// It writes DIR/plan.json and DIR/incidents.csv. The deployment is laid
+// out to meet the priority zones' response rules most of the time: fixed
+// posts and foot and joint patrols inside the zones, an e-bike circling
+// each zone and a vehicle at each of the busiest, the other vehicles over
+// the whole town and video patrol away from the zones. The incident
+// history is the demand that places those vehicles and balances the areas
+// outside the zones.
 package main
 
 import (
@@ -58,17 +63,15 @@ const (
 	streamSeeds
 )
 
-// The number of units of each mechanism, in the order the partition hands
-// them out: smallest areas first.
+// The number of units of each mechanism.
 const (
 	nPost    = 12
 	nJoint   = 8
 	nFoot    = 14
 	nVideo   = 8
-	nEbike   = 16
+	nEbike   = 16 // one per priority zone
 	nVehicle = 30
-	nSmall   = nPost + nJoint + nFoot + nVideo
-	nUnits   = nSmall + nEbike + nVehicle
+	nUnits   = nPost + nJoint + nFoot + nVideo + nEbike + nVehicle
 )
 
 func main() {
@@ -109,7 +112,7 @@ func run(dir string, seed uint64, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "citygen: wrote %s (%d bytes)\n", path, len(f.data))
 	}
-	fmt.Fprintf(log, "citygen: %d cells, %d units, %d zones, %d incidents; demand per unit %.1f to %.1f\n",
+	fmt.Fprintf(log, "citygen: %d cells, %d units, %d zones, %d incidents; demand per unit %.2f to %.2f of its share\n",
 		c.cells, len(c.plan.Units), len(c.plan.Zones), len(c.incidents), c.minLoad, c.maxLoad)
 	return nil
 }
@@ -119,7 +122,7 @@ type city struct {
 	plan             *patrol.Plan
 	incidents        []incident
 	cells            int
-	minLoad, maxLoad float64 // least and most demand of one unit's area
+	minLoad, maxLoad float64 // least and most demand of one unit's area, over its share
 }
 
 // generate builds the city from seed and checks it.
@@ -139,11 +142,15 @@ func generate(seed uint64) (*city, error) {
 	if err := pt.connected(); err != nil {
 		return nil, err
 	}
-	owner, sites := pt.run(pt.seeds(rng(streamSeeds), zoneSites(grid, zones), nUnits))
+	sites, beat, err := deploy(rng(streamSeeds), grid, pt, zones)
+	if err != nil {
+		return nil, err
+	}
+	owner := pt.run(sites, beat)
 	if err := pt.contiguous(owner, len(sites)); err != nil {
 		return nil, err
 	}
-	units := makeUnits(grid, pt, owner, sites, zones)
+	units := makeUnits(grid, owner, sites, zones)
 	plan := &patrol.Plan{
 		Name: "Horqin demo city", City: "tongliao", Notice: notice,
 		Resolution: resolution, Timezone: "Asia/Shanghai", Boundary: boundary,
@@ -152,7 +159,7 @@ func generate(seed uint64) (*city, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, fmt.Errorf("generated plan: %w", err)
 	}
-	loads := pt.loads(owner, len(sites))
+	loads := pt.relativeLoads(owner, sites)
 	return &city{plan: plan, incidents: incidents, cells: grid.Len(),
 		minLoad: slices.Min(loads), maxLoad: slices.Max(loads)}, nil
 }
@@ -273,18 +280,26 @@ func kindHours(kind string) []patrol.Hours {
 	return []patrol.Hours{{From: "00:00", To: "24:00"}} // transport, hospital
 }
 
-// kindRule returns the response rule of a zone kind: how many units must
-// reach what share of the zone within 1, 3 and 5 minutes.
-func kindRule(kind string) patrol.Rule {
-	switch kind {
-	case "commercial", "night_market":
-		return patrol.Rule{M1: req(1, 0.6), M3: req(2, 0.9), M5: req(3, 1)}
-	case "transport":
-		return patrol.Rule{M1: req(1, 0.8), M3: req(2, 1), M5: req(4, 1)}
-	case "park":
-		return patrol.Rule{M1: req(1, 0.4), M3: req(1, 0.9), M5: req(2, 1)}
+// zoneRule returns the response rule of a zone of kind and weight: how
+// many units must reach what share of the zone within 1, 3 and 5 minutes.
+// Within a minute only a post or an officer on foot in the zone is on the
+// spot, and each reaches about the cell it stands in, so the first tier
+// asks for the zone's key places only, a few of its cells. The second asks
+// a patrol within 3 minutes for most of the zone and the third
+// reinforcement within 5 minutes for all of it. Commercial districts,
+// night markets and transport hubs ask for three reinforcements, and the
+// busiest of them (transport hubs and the heaviest districts and night
+// markets) for two patrols; parks, schools and hospitals ask for less.
+func zoneRule(kind string, weight float64) patrol.Rule {
+	switch {
+	case kind == "school" || kind == "hospital":
+		return patrol.Rule{M1: req(1, 0.1), M3: req(1, 0.8), M5: req(2, 1)}
+	case kind == "park":
+		return patrol.Rule{M1: req(1, 0.1), M3: req(1, 0.9), M5: req(2, 1)}
+	case kind == "transport" || weight >= 3:
+		return patrol.Rule{M1: req(1, 0.15), M3: req(2, 0.9), M5: req(3, 1)}
 	}
-	return patrol.Rule{M1: req(1, 0.5), M3: req(1, 1), M5: req(2, 1)} // school, hospital
+	return patrol.Rule{M1: req(1, 0.15), M3: req(1, 0.9), M5: req(3, 1)}
 }
 
 func req(units int, share float64) patrol.Requirement {
@@ -297,7 +312,7 @@ func priorityZones(rng *rand.Rand) []patrol.Zone {
 	zones := make([]patrol.Zone, len(specs))
 	for i, s := range specs {
 		zones[i] = patrol.Zone{ID: s.id, Name: s.name, Kind: s.kind, Hours: kindHours(s.kind),
-			Weight: s.weight, Rule: kindRule(s.kind), Area: zoneOutline(rng, s)}
+			Weight: s.weight, Rule: zoneRule(s.kind, s.weight), Area: zoneOutline(rng, s)}
 	}
 	return zones
 }
@@ -328,18 +343,6 @@ func checkZones(boundary orb.Polygon, zones []patrol.Zone) error {
 		}
 	}
 	return nil
-}
-
-// zoneSites returns the grid number of each zone's centre cell, in zone
-// order, skipping zones whose centre is off the grid.
-func zoneSites(g *geo.Grid, zones []patrol.Zone) []int32 {
-	var out []int32
-	for _, z := range zones {
-		if i, ok := g.Locate(z.Area.Bound().Center()); ok {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // ---- incidents ----
@@ -584,14 +587,11 @@ func (p *partitioner) reach(owner []int32, start int32, u int32) int {
 	return len(seen)
 }
 
-// seeds returns k initial sites: first the given cells, then cells drawn
-// with probability proportional to demand times the squared distance to
-// the nearest site so far (k-means++).
-func (p *partitioner) seeds(rng *rand.Rand, first []int32, k int) []int32 {
-	sites := slices.Clone(first[:min(len(first), k)])
-	if len(sites) == 0 {
-		sites = append(sites, int32(0))
-	}
+// seeds returns first followed by k more cells drawn, among the cells
+// allow accepts, with probability proportional to demand times the squared
+// distance to the nearest cell drawn or given so far (k-means++).
+func (p *partitioner) seeds(rng *rand.Rand, first []int32, k int, allow func(int32) bool) []int32 {
+	sites := slices.Clone(first)
 	near := make([]float64, len(p.xy))
 	for i := range near {
 		near[i] = math.Inf(1)
@@ -600,9 +600,16 @@ func (p *partitioner) seeds(rng *rand.Rand, first []int32, k int) []int32 {
 		p.closer(near, s)
 	}
 	w := make([]float64, len(p.xy))
-	for len(sites) < k {
+	for range k {
 		for i, d := range near {
-			w[i] = p.demand[i] * d * d
+			switch {
+			case !allow(int32(i)):
+				w[i] = 0
+			case math.IsInf(d, 1): // no site yet
+				w[i] = p.demand[i]
+			default:
+				w[i] = p.demand[i] * d * d
+			}
 		}
 		s := int32(pick(rng, w))
 		sites = append(sites, s)
@@ -619,59 +626,147 @@ func (p *partitioner) closer(near []float64, s int32) {
 	}
 }
 
-// run balances the areas grown from sites and returns the owner of each
-// cell and the final sites. Sites move only in the first lloydRounds
-// rounds; after those, the most balanced assignment seen wins.
-func (p *partitioner) run(sites []int32) (owner, final []int32) {
-	sites = slices.Clone(sites)
+// run partitions the grid in two phases. First the beat units' areas
+// share the cells beat accepts, each zone's cells evenly among its beats.
+// Then the other units' areas share the rest, each balanced toward its
+// share of the demand left, their sites moving to their areas' demand
+// centroids unless fixed. run returns the owner of each cell and updates
+// the sites that moved.
+func (p *partitioner) run(sites []site, beat func(int32) bool) []int32 {
+	cells := make([]int32, len(sites))
+	var beats, others []int32
+	for u, s := range sites {
+		cells[u] = s.cell
+		if s.beat {
+			beats = append(beats, int32(u))
+		} else {
+			others = append(others, int32(u))
+		}
+	}
+	base := make([]int32, len(p.xy))
+	for i := range base {
+		base[i] = -1
+	}
+	base = p.balance(sites, cells, beats, base, beat, 0, beatLoads)
+	all := func(int32) bool { return true }
+	owner := p.balance(sites, cells, others, base, all, lloydRounds, p.relativeLoads)
+	p.centres(owner, sites, cells)
+	for u := range sites {
+		sites[u].cell = cells[u]
+	}
+	return owner
+}
+
+// balance grows the areas of units over the cells base leaves unowned and
+// allow accepts, for balanceRounds rounds, each round giving a unit whose
+// load (by loads: 1 is on target) is too high less of a head start. In the
+// first moveRounds rounds, the sites that are not fixed move to their
+// areas' demand centroids (Lloyd's method). After those, the most balanced
+// assignment seen wins.
+func (p *partitioner) balance(sites []site, cells, units, base []int32, allow func(int32) bool,
+	moveRounds int, loads func([]int32, []site) []float64) []int32 {
 	offset := make([]float64, len(sites))
-	target := floats(p.demand) / float64(len(sites))
 	var best []int32
 	bestSpread := math.Inf(1)
 	for r := range balanceRounds {
-		owner = p.assign(sites, offset)
-		loads := p.loads(owner, len(sites))
-		if spread := slices.Max(loads) - slices.Min(loads); r >= lloydRounds && spread < bestSpread {
+		owner := p.assign(cells, units, offset, base, allow)
+		load := loads(owner, sites)
+		if spread := spreadOf(load, units); r >= moveRounds && spread < bestSpread {
 			best, bestSpread = owner, spread
 		}
 		gain := 150 * (1 - float64(r)/balanceRounds) // metres of head start per round
-		for u, load := range loads {
-			offset[u] += gain * math.Max(-1, math.Min(1, load/target-1))
+		least := math.Inf(1)
+		for _, u := range units {
+			offset[u] += gain * math.Max(-1, math.Min(1, load[u]-1))
+			least = min(least, offset[u])
 		}
-		least := slices.Min(offset)
-		for u := range offset {
+		for _, u := range units {
 			offset[u] -= least
 		}
-		if r < lloydRounds {
-			sites = p.centres(owner, sites)
+		if r < moveRounds {
+			p.centres(owner, sites, cells)
 		}
 	}
-	return best, p.centres(best, sites)
+	return best
 }
 
-func floats(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
+// beatLoads returns, per beat site, the cells of its area over its even
+// share of its zone's cells; other sites get 1.
+func beatLoads(owner []int32, sites []site) []float64 {
+	area := make([]float64, len(sites))
+	for _, u := range owner {
+		if u >= 0 && sites[u].beat {
+			area[u]++
+		}
 	}
-	return s
+	inZone := map[int]float64{} // cells of beat areas per zone
+	beats := map[int]float64{}  // beat units per zone
+	for u, s := range sites {
+		if s.beat {
+			inZone[s.zone] += area[u]
+			beats[s.zone]++
+		}
+	}
+	loads := make([]float64, len(sites))
+	for u, s := range sites {
+		if loads[u] = 1; s.beat {
+			loads[u] = area[u] / (inZone[s.zone] / beats[s.zone])
+		}
+	}
+	return loads
 }
 
-// assign grows the areas: each site goes to its own unit, and every other
-// cell to the unit u that minimises offset[u] plus the lattice distance
-// from sites[u], ties to the lower unit number.
-func (p *partitioner) assign(sites []int32, offset []float64) []int32 {
-	owner := make([]int32, len(p.xy))
-	best := make([]growItem, len(p.xy))
-	for i := range owner {
-		owner[i], best[i] = -1, growItem{cost: math.Inf(1)}
+// spreadOf returns the largest minus the smallest of loads[u] over units.
+func spreadOf(loads []float64, units []int32) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, u := range units {
+		lo, hi = min(lo, loads[u]), max(hi, loads[u])
+	}
+	return hi - lo
+}
+
+// relativeLoads returns, per site that is not a beat unit's, the demand in
+// its area over its share (by capacity) of the demand outside the beat
+// units' areas, so 1 is a perfect balance; beat units get 1.
+func (p *partitioner) relativeLoads(owner []int32, sites []site) []float64 {
+	var capSum, total float64
+	for _, s := range sites {
+		if !s.beat {
+			capSum += capacity(s.mech)
+		}
+	}
+	raw := p.loads(owner, len(sites))
+	loads := make([]float64, len(sites))
+	for u, s := range sites {
+		if !s.beat {
+			total += raw[u]
+		}
 	}
 	for u, s := range sites {
-		owner[s] = int32(u)
+		if loads[u] = 1; !s.beat {
+			loads[u] = raw[u] / (total * capacity(s.mech) / capSum)
+		}
+	}
+	return loads
+}
+
+// assign grows the areas of units from their sites over the cells that
+// base leaves unowned (-1) and allow accepts: each site goes to its own
+// unit, and every other such cell to the unit u that minimises offset[u]
+// plus the lattice distance from its site, ties to the lower unit number.
+// Cells no unit reaches stay unowned.
+func (p *partitioner) assign(cells, units []int32, offset []float64, base []int32, allow func(int32) bool) []int32 {
+	owner := slices.Clone(base)
+	best := make([]growItem, len(p.xy))
+	for i := range best {
+		best[i] = growItem{cost: math.Inf(1)}
+	}
+	for _, u := range units {
+		owner[cells[u]] = u
 	}
 	var h growHeap
-	for u, s := range sites {
-		p.grow(&h, owner, best, growItem{cost: offset[u], unit: int32(u), cell: s})
+	for _, u := range units {
+		p.grow(&h, owner, best, growItem{cost: offset[u], unit: u, cell: cells[u]}, allow)
 	}
 	for len(h) > 0 {
 		it := h.pop()
@@ -679,15 +774,16 @@ func (p *partitioner) assign(sites []int32, offset []float64) []int32 {
 			continue // taken, or a stale entry
 		}
 		owner[it.cell] = it.unit
-		p.grow(&h, owner, best, it)
+		p.grow(&h, owner, best, it, allow)
 	}
 	return owner
 }
 
-// grow offers the unowned neighbours of it's cell to it's unit.
-func (p *partitioner) grow(h *growHeap, owner []int32, best []growItem, it growItem) {
+// grow offers the unowned neighbours of it's cell that allow accepts to
+// it's unit.
+func (p *partitioner) grow(h *growHeap, owner []int32, best []growItem, it growItem, allow func(int32) bool) {
 	for k, j := range p.nbr[it.cell] {
-		if j < 0 || owner[j] >= 0 {
+		if j < 0 || owner[j] >= 0 || !allow(j) {
 			continue
 		}
 		if next := (growItem{cost: it.cost + p.hop[it.cell][k], unit: it.unit, cell: j}); next.less(best[j]) {
@@ -701,41 +797,52 @@ func (p *partitioner) grow(h *growHeap, owner []int32, best []growItem, it growI
 func (p *partitioner) loads(owner []int32, k int) []float64 {
 	load := make([]float64, k)
 	for i, u := range owner {
-		load[u] += p.demand[i]
+		if u >= 0 {
+			load[u] += p.demand[i]
+		}
 	}
 	return load
 }
 
-// centres returns, per area, its cell nearest the area's demand centroid;
-// an area that lost all its cells keeps its site.
-func (p *partitioner) centres(owner []int32, sites []int32) []int32 {
+// centres moves each site that is not fixed, in cells, to its area's cell
+// nearest the area's demand centroid; an area that lost all its cells
+// keeps its site.
+func (p *partitioner) centres(owner []int32, sites []site, cells []int32) {
 	k := len(sites)
 	sum := make([][3]float64, k) // demand-weighted x, y and total
 	for i, u := range owner {
+		if u < 0 {
+			continue
+		}
 		d := p.demand[i]
 		sum[u][0] += d * p.xy[i][0]
 		sum[u][1] += d * p.xy[i][1]
 		sum[u][2] += d
 	}
-	best := slices.Clone(sites)
 	bestD := make([]float64, k)
 	for u := range bestD {
 		bestD[u] = math.Inf(1)
 	}
 	for i, u := range owner {
+		if u < 0 || sites[u].fixed {
+			continue
+		}
 		cx, cy := sum[u][0]/sum[u][2], sum[u][1]/sum[u][2]
 		if d := math.Hypot(p.xy[i][0]-cx, p.xy[i][1]-cy); d < bestD[u] {
-			best[u], bestD[u] = int32(i), d
+			cells[u], bestD[u] = int32(i), d
 		}
 	}
-	return best
 }
 
-// contiguous reports an area that is empty or in more than one piece.
+// contiguous reports a cell without an area, and an area that is empty or
+// in more than one piece.
 func (p *partitioner) contiguous(owner []int32, k int) error {
 	size := make([]int, k)
 	first := make([]int32, k)
 	for i := len(owner) - 1; i >= 0; i-- {
+		if owner[i] < 0 {
+			return fmt.Errorf("cell %d has no area", i)
+		}
 		size[owner[i]]++
 		first[owner[i]] = int32(i)
 	}
@@ -810,83 +917,23 @@ func (h *growHeap) pop() growItem {
 
 // area is one partition area before it becomes a unit.
 type area struct {
-	cells     []h3.Cell
-	site      int32
-	post      h3.Cell
-	density   float64 // demand per cell
-	zoneCells int     // cells whose centre lies in a priority zone
-	mech      string
+	cells []h3.Cell
+	post  h3.Cell
+	mech  string
+	zone  int // the zone the unit serves, by number, or -1
 }
 
-// makeUnits turns the partition into units: the smallest areas (the
-// densest demand) go to fixed posts, joint, foot and video patrol, the
-// middle sizes to e-bikes and the largest to vehicles.
-func makeUnits(g *geo.Grid, p *partitioner, owner, sites []int32, zones []patrol.Zone) []patrol.Unit {
+// makeUnits turns the partition into units, each with its site's
+// mechanism and its site as its post.
+func makeUnits(g *geo.Grid, owner []int32, sites []site, zones []patrol.Zone) []patrol.Unit {
 	areas := make([]*area, len(sites))
 	for u, s := range sites {
-		areas[u] = &area{site: s, post: g.Cell(s)}
+		areas[u] = &area{post: g.Cell(s.cell), mech: s.mech, zone: s.zone}
 	}
 	for i, u := range owner {
-		a := areas[u]
-		a.cells = append(a.cells, g.Cell(int32(i)))
-		a.density += p.demand[i]
-		if inAnyZone(zones, geo.CellCenter(g.Cell(int32(i)))) {
-			a.zoneCells++
-		}
+		areas[u].cells = append(areas[u].cells, g.Cell(int32(i)))
 	}
-	for _, a := range areas {
-		a.density /= float64(len(a.cells))
-	}
-	bySize := slices.Clone(areas)
-	slices.SortStableFunc(bySize, func(a, b *area) int { return cmp.Compare(len(a.cells), len(b.cells)) })
-	label(bySize[nSmall:nSmall+nEbike], "ebike")
-	label(bySize[nSmall+nEbike:], "vehicle")
-	labelSmall(g, bySize[:nSmall], zones)
 	return numberUnits(areas, zones)
-}
-
-func label(areas []*area, mech string) {
-	for _, a := range areas {
-		a.mech = mech
-	}
-}
-
-// labelSmall gives the small areas their mechanisms: a fixed post to the
-// area holding each zone's centre, by zone weight; joint patrol to the
-// areas most covered by zones; foot patrol to the densest of the rest and
-// video patrol to what remains.
-func labelSmall(g *geo.Grid, small []*area, zones []patrol.Zone) {
-	byCell := make(map[h3.Cell]*area)
-	for _, a := range small {
-		for _, c := range a.cells {
-			byCell[c] = a
-		}
-	}
-	ordered := slices.Clone(zones)
-	slices.SortStableFunc(ordered, func(a, b patrol.Zone) int { return cmp.Compare(b.Weight, a.Weight) })
-	posts := 0
-	for _, z := range ordered {
-		a := byCell[geo.Cell(z.Area.Bound().Center(), g.Resolution())]
-		if a != nil && a.mech == "" && posts < nPost {
-			a.mech = "post"
-			posts++
-		}
-	}
-	rest := slices.DeleteFunc(slices.Clone(small), func(a *area) bool { return a.mech != "" })
-	slices.SortStableFunc(rest, func(a, b *area) int {
-		return cmp.Or(cmp.Compare(b.zoneCells, a.zoneCells), cmp.Compare(b.density, a.density))
-	})
-	label(rest[:nPost-posts], "post")
-	rest = rest[nPost-posts:]
-	label(rest[:nJoint], "joint")
-	rest = rest[nJoint:]
-	slices.SortStableFunc(rest, func(a, b *area) int { return cmp.Compare(b.density, a.density) })
-	label(rest[:nFoot], "foot")
-	label(rest[nFoot:], "video")
-}
-
-func inAnyZone(zones []patrol.Zone, p orb.Point) bool {
-	return zoneAt(zones, p) != nil
 }
 
 // zoneAt returns the first zone whose outline holds p, or nil.
@@ -902,17 +949,21 @@ func zoneAt(zones []patrol.Zone, p orb.Point) *patrol.Zone {
 // unitKind is how a mechanism's units are numbered and named.
 type unitKind struct {
 	mech, prefix, noun string
-	offDuty            int // the unit number taken out of service, 0 for none
+	offDuty            []int // the unit numbers taken out of service
 }
 
+// unitKinds returns how each mechanism's units are numbered and named. The
+// units off duty are two vehicles of the outskirts, in the northern and
+// southern bands, and a video patrol, so that the demo shows units out of
+// service without stripping a zone of the units posted to it.
 func unitKinds() []unitKind {
 	return []unitKind{
-		{"vehicle", "V", "Vehicle", nVehicle},
-		{"ebike", "E", "E-bike", nEbike},
-		{"foot", "F", "Foot", nFoot},
-		{"post", "P", "Post", 0},
-		{"joint", "J", "Joint", nJoint},
-		{"video", "C", "Video", 0},
+		{"vehicle", "V", "Vehicle", []int{2, nVehicle}},
+		{"ebike", "E", "E-bike", nil},
+		{"foot", "F", "Foot", nil},
+		{"post", "P", "Post", nil},
+		{"joint", "J", "Joint", nil},
+		{"video", "C", "Video", []int{nVideo}},
 	}
 }
 
@@ -936,10 +987,10 @@ func numberUnits(areas []*area, zones []patrol.Zone) []patrol.Unit {
 			n := i + 1
 			u := patrol.Unit{
 				ID:        fmt.Sprintf("%s%02d", k.prefix, n),
-				Name:      fmt.Sprintf("%s %02d · %s", k.noun, n, placeName(zones, geo.CellCenter(a.post))),
+				Name:      fmt.Sprintf("%s %02d · %s", k.noun, n, a.place(zones)),
 				Mechanism: k.mech, Post: a.post, Area: a.cells, Shift: shift(k.mech, n),
 			}
-			if n == k.offDuty {
+			if slices.Contains(k.offDuty, n) {
 				u.Status = patrol.OffDuty
 			}
 			units = append(units, u)
@@ -968,15 +1019,29 @@ func shift(mech string, n int) string {
 	return "24h"
 }
 
+// place names the unit's place: its zone, or else the place of its post.
+func (a *area) place(zones []patrol.Zone) string {
+	if a.zone >= 0 {
+		return shortName(zones[a.zone].ID)
+	}
+	return placeName(zones, geo.CellCenter(a.post))
+}
+
+// shortName returns the short name of the zone with id, or id.
+func shortName(id string) string {
+	for _, s := range zoneSpecs() {
+		if s.id == id {
+			return s.short
+		}
+	}
+	return id
+}
+
 // placeName names the place of p: the priority zone that holds it, the
 // centre, or the compass direction from the centre.
 func placeName(zones []patrol.Zone, p orb.Point) string {
 	if z := zoneAt(zones, p); z != nil {
-		for _, s := range zoneSpecs() {
-			if s.id == z.ID {
-				return s.short
-			}
-		}
+		return shortName(z.ID)
 	}
 	x, y := toXY(p)
 	if math.Hypot(x, y) < 1500 {
