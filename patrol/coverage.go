@@ -132,10 +132,11 @@ func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
 // Grid returns the cells the engine covers.
 func (cv *Coverage) Grid() *geo.Grid { return cv.grid }
 
-// Move places unit id at p (lon, lat) with status st. It recomputes the
-// unit's reach only when its cell or its status changes, or when the unit
-// was off the network, and reports whether it did. A position off the
-// grid takes the unit out of coverage; so does one the router cannot
+// Move places unit id at p (lon, lat) with status st, recomputes its reach
+// unless neither changed, and reports whether it did. The reach is a
+// function of the unit's latest position and status alone, so an engine
+// that saw every move and one that saw only the last agree. A position off
+// the grid takes the unit out of coverage; so does one the router cannot
 // place on its travel graph (see OffNetwork), which is not an error.
 func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
 	u, ok := cv.units[id]
@@ -149,7 +150,7 @@ func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
 	if !ok {
 		cell = -1
 	}
-	if cell == u.cell && st == u.status && !u.offNetwork {
+	if p == u.at && cell == u.cell && st == u.status {
 		return false, nil
 	}
 	cv.remove(u)

@@ -143,21 +143,27 @@ func TestCoverageChangesReplay(t *testing.T) {
 	}
 }
 
-func TestCoverageSameCellChangesNothing(t *testing.T) {
+// TestCoverageDependsOnLatestPositionOnly checks that an engine that saw a
+// unit wander inside its cell and one that saw only where it ended agree,
+// as two server instances, one started late, must.
+func TestCoverageDependsOnLatestPositionOnly(t *testing.T) {
 	plan := testPlan(t, 5, 1)
-	cv, _ := NewCoverage(plan, testLattice(t, plan))
+	lat := testLattice(t, plan)
+	all, _ := NewCoverage(plan, lat)
+	last, _ := NewCoverage(plan, lat)
 	id := plan.Units[0].ID
 	p := geo.CellCenter(plan.Units[0].Post)
-	if changed, err := cv.Move(id, p, Available); !changed || err != nil {
-		t.Fatalf("first Move = %v, %v, want true, nil", changed, err)
+	for _, d := range []geo.Meters{0, 10, 20, 30} {
+		if _, err := all.Move(id, geo.PointAt(p, 45, d), Available); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cv.Changes()
-	q := geo.PointAt(p, 45, 5)
-	if changed, err := cv.Move(id, q, Available); changed || err != nil {
-		t.Fatalf("Move within the cell = %v, %v, want false, nil", changed, err)
+	if changed, err := last.Move(id, geo.PointAt(p, 45, 30), Available); !changed || err != nil {
+		t.Fatalf("Move = %v, %v, want true, nil", changed, err)
 	}
-	if ch := cv.Changes(); len(ch) != 0 {
-		t.Fatalf("Changes after a move within the cell = %d cells, want 0", len(ch))
+	assertSameCoverage(t, all, last)
+	if changed, _ := last.Move(id, geo.PointAt(p, 45, 30), Available); changed {
+		t.Fatal("Move to the same point and status recomputed the reach")
 	}
 }
 

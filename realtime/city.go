@@ -100,8 +100,9 @@ type City struct {
 	mu      sync.Mutex // guards everything below
 	cov     *patrol.Coverage
 	units   map[string]*liveUnit
-	order   []*liveUnit // plan order
-	changed map[string]bool
+	order   []*liveUnit         // plan order
+	changed map[string]bool     // to report in the next diff
+	pending map[string]bool     // to place in coverage before it is read
 	zones   map[string]ZoneView // as last published
 	gaps    map[string]*gapState
 	alerts  []Alert
@@ -116,7 +117,7 @@ func NewCity(plan *patrol.Plan, router geo.Router, store Store, hub *Hub, cfg Ci
 		return nil, err
 	}
 	c := &City{plan: plan, store: store, hub: hub, cfg: cfg.withDefaults(), cov: cov,
-		units: map[string]*liveUnit{}, changed: map[string]bool{}, zones: map[string]ZoneView{},
+		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
@@ -200,7 +201,7 @@ func (c *City) applyState(s UnitState) {
 	if s.HasFix {
 		lu.fix, lu.hasFix = s.Fix, true
 	}
-	c.place(lu)
+	c.touch(lu)
 }
 
 func (c *City) apply(ev Event) {
@@ -219,13 +220,33 @@ func (c *City) apply(ev Event) {
 	case StatusEvent:
 		lu.status = ev.Status
 	}
-	c.place(lu)
+	c.touch(lu)
+}
+
+// touch marks lu to be placed in coverage and reported; c.mu is held.
+// Placing waits until coverage is read or published, so a unit that
+// reports many fixes within one Tick costs one coverage update.
+func (c *City) touch(lu *liveUnit) {
+	c.changed[lu.ID] = true
+	c.pending[lu.ID] = true
+}
+
+// flush places every touched unit; c.mu is held.
+func (c *City) flush() {
+	if len(c.pending) == 0 {
+		return
+	}
+	for _, lu := range c.order {
+		if c.pending[lu.ID] {
+			c.place(lu)
+		}
+	}
+	clear(c.pending)
 }
 
 // place moves lu in the coverage engine; c.mu is held.
 func (c *City) place(lu *liveUnit) {
 	start := time.Now()
-	c.changed[lu.ID] = true
 	lu.stale = lu.hasFix && c.cfg.Now().Sub(lu.fix.Time) > c.cfg.StaleAfter
 	st := lu.status
 	if lu.stale {
@@ -250,7 +271,7 @@ func (c *City) expire() {
 	now := c.cfg.Now()
 	for _, lu := range c.order {
 		if lu.hasFix && !lu.stale && now.Sub(lu.fix.Time) > c.cfg.StaleAfter {
-			c.place(lu)
+			c.touch(lu)
 		}
 	}
 }
@@ -266,6 +287,7 @@ func (c *City) publish() {
 func (c *City) publishLocked() {
 	now := c.cfg.Now()
 	msg := Message{Type: "diff", Time: now}
+	c.flush()
 	for _, cc := range c.cov.Changes() {
 		msg.Cells = append(msg.Cells, NewCellView(cc))
 	}
@@ -362,6 +384,7 @@ func (c *City) view(lu *liveUnit, now time.Time) UnitView {
 func (c *City) Units() []UnitView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flush()
 	now := c.cfg.Now()
 	out := make([]UnitView, len(c.order))
 	for i, lu := range c.order {
@@ -374,6 +397,7 @@ func (c *City) Units() []UnitView {
 func (c *City) Coverage() []CellView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flush()
 	cells := c.cov.Cells()
 	out := make([]CellView, len(cells))
 	for i, cc := range cells {
@@ -386,6 +410,7 @@ func (c *City) Coverage() []CellView {
 func (c *City) Zones() []ZoneView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flush()
 	zs := c.cov.Zones(c.cfg.Now())
 	out := make([]ZoneView, len(zs))
 	for i, z := range zs {
@@ -402,6 +427,7 @@ func (c *City) Resolution() int { return c.cov.Grid().Resolution() }
 func (c *City) Subscribe() (*Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flush()
 	now := c.cfg.Now()
 	msg := Message{Type: "snapshot", Time: now, Seq: c.seq, Resolution: c.Resolution(),
 		Alerts: c.alerts}
