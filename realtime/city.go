@@ -142,14 +142,17 @@ func (c *City) Ready() bool { return c.ready.Load() }
 // then applies each event to coverage and publishes diffs at most once per
 // Tick, and re-checks stale units and zone hours every second.
 func (c *City) Run(ctx context.Context) error {
-	events, err := c.store.Subscribe(ctx)
-	if err != nil {
-		return fmt.Errorf("realtime: subscribe: %w", err)
+	events, states, stop, err := c.load(ctx)
+	for wait := 100 * time.Millisecond; err != nil; wait = min(2*wait, 5*time.Second) {
+		c.cfg.Logger.Warn("live store not ready; retrying", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		events, states, stop, err = c.load(ctx)
 	}
-	states, err := c.store.Units(ctx)
-	if err != nil {
-		return fmt.Errorf("realtime: load units: %w", err)
-	}
+	defer stop()
 	c.mu.Lock()
 	for _, s := range states {
 		c.applyState(s)
@@ -189,6 +192,24 @@ func (c *City) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// load subscribes to the store's events, then reads every unit's state,
+// so that no change falls between the two; stop ends the subscription.
+func (c *City) load(ctx context.Context) (events <-chan Event, states []UnitState, stop context.CancelFunc, err error) {
+	sub, stop := context.WithCancel(ctx)
+	if events, err = c.store.Subscribe(sub); err != nil {
+		err = fmt.Errorf("realtime: subscribe: %w", err)
+	} else if states, err = c.store.Units(ctx); err != nil {
+		err = fmt.Errorf("realtime: load units: %w", err)
+	}
+	if err != nil {
+		stop()
+	}
+	return events, states, stop, err
+}
+
+// StoreHealth reports why the live store cannot be reached now, or nil.
+func (c *City) StoreHealth(ctx context.Context) error { return c.store.Ping(ctx) }
 
 func (c *City) applyState(s UnitState) {
 	lu, ok := c.units[s.Unit]
@@ -456,56 +477,86 @@ func encode(m Message) (Frame, error) {
 }
 
 // Ingest validates and stores fixes, and returns one result per fix in
-// order. A fix without a time is stamped with the clock. The error is
-// non-nil only when the store fails; results before the failure stand.
+// order. A fix without a time is stamped with the clock. Each fix is
+// checked against the one before it of its unit: in the batch, or else
+// the latest the city has applied (the store still decides atomically
+// which fix is latest). The error is non-nil only when the store fails;
+// then the results cover the fixes surely stored or refused, and the rest
+// must be sent again.
 func (c *City) Ingest(ctx context.Context, fixes []Fix) ([]Result, error) {
-	out := make([]Result, 0, len(fixes))
-	for _, f := range fixes {
-		r, err := c.ingest(ctx, f)
-		if err != nil {
-			return out, err
+	now := c.cfg.Now()
+	out := make([]Result, len(fixes))
+	prev := map[string]Fix{}
+	keep, at := make([]Fix, 0, len(fixes)), make([]int, 0, len(fixes))
+	for i, f := range fixes {
+		if f.Time.IsZero() {
+			f.Time = now
 		}
-		c.cfg.Metrics.fix(r)
-		out = append(out, r)
+		f.Time = f.Time.UTC()
+		out[i] = c.check(f, now, prev)
+		if out[i].Outcome != Rejected {
+			keep, at = append(keep, f), append(at, i)
+		}
 	}
-	return out, nil
+	latest, err := c.save(ctx, keep)
+	for j, l := range latest {
+		if r := &out[at[j]]; !l && r.Outcome == Accepted {
+			*r = Result{Stored, ErrOutOfOrder}
+		}
+	}
+	n := len(fixes)
+	if err != nil {
+		if len(latest) < len(at) {
+			n = at[len(latest)] // from the first fix not surely stored on, results are unknown
+		}
+		err = fmt.Errorf("realtime: save fixes: %w", err)
+	}
+	for _, r := range out[:n] {
+		c.cfg.Metrics.fix(r)
+	}
+	return out[:n], err
 }
 
-func (c *City) ingest(ctx context.Context, f Fix) (Result, error) {
-	now := c.cfg.Now()
-	if f.Time.IsZero() {
-		f.Time = now
+func (c *City) save(ctx context.Context, fixes []Fix) ([]bool, error) {
+	switch len(fixes) {
+	case 0:
+		return nil, nil
+	case 1:
+		latest, err := c.store.Append(ctx, fixes[0])
+		if err != nil {
+			return nil, err
+		}
+		return []bool{latest}, nil
 	}
-	f.Time = f.Time.UTC()
+	return c.store.AppendBatch(ctx, fixes)
+}
+
+// check validates f against the fix before it of its unit: prev, which it
+// updates, or the latest applied.
+func (c *City) check(f Fix, now time.Time, prev map[string]Fix) Result {
 	lu, ok := c.units[f.Unit] // the map is fixed after NewCity
 	if !ok {
-		return Result{Rejected, fmt.Errorf("%w %q", ErrUnknownUnit, f.Unit)}, nil
+		return Result{Rejected, fmt.Errorf("%w %q", ErrUnknownUnit, f.Unit)}
 	}
 	if err := c.cfg.Validation.checkFix(f, now); err != nil {
-		return Result{Rejected, err}, nil
+		return Result{Rejected, err}
 	}
-	prev, hasPrev, err := c.store.Latest(ctx, f.Unit)
-	if err != nil {
-		return Result{}, fmt.Errorf("realtime: latest fix of %s: %w", f.Unit, err)
+	p, has := prev[f.Unit]
+	if !has {
+		c.mu.Lock()
+		p, has = lu.fix, lu.hasFix
+		c.mu.Unlock()
 	}
-	outcome := Accepted
-	var reason error
-	if hasPrev {
-		switch err := c.cfg.Validation.checkAfter(f, prev, lu.mech.MaxSpeedKPH); {
+	if has {
+		switch err := c.cfg.Validation.checkAfter(f, p, lu.mech.MaxSpeedKPH); {
 		case errors.Is(err, ErrOutOfOrder):
-			outcome, reason = Stored, err
+			return Result{Stored, err}
 		case err != nil:
-			return Result{Rejected, err}, nil
+			return Result{Rejected, err}
 		}
 	}
-	latest, err := c.store.Append(ctx, f)
-	if err != nil {
-		return Result{}, fmt.Errorf("realtime: save fix %s: %w", f.Unit, err)
-	}
-	if !latest && outcome == Accepted {
-		outcome, reason = Stored, ErrOutOfOrder
-	}
-	return Result{outcome, reason}, nil
+	prev[f.Unit] = f
+	return Result{Outcome: Accepted}
 }
 
 // SetStatus changes a unit's status.

@@ -59,4 +59,10 @@ type Store interface {
 	// History returns the accepted fixes of unit from since on, oldest
 	// first.
 	History(ctx context.Context, unit string, since time.Time) ([]Fix, error)
+	// AppendBatch is Append for each fix, in order, in as few round trips
+	// as the store can. On error the result is shorter than fixes: the
+	// fixes it covers are stored, the rest may or may not be.
+	AppendBatch(ctx context.Context, fixes []Fix) ([]bool, error)
+	// Ping reports why the store cannot be reached now, or nil.
+	Ping(ctx context.Context) error
 }

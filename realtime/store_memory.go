@@ -184,3 +184,19 @@ func (s *MemoryStore) Subscribe(ctx context.Context) (<-chan Event, error) {
 	}()
 	return ch, nil
 }
+
+// AppendBatch implements Store.
+func (s *MemoryStore) AppendBatch(ctx context.Context, fixes []Fix) ([]bool, error) {
+	out := make([]bool, 0, len(fixes))
+	for _, f := range fixes {
+		latest, err := s.Append(ctx, f)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, latest)
+	}
+	return out, nil
+}
+
+// Ping implements Store: memory is always there.
+func (s *MemoryStore) Ping(context.Context) error { return nil }

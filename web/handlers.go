@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,13 @@ func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status":
 func (s *Server) readyz(c *gin.Context) {
 	if !s.city.Ready() {
 		fail(c, http.StatusServiceUnavailable, "not_ready", "live state is still loading")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+	defer cancel()
+	if err := s.city.StoreHealth(ctx); err != nil {
+		s.cfg.Logger.Warn("readyz", "err", err)
+		fail(c, http.StatusServiceUnavailable, "store_unavailable", "the live store does not answer")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
@@ -231,6 +239,7 @@ func (s *Server) setStatus(c *gin.Context) {
 
 func (s *Server) storeFailed(c *gin.Context, err error) {
 	s.cfg.Logger.Error("store", "path", c.Request.URL.Path, "err", err)
+	c.Header("Retry-After", "1")
 	fail(c, http.StatusServiceUnavailable, "store_unavailable", "the live store is unavailable; retry")
 }
 

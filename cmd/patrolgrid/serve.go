@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -39,6 +40,8 @@ type serveConfig struct {
 	tick         time.Duration
 	staleAfter   time.Duration
 	gapHold      time.Duration
+	redisURL     string
+	redisCity    string
 	osm          string
 	profile      string
 	cacheDir     string
@@ -61,6 +64,9 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
 	fs.StringVar(&cfg.cacheDir, "cache-dir", "", "writable folder for compiled road graphs (default: the user cache folder's patrolgrid)")
 	fs.Float64Var(&cfg.snap, "snap", float64(geo.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
+	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
+		"rediss://..., redis+cluster://h1:p1,h2:p2,..., redis+sentinel://h1:p1,.../master (default: in this process's memory)")
+	fs.StringVar(&cfg.redisCity, "redis-city", "", "the city's name in Redis keys pg:{name}:... (default: the plan's city)")
 	return fs
 }
 
@@ -90,7 +96,12 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, router, realtime.NewMemoryStore(realtime.MemoryConfig{}), hub,
+	store, closeStore, err := openStore(cfg, plan)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	city, err := realtime.NewCity(plan, router, store, hub,
 		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
 			Metrics: realtime.NewMetrics(reg, hub)})
 	if err != nil {
@@ -350,4 +361,22 @@ func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) 
 	fmt.Fprintf(h, "%s\x00%s", abs, pj)
 	name := strings.SplitN(filepath.Base(osm), ".", 2)[0]
 	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
+}
+
+// openStore returns the live store: in this process's memory, or in Redis
+// with --redis; release lets it go.
+func openStore(cfg serveConfig, plan *patrol.Plan) (store realtime.Store, release func(), err error) {
+	if cfg.redisURL == "" {
+		return realtime.NewMemoryStore(realtime.MemoryConfig{}), func() {}, nil
+	}
+	client, err := realtime.NewRedisClient(cfg.redisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := realtime.NewRedisStore(client, realtime.RedisConfig{City: cmp.Or(cfg.redisCity, plan.City)})
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, err
+	}
+	return rs, func() { _ = client.Close() }, nil
 }
