@@ -24,12 +24,15 @@ $(UI_STAMP): $(UI_SOURCES)
 	$(GO) generate ./web
 	touch $@
 
-# Tools the tests drive: Debian's Chromium for the browser test.
+# Tools the tests drive, from Debian's packages: Chromium for the browser
+# test, redis-server for the Redis store tests (which start their own).
+DEPS := chromium:chromium redis-server:redis-server
 deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is not installed and this is not root: the browser test will skip"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed and not root:$$missing: the tests that need them will skip"; fi; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./geo ./patrol ./realtime
