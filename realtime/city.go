@@ -103,6 +103,7 @@ type City struct {
 	order   []*liveUnit         // plan order
 	changed map[string]bool     // to report in the next diff
 	pending map[string]bool     // to place in coverage before it is read
+	snap    *Frame              // the snapshot for new clients, until the state changes
 	zones   map[string]ZoneView // as last published
 	gaps    map[string]*gapState
 	alerts  []Alert
@@ -263,6 +264,7 @@ func (c *City) flush() {
 		}
 	}
 	clear(c.pending)
+	c.snap = nil
 }
 
 // place moves lu in the coverage engine; c.mu is held.
@@ -329,6 +331,7 @@ func (c *City) publishLocked() {
 		c.cfg.Logger.Error("encode diff", "err", err)
 		return
 	}
+	c.snap = nil
 	c.hub.Broadcast(f)
 	c.cfg.Metrics.diff()
 }
@@ -444,11 +447,24 @@ func (c *City) Zones() []ZoneView {
 func (c *City) Resolution() int { return c.cov.Grid().Resolution() }
 
 // Subscribe registers a live client whose first message is a snapshot of
-// the city; every diff published after the snapshot follows it.
+// the city; every diff published after the snapshot follows it. Clients
+// that connect while nothing changes share one encoded snapshot.
 func (c *City) Subscribe() (*Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.flush()
+	if c.snap == nil {
+		f, err := c.snapshot()
+		if err != nil {
+			return nil, err
+		}
+		c.snap = &f
+	}
+	return c.hub.Register(*c.snap), nil
+}
+
+// snapshot encodes the whole city; c.mu is held.
+func (c *City) snapshot() (Frame, error) {
 	now := c.cfg.Now()
 	msg := Message{Type: "snapshot", Time: now, Seq: c.seq, Resolution: c.Resolution(),
 		Alerts: c.alerts}
@@ -461,11 +477,7 @@ func (c *City) Subscribe() (*Client, error) {
 	for _, z := range c.cov.Zones(now) {
 		msg.Zones = append(msg.Zones, NewZoneView(z))
 	}
-	f, err := encode(msg)
-	if err != nil {
-		return nil, err
-	}
-	return c.hub.Register(f), nil
+	return encode(msg)
 }
 
 func encode(m Message) (Frame, error) {

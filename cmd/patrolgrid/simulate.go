@@ -509,6 +509,19 @@ func dialSimWatchers(ctx context.Context, cfg simulateConfig) ([]*websocket.Conn
 		c.SetReadLimit(64 << 20)
 		conns = append(conns, c)
 	}
+	// Each watcher's first message is the snapshot of the whole city: read
+	// them all before the clock starts, so that latencies measure fixes,
+	// not the start-up of a hundred clients.
+	for i, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, _, err := c.ReadMessage(); err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			return nil, fmt.Errorf("simulate: watcher %d of %d: snapshot: %w", i+1, cfg.Watchers, err)
+		}
+		_ = c.SetReadDeadline(time.Time{})
+	}
 	return conns, nil
 }
 
