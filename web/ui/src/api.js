@@ -62,19 +62,31 @@ export class Client {
   }
 
   /**
-   * tilesURL returns the raster tile URL template the page should draw under everything,
-   * or '' for none. An explicit override (the page's ?tiles=) wins; otherwise
-   * GET /api/v1/config decides, and a 404 or an unreachable endpoint means none.
+   * settings returns what the page draws under the hexagons: {tiles, travel}. tiles is the
+   * raster tile URL template ('' for none): an explicit override (the page's ?tiles=) wins,
+   * otherwise GET /api/v1/config decides. travel is 'road' when travel times run on a road
+   * network, else 'lattice'. A 404 or an unreachable config means no tiles on the lattice.
    */
-  async tilesURL(override) {
-    if (override) return override;
+  async settings(override) {
+    let cfg = null;
     try {
-      const cfg = await this.get('api/v1/config');
-      return typeof cfg?.tiles === 'string' ? cfg.tiles : '';
+      cfg = await this.get('api/v1/config');
     } catch (err) {
-      if (err instanceof HTTPError && err.status === 404) return '';
-      console.warn('patrolgrid: config unavailable, drawing without a basemap:', err.message);
-      return '';
+      if (!(err instanceof HTTPError && err.status === 404)) {
+        console.warn('patrolgrid: config unavailable, drawing without a basemap:', err.message);
+      }
     }
+    const tiles = override || (typeof cfg?.tiles === 'string' ? cfg.tiles : '');
+    return { tiles, travel: cfg?.travel === 'road' ? 'road' : 'lattice' };
+  }
+
+  /** tilesURL returns the tile URL template of settings(override). */
+  async tilesURL(override) {
+    return (await this.settings(override)).tiles;
+  }
+
+  /** roads returns GET /api/v1/roads: the road network as GeoJSON LineStrings. */
+  roads() {
+    return this.get('api/v1/roads');
   }
 }

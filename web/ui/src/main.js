@@ -6,7 +6,8 @@
 //
 // Page URL parameters: ?token=T (sent as a bearer token to the API and as ?token= to the
 // websocket), ?tiles=URL (a raster tile template to draw under everything; otherwise
-// GET /api/v1/config decides, and without one the page draws on a plain background).
+// GET /api/v1/config decides, and without one the page draws on a plain background, with the
+// streets of GET /api/v1/roads under the hexagons when travel times run on a road network).
 //
 // Test hooks live on window.patrolgrid (see hooks below).
 import maplibregl from './maplibre.js';
@@ -17,7 +18,7 @@ import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
 import { Clock, esc, eta, pct } from './format.js';
-import { BACKGROUND_COLOR, MECHANISMS, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
+import { BACKGROUND_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
 const ILLUSTRATIVE_LABEL = 'Illustrative data — positions approximate, not official';
 
@@ -47,6 +48,9 @@ function noticeLabel(notice) {
  *   timing         milestones in ms since navigation (plan, grid, mapLoad, geometry, snapshot, ready)
  *   connection     the live feed's state: connecting, live, retrying or closed
  *   errors         messages of errors the page ran into
+ *   travel         'road' or 'lattice': what travel times run on
+ *   roads          number of road lines drawn as the base layer (0 without)
+ *   offNetwork     number of units off the road network
  *   map            the MapLibre map, for inspection
  */
 const hooks = {
@@ -64,6 +68,9 @@ const hooks = {
   connection: 'connecting',
   timing: {},
   errors: [],
+  travel: '',
+  roads: 0,
+  offNetwork: 0,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -129,7 +136,7 @@ function showFatal(title, detail) {
 }
 
 /** renderLegend fills the legend card; shares are the fractions of city cells per tier. */
-function renderLegend(plan, shares) {
+function renderLegend(plan, shares, travel) {
   const mechs = (plan.mechanisms?.length ? plan.mechanisms : Object.keys(MECHANISMS).map((id) => ({ id })))
     .map((m) => ({ id: m.id, ...mechanismStyle(m.id, m.name) }));
   const cum = { 1: shares?.[1], 3: shares?.[3], 5: shares?.[5] };
@@ -153,6 +160,9 @@ function renderLegend(plan, shares) {
     `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>busy</span>` +
     `<span><span class="mini unit" data-status="off_duty" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off duty</span>` +
     `<span><span class="mini unit" data-status="available" data-fix="no" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>no fix (at post)</span>` +
+    (travel === 'road'
+      ? `<span><span class="mini unit off-network" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off network (not counted)</span>`
+      : '') +
     `</div>`;
 }
 
@@ -206,8 +216,9 @@ async function main() {
 
   let plan;
   let tiles;
+  let travel;
   try {
-    [plan, tiles] = await Promise.all([client.plan(), client.tilesURL(params.get('tiles') || '')]);
+    [plan, { tiles, travel }] = await Promise.all([client.plan(), client.settings(params.get('tiles') || '')]);
   } catch (err) {
     showFatal('Cannot load the plan', err.message);
     recordError(`plan: ${err.message}`);
@@ -228,7 +239,11 @@ async function main() {
     $('notice-full').hidden = false;
   }
   $('clock-tz').textContent = plan.timezone || '';
-  renderLegend(plan, null);
+  hooks.travel = travel;
+  renderTravel(travel);
+  renderLegend(plan, null, travel);
+  // Streets are the base layer only without tiles; they load while the map does.
+  const roadsData = travel === 'road' && !tiles ? loadRoads(client) : Promise.resolve(null);
 
   const bounds = geometryBounds(plan.boundary);
   const map = new maplibregl.Map({
@@ -274,8 +289,11 @@ async function main() {
   await loaded;
   mark('mapLoad');
 
-  // Layers, bottom to top: background, basemap, hexagons, boundary, zones; markers above all.
-  const hex = new HexLayer(map, { grid, overTiles: !!tiles });
+  // Layers, bottom to top: background, basemap or roads, hexagons, boundary, zones; markers
+  // above all.
+  const roads = await roadsData;
+  if (roads) addRoads(map, roads);
+  const hex = new HexLayer(map, { grid, overTiles: !!tiles || !!roads });
   addBoundary(map, plan.boundary);
   const zones = new ZoneLayer(map, plan.zones);
   hooks.cells = hex.size;
@@ -344,6 +362,7 @@ async function main() {
     hooks.cells = hex.size;
     hooks.colouredCells = hex.coloured;
     hooks.units = units.markerCount;
+    hooks.offNetwork = units.offNetworkCount;
     hooks.geometryUploads = hex.geometryUploads;
     hooks.extraUploads = hex.extraUploads;
     updateShares(hex.shares());
@@ -414,6 +433,45 @@ async function main() {
     if (ageEl) ageEl.textContent = units.ageText(popupUnit);
     renderConnection();
   }, 1000);
+}
+
+/** renderTravel shows in the top bar what travel times run on. */
+function renderTravel(travel) {
+  const el = $('travel');
+  el.dataset.travel = travel;
+  el.textContent = travel === 'road' ? 'Road network' : 'Lattice travel times';
+  el.title =
+    travel === 'road'
+      ? 'Response times are drives over the streets of an OpenStreetMap extract'
+      : 'No road network loaded: response times are hops across hexagons at a speed per mechanism';
+  el.hidden = false;
+}
+
+/** loadRoads fetches the road network for the base layer; on failure the map goes without. */
+async function loadRoads(client) {
+  try {
+    return await client.roads();
+  } catch (err) {
+    console.warn('patrolgrid: roads unavailable, drawing without them:', err.message);
+    return null;
+  }
+}
+
+/** addRoads draws the streets as thin lines, the lowest layer above the background. */
+function addRoads(map, data) {
+  map.addSource('roads', { type: 'geojson', data, maxzoom: 15, buffer: 8 });
+  map.addLayer({
+    id: 'roads',
+    type: 'line',
+    source: 'roads',
+    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    paint: {
+      'line-color': ROAD_COLOR,
+      'line-opacity': 0.75,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 15, 1.2, 18, 3],
+    },
+  });
+  hooks.roads = data.features?.length || 0;
 }
 
 /** cellHTML describes a clicked hexagon and the zone it lies in. */

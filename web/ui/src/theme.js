@@ -34,6 +34,9 @@ export const ZONE_STATUS = {
 /** City boundary outline. */
 export const BOUNDARY_COLOR = '#c9d4e3';
 
+/** Streets drawn under the hexagons when travel times run on a road network. */
+export const ROAD_COLOR = '#9fb3c8';
+
 /** Background of the built-in style (no basemap). */
 export const BACKGROUND_COLOR = '#0a0f16';
 

@@ -1,5 +1,6 @@
 // Patrol units: one HTML marker per unit on the map (mechanism letter and colour, a heading
-// arrow, status styling) and one row per unit in the side list (status and fix age). Fix ages
+// arrow, status styling, hollow when off the road network) and one row per unit in the side
+// list (status, "off network", fix age). Fix ages
 // are recomputed every second in the browser; the server only sends positions.
 import maplibregl from './maplibre.js';
 import { cellToLatLng } from 'h3-js';
@@ -33,6 +34,13 @@ export class Units {
   get markerCount() {
     let n = 0;
     for (const e of this.entries.values()) if (e.onMap) n++;
+    return n;
+  }
+
+  /** offNetworkCount is the number of units whose latest fix is off the road network. */
+  get offNetworkCount() {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.live?.off_network) n++;
     return n;
   }
 
@@ -110,6 +118,7 @@ export class Units {
     const heading = e.live?.heading;
     const hasHeading = hasFix && typeof heading === 'number' && Number.isFinite(heading) && status !== 'off_duty';
     const name = e.live?.name || e.plan.name || '';
+    const offNet = hasFix && !!e.live.off_network;
     const shown = e.shown || (e.shown = {});
 
     if (shown.color !== m.color) {
@@ -123,12 +132,17 @@ export class Units {
       e.badge.title = m.full;
       shown.letter = m.letter;
     }
-    if (shown.status !== status) {
+    if (shown.status !== status || shown.offNet !== offNet) {
       e.el.dataset.status = status;
       e.el.style.zIndex = status === 'off_duty' ? '1' : status === 'busy' ? '3' : '2';
+      e.el.classList.toggle('off-network', offNet);
       e.row.dataset.status = status;
-      e.statusCell.innerHTML = `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>`;
+      e.row.classList.toggle('off-network', offNet);
+      e.statusCell.innerHTML =
+        `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>` +
+        (offNet ? ' <span class="offnet" title="No road within snapping distance: not counted in coverage">off network</span>' : '');
       shown.status = status;
+      shown.offNet = offNet;
     }
     if (shown.hasFix !== hasFix) {
       e.el.dataset.fix = hasFix ? 'yes' : 'no';
@@ -244,13 +258,15 @@ export class Units {
       const s = this.status(e);
       n[s] = (n[s] || 0) + 1;
     }
-    const key = `${n.available}/${n.busy}/${n.off_duty}`;
+    const off = this.offNetworkCount;
+    const key = `${n.available}/${n.busy}/${n.off_duty}/${off}`;
     if (key === this.summaryKey) return;
     this.summaryKey = key;
     this.summaryEl.innerHTML =
       `<span class="status status-available">${n.available} available</span>` +
       `<span class="status status-busy">${n.busy} busy</span>` +
-      `<span class="status status-off_duty">${n.off_duty} off duty</span>`;
+      `<span class="status status-off_duty">${n.off_duty} off duty</span>` +
+      (off ? `<span class="offnet">${off} off network</span>` : '');
   }
 
   /** highlight marks one unit's row and marker as selected ('' for none). */
@@ -290,6 +306,7 @@ export class Units {
       rows.push(['Heading', Number.isFinite(u.heading) ? `${Math.round(u.heading)}°` : '—']);
       rows.push(['Cell', `<code>${esc(u.cell || '—')}</code>`]);
       if (u.stale) rows.push(['Coverage', '<span class="age-stale">fix too old: not counted</span>']);
+      else if (u.off_network) rows.push(['Coverage', '<span class="offnet">off the road network: not counted</span>']);
     } else {
       rows.push(['Fix', '<span class="muted">none yet — shown at its post</span>']);
     }
