@@ -48,6 +48,15 @@ func (c CellCover) sameTierAndCounts(o CellCover) bool {
 	return t1 == t2 && ok1 == ok2 && c.N == o.N
 }
 
+// VersionedRouter is a Router whose travel times change while it is in
+// use, such as a road router whose time-of-day band follows the clock.
+// Version must change whenever its isochrones may change; a Coverage then
+// recomputes the reach of every placed unit on its next Changes.
+type VersionedRouter interface {
+	geo.Router
+	Version() uint64
+}
+
 // entry is one unit reaching a cell.
 type entry struct {
 	unit int32
@@ -73,14 +82,15 @@ type unitCover struct {
 // another cell or changing its status recomputes only that unit's reach.
 // A Coverage is not safe for concurrent use.
 type Coverage struct {
-	router geo.Router
-	grid   *geo.Grid
-	search geo.Search
-	units  map[string]*unitCover
-	slots  []*unitCover
-	cells  [][]entry // by grid number
-	zones  []zoneCells
-	loc    *time.Location
+	router  geo.Router
+	version uint64 // of a VersionedRouter, when the reaches were computed
+	grid    *geo.Grid
+	search  geo.Search
+	units   map[string]*unitCover
+	slots   []*unitCover
+	cells   [][]entry // by grid number
+	zones   []zoneCells
+	loc     *time.Location
 
 	touched []int32 // cells changed since the last Changes
 	isDirty []bool
@@ -111,6 +121,9 @@ func NewCoverage(plan *Plan, router geo.Router) (*Coverage, error) {
 	}
 	for i := range cv.sent {
 		cv.sent[i] = CellCover{Cell: g.Cell(int32(i)), ETA: Unreached}
+	}
+	if vr, ok := router.(VersionedRouter); ok {
+		cv.version = vr.Version()
 	}
 	for i, u := range plan.Units {
 		m, ok := plan.Mechanism(u.Mechanism)
@@ -211,6 +224,26 @@ func (cv *Coverage) add(u *unitCover) error {
 	return nil
 }
 
+// followRouter recomputes every placed unit's reach when a versioned
+// router's travel times changed.
+func (cv *Coverage) followRouter() {
+	vr, ok := cv.router.(VersionedRouter)
+	if !ok {
+		return
+	}
+	v := vr.Version()
+	if v == cv.version {
+		return
+	}
+	cv.version = v
+	for _, u := range cv.slots {
+		if u.cell >= 0 {
+			cv.remove(u)
+			_ = cv.add(u) // the error leaves u out of coverage, as documented
+		}
+	}
+}
+
 func (cv *Coverage) touch(i int32) {
 	if !cv.isDirty[i] {
 		cv.isDirty[i] = true
@@ -258,7 +291,11 @@ func (cv *Coverage) Cells() []CellCover {
 // Changes returns the cells whose tier or unit counts differ from what the
 // previous call returned (or from unreached, on the first call), and
 // forgets them. A cell that is no longer reached comes back Unreached.
+// When the router is a VersionedRouter whose version changed, it first
+// recomputes every placed unit's reach; a unit whose reach then fails
+// stays out of coverage until it moves.
 func (cv *Coverage) Changes() []CellCover {
+	cv.followRouter()
 	var out []CellCover
 	for _, i := range cv.touched {
 		cv.isDirty[i] = false

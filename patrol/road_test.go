@@ -208,3 +208,51 @@ func BenchmarkRoadCoverage(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/move")
 	})
 }
+
+// switchRouter is a road router whose band a test switches; Version
+// counts the switches.
+type switchRouter struct {
+	*geo.RoadRouter
+	version uint64
+}
+
+func (r *switchRouter) Version() uint64 { return r.version }
+
+// TestCoverageFollowsBand switches a versioned road router from no band to
+// peak and back: after each switch Changes recomputes every unit, and the
+// coverage equals that of a fresh engine on the router of the new band.
+func TestCoverageFollowsBand(t *testing.T) {
+	net := monacoRoads(t)
+	plan, posts := monacoPlan(t, net, 20)
+	base := monacoRouter(t, net, plan)
+	place := func(r geo.Router) *patrol.Coverage {
+		cv, err := patrol.NewCoverage(plan, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, u := range plan.Units {
+			if _, err := cv.Move(u.ID, posts[i], patrol.Available); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cv
+	}
+	sw := &switchRouter{RoadRouter: base}
+	cv := place(sw)
+	cv.Changes()
+	for _, band := range []string{"peak", ""} {
+		sw.RoadRouter, sw.version = base.WithBand(band), sw.version+1
+		if changed := cv.Changes(); len(changed) == 0 {
+			t.Errorf("band %q: Changes after the switch = none, want the cells whose tier moved", band)
+		}
+		got, want := cv.Cells(), place(base.WithBand(band)).Cells()
+		if len(got) != len(want) {
+			t.Fatalf("band %q: %d cells reached after the switch, want %d as from scratch", band, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("band %q: cell %v after the switch = %+v, want %+v as from scratch", band, got[i].Cell, got[i], want[i])
+			}
+		}
+	}
+}
