@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Ingest over HTTP into Redis, side by side in one run on loopback, against
+# the peers that bound it (issue 3's targets in brackets):
+#
+#   geoadd  redis-benchmark GEOADD, pipelined, against a fresh redis-server:
+#           the store's ceiling
+#   batch   JSON batches (BATCH fixes each, WORKERS at a time) through
+#           `patrolgrid serve --redis` from bench/batchload   [>= 150,000 fixes/s]
+#   osmand  OsmAnd single-fix GET requests through `serve --redis`
+#           under wrk                       [>= 25,000/s and >= 40% of bare]
+#   bare    a bare net/http handler answering 200 (bench/barehttp) under
+#           the same wrk settings: the HTTP ceiling
+#
+# redis-server runs with the test harness's settings (append-only file,
+# fsync every second) and is flushed between stages. The server serves the
+# embedded demo city (88 units). Every tool runs on this machine, so the
+# load generators share its cores with the server and Redis.
+# Settings: DURATION (per stage, 5s), N and P (redis-benchmark requests and
+# pipeline depth, 1000000 and 64), BATCH (1000), WORKERS (4), THREADS and
+# CONNS (wrk, 2 and 64).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-5s}
+N=${N:-1000000}
+P=${P:-64}
+BATCH=${BATCH:-1000}
+WORKERS=${WORKERS:-4}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+for tool in redis-server redis-cli redis-benchmark go wrk; do
+  command -v "$tool" >/dev/null || { echo "ingest-http.sh: $tool not found (wrk: apt-get install wrk)" >&2; exit 1; }
+done
+
+dir=$(mktemp -d)
+pids=()
+port=
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "$port" ] && redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+go build -o "$dir/patrolgrid" ./cmd/patrolgrid
+go build -o "$dir/batchload" ./bench/batchload
+go build -o "$dir/barehttp" ./bench/barehttp
+
+for p in $(shuf -i 20000-60000 -n 50); do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+done
+[ -n "$port" ] || { echo "ingest-http.sh: no free port" >&2; exit 1; }
+redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --save "" \
+  --appendonly yes --appendfsync everysec --logfile "$dir/redis.log" --pidfile "$dir/redis.pid"
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
+# address LOG: waits for the "http://host:port/" a server prints into LOG.
+address() {
+  for _ in $(seq 300); do
+    a=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$1" | head -1 || true)
+    [ -n "$a" ] && { echo "$a"; return; }
+    sleep 0.05
+  done
+  echo "ingest-http.sh: no address in $1: $(cat "$1")" >&2; exit 1
+}
+
+# The OsmAnd requests: the demo city's 88 units in turn, each at a point
+# of its own, with a timestamp unique to the request (microseconds from
+# the start, interleaved between wrk threads) so that none is a duplicate.
+cat >"$dir/osmand.lua" <<'LUA'
+local ids = {}
+for _, p in ipairs({{"V", 30}, {"E", 16}, {"F", 14}, {"P", 12}, {"J", 8}, {"C", 8}}) do
+  for i = 1, p[2] do ids[#ids + 1] = string.format("%s%02d", p[1], i) end
+end
+local threads, n = 0, 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args)
+  nthreads = tonumber(args[1]); start = os.time() * 1000000
+  wrk.headers["Authorization"] = "Bearer d"
+end
+function request()
+  local i = n % #ids
+  local us = start + n * nthreads + tid
+  n = n + 1
+  local ts = os.date("!%Y-%m-%dT%H:%M:%S", math.floor(us / 1000000)) .. string.format(".%06dZ", us % 1000000)
+  return wrk.format("GET", string.format("/api/v1/osmand?id=%s&lat=%.6f&lon=%.6f&timestamp=%s&speed=0&accuracy=5",
+    ids[i + 1], 43.62 + 0.002 * (i % 10), 122.26 + 0.002 * math.floor(i / 10), ts))
+end
+LUA
+
+# load URL: wrk's 2xx requests per second against URL, then its summary.
+load() {
+  out=$(wrk -t "$THREADS" -c "$CONNS" -d "$DURATION" -s "$dir/osmand.lua" "$1" -- "$THREADS")
+  reqs=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in \([0-9.]*\)s.*/\1 \2/p')
+  bad=$(echo "$out" | sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p')
+  echo "$reqs ${bad:-0}" | awk '{ printf "%.0f\n", ($1 - $3) / $2 }'
+  echo "$out" | sed 's/^/    /' >&2
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores (shared: the load tools run on them too), $(redis-server --version | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(go version | cut -d' ' -f3)"
+geoadd=$(redis-benchmark -p "$port" -P "$P" -n "$N" -r 100000 -q \
+    GEOADD 'pg:{bench}:pos' 122.26 43.62 'V__rand_int__' 2>/dev/null |
+  tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
+redis-cli -p "$port" flushall >/dev/null
+
+"$dir/patrolgrid" serve --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$port" --redis-city bench \
+  --viewer-token v --device-token d >"$dir/serve.log" 2>&1 &
+pids+=($!)
+server=$(address "$dir/serve.log")
+for _ in $(seq 200); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+echo "batch: bench/batchload -batch $BATCH -workers $WORKERS -duration $DURATION" >&2
+batchout=$("$dir/batchload" -server "$server" -device-token d -viewer-token v -batch "$BATCH" -workers "$WORKERS" -duration "$DURATION")
+echo "    $batchout" >&2
+batch=$(echo "$batchout" | sed -n 's/^json-batch: \([0-9]*\) fixes.*/\1/p')
+redis-cli -p "$port" flushall >/dev/null
+
+echo "osmand: wrk -t $THREADS -c $CONNS -d $DURATION $server/api/v1/osmand" >&2
+osmand=$(load "$server/api/v1/osmand")
+kill "${pids[0]}"
+
+"$dir/barehttp" >"$dir/bare.log" 2>&1 &
+pids+=($!)
+bare=$(address "$dir/bare.log")
+echo "bare: wrk -t $THREADS -c $CONNS -d $DURATION $bare/api/v1/osmand" >&2
+bareRate=$(load "$bare/api/v1/osmand")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+printf '%-52s %12s  %s\n' "what" "fixes/s" "against its peer"
+printf '%-52s %12.0f  %s\n' "redis-benchmark GEOADD -P $P (store ceiling)" "$geoadd" ""
+printf '%-52s %12.0f  %s\n' "JSON batches of $BATCH via serve --redis" "$batch" "$(ratio "$batch" "$geoadd") of GEOADD [target >= 150000 fixes/s]"
+printf '%-52s %12.0f  %s\n' "OsmAnd GET via serve --redis (wrk -c $CONNS)" "$osmand" "$(ratio "$osmand" "$bareRate") of bare [targets >= 25000/s, >= 0.40]"
+printf '%-52s %12.0f  %s\n' "bare net/http 200 (wrk -c $CONNS, HTTP ceiling)" "$bareRate" ""
