@@ -1,0 +1,410 @@
+package realtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// JT808Config configures a JT808Server. The zero value of each field is
+// its documented default.
+type JT808Config struct {
+	// Addr is the TCP address ListenAndRun listens on; default ":5015".
+	Addr string
+	// Devices maps a terminal phone, without leading zeros (see
+	// JT808Phone), to the unit it reports for; ok is false for a terminal
+	// that is not known. Default: the phone is the unit id. It must be
+	// safe for concurrent use.
+	Devices func(phone string) (unit string, ok bool)
+	// Ingest takes the fixes of one message and returns a result per fix
+	// (City.Ingest). It is required and must be safe for concurrent use.
+	Ingest func(ctx context.Context, fixes []Fix) ([]Result, error)
+	// Secret keys the authentication codes handed out on registration
+	// (an HMAC of the phone), so that servers sharing it accept each
+	// other's codes and a restart keeps them. Default: random per server,
+	// so that terminals register again after a restart.
+	Secret []byte
+	// IdleTimeout is how long a connection may stay silent before it is
+	// closed; default 3 minutes (terminals send a heartbeat every 60 s
+	// by default).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each reply; default 10 s.
+	WriteTimeout time.Duration
+	// MaxConns is how many connections are served at once; more are
+	// closed at once. Default 10,000.
+	MaxConns int
+	// Logger receives connection events; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock that stamps a location sent without a time;
+	// default time.Now.
+	Now func() time.Time
+}
+
+func (c JT808Config) withDefaults() JT808Config {
+	if c.Addr == "" {
+		c.Addr = ":5015"
+	}
+	if c.Devices == nil {
+		c.Devices = func(phone string) (string, bool) { return phone, true }
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 3 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 10000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// JT808Server takes GPS positions from JT/T 808 (2013 and 2019) vehicle
+// terminals over TCP. A terminal registers (0x0100, answered by 0x8100
+// with an authentication code), authenticates with that code (0x0102),
+// then sends heartbeats (0x0002), locations (0x0200) and batches of
+// locations (0x0704), each answered by a general reply (0x8001). The
+// locations of a terminal that has not authenticated on the connection
+// are refused. Every other message gets a general reply too, except the
+// terminal's own general replies (0x0001).
+//
+// Locations with the positioned status bit clear are answered but not
+// ingested. A malformed frame is answered with result 2 when its header
+// can be read and dropped otherwise; it never ends the connection.
+//
+// Its methods are safe for concurrent use; it holds no state between
+// connections besides its configuration.
+type JT808Server struct {
+	cfg JT808Config
+	sem chan struct{}
+}
+
+// NewJT808Server returns a server with cfg. It starts no goroutine.
+func NewJT808Server(cfg JT808Config) *JT808Server {
+	cfg = cfg.withDefaults()
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		rand.Read(cfg.Secret) // never fails (crypto/rand)
+	}
+	return &JT808Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxConns)}
+}
+
+// ListenAndRun listens on Config.Addr and runs the server until ctx ends.
+func (s *JT808Server) ListenAndRun(ctx context.Context) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("realtime: jt808 listen %s: %w", s.cfg.Addr, err)
+	}
+	return s.Run(ctx, ln)
+}
+
+// Run accepts connections on ln until ctx ends, then closes ln and every
+// connection and returns nil once their goroutines are done. It owns one
+// goroutine per connection. It returns an error, after the same clean-up,
+// when ln fails for a reason other than a timeout.
+func (s *JT808Server) Run(ctx context.Context, ln net.Listener) error {
+	return runTCP(ctx, ln, s.sem, s.cfg.Logger.With("proto", SourceJT808), s.serve)
+}
+
+// runTCP is the accept loop the TCP servers share: one goroutine per
+// connection, at most cap(sem) at once, all closed when ctx ends.
+func runTCP(ctx context.Context, ln net.Listener, sem chan struct{}, log *slog.Logger,
+	serve func(ctx context.Context, conn net.Conn)) error {
+	var wg sync.WaitGroup
+	defer wg.Wait() // last: after cancel has closed every connection
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	for wait := time.Duration(0); ; {
+		conn, err := ln.Accept()
+		var ne net.Error
+		switch {
+		case err == nil:
+			wait = 0
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &ne) && ne.Timeout():
+			wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+			log.Warn("accept failed; retrying", "err", err, "retry_in", wait)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+			continue
+		default:
+			return fmt.Errorf("realtime: %s accept: %w", ln.Addr(), err)
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			log.Warn("too many connections; closing", "remote", conn.RemoteAddr())
+			conn.Close()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer conn.Close()
+			done := context.AfterFunc(ctx, func() { conn.Close() })
+			defer done()
+			serve(ctx, conn)
+		}()
+	}
+}
+
+// jt808Session is the state of one terminal connection, owned by its
+// goroutine.
+type jt808Session struct {
+	s      *JT808Server
+	conn   net.Conn
+	log    *slog.Logger
+	buf    []byte // unescaped message
+	out    []byte // reply frame
+	serial uint16 // of the platform's messages
+	phone  string // authenticated phone (JT808Phone form); "" before
+	unit   string
+}
+
+// serve reads frames from conn and answers them until the terminal goes
+// away, stays silent past IdleTimeout, or a write fails.
+func (s *JT808Server) serve(ctx context.Context, conn net.Conn) {
+	ss := &jt808Session{s: s, conn: conn, log: s.cfg.Logger.With("proto", SourceJT808, "remote", conn.RemoteAddr().String()),
+		buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
+	r := bufio.NewReaderSize(conn, JT808MaxFrame)
+	ss.log.Debug("connected")
+	for {
+		frame, err := readJT808Frame(r, conn, s.cfg.IdleTimeout)
+		switch {
+		case errors.Is(err, errJT808Oversize):
+			ss.log.Info("frame dropped", "err", err)
+			continue
+		case err != nil:
+			ss.log.Debug("disconnected", "err", err, "unit", ss.unit)
+			return
+		case len(frame) == 0:
+			continue
+		}
+		if err := ss.frame(ctx, frame); err != nil {
+			ss.log.Info("closing", "err", err, "unit", ss.unit)
+			return
+		}
+	}
+}
+
+var errJT808Oversize = fmt.Errorf("%w: longer than %d bytes without a flag", ErrJT808Frame, JT808MaxFrame)
+
+// readJT808Frame returns the bytes up to the next flag, without it; it is
+// empty between two flags. The slice is valid until the next read. A run
+// longer than JT808MaxFrame is discarded and reported as errJT808Oversize.
+func readJT808Frame(r *bufio.Reader, conn net.Conn, idle time.Duration) ([]byte, error) {
+	if err := conn.SetReadDeadline(time.Now().Add(idle)); err != nil {
+		return nil, err
+	}
+	b, err := r.ReadSlice(jt808Flag)
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.ReadSlice(jt808Flag)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, errJT808Oversize
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
+// frame decodes and answers one frame; an error ends the connection.
+func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
+	raw, err := jt808Unescape(ss.buf[:0], frame)
+	if err != nil {
+		ss.log.Info("frame dropped", "err", err)
+		return nil
+	}
+	ss.buf = raw
+	m, err := decodeJT808Raw(raw)
+	if err != nil {
+		ss.log.Info("frame dropped", "err", err)
+		return nil
+	}
+	id, body := ss.handle(ctx, m)
+	if id == 0 {
+		return nil
+	}
+	return ss.reply(m.Header, id, body)
+}
+
+// reply writes a message with id and body to the terminal of h.
+func (ss *jt808Session) reply(h JT808Header, id uint16, body []byte) error {
+	ss.serial++
+	out, err := AppendJT808Frame(ss.out[:0], JT808Header{ID: id, V2019: h.V2019, Version: h.Version,
+		Phone: h.Phone, Serial: ss.serial}, body)
+	if err != nil {
+		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
+	}
+	ss.out = out
+	if err := ss.conn.SetWriteDeadline(time.Now().Add(ss.s.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	if _, err := ss.conn.Write(out); err != nil {
+		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
+	}
+	return nil
+}
+
+// handle answers message m: the id and body of the reply, or id 0 for
+// none.
+func (ss *jt808Session) handle(ctx context.Context, m JT808Message) (uint16, []byte) {
+	h := m.Header
+	if h.Encryption != 0 {
+		return JT808MsgPlatformReply, jt808GeneralReply(h, JT808Unsupported)
+	}
+	switch h.ID {
+	case JT808MsgTerminalReply:
+		return 0, nil
+	case JT808MsgRegister:
+		return JT808MsgRegisterAnswer, ss.register(h)
+	case JT808MsgAuthenticate:
+		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.authenticate(h, m.Body))
+	case JT808MsgLogout:
+		ss.phone, ss.unit = "", ""
+	case JT808MsgLocation, JT808MsgLocationBatch:
+		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.locations(ctx, m))
+	}
+	return JT808MsgPlatformReply, jt808GeneralReply(h, JT808Success)
+}
+
+// jt808GeneralReply returns the body of a 0x8001 answering h.
+func jt808GeneralReply(h JT808Header, result byte) []byte {
+	b := make([]byte, 5)
+	binary.BigEndian.PutUint16(b, h.Serial)
+	binary.BigEndian.PutUint16(b[2:], h.ID)
+	b[4] = result
+	return b
+}
+
+// register answers 0x0100: the 0x8100 body, with the authentication code
+// of a known terminal.
+func (ss *jt808Session) register(h JT808Header) []byte {
+	phone := JT808Phone(h)
+	b := binary.BigEndian.AppendUint16(nil, h.Serial)
+	if _, ok := ss.s.cfg.Devices(phone); !ok {
+		ss.log.Info("register refused: unknown terminal", "phone", phone)
+		return append(b, JT808NoSuchTerminal)
+	}
+	ss.log.Info("registered", "phone", phone)
+	return append(append(b, JT808Success), ss.s.authCode(phone)...)
+}
+
+// authCode returns the authentication code of phone: 16 hex digits.
+func (s *JT808Server) authCode(phone string) string {
+	mac := hmac.New(sha256.New, s.cfg.Secret)
+	io.WriteString(mac, phone)
+	return hex.EncodeToString(mac.Sum(nil)[:8])
+}
+
+// authenticate checks a 0x0102 body and returns the reply result. The
+// 2013 body is the code; the 2019 one is its length, the code, the IMEI
+// (15 bytes) and the software version (20 bytes).
+func (ss *jt808Session) authenticate(h JT808Header, body []byte) byte {
+	code := body
+	if h.V2019 && len(body) > 0 && len(body) >= 1+int(body[0]) {
+		code = body[1 : 1+int(body[0])]
+	}
+	code = bytes.TrimRight(code, "\x00")
+	phone := JT808Phone(h)
+	unit, ok := ss.s.cfg.Devices(phone)
+	if !ok || !hmac.Equal(code, []byte(ss.s.authCode(phone))) {
+		ss.log.Info("authentication refused", "phone", phone, "known", ok)
+		ss.phone, ss.unit = "", ""
+		return JT808Failure
+	}
+	ss.phone, ss.unit = phone, unit
+	ss.log.Info("authenticated", "phone", phone, "unit", unit)
+	return JT808Success
+}
+
+// locations ingests the locations of a 0x0200 or 0x0704 message and
+// returns the reply result: failure for a terminal not authenticated on
+// this connection or when ingest fails, bad message when the body is
+// malformed (whatever decoded before the fault is still ingested).
+func (ss *jt808Session) locations(ctx context.Context, m JT808Message) byte {
+	phone := JT808Phone(m.Header)
+	if ss.phone == "" || phone != ss.phone {
+		ss.log.Info("locations refused: not authenticated", "phone", phone)
+		return JT808Failure
+	}
+	var locs []JT808Location
+	var err error
+	if m.Header.ID == JT808MsgLocation {
+		var l JT808Location
+		if l, err = DecodeJT808Location(m.Body); err == nil {
+			locs = []JT808Location{l}
+		}
+	} else {
+		var b JT808Batch
+		b, err = DecodeJT808Batch(m.Body)
+		locs = b.Locations
+	}
+	result := JT808Success
+	if err != nil {
+		ss.log.Info("malformed locations", "unit", ss.unit, "err", err)
+		result = JT808BadMessage
+	}
+	if !ss.ingest(ctx, locs) {
+		result = JT808Failure
+	}
+	return result
+}
+
+// ingest hands the positioned locations to Config.Ingest; false when it
+// fails.
+func (ss *jt808Session) ingest(ctx context.Context, locs []JT808Location) bool {
+	fixes := make([]Fix, 0, len(locs))
+	for _, l := range locs {
+		if !l.Positioned() {
+			continue
+		}
+		f := JT808Fix(ss.unit, l)
+		if f.Time.IsZero() {
+			f.Time = ss.s.cfg.Now()
+		}
+		fixes = append(fixes, f)
+	}
+	if len(fixes) == 0 {
+		return true
+	}
+	res, err := ss.s.cfg.Ingest(ctx, fixes)
+	if err != nil {
+		ss.log.Warn("ingest failed", "unit", ss.unit, "err", err)
+		return false
+	}
+	for _, r := range res {
+		if r.Outcome == Rejected {
+			ss.log.Debug("fix rejected", "unit", ss.unit, "reason", Code(r.Err), "err", r.Err)
+		}
+	}
+	return true
+}

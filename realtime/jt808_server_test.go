@@ -1,0 +1,461 @@
+package realtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cuteLittleDevil/go-jt808/protocol/jt808"
+	"github.com/cuteLittleDevil/go-jt808/protocol/model"
+	"github.com/cuteLittleDevil/go-jt808/protocol/utils"
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+)
+
+// startTCPServer runs srv on a free loopback port until the test ends and
+// returns its address; the cleanup checks that Run returns nil promptly.
+func startTCPServer(t *testing.T, srv interface {
+	Run(context.Context, net.Listener) error
+}) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v, want nil after cancel", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	return ln.Addr().String()
+}
+
+// jt808Terminal is a test terminal written with this package's encoder.
+type jt808Terminal struct {
+	t      *testing.T
+	conn   net.Conn
+	r      *bufio.Reader
+	h      JT808Header
+	serial uint16
+}
+
+func dialJT808(t *testing.T, addr string, h JT808Header) *jt808Terminal {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &jt808Terminal{t: t, conn: conn, r: bufio.NewReader(conn), h: h}
+}
+
+// frame returns the frame of message id with body and the next serial.
+func (c *jt808Terminal) frame(id uint16, body []byte) []byte {
+	c.t.Helper()
+	c.serial++
+	h := c.h
+	h.ID, h.Serial = id, c.serial
+	b, err := AppendJT808Frame(nil, h, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return b
+}
+
+func (c *jt808Terminal) write(b []byte) {
+	c.t.Helper()
+	if _, err := c.conn.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// read returns the next message from the server.
+func (c *jt808Terminal) read() JT808Message {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		b, err := c.r.ReadSlice(jt808Flag)
+		if err != nil {
+			c.t.Fatalf("read reply: %v", err)
+		}
+		if len(b) == 1 {
+			continue
+		}
+		m, err := DecodeJT808Frame(b)
+		if err != nil {
+			c.t.Fatalf("reply % x: %v", b, err)
+		}
+		if m.Header.Phone != c.h.Phone || m.Header.V2019 != c.h.V2019 {
+			c.t.Fatalf("reply header %+v, want phone %s 2019 %v", m.Header, c.h.Phone, c.h.V2019)
+		}
+		return m
+	}
+}
+
+// general sends id with body and returns the result of the general reply.
+func (c *jt808Terminal) general(id uint16, body []byte) byte {
+	c.t.Helper()
+	c.write(c.frame(id, body))
+	return c.generalReply(id, c.serial)
+}
+
+func (c *jt808Terminal) generalReply(id, serial uint16) byte {
+	c.t.Helper()
+	m := c.read()
+	if m.Header.ID != JT808MsgPlatformReply || len(m.Body) != 5 ||
+		binary.BigEndian.Uint16(m.Body) != serial || binary.BigEndian.Uint16(m.Body[2:]) != id {
+		c.t.Fatalf("reply to 0x%04x #%d = 0x%04x % x, want a general reply to it", id, serial, m.Header.ID, m.Body)
+	}
+	return m.Body[4]
+}
+
+// register sends 0x0100 and returns the result and auth code.
+func (c *jt808Terminal) register() (byte, string) {
+	c.t.Helper()
+	c.write(c.frame(JT808MsgRegister, make([]byte, 37)))
+	m := c.read()
+	if m.Header.ID != JT808MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != c.serial {
+		c.t.Fatalf("register answer 0x%04x % x", m.Header.ID, m.Body)
+	}
+	return m.Body[2], string(m.Body[3:])
+}
+
+func TestJT808ServerEndToEnd(t *testing.T) {
+	c := startTestCity(t, nil)
+	pt := geo.CellCenter(c.Plan().Units[0].Post) // V1
+	devices := map[string]string{"13912345678": "V1"}
+	srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now,
+		Devices: func(phone string) (string, bool) { u, ok := devices[phone]; return u, ok }})
+	addr := startTCPServer(t, srv)
+
+	silent, err := net.Dial("tcp", addr) // says nothing and must block no one
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	term := dialJT808(t, addr, JT808Header{Phone: "013912345678"})
+	at := c.clock.Now().Add(-30 * time.Second)
+	loc := func(at time.Time, dLat float64) []byte {
+		return AppendJT808Location(nil, JT808Location{Status: 2, Point: orb.Point{pt.Lon(), pt.Lat() + dLat},
+			SpeedKPH: 36, Direction: 90, Time: at, MileageKM: -1, Satellites: 9, Signal: -1})
+	}
+	if got := term.general(JT808MsgLocation, loc(at, 0)); got != JT808Failure {
+		t.Fatalf("location before authentication: result %d, want %d (refused)", got, JT808Failure)
+	}
+	if got := term.general(JT808MsgAuthenticate, []byte("guess")); got != JT808Failure {
+		t.Fatalf("authenticate with a wrong code: result %d, want %d", got, JT808Failure)
+	}
+	result, code := term.register()
+	if result != JT808Success || len(code) != 16 {
+		t.Fatalf("register = %d %q, want success and a 16-digit code", result, code)
+	}
+	if got := term.general(JT808MsgAuthenticate, []byte(code)); got != JT808Success {
+		t.Fatalf("authenticate: result %d, want success", got)
+	}
+	if got := term.general(JT808MsgHeartbeat, nil); got != JT808Success {
+		t.Fatalf("heartbeat: result %d, want success", got)
+	}
+	if got := term.general(JT808MsgLocation, loc(at, 0)); got != JT808Success {
+		t.Fatalf("location: result %d, want success", got)
+	}
+	waitFor(t, "V1's first fix", func() bool {
+		v := unitView(c.City, "V1")
+		return v.Time != nil && v.Time.Equal(at) && math.Abs(*v.Lat-pt.Lat()) < 1e-6 && math.Abs(*v.SpeedMPS-10) < 1e-9
+	})
+
+	// A batch, two frames in one write, and noise between frames.
+	batch := AppendJT808Batch(nil, JT808Batch{Locations: []JT808Location{
+		{Status: 2, Point: orb.Point{pt.Lon(), pt.Lat() + 0.0001}, Time: at.Add(10 * time.Second), MileageKM: -1, Satellites: -1, Signal: -1},
+		{Status: 2, Point: orb.Point{pt.Lon(), pt.Lat() + 0.0002}, Time: at.Add(20 * time.Second), MileageKM: -1, Satellites: -1, Signal: -1},
+	}})
+	var w []byte
+	w = append(w, "noise"...)
+	w = append(w, term.frame(JT808MsgLocationBatch, batch)...)
+	bad := term.frame(JT808MsgHeartbeat, nil)
+	bad[len(bad)-2] ^= 0x55 // wrong check byte: dropped without a reply
+	w = append(w, bad...)
+	w = append(w, bytes.Repeat([]byte{1}, 2*JT808MaxFrame)...) // oversize run: dropped
+	w = append(w, term.frame(0x0900, []byte("pass-through"))...)
+	term.write(w)
+	if got := term.generalReply(JT808MsgLocationBatch, term.serial-2); got != JT808Success {
+		t.Fatalf("batch: result %d, want success", got)
+	}
+	if got := term.generalReply(0x0900, term.serial); got != JT808Success {
+		t.Fatalf("other message: result %d, want success", got)
+	}
+	waitFor(t, "V1's batch", func() bool {
+		v := unitView(c.City, "V1")
+		return v.Time != nil && v.Time.Equal(at.Add(20*time.Second)) && math.Abs(*v.Lat-(pt.Lat()+0.0002)) < 1e-6
+	})
+	if got := term.general(JT808MsgLocation, loc(at.Add(25*time.Second), 0)[:20]); got != JT808BadMessage {
+		t.Fatalf("short location: result %d, want %d", got, JT808BadMessage)
+	}
+
+	// A location under another phone on the same connection is refused,
+	// as is an unknown terminal's registration.
+	other := dialJT808(t, addr, JT808Header{V2019: true, Version: 1, Phone: "00000000013900000002"})
+	if result, code := other.register(); result != JT808NoSuchTerminal || code != "" {
+		t.Fatalf("unknown terminal register = %d %q, want %d and no code", result, code, JT808NoSuchTerminal)
+	}
+	term.h.Phone = "013900000002"
+	if got := term.general(JT808MsgLocation, loc(at.Add(30*time.Second), 0)); got != JT808Failure {
+		t.Fatalf("location of another phone: result %d, want %d", got, JT808Failure)
+	}
+	term.h.Phone = "013912345678"
+	if got := term.general(JT808MsgLogout, nil); got != JT808Success {
+		t.Fatalf("logout: result %d", got)
+	}
+	if got := term.general(JT808MsgLocation, loc(at.Add(30*time.Second), 0)); got != JT808Failure {
+		t.Fatalf("location after logout: result %d, want %d", got, JT808Failure)
+	}
+}
+
+func TestJT808ServerIdleTimeout(t *testing.T) {
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), IdleTimeout: 50 * time.Millisecond,
+		Ingest: func(context.Context, []Fix) ([]Result, error) { return nil, nil }})
+	addr := startTCPServer(t, srv)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read on an idle connection = %v, want EOF (closed by the server)", err)
+	}
+}
+
+func TestJT808ServerSecretSharedAcrossServers(t *testing.T) {
+	cfg := JT808Config{Secret: []byte("k")}
+	a, b, c := NewJT808Server(cfg), NewJT808Server(cfg), NewJT808Server(JT808Config{})
+	if a.authCode("1") != b.authCode("1") || a.authCode("1") == a.authCode("2") || a.authCode("1") == c.authCode("1") {
+		t.Error("auth codes: want equal under one secret, distinct per phone and per secret")
+	}
+}
+
+// goJT808Terminal drives the server with go-jt808's encoders and decoders.
+type goJT808Terminal struct {
+	t      *testing.T
+	conn   net.Conn
+	header *jt808.Header
+	frames *jt808.FrameReader
+	serial uint16
+	queue  [][]byte
+}
+
+// newGoJT808Terminal builds the library's header for phone by decoding
+// a heartbeat assembled from the library's BCD and check-byte helpers.
+func newGoJT808Terminal(t *testing.T, addr, phone string, v2019 bool) *goJT808Terminal {
+	raw := []byte{0x00, 0x02, 0x00, 0x00}
+	digits := 12
+	if v2019 {
+		raw[2] = 0x40
+		raw = append(raw, 1)
+		digits = 20
+	}
+	raw = append(raw, utils.String2Bcd(phone, digits)...)
+	raw = append(raw, 0, 0)
+	raw = append(raw, utils.CreateVerifyCode(raw))
+	seed := jt808.NewJTMessage()
+	if err := seed.Decode(append(append([]byte{0x7e}, raw...), 0x7e)); err != nil {
+		t.Fatalf("go-jt808 seed header: %v", err)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &goJT808Terminal{t: t, conn: conn, header: seed.Header, frames: jt808.NewFrameReader()}
+}
+
+// send writes message id with body; it returns the serial used.
+func (c *goJT808Terminal) send(id uint16, body []byte) uint16 {
+	c.t.Helper()
+	c.serial++
+	c.header.ReplyID, c.header.PlatformSerialNumber = id, c.serial
+	for _, p := range c.header.EncodePackets(body) {
+		if _, err := c.conn.Write(p); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return c.serial
+}
+
+// next returns the next message from the server, decoded by go-jt808.
+func (c *goJT808Terminal) next() *jt808.JTMessage {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1024)
+	for len(c.queue) == 0 {
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		for _, f := range c.frames.ReadFrames(buf[:n]) {
+			c.queue = append(c.queue, append([]byte(nil), f...))
+		}
+	}
+	m := jt808.NewJTMessage()
+	if err := m.Decode(c.queue[0]); err != nil {
+		c.t.Fatalf("go-jt808 decode % x: %v", c.queue[0], err)
+	}
+	c.queue = c.queue[1:]
+	return m
+}
+
+// general sends id with body and returns the 0x8001 result.
+func (c *goJT808Terminal) general(id uint16, body []byte) byte {
+	c.t.Helper()
+	serial := c.send(id, body)
+	var p model.P0x8001
+	if err := p.Parse(c.next()); err != nil || p.RespondID != id || p.RespondSerialNumber != serial {
+		c.t.Fatalf("general reply to 0x%04x #%d = %+v, %v", id, serial, p, err)
+	}
+	return p.Result
+}
+
+func TestJT808ServerGoJT808Client(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		v2019   bool
+		version uint8 // go-jt808's: 2 for 2013, 3 for 2019
+		phone   string
+		unit    string
+	}{
+		{"2013", false, 2, "13912345678", "V1"},
+		{"2019", true, 3, "19912345678", "E1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startTestCity(t, nil)
+			var post orb.Point
+			for _, u := range c.Plan().Units {
+				if u.ID == tc.unit {
+					post = geo.CellCenter(u.Post)
+				}
+			}
+			srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(),
+				Devices: func(phone string) (string, bool) { return tc.unit, phone == tc.phone }})
+			term := newGoJT808Terminal(t, startTCPServer(t, srv), tc.phone, tc.v2019)
+
+			reg := &model.T0x0100{ProvinceID: 15, CityID: 502, ManufacturerID: "PGRID", TerminalModel: "PG-1",
+				TerminalID: "T000001", PlateColor: 1, LicensePlateNumber: "蒙G12345", Version: 2}
+			if tc.v2019 {
+				reg.Version = 3
+			}
+			serial := term.send(0x0100, reg.Encode())
+			var ans model.P0x8100
+			if err := ans.Parse(term.next()); err != nil || ans.Result != 0 || ans.RespondSerialNumber != serial || ans.AuthCode == "" {
+				t.Fatalf("register answer %+v, %v", ans, err)
+			}
+			auth := &model.T0x0102{AuthCode: ans.AuthCode, Version: 2}
+			if tc.v2019 {
+				auth = &model.T0x0102{AuthCodeLen: uint8(len(ans.AuthCode)), AuthCode: ans.AuthCode,
+					TerminalIMEI: "860000000000001", SoftwareVersion: "1.0", Version: 3}
+			}
+			if got := term.general(0x0102, auth.Encode()); got != 0 {
+				t.Fatalf("authenticate: result %d", got)
+			}
+			if got := term.general(0x0002, (&model.T0x0002{}).Encode()); got != 0 {
+				t.Fatalf("heartbeat: result %d", got)
+			}
+			at := c.clock.Now().Add(-time.Minute)
+			item := func(at time.Time, dLat float64) model.T0x0200LocationItem {
+				return model.T0x0200LocationItem{StatusSign: 2, Latitude: uint32(math.Round((post.Lat() + dLat) * 1e6)),
+					Longitude: uint32(math.Round(post.Lon() * 1e6)), Altitude: 180, Speed: 180, Direction: 45,
+					DateTime: at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")}
+			}
+			if got := term.general(0x0200, (&model.T0x0200{T0x0200LocationItem: item(at, 0)}).Encode()); got != 0 {
+				t.Fatalf("location: result %d", got)
+			}
+			waitFor(t, tc.unit+"'s fix from go-jt808", func() bool {
+				v := unitView(c.City, tc.unit)
+				return v.Time != nil && v.Time.Equal(at) && math.Abs(*v.Lat-post.Lat()) < 1e-6 &&
+					math.Abs(*v.SpeedMPS-5) < 1e-9 && *v.Heading == 45
+			})
+			batch := &model.T0x0704{Num: 2, LocationType: 1, Items: []model.T0x0704LocationItem{
+				{T0x0200LocationItem: item(at.Add(10*time.Second), 0.0001)},
+				{T0x0200LocationItem: item(at.Add(20*time.Second), 0.0002)},
+			}}
+			if got := term.general(0x0704, batch.Encode()); got != 0 {
+				t.Fatalf("batch: result %d", got)
+			}
+			waitFor(t, tc.unit+"'s batch from go-jt808", func() bool {
+				v := unitView(c.City, tc.unit)
+				return v.Time != nil && v.Time.Equal(at.Add(20*time.Second)) && math.Abs(*v.Lat-(post.Lat()+0.0002)) < 1e-6
+			})
+		})
+	}
+}
+
+// failingListener fails every Accept after the first.
+type failingListener struct {
+	net.Listener
+	n int
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.n++; l.n > 1 {
+		return nil, errors.New("listener broke")
+	}
+	return l.Listener.Accept()
+}
+
+func TestJT808ServerListenerFailureClosesConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Ingest: (&recordingIngest{}).Ingest})
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(context.Background(), &failingListener{Listener: ln}) }()
+	conn, err := net.Dial("tcp", ln.Addr().String()) // silent, far from its idle timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "listener broke") {
+			t.Errorf("Run = %v, want the listener's error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its listener failed")
+	}
+}
+
+func TestJT808ServerMaxConns(t *testing.T) {
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), MaxConns: 1, Ingest: (&recordingIngest{}).Ingest})
+	addr := startTCPServer(t, srv)
+	first := dialJT808(t, addr, JT808Header{Phone: "013912345678"})
+	if got := first.general(JT808MsgHeartbeat, nil); got != JT808Success {
+		t.Fatalf("heartbeat: %d", got)
+	}
+	second, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := second.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read on a connection over MaxConns = %v, want EOF", err)
+	}
+}

@@ -1,0 +1,550 @@
+package realtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// jt808Frame is one line of jt808/traccar-frames.txt.
+type jt808Frame struct {
+	line  int
+	id    string // message id as written, "0200"
+	check string // the reference decoder's check, "verifyPosition"
+	frame []byte // the whole frame, flags included
+}
+
+// readJT808Frames reads the shared frames file: "# ..." comment lines,
+// then "id check hex" per frame.
+func readJT808Frames(tb testing.TB, path string) []jt808Frame {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []jt808Frame
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		p := strings.Fields(line)
+		if len(p) != 3 {
+			tb.Fatalf("%s:%d: %d fields, want 3", path, n, len(p))
+		}
+		b, err := hex.DecodeString(p[2])
+		if err != nil {
+			tb.Fatalf("%s:%d: %v", path, n, err)
+		}
+		out = append(out, jt808Frame{line: n, id: p[0], check: p[1], frame: b})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// decodeCapturedJT808 decodes a frame of the shared file. The reference
+// decoder's tests hand frames to the decoder after its frame decoder has
+// unescaped them, so some lines hold a bare 0x7e or 0x7d inside; when
+// escaped decoding fails on that, the content is taken as unescaped.
+func decodeCapturedJT808(frame []byte) (JT808Message, error) {
+	m, err := DecodeJT808Frame(frame)
+	if err != nil && len(frame) >= 2 && (strings.Contains(err.Error(), "flag 0x7e inside") || strings.Contains(err.Error(), "escape 0x7d")) {
+		return decodeJT808Raw(append([]byte(nil), frame[1:len(frame)-1]...))
+	}
+	return m, err
+}
+
+func TestJT808TraccarFrames(t *testing.T) {
+	frames := readJT808Frames(t, sharedTestData(t, "jt808/traccar-frames.txt"))
+	if len(frames) != 78 {
+		t.Fatalf("read %d frames, want 78", len(frames))
+	}
+	var decoded, locFrames, locs, locErrs int
+	for _, fr := range frames {
+		m, err := decodeCapturedJT808(fr.frame)
+		if err != nil {
+			if !errors.Is(err, ErrJT808Frame) {
+				t.Errorf("line %d (%s): error %v does not wrap ErrJT808Frame", fr.line, fr.id, err)
+			}
+			t.Logf("line %d (%s %s): %v", fr.line, fr.id, fr.check, err)
+		} else {
+			decoded++
+			if got := hex.EncodeToString([]byte{byte(m.Header.ID >> 8), byte(m.Header.ID)}); got != fr.id {
+				t.Errorf("line %d: id %s, want %s", fr.line, got, fr.id)
+			}
+		}
+		if fr.id != "0200" && fr.id != "0704" {
+			continue
+		}
+		locFrames++
+		got, err := jt808FrameLocations(m, err)
+		if err != nil {
+			locErrs++
+			if !errors.Is(err, ErrJT808Frame) && !errors.Is(err, ErrJT808Body) || !strings.Contains(err.Error(), ":") {
+				t.Errorf("line %d (%s): unclear error %v", fr.line, fr.id, err)
+			}
+			t.Logf("line %d (%s %s): refused: %v", fr.line, fr.id, fr.check, err)
+			continue
+		}
+		if fr.check == "verifyPositions" && len(got) < 2 {
+			t.Errorf("line %d: %d locations, want several", fr.line, len(got))
+		}
+		for _, l := range got {
+			if math.Abs(l.Point.Lat()) > 90 || math.Abs(l.Point.Lon()) > 180 {
+				t.Errorf("line %d: location %v out of range", fr.line, l.Point)
+			}
+		}
+		locs += len(got)
+	}
+	t.Logf("%d frames: %d decoded; %d location frames gave %d locations, %d refused with an error",
+		len(frames), decoded, locFrames, locs, locErrs)
+	// Every location frame decodes but one whose check byte is wrong in
+	// the capture (the reference decoder does not check it).
+	if locErrs > 1 || locFrames != 54 || locs < 67 {
+		t.Errorf("%d of %d location frames refused, %d locations, want at most 1 of 54 and 67 locations", locErrs, locFrames, locs)
+	}
+}
+
+// jt808FrameLocations returns the locations of a 0x0200 or 0x0704 message.
+func jt808FrameLocations(m JT808Message, err error) ([]JT808Location, error) {
+	if err != nil {
+		return nil, err
+	}
+	if m.Header.ID == JT808MsgLocation {
+		l, err := DecodeJT808Location(m.Body)
+		return []JT808Location{l}, err
+	}
+	b, err := DecodeJT808Batch(m.Body)
+	return b.Locations, err
+}
+
+// TestJT808TraccarFramesThroughSession hands every shared frame to an
+// authenticated session, as the server would, and checks the replies.
+func TestJT808TraccarFramesThroughSession(t *testing.T) {
+	frames := readJT808Frames(t, sharedTestData(t, "jt808/traccar-frames.txt"))
+	var fixes int
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Ingest: func(_ context.Context, f []Fix) ([]Result, error) {
+		fixes += len(f)
+		return make([]Result, len(f)), nil
+	}})
+	for _, fr := range frames {
+		m, err := decodeCapturedJT808(fr.frame)
+		if err != nil {
+			continue
+		}
+		ss := &jt808Session{s: srv, log: srv.cfg.Logger, phone: JT808Phone(m.Header), unit: "V1"}
+		id, body := ss.handle(context.Background(), m)
+		switch {
+		case m.Header.ID == JT808MsgTerminalReply:
+			if id != 0 {
+				t.Errorf("line %d: reply 0x%04x to a terminal reply", fr.line, id)
+			}
+		case m.Header.ID == JT808MsgRegister:
+			if id != JT808MsgRegisterAnswer || len(body) < 3 || body[2] != JT808Success {
+				t.Errorf("line %d: register answered 0x%04x % x", fr.line, id, body)
+			}
+		case id != JT808MsgPlatformReply || len(body) != 5:
+			t.Errorf("line %d: answered 0x%04x % x, want a general reply", fr.line, id, body)
+		}
+	}
+	t.Logf("%d fixes ingested", fixes)
+	if fixes < 50 {
+		t.Errorf("%d fixes ingested, want at least 50", fixes)
+	}
+}
+
+func TestJT808FrameRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    JT808Header
+		body []byte
+	}{
+		{"2013 heartbeat", JT808Header{ID: JT808MsgHeartbeat, Phone: "013912345678", Serial: 7}, nil},
+		{"2013 body with flag and escape bytes", JT808Header{ID: 0x0900, Phone: "013912345678", Serial: 0x7e7d},
+			[]byte{0x7e, 0x7d, 0x01, 0x02, 0x7d, 0x7e}},
+		{"2019 header, 20-digit phone", JT808Header{ID: JT808MsgLocation, V2019: true, Version: 1,
+			Phone: "00000866496077582164", Serial: 1}, bytes.Repeat([]byte{0x7e}, 40)},
+		{"fragmented", JT808Header{ID: 0x0801, Phone: "013912345678", Packets: 3, Packet: 2}, []byte("abc")},
+		{"RSA bit", JT808Header{ID: 0x0900, Phone: "013912345678", Encryption: 1}, []byte{1}},
+		{"largest body", JT808Header{ID: 0x0900, Phone: "013912345678"}, bytes.Repeat([]byte{0x7d}, JT808MaxBody)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame, err := AppendJT808Frame(nil, tc.h, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(frame) > JT808MaxFrame || bytes.IndexByte(frame[1:len(frame)-1], jt808Flag) >= 0 {
+				t.Fatalf("frame of %d bytes with a flag inside", len(frame))
+			}
+			m, err := DecodeJT808Frame(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Header != tc.h || !bytes.Equal(m.Body, tc.body) {
+				t.Errorf("DecodeJT808Frame = %+v % x, want %+v % x", m.Header, m.Body, tc.h, tc.body)
+			}
+		})
+	}
+}
+
+func TestJT808FrameErrors(t *testing.T) {
+	good, _ := AppendJT808Frame(nil, JT808Header{ID: JT808MsgHeartbeat, Phone: "13912345678", Serial: 1}, []byte{1, 2})
+	fragmented, _ := AppendJT808Frame(nil, JT808Header{ID: 0x0801, Phone: "13912345678", Packets: 2, Packet: 1}, []byte{1})
+	with := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		want  string
+	}{
+		{"empty", nil, "0 bytes"},
+		{"flags only", []byte{0x7e, 0x7e}, "0 bytes"},
+		{"short header", []byte{0x7e, 0x00, 0x02, 0x00, 0x00, 0x02, 0x7e}, "want at least"},
+		{"bad check byte", with(func(b []byte) []byte { b[len(b)-2] ^= 0xff; return b }), "check byte"},
+		{"escape at end", append(good[:len(good)-1:len(good)-1], 0x7d, 0x7e), "escape 0x7d"},
+		{"bad escape", with(func(b []byte) []byte { b[3] = 0x7d; b[4] = 0x03; return b }), "escape 0x7d"},
+		{"flag inside", with(func(b []byte) []byte { b[5] = 0x7e; return b }), "flag 0x7e inside"},
+		{"body longer than header says", jt808Patched(good, func(raw []byte) []byte {
+			return append(raw[:len(raw)-1:len(raw)-1], 9, 0)
+		}), "header says 2"},
+		{"2019 header cut short", jt808Patched(good, func(raw []byte) []byte { raw[2] |= 0x40; return raw }), "header needs 17"},
+		{"zero packets", jt808Patched(fragmented, func(raw []byte) []byte { raw[12], raw[13] = 0, 0; return raw }), "0 packets"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeJT808Frame(tc.frame)
+			if !errors.Is(err, ErrJT808Frame) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("DecodeJT808Frame(% x) = %v, want ErrJT808Frame saying %q", tc.frame, err, tc.want)
+			}
+		})
+	}
+}
+
+// jt808Patched unescapes frame, applies f to the raw message (check byte
+// last), fixes the check byte and escapes it again.
+func jt808Patched(frame []byte, f func(raw []byte) []byte) []byte {
+	raw, err := jt808Unescape(nil, frame)
+	if err != nil {
+		panic(err)
+	}
+	raw = f(raw)
+	var sum byte
+	for _, b := range raw[:len(raw)-1] {
+		sum ^= b
+	}
+	raw[len(raw)-1] = sum
+	out, _ := jt808AppendEscaped([]byte{jt808Flag}, raw, 0)
+	return append(out, jt808Flag)
+}
+
+func TestAppendJT808FrameErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    JT808Header
+		body []byte
+	}{
+		{"phone too long", JT808Header{Phone: "1234567890123"}, nil},
+		{"phone not digits", JT808Header{Phone: "13912x45678"}, nil},
+		{"body too long", JT808Header{}, make([]byte, JT808MaxBody+1)},
+		{"encryption", JT808Header{Encryption: 8}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := AppendJT808Frame(nil, tc.h, tc.body); !errors.Is(err, ErrJT808Frame) {
+				t.Errorf("AppendJT808Frame = %v, want ErrJT808Frame", err)
+			}
+		})
+	}
+}
+
+func TestJT808Phone(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"013912345678", "13912345678"}, {"00000866496077582164", "866496077582164"}, {"000000000000", "0"}, {"", "0"},
+	} {
+		if got := JT808Phone(JT808Header{Phone: tc.in}); got != tc.want {
+			t.Errorf("JT808Phone(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// jt808Body returns a location body from its fields.
+func jt808Body(status uint32, lat, lon uint32, alt, speed, dir uint16, bcdTime string, extra ...byte) []byte {
+	b := []byte{0, 0, 0, 1}
+	b = append(b, byte(status>>24), byte(status>>16), byte(status>>8), byte(status))
+	b = append(b, byte(lat>>24), byte(lat>>16), byte(lat>>8), byte(lat))
+	b = append(b, byte(lon>>24), byte(lon>>16), byte(lon>>8), byte(lon))
+	b = append(b, byte(alt>>8), byte(alt), byte(speed>>8), byte(speed), byte(dir>>8), byte(dir))
+	tm, err := hex.DecodeString(bcdTime)
+	if err != nil {
+		panic(err)
+	}
+	return append(append(b, tm...), extra...)
+}
+
+const floatTol = 1e-9
+
+func TestDecodeJT808Location(t *testing.T) {
+	beijing := "261128180000" // 2026-11-28 18:00 in UTC+8 is 10:00 UTC
+	at10 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name               string
+		body               []byte
+		lat, lon, alt, kph float64
+		dir                uint16
+		time               time.Time
+		mileage            float64
+		sats, signal       int
+		positioned         bool
+		err                string // "" for none
+	}{
+		{name: "north east, positioned", body: jt808Body(2, 43620000, 122260000, 180, 452, 90, beijing),
+			lat: 43.62, lon: 122.26, alt: 180, kph: 45.2, dir: 90, time: at10, mileage: -1, sats: -1, signal: -1, positioned: true},
+		{name: "south west bits", body: jt808Body(2|4|8, 27263378, 153037383, 0, 0, 359, beijing),
+			lat: -27.263378, lon: -153.037383, dir: 359, time: at10, mileage: -1, sats: -1, signal: -1, positioned: true},
+		{name: "not positioned", body: jt808Body(0, 1, 2, 0xffff, 0, 0, beijing),
+			lat: 1e-6, lon: 2e-6, alt: -1, time: at10, mileage: -1, sats: -1, signal: -1},
+		{name: "time of zeros", body: jt808Body(2, 1, 2, 0, 0, 0, "000000000000"),
+			lat: 1e-6, lon: 2e-6, mileage: -1, sats: -1, signal: -1, positioned: true},
+		{name: "day before in UTC", body: jt808Body(2, 1, 2, 0, 0, 0, "261128070000"),
+			lat: 1e-6, lon: 2e-6, time: time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC), mileage: -1, sats: -1, signal: -1, positioned: true},
+		{name: "extras read and skipped", body: jt808Body(2, 1, 2, 0, 0, 0, beijing,
+			0x01, 4, 0, 0, 0x30, 0x39, 0x25, 4, 1, 2, 3, 4, 0x30, 1, 27, 0x31, 1, 12, 0xe1, 0),
+			lat: 1e-6, lon: 2e-6, time: at10, mileage: 1234.5, sats: 12, signal: 27, positioned: true},
+		{name: "truncated extra ignored", body: jt808Body(2, 1, 2, 0, 0, 0, beijing, 0x31, 1, 9, 0x01, 4, 0),
+			lat: 1e-6, lon: 2e-6, time: at10, mileage: -1, sats: 9, signal: -1, positioned: true},
+		{name: "vendor text after the fixed part", body: jt808Body(2, 1, 2, 0, 0, 0, beijing, []byte("*M00,45,1")...),
+			lat: 1e-6, lon: 2e-6, time: at10, mileage: -1, sats: -1, signal: -1, positioned: true},
+		{name: "short", body: jt808Body(2, 1, 2, 0, 0, 0, beijing)[:27], err: "27 bytes, want at least 28"},
+		{name: "latitude out of range", body: jt808Body(2, 90000001, 2, 0, 0, 0, beijing), err: "latitude 90.000001"},
+		{name: "longitude out of range", body: jt808Body(2, 1, 180000001, 0, 0, 0, beijing), err: "longitude 180.000001"},
+		{name: "time not BCD", body: jt808Body(2, 1, 2, 0, 0, 0, "26112818000a"), err: "not BCD"},
+		{name: "month 13", body: jt808Body(2, 1, 2, 0, 0, 0, "261328180000"), err: "not a date"},
+		{name: "February 30", body: jt808Body(2, 1, 2, 0, 0, 0, "260230180000"), err: "not a date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := DecodeJT808Location(tc.body)
+			if tc.err != "" {
+				if !errors.Is(err, ErrJT808Body) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("DecodeJT808Location = %v, want ErrJT808Body saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(l.Point.Lat()-tc.lat) > floatTol || math.Abs(l.Point.Lon()-tc.lon) > floatTol ||
+				l.AltitudeM != tc.alt || math.Abs(l.SpeedKPH-tc.kph) > floatTol || l.Direction != tc.dir ||
+				!l.Time.Equal(tc.time) || math.Abs(l.MileageKM-tc.mileage) > floatTol || l.Satellites != tc.sats ||
+				l.Signal != tc.signal || l.Positioned() != tc.positioned {
+				t.Errorf("DecodeJT808Location = %+v (positioned %v), want lat %v lon %v alt %v kph %v dir %v time %v mileage %v sats %v signal %v positioned %v",
+					l, l.Positioned(), tc.lat, tc.lon, tc.alt, tc.kph, tc.dir, tc.time, tc.mileage, tc.sats, tc.signal, tc.positioned)
+			}
+		})
+	}
+}
+
+func TestDecodeJT808Batch(t *testing.T) {
+	item := jt808Body(2, 43620000, 122260000, 0, 100, 0, "261128180000")
+	batch := func(n uint16, kind byte, items ...[]byte) []byte {
+		b := []byte{byte(n >> 8), byte(n), kind}
+		for _, it := range items {
+			b = append(append(b, byte(len(it)>>8), byte(len(it))), it...)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name     string
+		body     []byte
+		n        int
+		backfill bool
+		err      string
+	}{
+		{"two", batch(2, 0, item, item), 2, false, ""},
+		{"backfill", batch(1, 1, item), 1, true, ""},
+		{"none", batch(0, 0), 0, false, ""},
+		{"short", []byte{0, 1}, 0, false, "2 bytes, want at least 3"},
+		{"count above items", batch(3, 0, item, item), 2, false, "says 3 locations, holds 2"},
+		{"item cut", batch(2, 0, item, item)[:3+2+len(item)+2+10], 1, false, "item 2 says 28 bytes, 10 left"},
+		{"bad item", batch(2, 0, item, item[:20]), 1, false, "batch item 2: malformed jt808 body: location is 20 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := DecodeJT808Batch(tc.body)
+			if len(b.Locations) != tc.n || b.Backfill != tc.backfill {
+				t.Errorf("DecodeJT808Batch = %d locations, backfill %v, want %d, %v", len(b.Locations), b.Backfill, tc.n, tc.backfill)
+			}
+			if tc.err == "" && err != nil || tc.err != "" && (!errors.Is(err, ErrJT808Body) || !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("DecodeJT808Batch error = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestJT808LocationRoundTrip(t *testing.T) {
+	in := JT808Batch{Backfill: true, Locations: []JT808Location{
+		{Status: 3, Point: orb.Point{-122.26, -43.62}, AltitudeM: -12, SpeedKPH: 61.3, Direction: 271,
+			Time: time.Date(2026, 11, 28, 10, 0, 1, 0, time.UTC), MileageKM: 12.5, Satellites: 7, Signal: 20},
+		{Status: 2, Point: orb.Point{122.26, 43.62}, MileageKM: -1, Satellites: -1, Signal: -1},
+	}}
+	out, err := DecodeJT808Batch(AppendJT808Batch(nil, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Locations) != 2 || !out.Backfill {
+		t.Fatalf("round trip = %+v", out)
+	}
+	for i, l := range out.Locations {
+		w := in.Locations[i]
+		w.Status = l.Status // with the sign bits
+		if math.Abs(l.Point.Lat()-w.Point.Lat()) > floatTol || math.Abs(l.Point.Lon()-w.Point.Lon()) > floatTol {
+			t.Errorf("location %d point %v, want %v", i, l.Point, w.Point)
+		}
+		l.Point = w.Point
+		if l != w {
+			t.Errorf("location %d = %+v, want %+v", i, l, w)
+		}
+	}
+}
+
+func TestJT808Fix(t *testing.T) {
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	f := JT808Fix("V1", JT808Location{Point: orb.Point{122.26, 43.62}, SpeedKPH: 36, Direction: 400, Time: at, AltitudeM: 5})
+	want := Fix{Unit: "V1", Time: at, Point: orb.Point{122.26, 43.62}, SpeedMPS: 10, Heading: -1, AltitudeM: 5, Battery: -1, Source: "jt808"}
+	if f != want {
+		t.Errorf("JT808Fix = %+v, want %+v", f, want)
+	}
+}
+
+// FuzzJT808Frame decodes arbitrary frames, checks that what decodes
+// encodes back to the same message, and runs the frame through an
+// authenticated session. Seeds: the shared captures and synthetic frames.
+func FuzzJT808Frame(f *testing.F) {
+	if path, ok := lookupSharedTestData(f, "jt808/traccar-frames.txt"); ok {
+		for _, fr := range readJT808Frames(f, path) {
+			f.Add(fr.frame)
+			if raw, err := decodeCapturedJT808(fr.frame); err == nil {
+				frame, _ := AppendJT808Frame(nil, raw.Header, raw.Body)
+				f.Add(frame)
+			}
+		}
+	}
+	loc := AppendJT808Location(nil, JT808Location{Status: 2, Point: orb.Point{122.26, 43.62}, SpeedKPH: 30,
+		Time: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), MileageKM: 1, Satellites: 5, Signal: 3})
+	for _, h := range []JT808Header{{ID: JT808MsgLocation, Phone: "13912345678"}, {ID: JT808MsgLocation, V2019: true, Version: 1, Phone: "13912345678"}} {
+		frame, _ := AppendJT808Frame(nil, h, loc)
+		f.Add(frame)
+		h.ID = JT808MsgLocationBatch
+		frame, _ = AppendJT808Frame(nil, h, AppendJT808Batch(nil, JT808Batch{Locations: []JT808Location{{Status: 2}, {Status: 6}}}))
+		f.Add(frame)
+	}
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Ingest: func(_ context.Context, f []Fix) ([]Result, error) {
+		return make([]Result, len(f)), nil
+	}})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		m, err := DecodeJT808Frame(frame)
+		if err != nil {
+			if !errors.Is(err, ErrJT808Frame) {
+				t.Fatalf("DecodeJT808Frame error %v does not wrap ErrJT808Frame", err)
+			}
+			return
+		}
+		again, err := AppendJT808Frame(nil, m.Header, m.Body)
+		if err != nil {
+			t.Fatalf("AppendJT808Frame(%+v) = %v", m.Header, err)
+		}
+		m2, err := DecodeJT808Frame(again)
+		if err != nil || m2.Header != m.Header || !bytes.Equal(m2.Body, m.Body) {
+			t.Fatalf("round trip = %+v % x, %v, want %+v % x", m2.Header, m2.Body, err, m.Header, m.Body)
+		}
+		fuzzJT808Location(t, m.Body)
+		if b, err := DecodeJT808Batch(m.Body); err != nil && !errors.Is(err, ErrJT808Body) {
+			t.Fatalf("DecodeJT808Batch error %v does not wrap ErrJT808Body", err)
+		} else if len(b.Locations) > len(m.Body)/30 {
+			t.Fatalf("DecodeJT808Batch gave %d locations from %d bytes", len(b.Locations), len(m.Body))
+		}
+		ss := &jt808Session{s: srv, log: srv.cfg.Logger, phone: JT808Phone(m.Header), unit: "V1"}
+		ss.handle(context.Background(), m)
+	})
+}
+
+// fuzzJT808Location checks that a body that decodes as a location
+// re-encodes to the same fixed fields.
+func fuzzJT808Location(t *testing.T, body []byte) {
+	l, err := DecodeJT808Location(body)
+	if err != nil {
+		if !errors.Is(err, ErrJT808Body) {
+			t.Fatalf("DecodeJT808Location error %v does not wrap ErrJT808Body", err)
+		}
+		return
+	}
+	if math.Abs(l.Point.Lat()) > 90 || math.Abs(l.Point.Lon()) > 180 || l.Time.IsZero() != bytes.Equal(body[22:28], make([]byte, 6)) {
+		t.Fatalf("DecodeJT808Location = %+v from % x", l, body)
+	}
+	l2, err := DecodeJT808Location(AppendJT808Location(nil, l))
+	if err != nil || l2.Point != l.Point || !l2.Time.Equal(l.Time) || l2.SpeedKPH != l.SpeedKPH || l2.Direction != l.Direction ||
+		l2.AltitudeM != l.AltitudeM || l2.Alarm != l.Alarm {
+		t.Fatalf("location round trip = %+v, %v, want %+v", l2, err, l)
+	}
+}
+
+func BenchmarkDecodeJT808(b *testing.B) {
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	loc := JT808Location{Status: 2, Point: orb.Point{122.26, 43.62}, SpeedKPH: 30, Time: at, MileageKM: 1, Satellites: 5, Signal: 3}
+	for _, n := range []int{1, 10} {
+		var body []byte
+		id := JT808MsgLocation
+		if n == 1 {
+			body = AppendJT808Location(nil, loc)
+		} else {
+			id = JT808MsgLocationBatch
+			body = AppendJT808Batch(nil, JT808Batch{Locations: slicesRepeat(loc, n)})
+		}
+		frame, err := AppendJT808Frame(nil, JT808Header{ID: id, Phone: "13912345678"}, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := map[int]string{1: "0x0200", 10: "0x0704x10"}[n]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			buf := make([]byte, 0, len(frame))
+			var fixes int
+			for b.Loop() {
+				raw, _ := jt808Unescape(buf[:0], frame)
+				m, err := decodeJT808Raw(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				locs, err := jt808FrameLocations(m, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				fixes += len(locs)
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/s, "frames/s")
+			b.ReportMetric(float64(fixes)/s, "fixes/s")
+		})
+	}
+}
+
+func slicesRepeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// discardLogger returns a logger that drops everything.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,183 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+
+	pgeo "github.com/patrolgrid/patrolgrid/geo"
+)
+
+// recordingIngest keeps every fix it is given; safe for concurrent use.
+type recordingIngest struct {
+	mu    sync.Mutex
+	fixes []Fix
+}
+
+func (r *recordingIngest) Ingest(_ context.Context, fixes []Fix) ([]Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fixes = append(r.fixes, fixes...)
+	out := make([]Result, len(fixes))
+	for i := range out {
+		out[i].Outcome = Accepted
+	}
+	return out, nil
+}
+
+func (r *recordingIngest) Fixes() []Fix {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Fix(nil), r.fixes...)
+}
+
+// sendAll writes b on a new connection to addr, half-closes it and waits
+// until the server closes it, so that every line has been handled.
+func sendAll(t *testing.T, addr string, b []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Fatalf("waiting for the server to finish: %v", err)
+	}
+}
+
+// TestNMEAServerReplaysLogs sends each shared gpsd log, after a login,
+// through the server over TCP and checks the track that arrives.
+func TestNMEAServerReplaysLogs(t *testing.T) {
+	for _, lg := range nmeaLogs {
+		t.Run(lg.file, func(t *testing.T) {
+			lines := readNMEALog(t, sharedTestData(t, filepath.Join("nmea", lg.file)))
+			rec := &recordingIngest{}
+			srv := NewNMEAServer(NMEAConfig{Ingest: rec.Ingest, Logger: discardLogger(),
+				Devices: func(d string) (string, bool) { return "U-" + d, d == "TRK1" }})
+			addr := startTCPServer(t, srv)
+			var b bytes.Buffer
+			b.WriteString("$PGID,TRK1\r\n")
+			for _, l := range lines {
+				b.Write(l)
+				b.WriteString("\r\n")
+			}
+			sendAll(t, addr, b.Bytes())
+
+			got, want := rec.Fixes(), nmeaLogTrack(lines)
+			if len(got) != len(want) {
+				t.Fatalf("%d fixes, want %d (the log's RMC sentences with a fix)", len(got), len(want))
+			}
+			var far, length float64
+			segments := 1 // a log may splice captures: time going back starts a new one
+			for i, f := range got {
+				if !f.Time.Truncate(time.Second).Equal(want[i]) {
+					t.Errorf("fix %d at %v, want %v", i, f.Time, want[i])
+				}
+				if f.Unit != "U-TRK1" || f.Source != SourceNMEA || f.SpeedMPS < 0 || f.SpeedMPS > 50 {
+					t.Errorf("fix %d = %+v", i, f)
+				}
+				far = max(far, geo.Distance(f.Point, lg.where))
+				if i == 0 {
+					continue
+				}
+				d, dt := geo.Distance(f.Point, got[i-1].Point), f.Time.Sub(got[i-1].Time).Seconds()
+				switch {
+				case dt < 0:
+					segments++
+				case dt == 0 || d/dt > 60:
+					t.Errorf("fix %d: %vs after the previous, %.0f m away", i, dt, d)
+				default:
+					length += d
+				}
+			}
+			t.Logf("%d fixes in %d segments from %v, track %.0f m, at most %.1f km from %v",
+				len(got), segments, got[0].Time, length, far/1000, lg.where)
+			if far > 30e3 {
+				t.Errorf("a fix %.1f km from where the log was recorded", far/1000)
+			}
+		})
+	}
+}
+
+func TestNMEAServerEndToEnd(t *testing.T) {
+	c := startTestCity(t, nil)
+	var post orb.Point
+	for _, u := range c.Plan().Units {
+		if u.ID == "F1" {
+			post = pgeo.CellCenter(u.Post)
+		}
+	}
+	srv := NewNMEAServer(NMEAConfig{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now,
+		Devices: func(d string) (string, bool) { return "F1", d == "860000000000001" }})
+	addr := startTCPServer(t, srv)
+
+	silent, err := net.Dial("tcp", addr) // says nothing and must block no one
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	at := c.clock.Now().Add(-time.Minute)
+	rmc := func(at time.Time, dLat float64) []byte {
+		return AppendNMEA(nil, NMEA{Kind: NMEARMC, TimeOfDay: at.Sub(at.Truncate(24 * time.Hour)), Date: at.Truncate(24 * time.Hour),
+			Valid: true, Point: orb.Point{post.Lon(), post.Lat() + dLat}, SpeedKnots: 1, Course: 180, AltitudeM: math.NaN()})
+	}
+	write := func(b []byte) {
+		t.Helper()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(rmc(at.Add(-10*time.Second), 0.001)) // before the login: dropped
+	write([]byte("$PGID,860000000000001\r\n"))
+	write(rmc(at, 0))
+	waitFor(t, "F1's fix", func() bool {
+		v := unitView(c.City, "F1")
+		return v.Time != nil && v.Time.Equal(at) && math.Abs(*v.Lat-post.Lat()) < 1e-5 && *v.Heading == 180
+	})
+	var w []byte
+	w = append(w, "garbage\n$GPRMC,bad*00\r\n"...)
+	w = append(w, strings.Repeat("x", 4*NMEAMaxLine)+"\n"...) // too long: dropped
+	w = append(w, rmc(at.Add(5*time.Second), 0.0001)[:10]...) // split across writes
+	write(w)
+	time.Sleep(10 * time.Millisecond)
+	write(rmc(at.Add(5*time.Second), 0.0001)[10:])
+	waitFor(t, "F1's second fix", func() bool {
+		v := unitView(c.City, "F1")
+		return v.Time != nil && v.Time.Equal(at.Add(5*time.Second)) && math.Abs(*v.Lat-(post.Lat()+0.0001)) < 1e-5
+	})
+
+	// An unknown device is shown the door.
+	other, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	fmt.Fprintf(other, "$PGID,nobody\r\n")
+	other.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := other.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read after an unknown login = %v, want EOF", err)
+	}
+}
