@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 	"github.com/paulmach/orb"
 
@@ -469,4 +472,166 @@ func getInto(t *testing.T, url string, v any) int {
 		t.Fatalf("GET %s: decode: %v", url, err)
 	}
 	return resp.StatusCode
+}
+
+// monacoRoadCity serves a plan over Monaco on the road graph of the
+// shared extract osm/monaco.osm.pbf (skipping when it is missing, failing
+// under CI=true or PATROLGRID_REQUIRE=1): six units posted at car graph
+// nodes, each given a fix at its post, but the last, whose fix is out at
+// sea and so off the network. It returns the server's URL.
+func monacoRoadCity(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("PATROLGRID_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "data")
+	}
+	f, err := os.Open(filepath.Join(dir, "osm", "monaco.osm.pbf"))
+	if err != nil {
+		if requireTools() {
+			t.Fatalf("test data: %v", err)
+		}
+		t.Skipf("test data missing (set PATROLGRID_TESTDATA): %v", err)
+	}
+	defer f.Close()
+	pf, err := geo.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := geo.ImportOSM(context.Background(), f, geo.OSMPBF, geo.ImportConfig{Profiles: pf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	car := net.Graph("car")
+	nodes, _ := car.Len()
+	plan := &patrol.Plan{
+		Name: "Monaco", City: "Monaco", Resolution: 10, Timezone: "Europe/Monaco",
+		Boundary: orb.Polygon{{{7.409, 43.724}, {7.440, 43.724}, {7.440, 43.752}, {7.409, 43.752}, {7.409, 43.724}}},
+		Profiles: []geo.Profile{{Name: "car", SpeedKPH: 30, Detour: 1.35}, {Name: "foot", SpeedKPH: 5, Detour: 1.25}},
+		Mechanisms: []patrol.Mechanism{
+			{ID: "vehicle", Name: "Vehicle patrol", Profile: "car", CountsResponse: true},
+			{ID: "foot", Name: "Foot patrol", Profile: "foot", CountsResponse: true},
+		},
+	}
+	var posts []orb.Point
+	for i := range 6 {
+		at := car.Node(int32((2*i + 1) * nodes / 12))
+		posts = append(posts, at)
+		plan.Units = append(plan.Units, patrol.Unit{ID: fmt.Sprintf("M%d", i+1), Name: fmt.Sprintf("Monaco %d", i+1),
+			Mechanism: []string{"vehicle", "foot"}[i%2], Post: geo.Cell(at, 10)})
+	}
+	if err := plan.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	posts[5] = orb.Point{7.4360, 43.7330} // at sea
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{Fallback: geo.NewLattice(grid)})
+	hub := realtime.NewHub(realtime.HubConfig{})
+	city, err := realtime.NewCity(plan, router, realtime.NewMemoryStore(realtime.MemoryConfig{}), hub, realtime.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { hub.Run(ctx); done <- struct{}{} }()
+	go func() { city.Run(ctx); done <- struct{}{} }()
+	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: Access{Open: true}, Roads: car}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		cancel()
+		srv.Close()
+		<-done
+		<-done
+	})
+	for !city.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	var fixes []realtime.Fix
+	for i, u := range plan.Units {
+		fixes = append(fixes, realtime.Fix{Unit: u.ID, Time: time.Now(), Point: posts[i], SpeedMPS: -1, Heading: -1})
+	}
+	if _, err := city.Ingest(ctx, fixes); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL
+}
+
+// TestBrowserRoadMap opens the map of a city on Monaco's road network in
+// headless Chromium: the top bar says Road network, the streets are drawn
+// under the hexagons, and the unit out at sea is listed off network.
+func TestBrowserRoadMap(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if requireTools() {
+			t.Fatal(err)
+		}
+		t.Skipf("%s not found: %v", chromiumPath, err)
+	}
+	if _, err := os.Stat(filepath.Join("static", "dist", "app.js")); err != nil {
+		if requireTools() {
+			t.Fatal(err)
+		}
+		t.Skip("the map page is not built; run `go generate ./web`")
+	}
+	base := monacoRoadCity(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1600, 1000),
+		chromedp.Flag("use-angle", "swiftshader"), chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	defer cancelAlloc()
+	console := &consoleLog{}
+	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithListener(console.listen))
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open %s: %v", base, err)
+	}
+	type roadState struct {
+		Ready      bool     `json:"ready"`
+		Travel     string   `json:"travel"`
+		Roads      int      `json:"roads"`
+		OffNetwork int      `json:"offNetwork"`
+		Coloured   int      `json:"colouredCells"`
+		Badge      string   `json:"badge"`
+		OffRows    int      `json:"offRows"`
+		Errors     []string `json:"errors"`
+	}
+	const read = `(() => {
+		const p = window.patrolgrid;
+		if (!p) return null;
+		return {ready: p.ready, travel: p.travel, roads: p.roads, offNetwork: p.offNetwork,
+			colouredCells: p.colouredCells, errors: p.errors,
+			badge: document.getElementById('travel')?.textContent || '',
+			offRows: document.querySelectorAll('#unit-list tr.off-network').length};
+	})()`
+	var st *roadState
+	for deadline := time.Now().Add(pageWait); ; time.Sleep(200 * time.Millisecond) {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[*roadState](read))
+		if err == nil && s != nil {
+			st = s
+			if len(s.Errors)+len(console.all()) > 0 {
+				t.Fatalf("the page reported errors: %v %v", s.Errors, console.all())
+			}
+			if s.Ready && s.OffNetwork == 1 && s.Coloured > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the road map was not ready with one unit off network within %v: %+v (%v)", pageWait, st, err)
+		}
+	}
+	if st.Travel != "road" || st.Badge != "Road network" || st.Roads < 500 || st.OffRows != 1 {
+		t.Errorf("road map: travel %q, badge %q, %d road lines, %d rows off network; want road, Road network, ≥ 500, 1",
+			st.Travel, st.Badge, st.Roads, st.OffRows)
+	}
+	if dir := os.Getenv("PATROLGRID_ARTIFACTS"); dir != "" {
+		if buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			path := filepath.Join(dir, "road-map.png")
+			if err := os.WriteFile(path, buf, 0o644); err != nil {
+				t.Error(err)
+			}
+			t.Logf("screenshot: %s", path)
+		}
+	}
 }
