@@ -529,14 +529,14 @@ type outageRecord struct {
 	mu          sync.Mutex
 	ok          map[string][]int64 // per unit, the times (Unix ms) of fixes answered 2xx
 	n503        int
-	noRetry     int // 503 answers without Retry-After: 1
+	noRetry     int // 503 answers without Retry-After: 1 or the code store_unavailable
 	other       []string
 	lastOK      time.Time
 	first503At  time.Time
 	netFailures int
 }
 
-func (r *outageRecord) add(unit string, ms int64, resp *http.Response, err error) {
+func (r *outageRecord) add(unit string, ms int64, resp *http.Response, body []byte, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -550,7 +550,7 @@ func (r *outageRecord) add(unit string, ms int64, resp *http.Response, err error
 		if r.first503At.IsZero() {
 			r.first503At = time.Now()
 		}
-		if resp.Header.Get("Retry-After") != "1" {
+		if resp.Header.Get("Retry-After") != "1" || !bytes.Contains(body, []byte(`"code":"store_unavailable"`)) {
 			r.noRetry++
 		}
 	default:
@@ -578,11 +578,12 @@ func (r *outageRecord) stream(ctx context.Context, client *http.Client, base str
 		req, _ := http.NewRequest(http.MethodGet, osmandURL(base, units[k], ms), nil)
 		req.Header.Set("Authorization", "Bearer "+deviceToken)
 		resp, err := client.Do(req)
+		var body []byte
 		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
+			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
 		}
-		r.add(units[k].id, ms, resp, err)
+		r.add(units[k].id, ms, resp, body, err)
 	}
 }
 
@@ -636,7 +637,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Error("no ingest was answered 503 while redis-server was stopped")
 	}
 	if rec.noRetry > 0 {
-		t.Errorf("%d of %d 503 answers lack Retry-After: 1", rec.noRetry, rec.n503)
+		t.Errorf("%d of %d 503 answers lack Retry-After: 1 or the error code store_unavailable", rec.noRetry, rec.n503)
 	}
 	if len(rec.other) > 0 {
 		t.Errorf("answers other than 2xx or 503: %v", rec.other)
