@@ -413,3 +413,40 @@ func TestBandRouter(t *testing.T) {
 		t.Errorf("Run = %v, band %q; want context.Canceled, off-peak", err, br.Band())
 	}
 }
+
+// TestServeOSMBadCache re-imports the extract when the cached graph file
+// cannot be read (a crash mid-copy, a graph file format of another
+// version), and writes a good one again.
+func TestServeOSMBadCache(t *testing.T) {
+	osm := osmTestData(t, "monaco.osm.pbf")
+	dir := t.TempDir()
+	plan := writeMonacoPlan(t, dir)
+	cache := filepath.Join(dir, "cache")
+	profiles, err := loadProfileFile("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	graph, err := graphCachePath(cache, osm, profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(graph, []byte("not a graph file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", "v", "--device-token", "d"}
+	_, out, stop := startServe(t, args...)
+	stop()
+	for _, want := range []string{"unreadable", "imported " + osm, "wrote " + graph} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start on a bad graph file: output lacks %q: %q", want, out.String())
+		}
+	}
+	_, out, stop = startServe(t, args...)
+	stop()
+	if !strings.Contains(out.String(), "loaded graph file "+graph) {
+		t.Errorf("next start did not load the rewritten graph file: %q", out.String())
+	}
+}
