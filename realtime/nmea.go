@@ -335,7 +335,7 @@ func nmeaAtoi(s string) int {
 // AppendNMEA appends the sentence of n (a RMC, GGA or login, with
 // talker "GP" when n.Talker is empty), its checksum and CR LF to dst;
 // the inverse of DecodeNMEA to the precision written (1e-5 minute,
-// 1 ms, 0.001 knot and degree, 0.1 m, 0.1 HDOP).
+// 1 ms, 0.001 knot and degree, 0.01 m and HDOP).
 func AppendNMEA(dst []byte, n NMEA) []byte {
 	var b strings.Builder
 	talker := n.Talker
@@ -351,7 +351,7 @@ func AppendNMEA(dst []byte, n NMEA) []byte {
 			q = 1
 		}
 		fmt.Fprintf(&b, "%sGGA,%s,%s,%d,%s,%s,%s,M,,M,,", talker, nmeaFormatTime(n.TimeOfDay), nmeaFormatPoint(n.Point), q,
-			nmeaFormatNum(float64(n.Satellites), "%02.0f"), nmeaFormatNum(n.HDOP, "%.1f"), nmeaFormatAltitude(n.AltitudeM))
+			nmeaFormatNum(float64(n.Satellites), "%02.0f"), nmeaFormatNum(n.HDOP, "%.2f"), nmeaFormatAltitude(n.AltitudeM))
 	default:
 		st, date := "V", ""
 		if n.Valid {
@@ -390,7 +390,7 @@ func nmeaFormatAltitude(x float64) string {
 	if math.IsNaN(x) {
 		return ""
 	}
-	return fmt.Sprintf("%.1f", x)
+	return fmt.Sprintf("%.2f", x)
 }
 
 func nmeaFormatPoint(pt orb.Point) string {
