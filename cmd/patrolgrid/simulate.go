@@ -46,6 +46,7 @@ type simulateConfig struct {
 	Units       int           // units to drive, the plan's first Units
 	Rate        float64       // fixes per second per unit, (0, 1000]
 	Duration    time.Duration // how long to send fixes
+	Warmup      time.Duration // at the start, fixes whose latency is not counted
 	Watchers    int           // websocket clients measuring fix-to-map latency
 	Concurrency int           // HTTP workers
 	tick        time.Duration // progress line interval
@@ -77,6 +78,8 @@ func parseSimulateArgs(args []string, lookupEnv func(string) (string, bool), usa
 	fs.IntVar(&cfg.Units, "units", 88, "number of units to drive, the first of the plan")
 	fs.Float64Var(&cfg.Rate, "rate", 1, "fixes per second per unit (`Hz`)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send fixes")
+	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "latencies of the fixes sent in this first part of the run are not counted: "+
+		"a unit's first fix places it and changes its whole reach, which steady tracking does not")
 	fs.IntVar(&cfg.Watchers, "watchers", 0, "websocket clients on /api/v1/live measuring fix-to-map latency")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP workers")
 	if err := simApplyEnv(fs, lookupEnv); err != nil {
@@ -282,11 +285,12 @@ func fetchSimUnits(ctx context.Context, client *http.Client, cfg simulateConfig)
 
 // simulation is one run: its units, client and measurements.
 type simulation struct {
-	cfg    simulateConfig
-	client *http.Client
-	units  []simUnit
-	stats  simStats
-	sent   simSentTimes
+	measureFrom time.Time // latencies of fixes sent before are not counted
+	cfg         simulateConfig
+	client      *http.Client
+	units       []simUnit
+	stats       simStats
+	sent        simSentTimes
 }
 
 // simulate runs the simulation described by cfg, writing progress and the
@@ -307,6 +311,7 @@ func simulate(ctx context.Context, cfg simulateConfig, out io.Writer) (simSummar
 	fmt.Fprintf(out, "simulating %d units at %v Hz for %v against %s (%d workers, %d watchers)\n",
 		len(units), cfg.Rate, cfg.Duration, cfg.Server, cfg.Concurrency, cfg.Watchers)
 	start := time.Now()
+	s.measureFrom = start.Add(cfg.Warmup)
 	stopWatchers := s.startWatchers(conns)
 	stopProgress := s.startProgress(out, start)
 	s.run(ctx)
@@ -379,11 +384,15 @@ func (s *simulation) send(ctx context.Context, i int) {
 	}
 	simAuthorize(req.Header, s.cfg.Token)
 	start := time.Now()
-	if s.cfg.Watchers > 0 {
+	measured := !start.Before(s.measureFrom)
+	if s.cfg.Watchers > 0 && measured {
 		s.sent.put(simFixKey{u.id, ms}, start)
 	}
 	resp, err := s.client.Do(req)
 	latency := time.Since(start)
+	if !measured {
+		latency = 0 // counted as sent, not as a latency sample
+	}
 	if err != nil && ctx.Err() != nil {
 		return // interrupted: neither an answer nor a server fault
 	}
@@ -752,8 +761,8 @@ func (s simSummary) progressLine(rate float64, ws bool) string {
 // print writes the final summary.
 func (s simSummary) print(out io.Writer, cfg simulateConfig) {
 	secs := s.Elapsed.Seconds()
-	fmt.Fprintf(out, "summary: %d units at %v Hz for %.1fs, %d workers, %d watchers\n",
-		cfg.Units, cfg.Rate, secs, cfg.Concurrency, cfg.Watchers)
+	fmt.Fprintf(out, "summary: %d units at %v Hz for %.1fs, %d workers, %d watchers; latencies of the fixes sent after a %v warm-up\n",
+		cfg.Units, cfg.Rate, secs, cfg.Concurrency, cfg.Watchers, cfg.Warmup)
 	fmt.Fprintf(out, "  sent          %d (%.1f req/s)\n", s.Sent, float64(s.Sent)/secs)
 	fmt.Fprintf(out, "  accepted      %d\n", s.Accepted)
 	fmt.Fprintf(out, "  rejected      %d%s\n", s.Rejected, simCountsList(s.Rejections))

@@ -29,7 +29,7 @@ import (
 )
 
 func TestParseSimulateArgs(t *testing.T) {
-	defaults := simulateConfig{Server: "http://127.0.0.1:8080", Units: 88, Rate: 1, Duration: 30 * time.Second,
+	defaults := simulateConfig{Server: "http://127.0.0.1:8080", Units: 88, Rate: 1, Duration: 30 * time.Second, Warmup: 3 * time.Second,
 		Concurrency: 32, tick: time.Second, grace: time.Second}
 	tests := []struct {
 		name    string
@@ -43,14 +43,14 @@ func TestParseSimulateArgs(t *testing.T) {
 			args: []string{"--server", "https://pg.example:8443/", "--token", "s3cret", "--units", "5", "--rate", "2.5",
 				"--duration", "90s", "--watchers", "3", "--concurrency", "8"},
 			want: simulateConfig{Server: "https://pg.example:8443", Token: "s3cret", Units: 5, Rate: 2.5,
-				Duration: 90 * time.Second, Watchers: 3, Concurrency: 8, tick: time.Second, grace: time.Second}},
+				Duration: 90 * time.Second, Warmup: 3 * time.Second, Watchers: 3, Concurrency: 8, tick: time.Second, grace: time.Second}},
 		{name: "single dash and equals", args: []string{"-units=7", "-watchers=1"},
 			want: withSimConfig(defaults, func(c *simulateConfig) { c.Units, c.Watchers = 7, 1 })},
 		{name: "environment",
 			env: map[string]string{"PATROLGRID_SERVER": "http://10.0.0.2:9000", "PATROLGRID_TOKEN": "t",
 				"PATROLGRID_UNITS": "12", "PATROLGRID_RATE": "0.5", "PATROLGRID_DURATION": "1m",
 				"PATROLGRID_WATCHERS": "2", "PATROLGRID_CONCURRENCY": "4"},
-			want: simulateConfig{Server: "http://10.0.0.2:9000", Token: "t", Units: 12, Rate: 0.5, Duration: time.Minute,
+			want: simulateConfig{Server: "http://10.0.0.2:9000", Token: "t", Units: 12, Rate: 0.5, Duration: time.Minute, Warmup: 3 * time.Second,
 				Watchers: 2, Concurrency: 4, tick: time.Second, grace: time.Second}},
 		{name: "flag wins over environment", args: []string{"--units", "3"},
 			env:  map[string]string{"PATROLGRID_UNITS": "12", "PATROLGRID_RATE": "2"},
@@ -484,7 +484,7 @@ func TestRunSimulate(t *testing.T) {
 	srv, fake := newFakeServer(t, "secret")
 	var out bytes.Buffer
 	args := []string{"--server", srv.URL, "--token", "secret", "--units", "2", "--rate", "10",
-		"--duration", "1200ms", "--watchers", "2", "--concurrency", "4"}
+		"--duration", "1200ms", "--warmup", "0s", "--watchers", "2", "--concurrency", "4"}
 	if err := runSimulate(context.Background(), args, &out); err != nil {
 		t.Fatalf("runSimulate(%q) error = %v, want nil", args, err)
 	}
