@@ -36,7 +36,15 @@ func startTestCity(t *testing.T, store *MemoryStore) runningCity {
 	return startPlanCity(t, demoSquarePlan(t), store)
 }
 
+// startPlanCity runs a city on plan over the lattice of its boundary.
 func startPlanCity(t *testing.T, plan *patrol.Plan, store *MemoryStore) runningCity {
+	t.Helper()
+	return startRoutedCity(t, plan, func(l *geo.Lattice) geo.Router { return l }, store)
+}
+
+// startRoutedCity runs a city on plan with the router that route makes of
+// the lattice of its boundary; a nil store is a new memory store.
+func startRoutedCity(t *testing.T, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, store *MemoryStore) runningCity {
 	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
@@ -47,7 +55,7 @@ func startPlanCity(t *testing.T, plan *patrol.Plan, store *MemoryStore) runningC
 		store = NewMemoryStore(MemoryConfig{Now: clk.Now})
 	}
 	hub := NewHub(HubConfig{})
-	city, err := NewCity(plan, geo.NewLattice(grid), store, hub, CityConfig{Now: clk.Now, StaleAfter: time.Minute})
+	city, err := NewCity(plan, route(geo.NewLattice(grid)), store, hub, CityConfig{Now: clk.Now, StaleAfter: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

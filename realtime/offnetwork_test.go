@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,25 +31,10 @@ func (r seaRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit
 // near and back: the unit view says off_network, coverage drops the
 // unit's cells, and ingest reports no error.
 func TestUnitOffNetwork(t *testing.T) {
-	plan := demoSquarePlan(t)
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-	hub := NewHub(HubConfig{})
-	router := seaRouter{Lattice: geo.NewLattice(grid), lon: 122.262}
-	city, err := NewCity(plan, router, NewMemoryStore(MemoryConfig{Now: clk.Now}), hub, CityConfig{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); hub.Run(ctx) }()
-	go func() { defer wg.Done(); city.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	waitFor(t, "city ready", city.Ready)
+	c := startRoutedCity(t, demoSquarePlan(t), func(l *geo.Lattice) geo.Router {
+		return seaRouter{Lattice: l, lon: 122.262}
+	}, nil)
+	city, clk, ctx := c.City, c.clock, context.Background()
 
 	road, sea := orb.Point{122.255, 43.620}, orb.Point{122.268, 43.620}
 	for i, step := range []struct {
