@@ -57,6 +57,10 @@ type VersionedRouter interface {
 	Version() uint64
 }
 
+// cellEntries is the room a cell's entry list starts with: a few units
+// reach most cells, so one allocation usually serves a cell for good.
+const cellEntries = 4
+
 // entry is one unit reaching a cell.
 type entry struct {
 	unit int32
@@ -218,7 +222,11 @@ func (cv *Coverage) add(u *unitCover) error {
 	}
 	u.reach = reach
 	for _, r := range reach {
-		cv.cells[r.Cell] = append(cv.cells[r.Cell], entry{unit: u.slot, eta: r.ETA})
+		es := cv.cells[r.Cell]
+		if es == nil {
+			es = make([]entry, 0, cellEntries)
+		}
+		cv.cells[r.Cell] = append(es, entry{unit: u.slot, eta: r.ETA})
 		cv.touch(r.Cell)
 	}
 	return nil
