@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/redistest"
 )
 
 // storeOpener opens the store of a city; opening the same city again
@@ -37,15 +38,15 @@ func TestStoreContract(t *testing.T) {
 		})
 	})
 	t.Run("redis", func(t *testing.T) {
-		c := startRedis(t, false).Client()
+		c := redistest.Start(t).Client(NewRedisClient)
 		runStoreContract(t, redisOpener(c))
 	})
 	t.Run("sentinel", func(t *testing.T) {
-		c := startRedisSentinel(t, startRedis(t, false)).SentinelClient()
+		c := redistest.StartSentinel(t, redistest.Start(t)).SentinelClient(NewRedisClient)
 		runStoreContract(t, redisOpener(c))
 	})
 	t.Run("cluster", func(t *testing.T) {
-		c := startRedisCluster(t, 3).Client()
+		c := redistest.StartCluster(t, 3).Client(NewRedisClient)
 		runStoreContract(t, redisOpener(c))
 		t.Run("CitiesInDifferentSlots", func(t *testing.T) { testCitiesOnDifferentMasters(t, c) })
 	})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/redistest"
 )
 
 func TestSeedURL(t *testing.T) {
@@ -108,8 +109,8 @@ func newTestRedisStore(t *testing.T, c redis.UniversalClient, cfg RedisConfig) *
 
 // TestRedisStore runs the Redis-only tests on one redis-server.
 func TestRedisStore(t *testing.T) {
-	srv := startRedis(t, false)
-	c := srv.Client()
+	srv := redistest.Start(t)
+	c := srv.Client(NewRedisClient)
 	for _, tc := range []struct {
 		name string
 		test func(*testing.T, redis.UniversalClient)
@@ -129,7 +130,7 @@ func TestRedisStore(t *testing.T) {
 	t.Run("Crash", func(t *testing.T) {
 		// With every write on disk before the reply, not even SIGKILL loses
 		// an acknowledged fix.
-		srv := startRedis(t, false, "--appendfsync", "always")
+		srv := redistest.Start(t, redistest.Args("--appendfsync", "always"))
 		testRedisOutage(t, srv, srv.Kill)
 	})
 }
@@ -377,8 +378,8 @@ func testRedisSubscriberReconnects(t *testing.T, c redis.UniversalClient) {
 // answers 503), Ping says why, the client reconnects by itself, and every
 // fix whose Append succeeded is in Redis afterwards and reached the
 // subscriber, in order.
-func testRedisOutage(t *testing.T, srv *redisServer, halt func()) {
-	c := srv.Client()
+func testRedisOutage(t *testing.T, srv *redistest.Server, halt func()) {
+	c := srv.Client(NewRedisClient)
 	ctx := testContext(t)
 	s := newTestRedisStore(t, c, RedisConfig{})
 	events, err := newTestRedisStore(t, c, RedisConfig{City: s.cfg.City}).Subscribe(ctx)
@@ -509,7 +510,7 @@ func BenchmarkRedisAppend(b *testing.B) {
 		}
 		b.Cleanup(func() { _ = c.Close() })
 	} else {
-		c = startRedis(b, false).Client()
+		c = redistest.Start(b).Client(NewRedisClient)
 	}
 	ctx := context.Background()
 	for _, bc := range []struct {
@@ -618,7 +619,7 @@ func startRedisCity(t *testing.T, c redis.UniversalClient, city string, clk *clo
 // redis-server: a fix ingested by A reaches B's live clients, and an
 // instance started late rebuilds the same coverage, units and statuses.
 func TestRedisCities(t *testing.T) {
-	c := startRedis(t, false).Client()
+	c := redistest.Start(t).Client(NewRedisClient)
 	city := testCity(t)
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	a, b := startRedisCity(t, c, city, clk), startRedisCity(t, c, city, clk)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/redistest"
 )
 
 // The black-box tests of serve --redis: real servers (in this process,
@@ -375,7 +376,7 @@ func liveAcross(t *testing.T, a, b string) {
 // TestRedisTwoInstances: a fix posted to instance A reaches a live
 // client of instance B, which shares A's Redis, within 100 ms.
 func TestRedisTwoInstances(t *testing.T) {
-	url := startTestRedis(t, false).URL()
+	url := redistest.Start(t).URL()
 	plan := writeMonacoPlan(t, t.TempDir())
 	a := startRedisServe(t, plan, url, "")
 	b := startRedisServe(t, plan, url, "")
@@ -385,7 +386,7 @@ func TestRedisTwoInstances(t *testing.T) {
 // TestRedisLateStart: an instance started after another has taken fixes
 // and a status builds the same units and coverage.
 func TestRedisLateStart(t *testing.T) {
-	url := startTestRedis(t, false).URL()
+	url := redistest.Start(t).URL()
 	lateStart(t, writeMonacoPlan(t, t.TempDir()), url, "")
 }
 
@@ -393,7 +394,7 @@ func TestRedisLateStart(t *testing.T) {
 // on a 3-master Redis Cluster, for city a while city b, in another slot
 // of another master, takes fixes of its own: neither sees the other's.
 func TestRedisClusterTwoCities(t *testing.T) {
-	url := startTestCluster(t, 3)
+	url := redistest.StartCluster(t, 3).URL()
 	plan := writeMonacoPlan(t, t.TempDir())
 	client, err := realtime.NewRedisClient(url)
 	if err != nil {
@@ -478,7 +479,7 @@ func (s *binServer) kill(t *testing.T) {
 // units (positions, statuses) and coverage come back as they were, on a
 // single node and on a cluster.
 func TestRedisRestartAfterKill(t *testing.T) {
-	requireRedisServer(t)
+	redistest.Require(t)
 	bin := filepath.Join(t.TempDir(), "patrolgrid")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -488,8 +489,8 @@ func TestRedisRestartAfterKill(t *testing.T) {
 		name  string
 		redis func(t *testing.T) string
 	}{
-		{"single", func(t *testing.T) string { return startTestRedis(t, false).URL() }},
-		{"cluster", func(t *testing.T) string { return startTestCluster(t, 3) }},
+		{"single", func(t *testing.T) string { return redistest.Start(t).URL() }},
+		{"cluster", func(t *testing.T) string { return redistest.StartCluster(t, 3).URL() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"--plan", plan, "--redis", tc.redis(t), "--redis-city", "kill9",
@@ -597,7 +598,7 @@ func (r *outageRecord) stream(ctx context.Context, client *http.Client, base str
 // with Retry-After, reconnects by itself, and every fix it answered 2xx is
 // in Redis afterwards.
 func TestRedisOutage(t *testing.T) {
-	rs := startTestRedis(t, false)
+	rs := redistest.Start(t)
 	plan := writeMonacoPlan(t, t.TempDir())
 	base := startRedisServe(t, plan, rs.URL(), "")
 	since := time.Now().Add(-time.Minute)
