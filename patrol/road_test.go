@@ -163,50 +163,7 @@ func BenchmarkRoadCoverage(b *testing.B) {
 	net := monacoRoads(b)
 	plan, posts := monacoPlan(b, net, 88)
 	router := monacoRouter(b, net, plan)
-	placeAll := func() *patrol.Coverage {
-		cv, err := patrol.NewCoverage(plan, router)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i, u := range plan.Units {
-			if _, err := cv.Move(u.ID, posts[i], patrol.Available); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return cv
-	}
-	b.Run("full/units=88", func(b *testing.B) {
-		b.ReportAllocs()
-		cells := 0
-		for b.Loop() {
-			cells = len(placeAll().Cells())
-		}
-		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/plan")
-		b.ReportMetric(float64(cells), "cells")
-	})
-	b.Run("move/units=88", func(b *testing.B) {
-		cv := placeAll()
-		cv.Changes()
-		u := plan.Units[0] // a vehicle
-		here, there := posts[0], posts[1]
-		if geo.Cell(here, plan.Resolution) == geo.Cell(there, plan.Resolution) {
-			b.Fatal("the two positions share a cell: a move would compute nothing")
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			at := here
-			if i%2 == 0 {
-				at = there
-			}
-			if _, err := cv.Move(u.ID, at, patrol.Available); err != nil {
-				b.Fatal(err)
-			}
-			cv.Changes()
-			i++
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/move")
-	})
+	benchCoverage(b, "units=88", plan, router, posts, posts[1]) // unit 0 is a vehicle
 }
 
 // switchRouter is a road router whose band a test switches; Version
@@ -225,18 +182,7 @@ func TestCoverageFollowsBand(t *testing.T) {
 	net := monacoRoads(t)
 	plan, posts := monacoPlan(t, net, 20)
 	base := monacoRouter(t, net, plan)
-	place := func(r geo.Router) *patrol.Coverage {
-		cv, err := patrol.NewCoverage(plan, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, u := range plan.Units {
-			if _, err := cv.Move(u.ID, posts[i], patrol.Available); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return cv
-	}
+	place := func(r geo.Router) *patrol.Coverage { return placeUnits(t, plan, r, posts) }
 	sw := &switchRouter{RoadRouter: base}
 	cv := place(sw)
 	cv.Changes()
