@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -66,4 +68,32 @@ func unknown(p *float64) float64 {
 		return -1
 	}
 	return *p
+}
+
+// MaxBatchFixes is the most fixes DecodeFixBatch takes in one batch.
+const MaxBatchFixes = 10000
+
+// DecodeFixBatch decodes a batch of fixes: {"fixes": [...]} or a bare
+// array of fixes.
+func DecodeFixBatch(body []byte) ([]Fix, error) {
+	var fixes []Fix
+	var err error
+	if len(body) > 0 && body[0] == '[' {
+		err = json.Unmarshal(body, &fixes)
+	} else {
+		var v struct {
+			Fixes []Fix `json:"fixes"`
+		}
+		err = json.Unmarshal(body, &v)
+		fixes = v.Fixes
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("body is not a JSON batch of fixes: %w", err)
+	case len(fixes) == 0:
+		return nil, errors.New("no fixes in the batch")
+	case len(fixes) > MaxBatchFixes:
+		return nil, fmt.Errorf("%d fixes in one batch, at most %d", len(fixes), MaxBatchFixes)
+	}
+	return fixes, nil
 }

@@ -25,7 +25,6 @@ import (
 const (
 	maxBatchBytes  = 4 << 20
 	maxOsmAndBytes = 64 << 10
-	maxBatchFixes  = 10000
 )
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
@@ -130,10 +129,18 @@ type fixResult struct {
 }
 
 func (s *Server) fixes(c *gin.Context) {
-	fixes, err := readBatch(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBatchBytes))
+	if err != nil {
+		fail(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", maxBatchBytes))
+		return
+	}
+	fixes, err := realtime.DecodeFixBatch(body)
 	if err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", err.Error())
 		return
+	}
+	for i := range fixes {
+		fixes[i].Source = "json"
 	}
 	results, err := s.city.Ingest(c.Request.Context(), fixes)
 	if err != nil {
@@ -161,36 +168,6 @@ func (s *Server) fixes(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
-}
-
-// readBatch decodes {"fixes": [...]} or a bare array of fixes.
-func readBatch(r io.Reader) ([]realtime.Fix, error) {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	var fixes []realtime.Fix
-	if len(body) > 0 && body[0] == '[' {
-		err = json.Unmarshal(body, &fixes)
-	} else {
-		var v struct {
-			Fixes []realtime.Fix `json:"fixes"`
-		}
-		err = json.Unmarshal(body, &v)
-		fixes = v.Fixes
-	}
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("body is not a JSON batch of fixes: %w", err)
-	case len(fixes) == 0:
-		return nil, errors.New("no fixes in the batch")
-	case len(fixes) > maxBatchFixes:
-		return nil, fmt.Errorf("%d fixes in one batch, at most %d", len(fixes), maxBatchFixes)
-	}
-	for i := range fixes {
-		fixes[i].Source = "json"
-	}
-	return fixes, nil
 }
 
 func (s *Server) osmand(c *gin.Context) {
