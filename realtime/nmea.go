@@ -44,7 +44,7 @@ type NMEAKind string
 const (
 	NMEARMC   NMEAKind = "RMC"  // recommended minimum: time, date, position, speed, course
 	NMEAGGA   NMEAKind = "GGA"  // fix data: time, position, quality, satellites, HDOP, altitude
-	NMEALogin NMEAKind = "PGID" // $PGID,<device>: the tracker names itself
+	NMEALogin NMEAKind = "PGID" // $PGID,<device>[,<key>]: the tracker names itself
 )
 
 // NMEA is one decoded sentence: a RMC or GGA position, or a $PGID login.
@@ -56,6 +56,9 @@ type NMEA struct {
 	Talker string
 	// Device is the device id of a login, trimmed of spaces.
 	Device string
+	// Key is the device key of a login, trimmed of spaces; empty when the
+	// login carries none.
+	Key string
 	// TimeOfDay is the UTC time of the fix since midnight; negative when
 	// the field is empty.
 	TimeOfDay time.Duration
@@ -140,18 +143,26 @@ func nmeaFields(line []byte) ([]string, error) {
 	return strings.Split(string(body), ","), nil
 }
 
-// decodeNMEALogin reads $PGID,<device>.
+// decodeNMEALogin reads $PGID,<device>[,<key>].
 func decodeNMEALogin(f []string) (NMEA, error) {
 	if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
 		return NMEA{}, fmt.Errorf("%w: $PGID without a device id", ErrNMEASentence)
 	}
-	dev := strings.TrimSpace(f[1])
-	for _, r := range dev {
-		if r < 0x21 || r > 0x7e {
-			return NMEA{}, fmt.Errorf("%w: $PGID device id %q is not printable ASCII", ErrNMEASentence, dev)
+	if len(f) > 3 {
+		return NMEA{}, fmt.Errorf("%w: $PGID with %d fields, want a device id and a key at most", ErrNMEASentence, len(f)-1)
+	}
+	n := NMEA{Kind: NMEALogin, Device: strings.TrimSpace(f[1]), TimeOfDay: -1}
+	if len(f) == 3 {
+		n.Key = strings.TrimSpace(f[2])
+	}
+	for _, fd := range []struct{ name, v string }{{"device id", n.Device}, {"key", n.Key}} {
+		for _, r := range fd.v {
+			if r < 0x21 || r > 0x7e {
+				return NMEA{}, fmt.Errorf("%w: $PGID %s %q is not printable ASCII", ErrNMEASentence, fd.name, fd.v)
+			}
 		}
 	}
-	return NMEA{Kind: NMEALogin, Device: dev, TimeOfDay: -1}, nil
+	return n, nil
 }
 
 // newNMEA returns a position sentence with every field unknown.
@@ -345,6 +356,9 @@ func AppendNMEA(dst []byte, n NMEA) []byte {
 	switch n.Kind {
 	case NMEALogin:
 		b.WriteString("PGID," + n.Device)
+		if n.Key != "" {
+			b.WriteString("," + n.Key)
+		}
 	case NMEAGGA:
 		q := 0
 		if n.Valid {

@@ -111,7 +111,10 @@ func TestDecodeNMEA(t *testing.T) {
 				Point: orb.Point{0, 0}, SpeedKnots: -1, Course: -1, AltitudeM: nan, HDOP: -1, Satellites: -1}},
 		{name: "login", line: "$PGID,TRK-0001\r\n", want: NMEA{Kind: NMEALogin, Device: "TRK-0001", TimeOfDay: -1}},
 		{name: "login with checksum", line: "$PGID,42*30", want: NMEA{Kind: NMEALogin, Device: "42", TimeOfDay: -1}},
+		{name: "login with key", line: "$PGID,V01, demo-V01 *34", want: NMEA{Kind: NMEALogin, Device: "V01", Key: "demo-V01", TimeOfDay: -1}},
 		{name: "login without device", line: "$PGID,", err: ErrNMEASentence, msg: "without a device id"},
+		{name: "login with too many fields", line: "$PGID,a,b,c", err: ErrNMEASentence, msg: "at most"},
+		{name: "login key not printable", line: "$PGID,a,b\x01", err: ErrNMEASentence, msg: "key"},
 		{name: "login device not printable", line: "$PGID,a\x01b", err: ErrNMEASentence, msg: "not printable"},
 		{name: "wrong checksum", line: "$GPRMC,,V,,,,,,,,,,N*54", err: ErrNMEAChecksum, msg: "says 54, bytes give 53"},
 		{name: "short checksum", line: "$GPRMC,,V,,,,,,,,,,N*5", err: ErrNMEAChecksum, msg: "two hex digits"},
@@ -156,7 +159,7 @@ func nmeaEqual(a, b NMEA, tol float64) bool {
 	near := func(x, y, tol float64) bool {
 		return math.IsNaN(x) && math.IsNaN(y) || math.Abs(x-y) <= tol
 	}
-	return a.Kind == b.Kind && a.Talker == b.Talker && a.Device == b.Device && a.Valid == b.Valid &&
+	return a.Kind == b.Kind && a.Talker == b.Talker && a.Device == b.Device && a.Key == b.Key && a.Valid == b.Valid &&
 		(a.TimeOfDay-b.TimeOfDay).Abs() <= time.Millisecond && a.Date.Equal(b.Date) &&
 		near(a.Point[0], b.Point[0], tol) && near(a.Point[1], b.Point[1], tol) &&
 		near(a.SpeedKnots, b.SpeedKnots, max(tol, 0.005)) && near(a.Course, b.Course, max(tol, 0.005)) &&
@@ -260,7 +263,7 @@ func FuzzNMEA(f *testing.F) {
 			}
 		}
 	}
-	for _, s := range []string{"$PGID,TRK1", "$GPRMC,000000,A,0000.0000,N,00000.0000,E,-1,-5,010100,,",
+	for _, s := range []string{"$PGID,TRK1", "$PGID,V01,demo-V01", "$GPRMC,000000,A,0000.0000,N,00000.0000,E,-1,-5,010100,,",
 		"$GPGGA,235950,4337.0000,N,12215.0000,E,1,08,0.9,-180.5,M,,M,,*00", "$GPRMC,,V,,,,,,,,,,N*53"} {
 		f.Add([]byte(s))
 	}
@@ -278,7 +281,7 @@ func FuzzNMEA(f *testing.F) {
 		ns := &nmeaSession{now: func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) }, unit: "F1"}
 		ns.sentence(n)
 		again := AppendNMEA(nil, n)
-		if len(again) > NMEAMaxLine || n.Kind == NMEALogin && strings.ContainsAny(n.Device, ",*") {
+		if len(again) > NMEAMaxLine || n.Kind == NMEALogin && strings.ContainsAny(n.Device+n.Key, ",*") {
 			return // huge numbers, or a device id that the written form cannot hold
 		}
 		n2, err := DecodeNMEA(again)
