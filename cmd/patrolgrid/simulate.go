@@ -8,9 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"math/bits"
 	"net"
 	"net/http"
 	"net/url"
@@ -27,6 +25,7 @@ import (
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/realtime"
 )
 
 // The path simulated units follow: a clockwise circle around the centre of
@@ -39,18 +38,46 @@ const (
 	simKnotMPS     = 1852.0 / 3600.0
 )
 
+// The protocols simulate speaks.
+const (
+	simOsmAnd = "osmand" // HTTP GET /api/v1/osmand, a fix per request
+	simJSON   = "json"   // HTTP POST /api/v1/fixes, batches
+	simJT808  = "jt808"  // JT/T 808 over TCP, a connection per terminal
+	simNMEA   = "nmea"   // NMEA 0183 over TCP, a connection per tracker
+)
+
+// Default TCP ports of the terminal protocols on --server's host.
+const (
+	simJT808Port = "5015"
+	simNMEAPort  = "5016"
+)
+
+// simJT808MaxBatch is the most locations a 0x0704 frame of simulate
+// holds: 3 bytes of count and type, then 2 + 31 bytes per location (the
+// fixed 28 and the satellites item) within the 1023-byte body.
+const simJT808MaxBatch = (realtime.JT808MaxBody - 3) / (2 + 31)
+
 // simulateConfig is the configuration of `patrolgrid simulate`.
 type simulateConfig struct {
 	Server      string        // base URL of the server, without a trailing slash
 	Token       string        // bearer token; empty sends none
+	Protocol    string        // simOsmAnd, simJSON, simJT808 or simNMEA
 	Units       int           // units to drive, the plan's first Units
-	Rate        float64       // fixes per second per unit, (0, 1000]
+	Rate        float64       // fixes per second per unit (per connection for jt808 and nmea), (0, 100000]
 	Duration    time.Duration // how long to send fixes
 	Warmup      time.Duration // at the start, fixes whose latency is not counted
 	Watchers    int           // websocket clients measuring fix-to-map latency
 	Concurrency int           // HTTP workers
+	Batch       int           // fixes per JSON request, locations per JT/T 808 frame (1: 0x0200, more: 0x0704)
+	Conns       int           // TCP connections for jt808 and nmea; 0 is one per unit
+	JT808Addr   string        // host:port of the server's JT/T 808 port
+	NMEAAddr    string        // host:port of the server's NMEA port
+	JT808Auth   string        // "register" (0x0100, then 0x0102 with the code answered) or "key" (0x0102 with the device key)
+	MaxAge      time.Duration // the server's too_old limit, which bounds accelerated replays
+	Drain       time.Duration // how long to wait for the answers of the last fixes
 	tick        time.Duration // progress line interval
 	grace       time.Duration // how long watchers listen after the last fix
+	tty         bool          // progress rewrites one line with \r
 }
 
 // runSimulate parses args (without the subcommand name) and runs until done or ctx ends.
@@ -62,8 +89,20 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.tty = simIsTerminal(stdout)
 	_, err = simulate(ctx, cfg, stdout)
 	return err
+}
+
+// simIsTerminal reports whether w is a terminal, where progress rewrites
+// one line.
+func simIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // parseSimulateArgs reads the flags, each of which may also come from the
@@ -75,19 +114,33 @@ func parseSimulateArgs(args []string, lookupEnv func(string) (string, bool), usa
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "base `URL` of the patrolgrid server")
 	fs.StringVar(&cfg.Token, "token", "", "bearer `token` for the API")
+	fs.StringVar(&cfg.Protocol, "protocol", simOsmAnd, "how fixes are sent: osmand (HTTP GET), json (HTTP POST batches), "+
+		"jt808 (JT/T 808 over TCP) or nmea (NMEA over TCP)")
 	fs.IntVar(&cfg.Units, "units", 88, "number of units to drive, the first of the plan")
-	fs.Float64Var(&cfg.Rate, "rate", 1, "fixes per second per unit (`Hz`)")
+	fs.Float64Var(&cfg.Rate, "rate", 1, "fixes per second per unit, or per connection with --conns (`Hz`); above 1 Hz, "+
+		"jt808 and nmea (whose times are whole seconds) replay each unit's track in accelerated time, 1 s of fix time per fix")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to send fixes")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "latencies of the fixes sent in this first part of the run are not counted: "+
 		"a unit's first fix places it and changes its whole reach, which steady tracking does not")
 	fs.IntVar(&cfg.Watchers, "watchers", 0, "websocket clients on /api/v1/live measuring fix-to-map latency")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP workers")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP workers (osmand, json)")
+	fs.IntVar(&cfg.Batch, "batch", 1, fmt.Sprintf("json: fixes per request (at most %d); jt808: locations per frame, "+
+		"1 sends 0x0200, more send 0x0704 batches (at most %d)", realtime.MaxBatchFixes, simJT808MaxBatch))
+	fs.IntVar(&cfg.Conns, "conns", 0, "jt808, nmea: TCP connections, at least --units (default one per unit); "+
+		"connections of one unit take turns in its fixes, so their fix times never collide")
+	fs.StringVar(&cfg.JT808Addr, "jt808-addr", "", "`host:port` of the JT/T 808 server (default --server's host, port "+simJT808Port+")")
+	fs.StringVar(&cfg.NMEAAddr, "nmea-addr", "", "`host:port` of the NMEA server (default --server's host, port "+simNMEAPort+")")
+	fs.StringVar(&cfg.JT808Auth, "jt808-auth", "register", "how a JT/T 808 terminal authenticates: register "+
+		"(0x0100, then 0x0102 with the code answered) or key (0x0102 with the device key)")
+	fs.DurationVar(&cfg.MaxAge, "max-age", 24*time.Hour, "the server's too_old limit: an accelerated replay starts no further back")
+	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "how long to wait for the answers to the last fixes")
 	if err := simApplyEnv(fs, lookupEnv); err != nil {
 		return cfg, err
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(usage, "Usage: patrolgrid simulate [flags]\n\nDrives units of the server's plan with OsmAnd fixes and measures the server.\nEach flag may also be set as PATROLGRID_<FLAG>.\n\nFlags:")
+			fmt.Fprintln(usage, "Usage: patrolgrid simulate [flags]\n\nDrives units of the server's plan with fixes "+
+				"(OsmAnd, JSON batches, JT/T 808 or NMEA) and measures the server.\nEach flag may also be set as PATROLGRID_<FLAG>.\n\nFlags:")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
 			return cfg, err
@@ -98,7 +151,22 @@ func parseSimulateArgs(args []string, lookupEnv func(string) (string, bool), usa
 		return cfg, fmt.Errorf("simulate: unexpected argument %q", fs.Arg(0))
 	}
 	cfg.Server = strings.TrimRight(cfg.Server, "/")
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	cfg.JT808Addr = simDefaultAddr(cfg.JT808Addr, cfg.Server, simJT808Port)
+	cfg.NMEAAddr = simDefaultAddr(cfg.NMEAAddr, cfg.Server, simNMEAPort)
+	return cfg, nil
+}
+
+// simDefaultAddr returns addr, or the host of server with port when addr
+// is empty.
+func simDefaultAddr(addr, server, port string) string {
+	if addr != "" {
+		return addr
+	}
+	u, _ := url.Parse(server) // validated
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // simApplyEnv sets every flag whose PATROLGRID_<FLAG> variable is set.
@@ -120,21 +188,38 @@ func simApplyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error 
 // validate reports the first setting out of range.
 func (c simulateConfig) validate() error {
 	u, err := url.Parse(c.Server)
+	tcp := c.Protocol == simJT808 || c.Protocol == simNMEA
 	switch {
 	case err != nil:
 		return fmt.Errorf("simulate: --server %q: %w", c.Server, err)
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Errorf("simulate: --server %q: want an http or https URL", c.Server)
+	case !slices.Contains([]string{simOsmAnd, simJSON, simJT808, simNMEA}, c.Protocol):
+		return fmt.Errorf("simulate: --protocol %q: want osmand, json, jt808 or nmea", c.Protocol)
 	case c.Units < 1:
 		return fmt.Errorf("simulate: --units %d: want at least 1", c.Units)
-	case !(c.Rate > 0 && c.Rate <= 1000):
-		return fmt.Errorf("simulate: --rate %v: want a rate in (0, 1000] Hz", c.Rate)
+	case !(c.Rate > 0 && c.Rate <= 100000):
+		return fmt.Errorf("simulate: --rate %v: want a rate in (0, 100000] Hz", c.Rate)
+	case !tcp && c.Rate > 1000:
+		return fmt.Errorf("simulate: --rate %v: %s fix times are milliseconds, want at most 1000 Hz per unit", c.Rate, c.Protocol)
 	case c.Duration <= 0:
 		return fmt.Errorf("simulate: --duration %v: want a positive duration", c.Duration)
 	case c.Watchers < 0:
 		return fmt.Errorf("simulate: --watchers %d: want 0 or more", c.Watchers)
 	case c.Concurrency < 1:
 		return fmt.Errorf("simulate: --concurrency %d: want at least 1", c.Concurrency)
+	case c.Batch < 1 || c.Batch > realtime.MaxBatchFixes:
+		return fmt.Errorf("simulate: --batch %d: want 1 to %d", c.Batch, realtime.MaxBatchFixes)
+	case c.Protocol == simJT808 && c.Batch > simJT808MaxBatch:
+		return fmt.Errorf("simulate: --batch %d: a JT/T 808 frame holds at most %d locations", c.Batch, simJT808MaxBatch)
+	case c.Conns != 0 && c.Conns < c.Units:
+		return fmt.Errorf("simulate: --conns %d: want at least --units (%d); a connection speaks for one device", c.Conns, c.Units)
+	case c.JT808Auth != "register" && c.JT808Auth != "key":
+		return fmt.Errorf("simulate: --jt808-auth %q: want register or key", c.JT808Auth)
+	case c.MaxAge <= 2*simClockMargin:
+		return fmt.Errorf("simulate: --max-age %v: want more than %v", c.MaxAge, 2*simClockMargin)
+	case c.Drain < 0:
+		return fmt.Errorf("simulate: --drain %v: want 0 or more", c.Drain)
 	}
 	return nil
 }
@@ -145,6 +230,8 @@ type simUnit struct {
 	centre   orb.Point // centre of the post cell, (lon, lat)
 	phase    float64   // bearing from the centre at Unix time 0, degrees
 	speedMPS float64   // speed along the circle
+	dev      simDevice // how the server knows it as a terminal
+	latest   time.Time // its latest fix on the server when the run starts; zero for none
 }
 
 // newSimUnit returns the i-th unit of the plan, spread in phase and speed,
@@ -154,7 +241,8 @@ func newSimUnit(i int, id string, post h3.Cell, maxSpeedKPH float64) simUnit {
 	if maxSpeedKPH > 0 {
 		speed = min(speed, 0.8*maxSpeedKPH/3.6)
 	}
-	return simUnit{id: id, centre: geo.CellCenter(post), phase: math.Mod(float64(i)*137.508, 360), speedMPS: speed}
+	return simUnit{id: id, centre: geo.CellCenter(post), phase: math.Mod(float64(i)*137.508, 360), speedMPS: speed,
+		dev: simDeviceOf(i, id)}
 }
 
 // at returns the position and heading (degrees) of u at Unix time ms. The
@@ -280,7 +368,39 @@ func fetchSimUnits(ctx context.Context, client *http.Client, cfg simulateConfig)
 	for i, u := range plan.Units[:cfg.Units] {
 		units[i] = newSimUnit(i, u.ID, u.Post, maxKPH[u.Mechanism])
 	}
+	latest, err := fetchSimLatest(ctx, client, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i := range units {
+		units[i].latest = latest[units[i].id]
+	}
 	return units, nil
+}
+
+// fetchSimLatest returns the time of every unit's latest fix on the server.
+func fetchSimLatest(ctx context.Context, client *http.Client, cfg simulateConfig) (map[string]time.Time, error) {
+	resp, err := simGet(ctx, client, cfg, "/api/v1/units")
+	if err != nil {
+		return nil, fmt.Errorf("simulate: load units: %w", err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Units []struct {
+			ID   string     `json:"id"`
+			Time *time.Time `json:"time"`
+		} `json:"units"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return nil, fmt.Errorf("simulate: load units: %w", err)
+	}
+	latest := make(map[string]time.Time, len(list.Units))
+	for _, u := range list.Units {
+		if u.Time != nil {
+			latest[u.ID] = *u.Time
+		}
+	}
+	return latest, nil
 }
 
 // simulation is one run: its units, client and measurements.
@@ -289,8 +409,12 @@ type simulation struct {
 	cfg         simulateConfig
 	client      *http.Client
 	units       []simUnit
-	stats       simStats
-	sent        simSentTimes
+	series      []simSeries  // per unit: when its fixes are due, their fix times
+	senders     []int        // per unit: how many connections share it (1 over HTTP)
+	stats       simStats     // of HTTP senders and watchers
+	shards      []*simStats  // of each TCP connection
+	sent        simSentTimes // for watchers
+	serverBase  *simServerCounts
 }
 
 // simulate runs the simulation described by cfg, writing progress and the
@@ -304,31 +428,133 @@ func simulate(ctx context.Context, cfg simulateConfig, out io.Writer) (simSummar
 		return simSummary{}, err
 	}
 	s := &simulation{cfg: cfg, client: client, units: units, sent: simSentTimes{at: map[simFixKey]time.Time{}}}
+	if err := s.planSeries(time.Now()); err != nil {
+		return simSummary{}, err
+	}
+	terms, err := s.dialTerminals(ctx)
+	if err != nil {
+		return simSummary{}, err
+	}
+	defer closeSimTerminals(terms)
+	if err := s.readServerBase(ctx); err != nil {
+		return simSummary{}, err
+	}
 	conns, err := dialSimWatchers(ctx, cfg)
 	if err != nil {
 		return simSummary{}, err
 	}
-	fmt.Fprintf(out, "simulating %d units at %v Hz for %v against %s (%d workers, %d watchers)\n",
-		len(units), cfg.Rate, cfg.Duration, cfg.Server, cfg.Concurrency, cfg.Watchers)
+	fmt.Fprintf(out, "simulating %d units at %v Hz for %v against %s (%s%s, %d watchers)\n",
+		len(units), cfg.Rate, cfg.Duration, cfg.Server, cfg.Protocol, simSendersText(cfg), cfg.Watchers)
 	start := time.Now()
 	s.measureFrom = start.Add(cfg.Warmup)
 	stopWatchers := s.startWatchers(conns)
-	stopProgress := s.startProgress(out, start)
-	s.run(ctx)
+	stopProgress := s.startProgress(ctx, out, start)
+	switch cfg.Protocol {
+	case simOsmAnd:
+		s.runOsmAnd(ctx)
+	case simJSON:
+		s.runJSON(ctx, start)
+	default:
+		runSimTerminals(ctx, terms, start)
+	}
 	sending := time.Since(start)
 	if len(conns) > 0 {
 		simSleep(ctx, cfg.grace) // for the last fixes to reach the map
 	}
 	stopWatchers()
+	sum := s.summary(sending)
+	if s.serverBase != nil {
+		sum.Server = s.settledServerCounts(ctx, sum.Sent)
+	}
 	stopProgress()
-	sum := s.stats.summary(sending)
 	sum.print(out, cfg)
 	printSimServerMemory(ctx, client, cfg, out)
 	return sum, nil
 }
 
-// run sends fixes for cfg.Duration, then waits for the requests in flight.
-func (s *simulation) run(ctx context.Context) {
+// summary returns the statistics of the run so far.
+func (s *simulation) summary(elapsed time.Duration) simSummary {
+	return simSummarize(elapsed, append([]*simStats{&s.stats}, s.shards...)...)
+}
+
+// planSeries plans the fixes of every unit from t0: a fix every 1/Rate
+// seconds of each of its senders, with fix times in milliseconds over
+// HTTP and in whole seconds over JT/T 808 and NMEA.
+func (s *simulation) planSeries(t0 time.Time) error {
+	res := time.Millisecond
+	s.senders = make([]int, len(s.units))
+	for i := range s.senders {
+		s.senders[i] = 1
+	}
+	if s.cfg.Protocol == simJT808 || s.cfg.Protocol == simNMEA {
+		res = time.Second
+		for c := len(s.units); c < s.cfg.Conns; c++ {
+			s.senders[c%len(s.units)]++
+		}
+	}
+	s.series = make([]simSeries, len(s.units))
+	for i, u := range s.units {
+		var err error
+		s.series[i], err = planSeries(i, len(s.units), u.id, s.cfg.Rate*float64(s.senders[i]), s.cfg.Duration, t0, res,
+			s.cfg.MaxAge, u.latest)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readServerBase reads the server's fix counters before a run over a
+// terminal protocol, whose replies do not say how validation went (JT/T
+// 808) or which does not reply at all (NMEA: then they are required).
+func (s *simulation) readServerBase(ctx context.Context) error {
+	if s.cfg.Protocol != simJT808 && s.cfg.Protocol != simNMEA {
+		return nil
+	}
+	base, err := fetchSimServerCounts(ctx, s.client, s.cfg)
+	if err != nil && s.cfg.Protocol == simNMEA {
+		return fmt.Errorf("%w (NMEA answers nothing: the counters are how simulate learns what was accepted)", err)
+	}
+	if err == nil {
+		s.serverBase = &base
+	}
+	return nil
+}
+
+// serverCounts returns what the server counted since the run started.
+func (s *simulation) serverCounts(ctx context.Context) (simServerCounts, error) {
+	c, err := fetchSimServerCounts(ctx, s.client, s.cfg)
+	if err != nil {
+		return c, err
+	}
+	return c.minus(*s.serverBase), nil
+}
+
+// settledServerCounts waits, at most cfg.Drain, until the server has
+// counted sent fixes or its counters stop moving, and returns them; nil
+// when they cannot be read.
+func (s *simulation) settledServerCounts(ctx context.Context, sent int64) *simServerCounts {
+	deadline := time.Now().Add(s.cfg.Drain)
+	var last simServerCounts
+	for first := true; ; first = false {
+		c, err := s.serverCounts(ctx)
+		if err != nil {
+			return nil
+		}
+		if c.Total() >= sent || !first && c.Total() == last.Total() || time.Now().After(deadline) {
+			return &c
+		}
+		last = c
+		if !simSleep(ctx, 250*time.Millisecond) {
+			return &c
+		}
+	}
+}
+
+// runOsmAnd sends a fix of each unit every 1/Rate seconds for
+// cfg.Duration, each stamped when sent, then waits for the requests in
+// flight.
+func (s *simulation) runOsmAnd(ctx context.Context) {
 	jobs := make(chan int, s.cfg.Concurrency)
 	var workers sync.WaitGroup
 	for range s.cfg.Concurrency {
@@ -383,6 +609,7 @@ func (s *simulation) send(ctx context.Context, i int) {
 		return
 	}
 	simAuthorize(req.Header, s.cfg.Token)
+	s.stats.sent(1)
 	start := time.Now()
 	measured := !start.Before(s.measureFrom)
 	if s.cfg.Watchers > 0 && measured {
@@ -397,20 +624,6 @@ func (s *simulation) send(ctx context.Context, i int) {
 		return // interrupted: neither an answer nor a server fault
 	}
 	s.stats.record(latency, classifySimResponse(resp, err))
-}
-
-// simOutcomeKind is how a fix request ended.
-type simOutcomeKind int
-
-const (
-	simAccepted simOutcomeKind = iota // 2xx
-	simRejected                       // 4xx, with the error code
-	simFailed                         // transport error or any other status
-)
-
-type simOutcome struct {
-	kind simOutcomeKind
-	code string // rejection code or failure reason
 }
 
 // classifySimResponse reads and closes the response of a fix request.
@@ -597,11 +810,13 @@ func (s *simulation) watch(c *websocket.Conn) error {
 	}
 }
 
-// startProgress prints a progress line every cfg.tick; the returned
-// function stops it.
-func (s *simulation) startProgress(out io.Writer, start time.Time) (stop func()) {
+// startProgress prints a progress line every cfg.tick: on a terminal one
+// line rewritten in place, else a line each time. The returned function
+// stops it.
+func (s *simulation) startProgress(ctx context.Context, out io.Writer, start time.Time) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	printed := false
 	wg.Go(func() {
 		t := time.NewTicker(s.cfg.tick)
 		defer t.Stop()
@@ -611,15 +826,31 @@ func (s *simulation) startProgress(out io.Writer, start time.Time) (stop func())
 			case <-done:
 				return
 			case now := <-t.C:
-				sum := s.stats.summary(now.Sub(start))
+				sum := s.summary(now.Sub(start))
+				if s.cfg.Protocol == simNMEA && s.serverBase != nil {
+					if c, err := s.serverCounts(ctx); err == nil {
+						sum.Server = &c
+					}
+				}
 				rate := float64(sum.Sent-prev) / now.Sub(prevAt).Seconds()
 				prev, prevAt = sum.Sent, now
-				fmt.Fprintln(out, sum.progressLine(rate, s.cfg.Watchers > 0))
+				if s.cfg.tty {
+					fmt.Fprintf(out, "\r%s\x1b[K", sum.progressLine(rate, s.cfg))
+				} else {
+					fmt.Fprintln(out, sum.progressLine(rate, s.cfg))
+				}
+				printed = true
 				s.sent.prune(now.Add(-time.Minute))
 			}
 		}
 	})
-	return func() { close(done); wg.Wait() }
+	return func() {
+		close(done)
+		wg.Wait()
+		if s.cfg.tty && printed {
+			fmt.Fprintln(out)
+		}
+	}
 }
 
 // printSimServerMemory prints the server's resident memory from /metrics.
@@ -652,230 +883,4 @@ func simMetricValue(r io.Reader, name string) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// simStats accumulates the outcomes of a run. It is safe for concurrent
-// use; the zero value is empty.
-type simStats struct {
-	mu           sync.Mutex
-	accepted     int64
-	rejections   map[string]int64 // by the server's error code
-	failures     map[string]int64 // by reason: timeout, transport, http_503, ...
-	dropped      int64
-	watchersLost int64
-	lastLoss     string
-	http, ws     simHistogram
-}
-
-func (s *simStats) record(latency time.Duration, o simOutcome) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch o.kind {
-	case simAccepted:
-		s.accepted++
-	case simRejected:
-		s.rejections = increment(s.rejections, o.code)
-	default:
-		s.failures = increment(s.failures, o.code)
-	}
-	if latency > 0 {
-		s.http.record(latency)
-	}
-}
-
-// increment adds one to m[k], making m if it is nil.
-func increment(m map[string]int64, k string) map[string]int64 {
-	if m == nil {
-		m = map[string]int64{}
-	}
-	m[k]++
-	return m
-}
-
-func (s *simStats) recordWS(latency time.Duration) {
-	s.mu.Lock()
-	s.ws.record(latency)
-	s.mu.Unlock()
-}
-
-func (s *simStats) drop() {
-	s.mu.Lock()
-	s.dropped++
-	s.mu.Unlock()
-}
-
-func (s *simStats) watcherLost(err error) {
-	s.mu.Lock()
-	s.watchersLost++
-	s.lastLoss = fmt.Sprint(err)
-	s.mu.Unlock()
-}
-
-func (s *simStats) summary(elapsed time.Duration) simSummary {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sum := simSummary{Elapsed: elapsed, Accepted: s.accepted,
-		Rejections: maps.Clone(s.rejections), Failures: maps.Clone(s.failures),
-		Dropped: s.dropped, WatchersLost: s.watchersLost, LastWatcherError: s.lastLoss,
-		HTTP: s.http.summary(), WS: s.ws.summary()}
-	for _, n := range s.rejections {
-		sum.Rejected += n
-	}
-	for _, n := range s.failures {
-		sum.Failed += n
-	}
-	sum.Sent = sum.Accepted + sum.Rejected + sum.Failed
-	return sum
-}
-
-// simSummary is a snapshot of the statistics of a run. Sent counts the
-// requests that have completed: accepted, rejected or failed. Elapsed is
-// the time spent sending.
-type simSummary struct {
-	Elapsed                  time.Duration
-	Sent, Accepted, Rejected int64
-	Failed, Dropped          int64
-	Rejections, Failures     map[string]int64
-	HTTP, WS                 simLatencySummary
-	WatchersLost             int64
-	LastWatcherError         string
-}
-
-// simLatencySummary is the distribution of a set of latencies.
-type simLatencySummary struct {
-	Count              int64
-	P50, P95, P99, Max time.Duration
-}
-
-// progressLine is the one-line state of a running simulation.
-func (s simSummary) progressLine(rate float64, ws bool) string {
-	line := fmt.Sprintf("%5.0fs  sent %d  accepted %d  rejected %d%s  errors %d  %.1f req/s  http p50 %s p99 %s",
-		s.Elapsed.Seconds(), s.Sent, s.Accepted, s.Rejected, simCountsList(s.Rejections), s.Failed, rate,
-		simMS(s.HTTP.P50), simMS(s.HTTP.P99))
-	if ws {
-		line += fmt.Sprintf("  ws p50 %s p99 %s", simMS(s.WS.P50), simMS(s.WS.P99))
-	}
-	return line
-}
-
-// print writes the final summary.
-func (s simSummary) print(out io.Writer, cfg simulateConfig) {
-	secs := s.Elapsed.Seconds()
-	fmt.Fprintf(out, "summary: %d units at %v Hz for %.1fs, %d workers, %d watchers; latencies of the fixes sent after a %v warm-up\n",
-		cfg.Units, cfg.Rate, secs, cfg.Concurrency, cfg.Watchers, cfg.Warmup)
-	fmt.Fprintf(out, "  sent          %d (%.1f req/s)\n", s.Sent, float64(s.Sent)/secs)
-	fmt.Fprintf(out, "  accepted      %d\n", s.Accepted)
-	fmt.Fprintf(out, "  rejected      %d%s\n", s.Rejected, simCountsList(s.Rejections))
-	fmt.Fprintf(out, "  errors        %d%s\n", s.Failed, simCountsList(s.Failures))
-	if s.Dropped > 0 {
-		fmt.Fprintf(out, "  dropped       %d (every worker busy; raise --concurrency)\n", s.Dropped)
-	}
-	fmt.Fprintf(out, "  http latency  %s (%d requests)\n", s.HTTP, s.HTTP.Count)
-	if cfg.Watchers > 0 {
-		fmt.Fprintf(out, "  ws latency    %s (%d fixes seen by %d watchers)\n", s.WS, s.WS.Count, cfg.Watchers)
-	}
-	if s.WatchersLost > 0 {
-		fmt.Fprintf(out, "  watchers lost %d (last: %s)\n", s.WatchersLost, s.LastWatcherError)
-	}
-}
-
-func (l simLatencySummary) String() string {
-	return fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s", simMS(l.P50), simMS(l.P95), simMS(l.P99), simMS(l.Max))
-}
-
-// simCountsList formats counts as " (a 2, b 1)", largest first; "" if none.
-func simCountsList(m map[string]int64) string {
-	if len(m) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if m[a] != m[b] {
-			return int(m[b] - m[a])
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-// simMS formats d in milliseconds, "-" for none.
-func simMS(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
-}
-
-// simHistogram counts durations in log-linear buckets: exact below
-// 128 ns, then simHistSub buckets per power of two, so a reported percentile
-// is within 1/128 of a sample at that rank. Memory stays bounded however
-// long the run. The zero value is empty; it is not safe for concurrent use.
-type simHistogram struct {
-	counts   []int64
-	n        int64
-	min, max time.Duration
-}
-
-// simHistSub is the number of buckets per power of two.
-const simHistSub = 64
-
-// simHistBucket returns the bucket of v.
-func simHistBucket(v uint64) int {
-	if v < 2*simHistSub {
-		return int(v)
-	}
-	shift := bits.Len64(v) - 7 // v>>shift is in [simHistSub, 2*simHistSub)
-	return 2*simHistSub + (shift-1)*simHistSub + int(v>>shift) - simHistSub
-}
-
-// simHistRange returns the smallest value of bucket i and its width.
-func simHistRange(i int) (lo, width uint64) {
-	if i < 2*simHistSub {
-		return uint64(i), 1
-	}
-	shift := (i-2*simHistSub)/simHistSub + 1
-	return uint64((i-2*simHistSub)%simHistSub+simHistSub) << shift, 1 << shift
-}
-
-func (h *simHistogram) record(d time.Duration) {
-	d = max(d, 0)
-	i := simHistBucket(uint64(d))
-	if i >= len(h.counts) {
-		h.counts = append(h.counts, make([]int64, i+1-len(h.counts))...)
-	}
-	h.counts[i]++
-	if h.n == 0 || d < h.min {
-		h.min = d
-	}
-	h.max = max(h.max, d)
-	h.n++
-}
-
-// quantile returns the nearest-rank q-quantile, q in (0, 1]: the
-// midpoint of the bucket holding the ceil(q*n)-th smallest sample, kept
-// within the smallest and largest samples. It is 0 when there are none.
-func (h *simHistogram) quantile(q float64) time.Duration {
-	if h.n == 0 {
-		return 0
-	}
-	rank := min(max(int64(math.Ceil(q*float64(h.n))), 1), h.n)
-	var seen int64
-	for i, c := range h.counts {
-		if seen += c; seen >= rank {
-			lo, width := simHistRange(i)
-			return min(max(time.Duration(lo+(width-1)/2), h.min), h.max)
-		}
-	}
-	return h.max
-}
-
-func (h *simHistogram) summary() simLatencySummary {
-	return simLatencySummary{Count: h.n, P50: h.quantile(0.50), P95: h.quantile(0.95), P99: h.quantile(0.99), Max: h.max}
 }

@@ -29,8 +29,9 @@ import (
 )
 
 func TestParseSimulateArgs(t *testing.T) {
-	defaults := simulateConfig{Server: "http://127.0.0.1:8080", Units: 88, Rate: 1, Duration: 30 * time.Second, Warmup: 3 * time.Second,
-		Concurrency: 32, tick: time.Second, grace: time.Second}
+	defaults := simulateConfig{Server: "http://127.0.0.1:8080", Protocol: "osmand", Units: 88, Rate: 1, Duration: 30 * time.Second,
+		Warmup: 3 * time.Second, Concurrency: 32, Batch: 1, JT808Addr: "127.0.0.1:5015", NMEAAddr: "127.0.0.1:5016",
+		JT808Auth: "register", MaxAge: 24 * time.Hour, Drain: 5 * time.Second, tick: time.Second, grace: time.Second}
 	tests := []struct {
 		name    string
 		args    []string
@@ -42,16 +43,35 @@ func TestParseSimulateArgs(t *testing.T) {
 		{name: "flags",
 			args: []string{"--server", "https://pg.example:8443/", "--token", "s3cret", "--units", "5", "--rate", "2.5",
 				"--duration", "90s", "--watchers", "3", "--concurrency", "8"},
-			want: simulateConfig{Server: "https://pg.example:8443", Token: "s3cret", Units: 5, Rate: 2.5,
-				Duration: 90 * time.Second, Warmup: 3 * time.Second, Watchers: 3, Concurrency: 8, tick: time.Second, grace: time.Second}},
+			want: withSimConfig(defaults, func(c *simulateConfig) {
+				c.Server, c.Token, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "https://pg.example:8443", "s3cret", 5, 2.5,
+					90*time.Second, 3, 8
+				c.JT808Addr, c.NMEAAddr = "pg.example:5015", "pg.example:5016"
+			})},
+		{name: "jt808 flags",
+			args: []string{"--protocol", "jt808", "--units", "88", "--conns", "100", "--rate", "1000", "--batch", "30",
+				"--jt808-addr", "10.0.0.9:7015", "--jt808-auth", "key", "--max-age", "12h", "--drain", "1s"},
+			want: withSimConfig(defaults, func(c *simulateConfig) {
+				c.Protocol, c.Conns, c.Rate, c.Batch, c.JT808Addr, c.JT808Auth, c.MaxAge, c.Drain = "jt808", 100, 1000, 30,
+					"10.0.0.9:7015", "key", 12*time.Hour, time.Second
+			})},
+		{name: "json batches", args: []string{"--protocol", "json", "--batch", "500"},
+			want: withSimConfig(defaults, func(c *simulateConfig) { c.Protocol, c.Batch = "json", 500 })},
+		{name: "nmea port from the server's host", args: []string{"--protocol", "nmea", "--server", "http://[::1]:9000"},
+			want: withSimConfig(defaults, func(c *simulateConfig) {
+				c.Protocol, c.Server, c.JT808Addr, c.NMEAAddr = "nmea", "http://[::1]:9000", "[::1]:5015", "[::1]:5016"
+			})},
 		{name: "single dash and equals", args: []string{"-units=7", "-watchers=1"},
 			want: withSimConfig(defaults, func(c *simulateConfig) { c.Units, c.Watchers = 7, 1 })},
 		{name: "environment",
 			env: map[string]string{"PATROLGRID_SERVER": "http://10.0.0.2:9000", "PATROLGRID_TOKEN": "t",
 				"PATROLGRID_UNITS": "12", "PATROLGRID_RATE": "0.5", "PATROLGRID_DURATION": "1m",
 				"PATROLGRID_WATCHERS": "2", "PATROLGRID_CONCURRENCY": "4"},
-			want: simulateConfig{Server: "http://10.0.0.2:9000", Token: "t", Units: 12, Rate: 0.5, Duration: time.Minute, Warmup: 3 * time.Second,
-				Watchers: 2, Concurrency: 4, tick: time.Second, grace: time.Second}},
+			want: withSimConfig(defaults, func(c *simulateConfig) {
+				c.Server, c.Token, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "http://10.0.0.2:9000", "t", 12, 0.5,
+					time.Minute, 2, 4
+				c.JT808Addr, c.NMEAAddr = "10.0.0.2:5015", "10.0.0.2:5016"
+			})},
 		{name: "flag wins over environment", args: []string{"--units", "3"},
 			env:  map[string]string{"PATROLGRID_UNITS": "12", "PATROLGRID_RATE": "2"},
 			want: withSimConfig(defaults, func(c *simulateConfig) { c.Units, c.Rate = 3, 2 })},
@@ -63,7 +83,14 @@ func TestParseSimulateArgs(t *testing.T) {
 		{name: "no units", args: []string{"--units", "0"}, wantErr: "--units 0"},
 		{name: "zero rate", args: []string{"--rate", "0"}, wantErr: "--rate"},
 		{name: "NaN rate", args: []string{"--rate", "NaN"}, wantErr: "--rate"},
-		{name: "rate too high", args: []string{"--rate", "5000"}, wantErr: "--rate"},
+		{name: "rate too high", args: []string{"--rate", "200000", "--protocol", "jt808"}, wantErr: "--rate"},
+		{name: "rate past milliseconds", args: []string{"--rate", "5000"}, wantErr: "milliseconds"},
+		{name: "unknown protocol", args: []string{"--protocol", "gt06"}, wantErr: "--protocol"},
+		{name: "no batch", args: []string{"--batch", "0"}, wantErr: "--batch"},
+		{name: "batch over a jt808 frame", args: []string{"--protocol", "jt808", "--batch", "31"}, wantErr: "at most 30"},
+		{name: "fewer connections than units", args: []string{"--protocol", "jt808", "--conns", "10"}, wantErr: "--conns"},
+		{name: "bad auth", args: []string{"--jt808-auth", "none"}, wantErr: "--jt808-auth"},
+		{name: "tiny max age", args: []string{"--max-age", "1m"}, wantErr: "--max-age"},
 		{name: "zero duration", args: []string{"--duration", "0s"}, wantErr: "--duration"},
 		{name: "negative watchers", args: []string{"--watchers", "-1"}, wantErr: "--watchers"},
 		{name: "no workers", args: []string{"--concurrency", "0"}, wantErr: "--concurrency"},
@@ -98,7 +125,8 @@ func TestParseSimulateArgsHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("parseSimulateArgs(-h) error = %v, want flag.ErrHelp", err)
 	}
-	for _, name := range []string{"-server", "-token", "-units", "-rate", "-duration", "-watchers", "-concurrency", "PATROLGRID_"} {
+	for _, name := range []string{"-server", "-token", "-protocol", "-units", "-rate", "-duration", "-watchers", "-concurrency",
+		"-batch", "-conns", "-jt808-addr", "-nmea-addr", "-jt808-auth", "-max-age", "-drain", "PATROLGRID_"} {
 		if !strings.Contains(usage.String(), name) {
 			t.Errorf("usage = %q, want it to mention %s", usage.String(), name)
 		}
@@ -335,6 +363,9 @@ func newFakeServer(t *testing.T, token string) (*httptest.Server, *fakeServer) {
 	f := &fakeServer{t: t, token: token, posts: map[string]orb.Point{}, got: map[string]int{}, subs: map[chan []byte]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/plan", f.auth(f.plan))
+	mux.HandleFunc("GET /api/v1/units", f.auth(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"units":[{"id":"V01","status":"available"},{"id":"V02","status":"available"}]}`)
+	}))
 	mux.HandleFunc("GET /api/v1/osmand", f.auth(f.osmand))
 	mux.HandleFunc("GET /api/v1/live", f.auth(f.live))
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -507,12 +538,12 @@ func TestRunSimulate(t *testing.T) {
 	if m == nil || m[1] != strconv.Itoa(2*accepted) {
 		t.Errorf("ws latency line %q, want one counting %d fixes (2 watchers × %d accepted)", m, 2*accepted, accepted)
 	}
-	for _, want := range []string{"summary: 2 units at 10 Hz", "implausible_jump " + strconv.Itoa(rejected), "server RSS    42.0 MB"} {
+	for _, want := range []string{"summary: osmand, 2 units at 10 Hz", "implausible_jump " + strconv.Itoa(rejected), "server RSS    42.0 MB"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	progress := regexp.MustCompile(`(?m)^ +1s  sent \d+  accepted \d+  rejected \d+.*  errors 0  [\d.]+ req/s  http p50 [\d.]+ms p99 [\d.]+ms  ws p50 `)
+	progress := regexp.MustCompile(`(?m)^ +1s  sent \d+  accepted \d+  rejected \d+.*  errors 0  [\d.]+ fixes/s  http p50 [\d.]+ms p99 [\d.]+ms  ws p50 `)
 	if !progress.MatchString(text) {
 		t.Errorf("output has no progress line at 1s")
 	}

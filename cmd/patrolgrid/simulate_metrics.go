@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// simFixesMetric is the server's counter of fixes by outcome and reason.
+const simFixesMetric = "patrolgrid_fixes_total"
+
+// simServerCounts is what the server's patrolgrid_fixes_total counted:
+// fixes by outcome, and the rejected ones by reason. Counts of the whole
+// server: any other sender's fixes are in them too.
+type simServerCounts struct {
+	Accepted, Stored, Rejected int64
+	Rejections                 map[string]int64 // by reason
+}
+
+// Total returns every fix counted.
+func (c simServerCounts) Total() int64 { return c.Accepted + c.Stored + c.Rejected }
+
+// minus returns the counts of c since base.
+func (c simServerCounts) minus(base simServerCounts) simServerCounts {
+	d := simServerCounts{Accepted: c.Accepted - base.Accepted, Stored: c.Stored - base.Stored, Rejected: c.Rejected - base.Rejected}
+	for k, n := range c.Rejections {
+		if n -= base.Rejections[k]; n != 0 {
+			d.Rejections = addCount(d.Rejections, k, n)
+		}
+	}
+	return d
+}
+
+func (c simServerCounts) print(out io.Writer, protocol string) {
+	fmt.Fprintf(out, "  server counted %d fixes during the run (/metrics %s, all senders):\n", c.Total(), simFixesMetric)
+	fmt.Fprintf(out, "    accepted    %d\n", c.Accepted)
+	if c.Stored > 0 {
+		fmt.Fprintf(out, "    stored      %d (out of order: kept in history only)\n", c.Stored)
+	}
+	fmt.Fprintf(out, "    rejected    %d%s\n", c.Rejected, simCountsList(c.Rejections))
+	if protocol == simJT808 {
+		fmt.Fprintln(out, "    (a 0x8001 reply says a frame was taken; whether each location passed validation only /metrics says)")
+	}
+}
+
+// parseSimServerCounts reads patrolgrid_fixes_total from a Prometheus
+// text exposition.
+func parseSimServerCounts(r io.Reader) (simServerCounts, bool) {
+	var c simServerCounts
+	found := false
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), simFixesMetric+"{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(line, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
+		if err != nil {
+			continue
+		}
+		found = true
+		n := int64(v)
+		outcome, reason := simLabel(labels, "outcome"), simLabel(labels, "reason")
+		switch outcome {
+		case "accepted":
+			c.Accepted += n
+		case "stored":
+			c.Stored += n
+		case "rejected":
+			c.Rejected += n
+			if n != 0 {
+				c.Rejections = addCount(c.Rejections, reason, n)
+			}
+		}
+	}
+	return c, found
+}
+
+// simLabel returns the value of label name in `a="x",b="y"`.
+func simLabel(labels, name string) string {
+	for _, kv := range strings.Split(labels, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == name {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+// fetchSimServerCounts reads the server's fix counters from /metrics.
+func fetchSimServerCounts(ctx context.Context, client *http.Client, cfg simulateConfig) (simServerCounts, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := simGet(ctx, client, cfg, "/metrics")
+	if err != nil {
+		return simServerCounts{}, fmt.Errorf("simulate: read the server's fix counters: %w", err)
+	}
+	defer resp.Body.Close()
+	c, ok := parseSimServerCounts(resp.Body)
+	if !ok {
+		return c, fmt.Errorf("simulate: the server's /metrics has no %s", simFixesMetric)
+	}
+	return c, nil
+}
