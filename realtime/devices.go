@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,8 +83,9 @@ func (d Device) Active() bool { return d.Revoked.IsZero() }
 // DeviceSpec is a device to add.
 type DeviceSpec struct {
 	ID, Unit string
-	// Phone is the JT/T 808 terminal phone, 1 to 20 digits; leading zeros
-	// are dropped. Empty for none.
+	// Phone is the JT/T 808 terminal phone, 1 to 20 digits (some
+	// terminals send BCD nibbles over 9: a-f); leading zeros are dropped.
+	// Empty for none.
 	Phone string
 	// Key is the device's credential; empty draws a random one (32 hex
 	// digits). A given key is 1 to 64 printable ASCII characters other
@@ -308,7 +310,8 @@ func (r *DeviceRegistry) record(spec DeviceSpec) (deviceRecord, error) {
 	return deviceRecord{Device: Device{ID: spec.ID, Unit: spec.Unit, Phone: phone, Created: r.cfg.Now().UTC()}, Key: key}, nil
 }
 
-// normalizePhone returns phone without leading zeros; "" stays "".
+// normalizePhone returns phone without leading zeros, hex nibbles in
+// lower case (JT808Phone's form); "" stays "".
 func normalizePhone(phone string) (string, error) {
 	if phone == "" {
 		return "", nil
@@ -316,9 +319,10 @@ func normalizePhone(phone string) (string, error) {
 	if len(phone) > 20 {
 		return "", fmt.Errorf("%w: phone %.30q: want at most 20 digits", ErrBadDevice, phone)
 	}
+	phone = strings.ToLower(phone)
 	for i := 0; i < len(phone); i++ {
-		if phone[i] < '0' || phone[i] > '9' {
-			return "", fmt.Errorf("%w: phone %q: want digits only", ErrBadDevice, phone)
+		if c := phone[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", fmt.Errorf("%w: phone %q: want digits only (a BCD nibble over 9 as a-f)", ErrBadDevice, phone)
 		}
 	}
 	return JT808Phone(JT808Header{Phone: phone}), nil

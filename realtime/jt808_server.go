@@ -4,14 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -23,19 +18,15 @@ import (
 type JT808Config struct {
 	// Addr is the TCP address ListenAndRun listens on; default ":5015".
 	Addr string
-	// Devices maps a terminal phone, without leading zeros (see
-	// JT808Phone), to the unit it reports for; ok is false for a terminal
-	// that is not known. Default: the phone is the unit id. It must be
-	// safe for concurrent use.
-	Devices func(phone string) (unit string, ok bool)
+	// Devices is the registry of terminals: a terminal registers (0x0100)
+	// when its phone is the phone of an active device, and is answered
+	// with that device's key as its authentication code; it authenticates
+	// (0x0102) with that key. Default: an empty registry, which knows no
+	// terminal.
+	Devices *DeviceRegistry
 	// Ingest takes the fixes of one message and returns a result per fix
 	// (City.Ingest). It is required and must be safe for concurrent use.
 	Ingest func(ctx context.Context, fixes []Fix) ([]Result, error)
-	// Secret keys the authentication codes handed out on registration
-	// (an HMAC of the phone), so that servers sharing it accept each
-	// other's codes and a restart keeps them. Default: random per server,
-	// so that terminals register again after a restart.
-	Secret []byte
 	// IdleTimeout is how long a connection may stay silent before it is
 	// closed; default 3 minutes (terminals send a heartbeat every 60 s
 	// by default).
@@ -57,7 +48,7 @@ func (c JT808Config) withDefaults() JT808Config {
 		c.Addr = ":5015"
 	}
 	if c.Devices == nil {
-		c.Devices = func(phone string) (string, bool) { return phone, true }
+		c.Devices = NewDeviceRegistry(DeviceConfig{})
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 3 * time.Minute
@@ -79,12 +70,15 @@ func (c JT808Config) withDefaults() JT808Config {
 
 // JT808Server takes GPS positions from JT/T 808 (2013 and 2019) vehicle
 // terminals over TCP. A terminal registers (0x0100, answered by 0x8100
-// with an authentication code), authenticates with that code (0x0102),
-// then sends heartbeats (0x0002), locations (0x0200) and batches of
-// locations (0x0704), each answered by a general reply (0x8001). The
-// locations of a terminal that has not authenticated on the connection
-// are refused. Every other message gets a general reply too, except the
-// terminal's own general replies (0x0001).
+// with its device's key as the authentication code, or result 4 "no such
+// terminal" when its phone is no active device's), authenticates with
+// that key (0x0102), then sends heartbeats (0x0002), locations (0x0200)
+// and batches of locations (0x0704), each answered by a general reply
+// (0x8001). The locations of a terminal that has not authenticated on the
+// connection are refused. Every other message gets a general reply too,
+// except the terminal's own general replies (0x0001). Each message of an
+// authenticated connection is checked against the registry first: once
+// its device is revoked, the next message closes the connection.
 //
 // Locations with the positioned status bit clear are answered but not
 // ingested. A malformed frame is answered with result 2 when its header
@@ -100,10 +94,6 @@ type JT808Server struct {
 // NewJT808Server returns a server with cfg. It starts no goroutine.
 func NewJT808Server(cfg JT808Config) *JT808Server {
 	cfg = cfg.withDefaults()
-	if len(cfg.Secret) == 0 {
-		cfg.Secret = make([]byte, 32)
-		rand.Read(cfg.Secret) // never fails (crypto/rand)
-	}
 	return &JT808Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxConns)}
 }
 
@@ -183,6 +173,8 @@ type jt808Session struct {
 	serial uint16 // of the platform's messages
 	phone  string // authenticated phone (JT808Phone form); "" before
 	unit   string
+	device string // the authenticated device and the key it showed
+	key    string
 }
 
 // serve reads frames from conn and answers them until the terminal goes
@@ -249,6 +241,11 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 		ss.log.Info("frame dropped", "err", err)
 		return nil
 	}
+	if ss.device != "" {
+		if _, err := ss.s.cfg.Devices.Authenticate(SourceJT808, ss.device, ss.key); err != nil {
+			return err
+		}
+	}
 	id, body := ss.handle(ctx, m)
 	if id == 0 {
 		return nil
@@ -289,7 +286,7 @@ func (ss *jt808Session) handle(ctx context.Context, m JT808Message) (uint16, []b
 	case JT808MsgAuthenticate:
 		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.authenticate(h, m.Body))
 	case JT808MsgLogout:
-		ss.phone, ss.unit = "", ""
+		ss.logout()
 	case JT808MsgLocation, JT808MsgLocationBatch:
 		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.locations(ctx, m))
 	}
@@ -305,24 +302,18 @@ func jt808GeneralReply(h JT808Header, result byte) []byte {
 	return b
 }
 
-// register answers 0x0100: the 0x8100 body, with the authentication code
-// of a known terminal.
+// register answers 0x0100: the 0x8100 body, with the key of the active
+// device of the terminal's phone as the authentication code.
 func (ss *jt808Session) register(h JT808Header) []byte {
 	phone := JT808Phone(h)
 	b := binary.BigEndian.AppendUint16(nil, h.Serial)
-	if _, ok := ss.s.cfg.Devices(phone); !ok {
-		ss.log.Info("register refused: unknown terminal", "phone", phone)
+	d, key, err := ss.s.cfg.Devices.Terminal(phone)
+	if err != nil {
+		ss.log.Info("register refused", "phone", phone, "err", err)
 		return append(b, JT808NoSuchTerminal)
 	}
-	ss.log.Info("registered", "phone", phone)
-	return append(append(b, JT808Success), ss.s.authCode(phone)...)
-}
-
-// authCode returns the authentication code of phone: 16 hex digits.
-func (s *JT808Server) authCode(phone string) string {
-	mac := hmac.New(sha256.New, s.cfg.Secret)
-	io.WriteString(mac, phone)
-	return hex.EncodeToString(mac.Sum(nil)[:8])
+	ss.log.Info("registered", "phone", phone, "device", d.ID)
+	return append(append(b, JT808Success), key...)
 }
 
 // authenticate checks a 0x0102 body and returns the reply result. The
@@ -335,15 +326,23 @@ func (ss *jt808Session) authenticate(h JT808Header, body []byte) byte {
 	}
 	code = bytes.TrimRight(code, "\x00")
 	phone := JT808Phone(h)
-	unit, ok := ss.s.cfg.Devices(phone)
-	if !ok || !hmac.Equal(code, []byte(ss.s.authCode(phone))) {
-		ss.log.Info("authentication refused", "phone", phone, "known", ok)
-		ss.phone, ss.unit = "", ""
+	d, _, err := ss.s.cfg.Devices.Terminal(phone)
+	if err == nil {
+		d, err = ss.s.cfg.Devices.Authenticate(SourceJT808, d.ID, string(code))
+	}
+	if err != nil {
+		ss.log.Info("authentication refused", "phone", phone, "err", err)
+		ss.logout()
 		return JT808Failure
 	}
-	ss.phone, ss.unit = phone, unit
-	ss.log.Info("authenticated", "phone", phone, "unit", unit)
+	ss.phone, ss.unit, ss.device, ss.key = phone, d.Unit, d.ID, string(code)
+	ss.log.Info("authenticated", "phone", phone, "device", d.ID, "unit", d.Unit)
 	return JT808Success
+}
+
+// logout forgets the authentication of the connection.
+func (ss *jt808Session) logout() {
+	ss.phone, ss.unit, ss.device, ss.key = "", "", "", ""
 }
 
 // locations ingests the locations of a 0x0200 or 0x0704 message and

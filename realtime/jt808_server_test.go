@@ -141,9 +141,9 @@ func (c *jt808Terminal) register() (byte, string) {
 func TestJT808ServerEndToEnd(t *testing.T) {
 	c := startTestCity(t, nil)
 	pt := geo.CellCenter(c.Plan().Units[0].Post) // V1
-	devices := map[string]string{"13912345678": "V1"}
-	srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now,
-		Devices: func(phone string) (string, bool) { u, ok := devices[phone]; return u, ok }})
+	devices := NewDeviceRegistry(DeviceConfig{})
+	_, key := mustAdd(t, devices, DeviceSpec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now, Devices: devices})
 	addr := startTCPServer(t, srv)
 
 	silent, err := net.Dial("tcp", addr) // says nothing and must block no one
@@ -165,8 +165,8 @@ func TestJT808ServerEndToEnd(t *testing.T) {
 		t.Fatalf("authenticate with a wrong code: result %d, want %d", got, JT808Failure)
 	}
 	result, code := term.register()
-	if result != JT808Success || len(code) != 16 {
-		t.Fatalf("register = %d %q, want success and a 16-digit code", result, code)
+	if result != JT808Success || code != key {
+		t.Fatalf("register = %d %q, want success and the device key %q", result, code, key)
 	}
 	if got := term.general(JT808MsgAuthenticate, []byte(code)); got != JT808Success {
 		t.Fatalf("authenticate: result %d, want success", got)
@@ -244,11 +244,42 @@ func TestJT808ServerIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestJT808ServerSecretSharedAcrossServers(t *testing.T) {
-	cfg := JT808Config{Secret: []byte("k")}
-	a, b, c := NewJT808Server(cfg), NewJT808Server(cfg), NewJT808Server(JT808Config{})
-	if a.authCode("1") != b.authCode("1") || a.authCode("1") == a.authCode("2") || a.authCode("1") == c.authCode("1") {
-		t.Error("auth codes: want equal under one secret, distinct per phone and per secret")
+// TestJT808ServerRevoked: a revoked terminal's open connection is closed
+// at its next message, and it can neither register nor authenticate
+// again.
+func TestJT808ServerRevoked(t *testing.T) {
+	devices := NewDeviceRegistry(DeviceConfig{})
+	_, key := mustAdd(t, devices, DeviceSpec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	mustAdd(t, devices, DeviceSpec{ID: "car-2", Unit: "V1", Phone: "13912345679"})
+	rec := &recordingIngest{}
+	srv := NewJT808Server(JT808Config{Ingest: rec.Ingest, Logger: discardLogger(), Devices: devices})
+	addr := startTCPServer(t, srv)
+	term := dialJT808(t, addr, JT808Header{Phone: "013912345678"})
+	if got := term.general(JT808MsgAuthenticate, []byte(key)); got != JT808Success {
+		t.Fatalf("authenticate with the key before any registration: result %d, want success", got)
+	}
+	other := dialJT808(t, addr, JT808Header{Phone: "013912345679"})
+	_, key2 := other.register()
+	if got := other.general(JT808MsgAuthenticate, []byte(key2)); got != JT808Success {
+		t.Fatalf("second terminal: result %d", got)
+	}
+	if _, err := devices.Revoke(context.Background(), "car-1"); err != nil {
+		t.Fatal(err)
+	}
+	term.write(term.frame(JT808MsgHeartbeat, nil))
+	term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := term.r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("read after a message of a revoked terminal = %v, want EOF (closed)", err)
+	}
+	if got := other.general(JT808MsgHeartbeat, nil); got != JT808Success {
+		t.Errorf("the other device of the unit: heartbeat result %d, want success", got)
+	}
+	again := dialJT808(t, addr, JT808Header{Phone: "013912345678"})
+	if result, code := again.register(); result != JT808NoSuchTerminal || code != "" {
+		t.Errorf("register after revocation = %d %q, want %d", result, code, JT808NoSuchTerminal)
+	}
+	if got := again.general(JT808MsgAuthenticate, []byte(key)); got != JT808Failure {
+		t.Errorf("authenticate after revocation: result %d, want %d", got, JT808Failure)
 	}
 }
 
@@ -352,8 +383,9 @@ func TestJT808ServerGoJT808Client(t *testing.T) {
 					post = geo.CellCenter(u.Post)
 				}
 			}
-			srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(),
-				Devices: func(phone string) (string, bool) { return tc.unit, phone == tc.phone }})
+			devices := NewDeviceRegistry(DeviceConfig{})
+			_, key := mustAdd(t, devices, DeviceSpec{ID: "term-" + tc.name, Unit: tc.unit, Phone: tc.phone})
+			srv := NewJT808Server(JT808Config{Ingest: c.Ingest, Logger: discardLogger(), Devices: devices})
 			term := newGoJT808Terminal(t, startTCPServer(t, srv), tc.phone, tc.v2019)
 
 			reg := &model.T0x0100{ProvinceID: 15, CityID: 502, ManufacturerID: "PGRID", TerminalModel: "PG-1",
@@ -363,7 +395,7 @@ func TestJT808ServerGoJT808Client(t *testing.T) {
 			}
 			serial := term.send(0x0100, reg.Encode())
 			var ans model.P0x8100
-			if err := ans.Parse(term.next()); err != nil || ans.Result != 0 || ans.RespondSerialNumber != serial || ans.AuthCode == "" {
+			if err := ans.Parse(term.next()); err != nil || ans.Result != 0 || ans.RespondSerialNumber != serial || ans.AuthCode != key {
 				t.Fatalf("register answer %+v, %v", ans, err)
 			}
 			auth := &model.T0x0102{AuthCode: ans.AuthCode, Version: 2}

@@ -138,7 +138,8 @@ func jt808FrameLocations(m JT808Message, err error) ([]JT808Location, error) {
 func TestJT808TraccarFramesThroughSession(t *testing.T) {
 	frames := readJT808Frames(t, sharedTestData(t, "jt808/traccar-frames.txt"))
 	var fixes int
-	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Ingest: func(_ context.Context, f []Fix) ([]Result, error) {
+	devices := NewDeviceRegistry(DeviceConfig{}) // every captured terminal is registered
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Devices: devices, Ingest: func(_ context.Context, f []Fix) ([]Result, error) {
 		fixes += len(f)
 		return make([]Result, len(f)), nil
 	}})
@@ -146,6 +147,10 @@ func TestJT808TraccarFramesThroughSession(t *testing.T) {
 		m, err := decodeCapturedJT808(fr.frame)
 		if err != nil {
 			continue
+		}
+		phone := JT808Phone(m.Header)
+		if _, err := devices.Seed(context.Background(), []DeviceSpec{{ID: "t" + phone, Unit: "V1", Phone: phone}}); err != nil {
+			t.Fatal(err)
 		}
 		ss := &jt808Session{s: srv, log: srv.cfg.Logger, phone: JT808Phone(m.Header), unit: "V1"}
 		id, body := ss.handle(context.Background(), m)

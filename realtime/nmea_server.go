@@ -16,10 +16,14 @@ import (
 type NMEAConfig struct {
 	// Addr is the TCP address ListenAndRun listens on; default ":5016".
 	Addr string
-	// Devices maps the device id of a $PGID login to the unit it reports
-	// for; ok is false for a device that is not known. Default: the
-	// device id is the unit id. It must be safe for concurrent use.
-	Devices func(device string) (unit string, ok bool)
+	// Devices is the registry the $PGID,<device>,<key> login is checked
+	// against: the device must be active and the key its key. Default: an
+	// empty registry, which knows no device.
+	Devices *DeviceRegistry
+	// KeyOptional lets a login without a key ($PGID,<device>) in for an
+	// active device: only for a server on loopback that asks no
+	// credentials (the demo).
+	KeyOptional bool
 	// Ingest takes fixes and returns a result per fix (City.Ingest). It
 	// is required and must be safe for concurrent use.
 	Ingest func(ctx context.Context, fixes []Fix) ([]Result, error)
@@ -42,7 +46,7 @@ func (c NMEAConfig) withDefaults() NMEAConfig {
 		c.Addr = ":5016"
 	}
 	if c.Devices == nil {
-		c.Devices = func(device string) (string, bool) { return device, true }
+		c.Devices = NewDeviceRegistry(DeviceConfig{})
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 3 * time.Minute
@@ -60,11 +64,12 @@ func (c NMEAConfig) withDefaults() NMEAConfig {
 }
 
 // NMEAServer takes GPS positions from legacy trackers that stream NMEA
-// 0183 over TCP: a "$PGID,<device>" line names the device, then RMC and
-// GGA sentences of any talker follow, one per line (LF or CR LF). It sends
-// nothing back. Sentences before the login, sentences of other types and
-// malformed ones are dropped; a login of an unknown device closes the
-// connection. A fix is made of each valid RMC, with the altitude of a GGA
+// 0183 over TCP: a "$PGID,<device>,<key>" line names the device and shows
+// its key, then RMC and GGA sentences of any talker follow, one per line
+// (LF or CR LF). It sends nothing back. Sentences before the login,
+// sentences of other types and malformed ones are dropped; a login the
+// registry refuses closes the connection, and so does the next sentence
+// once the device is revoked. A fix is made of each valid RMC, with the altitude of a GGA
 // of the same second sent before it; GGA sentences make fixes on their
 // own only until the connection's first RMC (a RMC of the same second as
 // such a fix adds nothing).
@@ -123,23 +128,36 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 			continue
 		}
 		if n.Kind == NMEALogin {
-			unit, ok := s.cfg.Devices(n.Device)
-			if !ok {
-				log.Info("login refused: unknown device; closing", "device", n.Device)
+			d, err := s.check(n.Device, n.Key)
+			if err != nil {
+				log.Info("login refused; closing", "device", n.Device, "err", err)
 				return
 			}
-			log.Info("logged in", "device", n.Device, "unit", unit)
-			ns.login(unit)
+			log.Info("logged in", "device", d.ID, "unit", d.Unit)
+			ns.login(d.Unit, d.ID, n.Key)
 			continue
 		}
 		if ns.unit == "" {
 			log.Debug("sentence before login dropped", "kind", n.Kind)
 			continue
 		}
+		if _, err := s.check(ns.device, ns.key); err != nil {
+			log.Info("device refused; closing", "device", ns.device, "err", err)
+			return
+		}
 		if f, ok := ns.sentence(n); ok {
 			s.ingest(ctx, log, f)
 		}
 	}
+}
+
+// check returns the active device id if key is its key, or if there is
+// no key and Config.KeyOptional is set.
+func (s *NMEAServer) check(id, key string) (Device, error) {
+	if key == "" && s.cfg.KeyOptional {
+		return s.cfg.Devices.Active(SourceNMEA, id)
+	}
+	return s.cfg.Devices.Authenticate(SourceNMEA, id, key)
 }
 
 // readNMEALine returns the next line, valid until the next read. A line
@@ -176,6 +194,8 @@ func (s *NMEAServer) ingest(ctx context.Context, log *slog.Logger, f Fix) {
 type nmeaSession struct {
 	now  func() time.Time
 	unit string
+	// device and key are those of the login.
+	device, key string
 	// date is the date of the latest RMC; zero before one.
 	date time.Time
 	// rmc is set once the tracker has sent a RMC: fixes come from RMC.
@@ -188,9 +208,9 @@ type nmeaSession struct {
 	ggaFix time.Duration
 }
 
-// login starts the fixes of unit.
-func (ns *nmeaSession) login(unit string) {
-	*ns = nmeaSession{now: ns.now, unit: unit, ggaFix: -1}
+// login starts the fixes of unit, reported by device with key.
+func (ns *nmeaSession) login(unit, device, key string) {
+	*ns = nmeaSession{now: ns.now, unit: unit, device: device, key: key, ggaFix: -1}
 }
 
 // sentence takes one RMC or GGA and returns the fix it completes, if any.
@@ -239,8 +259,8 @@ func (ns *nmeaSession) fix(n NMEA) Fix {
 		Source: SourceNMEA}
 }
 
-// timeOf dates n: by its own date, else// later when the time of day went back past midnight), else the day that
-// puts it nearest to now.
+// timeOf dates n: by its own date, else by the date of the latest RMC,
+// else the day that puts it nearest to now.
 func (ns *nmeaSession) timeOf(n NMEA) time.Time {
 	if t := n.Time(); !t.IsZero() {
 		return t

@@ -69,11 +69,12 @@ func TestNMEAServerReplaysLogs(t *testing.T) {
 		t.Run(lg.file, func(t *testing.T) {
 			lines := readNMEALog(t, sharedTestData(t, filepath.Join("nmea", lg.file)))
 			rec := &recordingIngest{}
-			srv := NewNMEAServer(NMEAConfig{Ingest: rec.Ingest, Logger: discardLogger(),
-				Devices: func(d string) (string, bool) { return "U-" + d, d == "TRK1" }})
+			devices := NewDeviceRegistry(DeviceConfig{})
+			_, key := mustAdd(t, devices, DeviceSpec{ID: "TRK1", Unit: "U-TRK1"})
+			srv := NewNMEAServer(NMEAConfig{Ingest: rec.Ingest, Logger: discardLogger(), Devices: devices})
 			addr := startTCPServer(t, srv)
 			var b bytes.Buffer
-			b.WriteString("$PGID,TRK1\r\n")
+			b.WriteString("$PGID,TRK1," + key + "\r\n")
 			for _, l := range lines {
 				b.Write(l)
 				b.WriteString("\r\n")
@@ -124,8 +125,9 @@ func TestNMEAServerEndToEnd(t *testing.T) {
 			post = pgeo.CellCenter(u.Post)
 		}
 	}
-	srv := NewNMEAServer(NMEAConfig{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now,
-		Devices: func(d string) (string, bool) { return "F1", d == "860000000000001" }})
+	devices := NewDeviceRegistry(DeviceConfig{})
+	_, key := mustAdd(t, devices, DeviceSpec{ID: "860000000000001", Unit: "F1"})
+	srv := NewNMEAServer(NMEAConfig{Ingest: c.Ingest, Logger: discardLogger(), Now: c.clock.Now, Devices: devices})
 	addr := startTCPServer(t, srv)
 
 	silent, err := net.Dial("tcp", addr) // says nothing and must block no one
@@ -151,7 +153,7 @@ func TestNMEAServerEndToEnd(t *testing.T) {
 		}
 	}
 	write(rmc(at.Add(-10*time.Second), 0.001)) // before the login: dropped
-	write([]byte("$PGID,860000000000001\r\n"))
+	write([]byte("$PGID,860000000000001," + key + "\r\n"))
 	write(rmc(at, 0))
 	waitFor(t, "F1's fix", func() bool {
 		v := unitView(c.City, "F1")
@@ -169,15 +171,62 @@ func TestNMEAServerEndToEnd(t *testing.T) {
 		return v.Time != nil && v.Time.Equal(at.Add(5*time.Second)) && math.Abs(*v.Lat-(post.Lat()+0.0001)) < 1e-5
 	})
 
-	// An unknown device is shown the door.
-	other, err := net.Dial("tcp", addr)
+	// An unknown device, a wrong key and a missing one are shown the door.
+	for _, login := range []string{"$PGID,nobody," + key, "$PGID,860000000000001,guess", "$PGID,860000000000001"} {
+		if !closedAfter(t, addr, login+"\r\n") {
+			t.Errorf("connection still open after %q, want it closed", login)
+		}
+	}
+
+	// Once the device is revoked, its next sentence closes the connection.
+	if _, err := devices.Revoke(context.Background(), "860000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	write(rmc(at.Add(10*time.Second), 0))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("read after a sentence of a revoked device = %v, want EOF", err)
+	}
+	if v := unitView(c.City, "F1"); !v.Time.Equal(at.Add(5 * time.Second)) {
+		t.Errorf("F1's latest fix at %v after revocation, want the one before it (%v)", v.Time, at.Add(5*time.Second))
+	}
+}
+
+// closedAfter writes b on a new connection to addr and reports whether
+// the server closes it.
+func closedAfter(t *testing.T, addr, b string) bool {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	fmt.Fprintf(other, "$PGID,nobody\r\n")
-	other.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := other.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Errorf("read after an unknown login = %v, want EOF", err)
+	defer conn.Close()
+	fmt.Fprint(conn, b)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	return errors.Is(err, io.EOF)
+}
+
+// TestNMEAServerKeyOptional: on the loopback demo, a login without a key
+// is taken for an active device; a wrong key is still refused.
+func TestNMEAServerKeyOptional(t *testing.T) {
+	devices := NewDeviceRegistry(DeviceConfig{})
+	mustAdd(t, devices, DeviceSpec{ID: "V01", Unit: "V01", Key: "demo-V01"})
+	mustAdd(t, devices, DeviceSpec{ID: "V02", Unit: "V02"})
+	if _, err := devices.Revoke(context.Background(), "V02"); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingIngest{}
+	srv := NewNMEAServer(NMEAConfig{Ingest: rec.Ingest, Logger: discardLogger(), Devices: devices, KeyOptional: true})
+	addr := startTCPServer(t, srv)
+	rmc := "$GPRMC,100000,A,4337.0000,N,12215.0000,E,0.0,0.0,281126,,\r\n"
+	sendAll(t, addr, []byte("$PGID,V01\r\n"+rmc))
+	if got := rec.Fixes(); len(got) != 1 || got[0].Unit != "V01" {
+		t.Errorf("fixes after a login without key = %+v, want one of V01", got)
+	}
+	for _, login := range []string{"$PGID,V01,guess", "$PGID,V02", "$PGID,V03"} {
+		if !closedAfter(t, addr, login+"\r\n") {
+			t.Errorf("connection still open after %q, want it closed", login)
+		}
 	}
 }
