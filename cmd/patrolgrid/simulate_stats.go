@@ -72,8 +72,11 @@ func (c *simCounts) add(o *simCounts) {
 	c.ws.add(&o.ws)
 }
 
-// addCount adds n to m[k], making m if it is nil.
+// addCount adds n to m[k], making m if it is nil; a zero n adds no key.
 func addCount(m map[string]int64, k string, n int64) map[string]int64 {
+	if n == 0 {
+		return m
+	}
 	if m == nil {
 		m = map[string]int64{}
 	}
