@@ -181,6 +181,10 @@ func (s *Server) osmand(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
+	if fix.Unit, err = s.osmandUnit(c.Request, c.ContentType(), body, fix.Unit); err != nil {
+		deviceRefused(c, err)
+		return
+	}
 	fix.Source = "osmand"
 	results, err := s.city.Ingest(c.Request.Context(), []realtime.Fix{fix})
 	if err != nil {

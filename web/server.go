@@ -31,6 +31,10 @@ type Config struct {
 	// GET /api/v1/roads serves its streets for the map's base layer. Nil
 	// means lattice travel times, and /api/v1/roads is 404.
 	Roads *geo.RoadGraph
+	// Devices is the device registry: OsmAnd requests show their device's
+	// key, and /api/v1/devices manages it. Nil is an empty registry in
+	// memory.
+	Devices *realtime.DeviceRegistry
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().
@@ -49,20 +53,40 @@ type Server struct {
 // NewHandler returns the HTTP handler of city, whose live clients are on
 // hub.
 func NewHandler(city *realtime.City, hub *realtime.Hub, cfg Config) http.Handler {
+	return newServer(city, hub, cfg).routes()
+}
+
+// NewOsmAndHandler returns the handler of the OsmAnd port: the OsmAnd
+// protocol at "/", as the Traccar Client is pointed at a server
+// ("http://host:5055", with "?key=K" for its device key), with the same
+// credentials as /api/v1/osmand.
+func NewOsmAndHandler(city *realtime.City, cfg Config) http.Handler {
+	s := newServer(city, nil, cfg)
+	r := newEngine()
+	r.GET("/", s.osmand)
+	r.POST("/", s.osmand)
+	return r
+}
+
+func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Gatherer == nil {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
-	s := &Server{city: city, hub: hub, cfg: cfg, upgrader: websocket.Upgrader{
+	if cfg.Devices == nil {
+		cfg.Devices = realtime.NewDeviceRegistry(realtime.DeviceConfig{Logger: cfg.Logger})
+	}
+	return &Server{city: city, hub: hub, cfg: cfg, upgrader: websocket.Upgrader{
 		ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
 		EnableCompression: true,
 	}}
-	return s.routes()
 }
 
-func (s *Server) routes() http.Handler {
+// newEngine returns a gin engine that answers unknown paths and methods
+// with the API's JSON errors.
+func newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
@@ -71,6 +95,11 @@ func (s *Server) routes() http.Handler {
 	r.NoMethod(func(c *gin.Context) {
 		fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed here")
 	})
+	return r
+}
+
+func (s *Server) routes() http.Handler {
+	r := newEngine()
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -88,9 +117,15 @@ func (s *Server) routes() http.Handler {
 
 	device := s.cfg.Access.device()
 	api.POST("/fixes", device, s.fixes)
-	api.GET("/osmand", device, s.osmand)
-	api.POST("/osmand", device, s.osmand)
+	api.GET("/osmand", s.osmand) // the device's key or a device token: osmandUnit
+	api.POST("/osmand", s.osmand)
 	api.PUT("/units/:id/status", device, s.setStatus)
+
+	admin := s.cfg.Access.admin()
+	api.POST("/devices", admin, s.addDevice)
+	api.GET("/devices", admin, s.listDevices)
+	api.GET("/devices/:id", admin, s.getDevice)
+	api.DELETE("/devices/:id", admin, s.revokeDevice)
 
 	sub, _ := fs.Sub(static, "static")
 	files := http.FileServer(http.FS(sub))

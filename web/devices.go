@@ -1,0 +1,109 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/patrolgrid/patrolgrid/realtime"
+)
+
+// The device admin API, under /api/v1/devices with an admin token:
+//
+//	POST   devices      {"id","unit","phone"} adds a device; 201 with the
+//	                    device and its key, shown this once
+//	GET    devices      every device, revoked ones too (?unit= narrows)
+//	GET    devices/:id  one device
+//	DELETE devices/:id  revokes it at once; 200 with the device
+
+// deviceSpec is the body of POST devices.
+type deviceSpec struct {
+	ID    string `json:"id"`
+	Unit  string `json:"unit"`
+	Phone string `json:"phone"`
+}
+
+func (s *Server) addDevice(c *gin.Context) {
+	var body deviceSpec
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		fail(c, http.StatusBadRequest, "bad_request", `body must be {"id": "...", "unit": "...", "phone": "..."} (phone optional)`)
+		return
+	}
+	if _, ok := s.city.Plan().Unit(body.Unit); !ok {
+		fail(c, http.StatusBadRequest, "unknown_unit", "no unit "+quote(body.Unit)+" in the plan")
+		return
+	}
+	d, key, err := s.cfg.Devices.Add(c.Request.Context(), realtime.DeviceSpec{ID: body.ID, Unit: body.Unit, Phone: body.Phone})
+	if err != nil {
+		s.deviceFailed(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/devices/"+d.ID)
+	c.JSON(http.StatusCreated, gin.H{"device": d, "key": key})
+}
+
+func (s *Server) listDevices(c *gin.Context) {
+	all, err := s.cfg.Devices.List(c.Request.Context())
+	if err != nil {
+		s.deviceFailed(c, err)
+		return
+	}
+	out := all[:0]
+	for _, d := range all {
+		if u := c.Query("unit"); u == "" || d.Unit == u {
+			out = append(out, d)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"devices": out})
+}
+
+func (s *Server) getDevice(c *gin.Context) {
+	d, ok := s.cfg.Devices.Device(c.Param("id"))
+	if !ok {
+		fail(c, http.StatusNotFound, "unknown_device", "no device "+quote(c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"device": d})
+}
+
+func (s *Server) revokeDevice(c *gin.Context) {
+	d, err := s.cfg.Devices.Revoke(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.deviceFailed(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"device": d})
+}
+
+// deviceFailed answers a registry error: its code, or the store's 503.
+func (s *Server) deviceFailed(c *gin.Context, err error) {
+	code := realtime.DeviceCode(err)
+	switch code {
+	case "bad_device":
+		fail(c, http.StatusBadRequest, code, err.Error())
+		return
+	case "device_exists":
+		fail(c, http.StatusConflict, code, "a device with this id is registered and active; revoke it first")
+		return
+	case "phone_taken":
+		fail(c, http.StatusConflict, code, "another active device has this terminal phone")
+		return
+	case "unknown_device":
+		fail(c, http.StatusNotFound, code, "no device "+quote(c.Param("id")))
+		return
+	}
+	if errors.Is(err, realtime.ErrDeviceRefused) {
+		deviceRefused(c, err)
+		return
+	}
+	s.storeFailed(c, err)
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

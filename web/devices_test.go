@@ -1,0 +1,281 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime"
+)
+
+// deviceCity serves the demo city with a device registry: the API on one
+// server, the OsmAnd port on another.
+type deviceCity struct {
+	api, osmand string
+	plan        *patrol.Plan
+	city        *realtime.City
+	devices     *realtime.DeviceRegistry
+}
+
+func startDeviceCity(t *testing.T, access Access) deviceCity {
+	t.Helper()
+	plan, city, hub := demoCity(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { hub.Run(ctx); done <- struct{}{} }()
+	go func() { city.Run(ctx); done <- struct{}{} }()
+	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
+	cfg := Config{Access: access, Devices: devices}
+	api := httptest.NewServer(NewHandler(city, hub, cfg))
+	port := httptest.NewServer(NewOsmAndHandler(city, cfg))
+	t.Cleanup(func() {
+		api.CloseClientConnections()
+		cancel()
+		api.Close()
+		port.Close()
+		<-done
+		<-done
+	})
+	for !city.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	return deviceCity{api: api.URL, osmand: port.URL, plan: plan, city: city, devices: devices}
+}
+
+// call makes a request and returns the status and the decoded JSON body
+// (nil when there is none). auth is a bearer token, "basic:user:pass",
+// or empty.
+func call(t *testing.T, method, u, auth, contentType, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if user, pass, ok := strings.Cut(strings.TrimPrefix(auth, "basic:"), ":"); ok && strings.HasPrefix(auth, "basic:") {
+		req.SetBasicAuth(user, pass)
+	} else if auth != "" {
+		req.Header.Set("Authorization", "Bearer "+auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: body %q is not JSON", method, u, b)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func errCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+// fixQuery is the OsmAnd query of a fix of device id at the post of
+// unit, now, with extra parameters.
+func (dc deviceCity) fixQuery(id string, unit int, extra ...string) string {
+	p := geo.CellCenter(dc.plan.Units[unit].Post)
+	q := url.Values{"id": {id}, "lat": {fmt.Sprint(p[1])}, "lon": {fmt.Sprint(p[0])},
+		"timestamp": {fmt.Sprint(time.Now().UnixMilli())}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	time.Sleep(2 * time.Millisecond) // each fix of a unit a later time than the one before
+	return q.Encode()
+}
+
+func TestDeviceAdminAPI(t *testing.T) {
+	dc := startDeviceCity(t, Access{ViewerTokens: []string{"view"}, DeviceTokens: []string{"gateway"}, AdminTokens: []string{"admin"}})
+	devices := dc.api + "/api/v1/devices"
+	u0, u1 := dc.plan.Units[0].ID, dc.plan.Units[1].ID
+
+	code, body := call(t, "POST", devices, "admin", "application/json", `{"id":"car-1","unit":"`+u0+`","phone":"013900000001"}`)
+	key, _ := body["key"].(string)
+	d, _ := body["device"].(map[string]any)
+	if code != 201 || len(key) != 32 || d["id"] != "car-1" || d["unit"] != u0 || d["phone"] != "13900000001" {
+		t.Fatalf("POST devices = %d %v, want 201 with car-1, phone 13900000001 and a 32-digit key", code, body)
+	}
+	for _, tc := range []struct {
+		name, method, path, token, body string
+		want                            int
+		code                            string
+	}{
+		{"add without a token", "POST", "", "", `{"id":"x","unit":"` + u0 + `"}`, 401, "unauthorized"},
+		{"add with a viewer token", "POST", "", "view", `{"id":"x","unit":"` + u0 + `"}`, 401, "unauthorized"},
+		{"add with a device token", "POST", "", "gateway", `{"id":"x","unit":"` + u0 + `"}`, 401, "unauthorized"},
+		{"list with a viewer token", "GET", "", "view", "", 401, "unauthorized"},
+		{"revoke with a device token", "DELETE", "/car-1", "gateway", "", 401, "unauthorized"},
+		{"same id", "POST", "", "admin", `{"id":"car-1","unit":"` + u1 + `"}`, 409, "device_exists"},
+		{"same phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"13900000001"}`, 409, "phone_taken"},
+		{"unknown unit", "POST", "", "admin", `{"id":"car-2","unit":"nobody"}`, 400, "unknown_unit"},
+		{"bad id", "POST", "", "admin", `{"id":"car 2","unit":"` + u1 + `"}`, 400, "bad_device"},
+		{"bad phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"+86139"}`, 400, "bad_device"},
+		{"a key in the body", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"mine"}`, 400, "bad_request"},
+		{"not JSON", "POST", "", "admin", `id=car-2`, 400, "bad_request"},
+		{"get unknown", "GET", "/nobody", "admin", "", 404, "unknown_device"},
+		{"revoke unknown", "DELETE", "/nobody", "admin", "", 404, "unknown_device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := call(t, tc.method, devices+tc.path, tc.token, "application/json", tc.body)
+			if code != tc.want || errCode(body) != tc.code {
+				t.Errorf("%s %s = %d %v, want %d %s", tc.method, tc.path, code, body, tc.want, tc.code)
+			}
+		})
+	}
+
+	// Two devices for one unit; the list shows both and no key.
+	code, body = call(t, "POST", devices, "admin", "application/json", `{"id":"phone-1","unit":"`+u0+`"}`)
+	key2, _ := body["key"].(string)
+	if code != 201 || key2 == "" || key2 == key {
+		t.Fatalf("second device of %s = %d %v", u0, code, body)
+	}
+	req, _ := http.NewRequest("GET", devices+"?unit="+u0, nil)
+	req.Header.Set("Authorization", "Bearer admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(raw), key) || strings.Contains(string(raw), key2) || strings.Contains(string(raw), `"key"`) {
+		t.Errorf("GET devices shows a key: %s", raw)
+	}
+	var list struct{ Devices []realtime.Device }
+	if err := json.Unmarshal(raw, &list); err != nil || len(list.Devices) != 2 || list.Devices[0].ID != "car-1" || list.Devices[1].ID != "phone-1" {
+		t.Errorf("GET devices?unit=%s = %s, want car-1 and phone-1", u0, raw)
+	}
+	if code, body := call(t, "GET", devices+"/car-1", "admin", "", ""); code != 200 || body["device"].(map[string]any)["unit"] != u0 {
+		t.Errorf("GET devices/car-1 = %d %v", code, body)
+	}
+
+	// Revocation: 200 with the time, again 200 unchanged; the key stops
+	// working at once, on both OsmAnd endpoints.
+	osmandAPI := dc.api + "/api/v1/osmand?"
+	if code, body := call(t, "GET", osmandAPI+dc.fixQuery("car-1", 0, "key", key), "", "", ""); code != 200 {
+		t.Fatalf("OsmAnd with the key before revocation = %d %v", code, body)
+	}
+	code, body = call(t, "DELETE", devices+"/car-1", "admin", "", "")
+	if code != 200 || body["device"].(map[string]any)["revoked"] == nil {
+		t.Fatalf("DELETE devices/car-1 = %d %v, want 200 with its revocation time", code, body)
+	}
+	for _, u := range []string{osmandAPI, dc.osmand + "/?"} {
+		if code, body := call(t, "GET", u+dc.fixQuery("car-1", 0, "key", key), "", "", ""); code != 403 || errCode(body) != "device_revoked" {
+			t.Errorf("OsmAnd of a revoked device at %s = %d %v, want 403 device_revoked", u, code, body)
+		}
+	}
+	if code, body := call(t, "GET", osmandAPI+dc.fixQuery("car-1", 0), "gateway", "", ""); code != 403 {
+		t.Errorf("OsmAnd of a revoked device through a gateway = %d %v, want 403", code, body)
+	}
+	if code, body := call(t, "GET", osmandAPI+dc.fixQuery("phone-1", 0, "key", key2), "", "", ""); code != 200 {
+		t.Errorf("the unit's other device after revocation = %d %v, want 200", code, body)
+	}
+}
+
+// TestOsmAndDeviceKeys: every way of showing a key, on the API and on the
+// OsmAnd port, and every refusal.
+func TestOsmAndDeviceKeys(t *testing.T) {
+	dc := startDeviceCity(t, Access{ViewerTokens: []string{"view"}, DeviceTokens: []string{"gateway"}, AdminTokens: []string{"admin"}})
+	u0 := dc.plan.Units[0].ID
+	_, key, err := dc.devices.Add(context.Background(), realtime.DeviceSpec{ID: "car-1", Unit: u0, Phone: "13900000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{dc.api + "/api/v1/osmand", dc.osmand + "/"} {
+		for _, tc := range []struct {
+			name, method, query, auth, contentType, body string
+			want                                         int
+			code                                         string
+		}{
+			{"key in the query", "GET", dc.fixQuery("car-1", 0, "key", key), "", "", "", 200, ""},
+			{"key by basic auth", "GET", dc.fixQuery("car-1", 0), "basic:car-1:" + key, "", "", 200, ""},
+			{"key as bearer", "GET", dc.fixQuery("car-1", 0), key, "", "", 200, ""},
+			{"key in a form body", "POST", "", "", "application/x-www-form-urlencoded", dc.fixQuery("car-1", 0, "key", key), 200, ""},
+			{"JSON body, key in the query", "POST", "key=" + key, "", "application/json",
+				fmt.Sprintf(`{"device_id":"car-1","location":{"timestamp":%q,"coords":{"latitude":%v,"longitude":%v}}}`,
+					time.Now().UTC().Format(time.RFC3339Nano), geo.CellCenter(dc.plan.Units[0].Post)[1], geo.CellCenter(dc.plan.Units[0].Post)[0]),
+				200, ""},
+			{"gateway token, registered device", "GET", dc.fixQuery("car-1", 0), "gateway", "", "", 200, ""},
+			{"gateway token, unit id", "GET", dc.fixQuery(dc.plan.Units[1].ID, 1), "gateway", "", "", 200, ""},
+			{"no key", "GET", dc.fixQuery("car-1", 0), "", "", "", 401, "no_device_key"},
+			{"wrong key", "GET", dc.fixQuery("car-1", 0, "key", "guess"), "", "", "", 401, "bad_device_key"},
+			{"viewer token", "GET", dc.fixQuery("car-1", 0), "view", "", "", 401, "bad_device_key"},
+			{"unknown device", "GET", dc.fixQuery("nobody", 0, "key", key), "", "", "", 401, "unknown_device"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				code, body := call(t, tc.method, base+"?"+tc.query, tc.auth, tc.contentType, tc.body)
+				if code != tc.want || errCode(body) != tc.code {
+					t.Errorf("%s %s?%s = %d %v, want %d %s", tc.method, base, tc.query, code, body, tc.want, tc.code)
+				}
+			})
+		}
+	}
+	var units struct{ Units []realtime.UnitView }
+	getJSONAuth(t, dc.api+"/api/v1/units", "view", &units)
+	if units.Units[0].Time == nil {
+		t.Errorf("%s has no fix after the device's requests", u0)
+	}
+	if code, _ := call(t, "GET", dc.osmand+"/api/v1/units", "view", "", ""); code != 404 {
+		t.Errorf("the OsmAnd port serves GET /api/v1/units: %d, want 404", code)
+	}
+}
+
+// TestOsmAndOpenDemo: on an open server a request needs no key, but a key
+// given must be right and a revoked device stays refused.
+func TestOsmAndOpenDemo(t *testing.T) {
+	dc := startDeviceCity(t, Access{Open: true})
+	u0 := dc.plan.Units[0].ID
+	if _, err := dc.devices.Seed(context.Background(), realtime.DemoDevices(dc.plan)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  int
+	}{
+		{"no key", dc.fixQuery(u0, 0), 200},
+		{"demo key", dc.fixQuery(u0, 0, "key", "demo-"+u0), 200},
+		{"wrong key", dc.fixQuery(u0, 0, "key", "guess"), 401},
+	} {
+		if code, body := call(t, "GET", dc.osmand+"/?"+tc.query, "", "", ""); code != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, code, body, tc.want)
+		}
+	}
+	if code, body := call(t, "DELETE", dc.api+"/api/v1/devices/"+u0, "", "", ""); code != 200 {
+		t.Fatalf("DELETE on the open demo = %d %v", code, body)
+	}
+	if code, _ := call(t, "GET", dc.osmand+"/?"+dc.fixQuery(u0, 0), "", "", ""); code != 403 {
+		t.Errorf("revoked demo device without key = %d, want 403", code)
+	}
+}
+
+func getJSONAuth(t *testing.T, u, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
