@@ -23,6 +23,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/patrolgrid/patrolgrid/data"
@@ -40,6 +41,10 @@ type serveConfig struct {
 	tiles        string
 	viewerTokens string
 	deviceTokens string
+	adminTokens  string
+	jt808Listen  string
+	nmeaListen   string
+	osmandListen string
 	tick         time.Duration
 	staleAfter   time.Duration
 	gapHold      time.Duration
@@ -49,6 +54,9 @@ type serveConfig struct {
 	profile      string
 	cacheDir     string
 	snap         float64
+	// given holds the names of the flags set on the command line or by
+	// their environment variable.
+	given map[string]bool
 }
 
 func serveFlags(cfg *serveConfig) *flag.FlagSet {
@@ -59,7 +67,13 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.IntVar(&cfg.res, "res", 0, "H3 resolution of coverage (default: the plan's, 10 for the demo city)")
 	fs.StringVar(&cfg.tiles, "tiles", "", "raster tile URL template {z}/{x}/{y} for the map (default: none, offline)")
 	fs.StringVar(&cfg.viewerTokens, "viewer-token", "", "comma-separated tokens that may read the API, map and live feed")
-	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses")
+	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses for any unit (fleet gateways)")
+	fs.StringVar(&cfg.adminTokens, "admin-token", "", "comma-separated tokens that may add, list and revoke devices (/api/v1/devices)")
+	fs.StringVar(&cfg.jt808Listen, "jt808-listen", ":5015", "TCP address of the JT/T 808 terminal server; empty: none "+
+		"(default: port 5015 on --listen's host when that is loopback, a free port when --listen's port is 0)")
+	fs.StringVar(&cfg.nmeaListen, "nmea-listen", ":5016", "TCP address of the NMEA tracker server; empty: none (default as --jt808-listen, port 5016)")
+	fs.StringVar(&cfg.osmandListen, "osmand-listen", ":5055", "HTTP address of the OsmAnd (Traccar Client) port, answering at /; empty: none "+
+		"(default as --jt808-listen, port 5055)")
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", 5*time.Minute, "a unit whose latest fix is older leaves coverage")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
@@ -75,10 +89,16 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg serveConfig
-	if err := parse(serveFlags(&cfg), args); err != nil {
+	fs := serveFlags(&cfg)
+	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg.given = givenFlags(fs)
 	access, err := accessFor(cfg)
+	if err != nil {
+		return err
+	}
+	ingest, err := ingestAddrs(cfg, access.Open)
 	if err != nil {
 		return err
 	}
@@ -99,20 +119,25 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	store, closeStore, err := openStore(cfg, plan)
+	store, client, closeStore, err := openStore(cfg, plan)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	devices, err := openDevices(ctx, cfg, plan, client, realtime.DeviceConfig{Metrics: realtime.NewDeviceMetrics(reg), Logger: logger}, stdout)
+	if err != nil {
+		return err
+	}
 	city, err := realtime.NewCity(plan, router, store, hub,
 		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
 			Metrics: realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return err
 	}
-	handler := web.NewHandler(city, hub, web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger})
+	webCfg := web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger, Devices: devices}
+	handler := web.NewHandler(city, hub, webCfg)
 
-	ln, err := net.Listen("tcp", cfg.listen)
+	lns, err := listenAll(ctx, cfg.listen, ingest)
 	if err != nil {
 		return err
 	}
@@ -122,11 +147,13 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if plan.Notice != "" {
 		fmt.Fprintf(stdout, "patrolgrid: %s\n", plan.Notice)
 	}
-	fmt.Fprintf(stdout, "patrolgrid: map and API on http://%s/\n", ln.Addr())
+	fmt.Fprintf(stdout, "patrolgrid: map and API on http://%s/\n", lns.http.Addr())
+	lns.print(stdout)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCancel(hub.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(city.Run(ctx)) })
+	g.Go(func() error { return ignoreCancel(devices.Run(ctx)) })
 	if br, ok := router.(*bandRouter); ok {
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
@@ -139,6 +166,23 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 			}))
 		})
 	}
+	serveHTTP(ctx, g, srv, lns.http)
+	if lns.jt808 != nil {
+		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger})
+		g.Go(func() error { return jt.Run(ctx, lns.jt808) })
+	}
+	if lns.nmea != nil {
+		nm := realtime.NewNMEAServer(realtime.NMEAConfig{Devices: devices, Ingest: city.Ingest, Logger: logger, KeyOptional: access.Open})
+		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
+	}
+	if lns.osmand != nil {
+		serveHTTP(ctx, g, &http.Server{Handler: web.NewOsmAndHandler(city, webCfg), ReadHeaderTimeout: 10 * time.Second}, lns.osmand)
+	}
+	return g.Wait()
+}
+
+// serveHTTP serves srv on ln under g until ctx ends, then shuts it down.
+func serveHTTP(ctx context.Context, g *errgroup.Group, srv *http.Server, ln net.Listener) {
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -151,7 +195,140 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		return srv.Shutdown(shutdown)
 	})
-	return g.Wait()
+}
+
+// ingestListen holds the addresses of the ingest servers; empty for one
+// that is off.
+type ingestListen struct{ jt808, nmea, osmand string }
+
+// ingestAddrs returns the ingest addresses of cfg. A flag not given
+// takes its well-known port on the host of --listen when that is
+// loopback (on every interface otherwise), and a free port when --listen's
+// port is 0, so that several servers can run side by side. An open server
+// (loopback demo, no credentials) opens no ingest port beyond loopback.
+func ingestAddrs(cfg serveConfig, open bool) (ingestListen, error) {
+	host, port, err := net.SplitHostPort(cfg.listen)
+	if err != nil {
+		return ingestListen{}, fmt.Errorf("--listen %q: %w", cfg.listen, err)
+	}
+	if !isLoopback(cfg.listen) {
+		host = ""
+	}
+	addr := func(flag, value, wellKnown string) (string, error) {
+		if !cfg.given[flag] {
+			if port == "0" {
+				wellKnown = "0"
+			}
+			value = net.JoinHostPort(host, wellKnown)
+		}
+		if open && value != "" && !isLoopback(value) {
+			return "", fmt.Errorf("refusing to open --%s %s beyond loopback without credentials: "+
+				"set tokens, or give a loopback address", flag, value)
+		}
+		return value, nil
+	}
+	var in ingestListen
+	if in.jt808, err = addr("jt808-listen", cfg.jt808Listen, "5015"); err != nil {
+		return in, err
+	}
+	if in.nmea, err = addr("nmea-listen", cfg.nmeaListen, "5016"); err != nil {
+		return in, err
+	}
+	in.osmand, err = addr("osmand-listen", cfg.osmandListen, "5055")
+	return in, err
+}
+
+// listeners are the open sockets of serve; nil for a server that is off.
+type listeners struct {
+	http, jt808, nmea, osmand net.Listener
+}
+
+// listenAll opens the HTTP address and the ingest addresses, closing
+// what it opened when one fails.
+func listenAll(ctx context.Context, httpAddr string, in ingestListen) (listeners, error) {
+	var lns listeners
+	var lc net.ListenConfig
+	for _, l := range []struct {
+		addr string
+		ln   *net.Listener
+	}{{httpAddr, &lns.http}, {in.jt808, &lns.jt808}, {in.nmea, &lns.nmea}, {in.osmand, &lns.osmand}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := lc.Listen(ctx, "tcp", l.addr)
+		if err != nil {
+			lns.close()
+			return listeners{}, err
+		}
+		*l.ln = ln
+	}
+	return lns, nil
+}
+
+func (lns listeners) close() {
+	for _, ln := range []net.Listener{lns.http, lns.jt808, lns.nmea, lns.osmand} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// print says where the ingest servers listen, one line each, so that
+// people and tests can find ports chosen by the system.
+func (lns listeners) print(w io.Writer) {
+	if lns.jt808 != nil {
+		fmt.Fprintf(w, "patrolgrid: JT/T 808 terminals on tcp://%s\n", lns.jt808.Addr())
+	}
+	if lns.nmea != nil {
+		fmt.Fprintf(w, "patrolgrid: NMEA trackers on tcp://%s\n", lns.nmea.Addr())
+	}
+	if lns.osmand != nil {
+		fmt.Fprintf(w, "patrolgrid: OsmAnd (Traccar Client) on http://%s/\n", lns.osmand.Addr())
+	}
+}
+
+// givenFlags returns the names of the flags of fs set on the command line
+// or by their environment variable.
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := os.LookupEnv("PATROLGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); ok {
+			given[f.Name] = true
+		}
+	})
+	return given
+}
+
+// openDevices returns the device registry: in this process's memory, or
+// in Redis next to the store (client not nil), loaded. With --demo it
+// registers the demo devices that were never registered.
+func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, client redis.UniversalClient,
+	dc realtime.DeviceConfig, stdout io.Writer) (*realtime.DeviceRegistry, error) {
+	devices := realtime.NewDeviceRegistry(dc)
+	if client != nil {
+		var err error
+		devices, err = realtime.NewRedisDeviceRegistry(client, realtime.RedisDeviceConfig{City: cmp.Or(cfg.redisCity, plan.City), DeviceConfig: dc})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := devices.Load(ctx); err != nil {
+		return nil, err
+	}
+	if !cfg.demo {
+		return devices, nil
+	}
+	specs := realtime.DemoDevices(plan)
+	n, err := devices.Seed(ctx, specs)
+	if err != nil {
+		return nil, fmt.Errorf("demo devices: %w", err)
+	}
+	if len(specs) > 0 {
+		fmt.Fprintf(stdout, "patrolgrid: demo devices (%d new): id = unit id, key demo-<id>, JT/T 808 phone 1390000 and the unit's "+
+			"number in the plan in 4 digits (%s: key demo-%s, phone %s)\n", n, specs[0].ID, specs[0].ID, specs[0].Phone)
+	}
+	return devices, nil
 }
 
 func ignoreCancel(err error) error {
@@ -162,16 +339,19 @@ func ignoreCancel(err error) error {
 }
 
 // accessFor decides who may call the server: no credential only for the
-// demo on a loopback address; anywhere else both kinds of token.
+// demo on a loopback address; anywhere else a viewer token, and a device
+// token or an admin token (who registers the devices, whose keys then
+// let them in).
 func accessFor(cfg serveConfig) (web.Access, error) {
-	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens)}
-	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens) == 0 {
+	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens),
+		AdminTokens: splitList(cfg.adminTokens)}
+	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.AdminTokens) == 0 {
 		a.Open = true
 		return a, nil
 	}
-	if len(a.ViewerTokens) == 0 || len(a.DeviceTokens) == 0 {
-		return a, fmt.Errorf("refusing to serve %s without credentials: set --viewer-token and --device-token "+
-			"(or PATROLGRID_VIEWER_TOKEN and PATROLGRID_DEVICE_TOKEN); only --demo on a loopback address runs open", cfg.listen)
+	if len(a.ViewerTokens) == 0 || len(a.DeviceTokens)+len(a.AdminTokens) == 0 {
+		return a, fmt.Errorf("refusing to serve %s without credentials: set --viewer-token and --device-token or --admin-token "+
+			"(or PATROLGRID_VIEWER_TOKEN and PATROLGRID_DEVICE_TOKEN or PATROLGRID_ADMIN_TOKEN); only --demo on a loopback address runs open", cfg.listen)
 	}
 	return a, nil
 }
@@ -448,19 +628,19 @@ func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) 
 }
 
 // openStore returns the live store: in this process's memory, or in Redis
-// with --redis; release lets it go.
-func openStore(cfg serveConfig, plan *patrol.Plan) (store realtime.Store, release func(), err error) {
+// with --redis, with its client; release lets it go.
+func openStore(cfg serveConfig, plan *patrol.Plan) (store realtime.Store, client redis.UniversalClient, release func(), err error) {
 	if cfg.redisURL == "" {
-		return realtime.NewMemoryStore(realtime.MemoryConfig{}), func() {}, nil
+		return realtime.NewMemoryStore(realtime.MemoryConfig{}), nil, func() {}, nil
 	}
-	client, err := realtime.NewRedisClient(cfg.redisURL)
+	client, err = realtime.NewRedisClient(cfg.redisURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rs, err := realtime.NewRedisStore(client, realtime.RedisConfig{City: cmp.Or(cfg.redisCity, plan.City)})
 	if err != nil {
 		_ = client.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return rs, func() { _ = client.Close() }, nil
+	return rs, client, func() { _ = client.Close() }, nil
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime"
 )
 
 func TestAccessFor(t *testing.T) {
@@ -38,11 +42,66 @@ func TestAccessFor(t *testing.T) {
 		{"viewer token only", serveConfig{listen: ":8080", viewerTokens: "v"}, false, true},
 		{"both tokens", serveConfig{listen: ":8080", viewerTokens: "v1, v2", deviceTokens: "d"}, false, false},
 		{"demo on loopback with tokens", serveConfig{listen: "127.0.0.1:8080", demo: true, viewerTokens: "v", deviceTokens: "d"}, false, false},
+		{"viewer and admin tokens", serveConfig{listen: ":8080", viewerTokens: "v", adminTokens: "a"}, false, false},
+		{"admin token only", serveConfig{listen: ":8080", adminTokens: "a"}, false, true},
+		{"demo on loopback with an admin token", serveConfig{listen: "127.0.0.1:8080", demo: true, adminTokens: "a"}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := accessFor(tc.cfg)
 			if (err != nil) != tc.wantErr || a.Open != tc.open {
 				t.Fatalf("accessFor = open %v, err %v; want open %v, error %v", a.Open, err, tc.open, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestIngestAddrs(t *testing.T) {
+	given := func(names ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	all := serveConfig{jt808Listen: ":5015", nmeaListen: ":5016", osmandListen: ":5055"}
+	with := func(listen string, g map[string]bool, edit func(*serveConfig)) serveConfig {
+		c := all
+		c.listen, c.given = listen, g
+		if edit != nil {
+			edit(&c)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name    string
+		cfg     serveConfig
+		open    bool
+		want    ingestListen
+		wantErr string
+	}{
+		{"loopback demo", with("127.0.0.1:8080", nil, nil), true, ingestListen{"127.0.0.1:5015", "127.0.0.1:5016", "127.0.0.1:5055"}, ""},
+		{"IPv6 loopback", with("[::1]:8080", nil, nil), true, ingestListen{"[::1]:5015", "[::1]:5016", "[::1]:5055"}, ""},
+		{"all interfaces", with(":8080", nil, nil), false, ingestListen{":5015", ":5016", ":5055"}, ""},
+		{"a LAN address", with("10.1.2.3:8080", nil, nil), false, ingestListen{":5015", ":5016", ":5055"}, ""},
+		{"free HTTP port", with("127.0.0.1:0", nil, nil), false, ingestListen{"127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"}, ""},
+		{"given", with("127.0.0.1:0", given("jt808-listen", "nmea-listen", "osmand-listen"), func(c *serveConfig) {
+			c.jt808Listen, c.nmeaListen, c.osmandListen = "127.0.0.1:6015", "", "0.0.0.0:80"
+		}), false, ingestListen{"127.0.0.1:6015", "", "0.0.0.0:80"}, ""},
+		{"open demo on all interfaces", with("127.0.0.1:8080", given("jt808-listen"), nil), true, ingestListen{},
+			"refusing to open --jt808-listen :5015 beyond loopback"},
+		{"open demo, one off", with("127.0.0.1:0", given("nmea-listen"), func(c *serveConfig) { c.nmeaListen = "" }), true,
+			ingestListen{"127.0.0.1:0", "", "127.0.0.1:0"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ingestAddrs(tc.cfg, tc.open)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("ingestAddrs = %+v, %v, want an error with %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("ingestAddrs = %+v, %v, want %+v", got, err, tc.want)
 			}
 		})
 	}
@@ -449,4 +508,166 @@ func TestServeOSMBadCache(t *testing.T) {
 	if !strings.Contains(out.String(), "loaded graph file "+graph) {
 		t.Errorf("next start did not load the rewritten graph file: %q", out.String())
 	}
+}
+
+// TestServeDemoDevices drives the demo's ingest ports as a terminal, a
+// tracker and a phone would, with the demo devices' credentials, then
+// revokes one through the admin API and sees its connection closed.
+func TestServeDemoDevices(t *testing.T) {
+	base, out, stop := startServe(t, "--demo")
+	defer stop()
+	find := func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("serve printed no %s: %q", re, out.String())
+		}
+		return m[1]
+	}
+	jtAddr := find(`JT/T 808 terminals on tcp://(127\.0\.0\.1:\d+)`)
+	nmeaAddr := find(`NMEA trackers on tcp://(127\.0\.0\.1:\d+)`)
+	osmandURL := find(`OsmAnd \(Traccar Client\) on (http://127\.0\.0\.1:\d+/)`)
+	plan, err := loadPlan("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u0, u1, u2 := plan.Units[0], plan.Units[1], plan.Units[2]
+
+	var list struct{ Devices []realtime.Device }
+	if code := getJSON(t, base+"/api/v1/devices", "", &list); code != 200 || len(list.Devices) != len(plan.Units) {
+		t.Fatalf("GET devices = %d, %d devices, want %d", code, len(list.Devices), len(plan.Units))
+	}
+
+	// JT/T 808: register as the first unit's terminal, authenticate with
+	// the code it hands out (its demo key), report a location.
+	term := dialTerminal(t, jtAddr, "013900000001")
+	ans := term.send(realtime.JT808MsgRegister, make([]byte, 37))
+	if ans.Header.ID != realtime.JT808MsgRegisterAnswer || len(ans.Body) < 3 || ans.Body[2] != realtime.JT808Success ||
+		string(ans.Body[3:]) != "demo-"+u0.ID {
+		t.Fatalf("register of 013900000001 = 0x%04x %q, want success with demo-%s", ans.Header.ID, ans.Body, u0.ID)
+	}
+	if got := term.result(realtime.JT808MsgAuthenticate, ans.Body[3:]); got != realtime.JT808Success {
+		t.Fatalf("authenticate: result %d", got)
+	}
+	p := geo.CellCenter(u0.Post)
+	loc := realtime.AppendJT808Location(nil, realtime.JT808Location{Status: 2, Point: p, SpeedKPH: 20,
+		Time: time.Now().Truncate(time.Second), MileageKM: -1, Satellites: -1, Signal: -1})
+	if got := term.result(realtime.JT808MsgLocation, loc); got != realtime.JT808Success {
+		t.Fatalf("location: result %d", got)
+	}
+
+	// NMEA: a login with the second unit's key stays open; a wrong key
+	// is shown the door.
+	tracker, err := net.Dial("tcp", nmeaAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tracker.Close()
+	fmt.Fprintf(tracker, "$PGID,%s,demo-%s\r\n", u1.ID, u1.ID)
+	tracker.Write(realtime.AppendNMEA(nil, realtime.NMEA{Kind: realtime.NMEARMC, TimeOfDay: 0, Date: time.Now().UTC().Truncate(24 * time.Hour),
+		Valid: true, Point: geo.CellCenter(u1.Post), SpeedKnots: 1, Course: 0}))
+	tracker.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := tracker.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("NMEA connection after a good login: %v, want it left open", err)
+	}
+	bad, err := net.Dial("tcp", nmeaAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	fmt.Fprintf(bad, "$PGID,%s,guess\r\n", u1.ID)
+	bad.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := bad.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("NMEA connection after a wrong key: %v, want EOF", err)
+	}
+
+	// OsmAnd on its own port, at /.
+	q := url.Values{"id": {u2.ID}, "key": {"demo-" + u2.ID}, "lat": {fmt.Sprint(geo.CellCenter(u2.Post)[1])},
+		"lon": {fmt.Sprint(geo.CellCenter(u2.Post)[0])}, "timestamp": {fmt.Sprint(time.Now().Unix())}}
+	if code := getJSON(t, osmandURL+"?"+q.Encode(), "", nil); code != 200 {
+		t.Errorf("OsmAnd port with the demo key = %d, want 200", code)
+	}
+	q.Set("key", "guess")
+	if code := getJSON(t, osmandURL+"?"+q.Encode(), "", nil); code != 401 {
+		t.Errorf("OsmAnd port with a wrong key = %d, want 401", code)
+	}
+
+	// Revoking the first unit's device closes its terminal's connection
+	// at its next message.
+	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/devices/"+u0.ID, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("DELETE devices/%s = %d", u0.ID, resp.StatusCode)
+	}
+	term.write(realtime.JT808MsgHeartbeat, nil)
+	term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := term.r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("terminal connection after its device was revoked: %v, want EOF", err)
+	}
+}
+
+// terminal is a bare JT/T 808 terminal for serve tests.
+type terminal struct {
+	t      *testing.T
+	conn   net.Conn
+	r      *bufio.Reader
+	phone  string
+	serial uint16
+}
+
+func dialTerminal(t *testing.T, addr, phone string) *terminal {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &terminal{t: t, conn: conn, r: bufio.NewReader(conn), phone: phone}
+}
+
+func (c *terminal) write(id uint16, body []byte) {
+	c.t.Helper()
+	c.serial++
+	b, err := realtime.AppendJT808Frame(nil, realtime.JT808Header{ID: id, Phone: c.phone, Serial: c.serial}, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.conn.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// send writes message id and returns the server's answer.
+func (c *terminal) send(id uint16, body []byte) realtime.JT808Message {
+	c.t.Helper()
+	c.write(id, body)
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		b, err := c.r.ReadSlice(0x7e)
+		if err != nil {
+			c.t.Fatalf("read answer to 0x%04x: %v", id, err)
+		}
+		if len(b) == 1 {
+			continue
+		}
+		m, err := realtime.DecodeJT808Frame(b)
+		if err != nil {
+			c.t.Fatalf("answer % x: %v", b, err)
+		}
+		return m
+	}
+}
+
+// result sends id and returns the result of the general reply.
+func (c *terminal) result(id uint16, body []byte) byte {
+	c.t.Helper()
+	m := c.send(id, body)
+	if m.Header.ID != realtime.JT808MsgPlatformReply || len(m.Body) != 5 {
+		c.t.Fatalf("answer to 0x%04x = 0x%04x % x, want a general reply", id, m.Header.ID, m.Body)
+	}
+	return m.Body[4]
 }
