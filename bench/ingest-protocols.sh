@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Ingest over the terminal protocols, measured with `patrolgrid simulate`
+# against `patrolgrid serve` on loopback (issue 4's target in brackets):
+#
+#   jt808   CONNS JT/T 808 terminal connections for the demo city's UNITS
+#           units, RATE fixes/s each, as 0x0200 frames (batch 1) and as
+#           0x0704 batches of each size in BATCHES    [>= 100,000 fixes/s
+#           over 100 connections]
+#
+# Each stage runs against a fresh server on its memory store: an
+# accelerated replay spends up to RATE × DURATION seconds of each unit's
+# fix time, 1 s per fix, and a second one could not follow it within the
+# server's time filters. The server is started without --demo (whose
+# motion would send its own fixes), so the script registers one device per
+# unit through the admin API: id and phone by the demo city's convention
+# (phone 1390000 and the unit's number in 4 digits); the terminals
+# register (0x0100) and authenticate with the key the server answers.
+# With CONNS above UNITS, connections of one unit take turns in its fixes:
+# they never collide, but the server may take one before the other's
+# earlier one, and counts the late one "stored" (out of order).
+#
+# Everything runs on this machine: simulate shares its cores with the
+# server. PERF=1 records the server with `perf record -g` during the first
+# stage and prints its hottest functions.
+# Settings: DURATION (per stage, 20s), UNITS (88), CONNS (100), RATE (1000),
+# BATCHES ("1 10 30"), PERF (0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20s}
+UNITS=${UNITS:-88}
+CONNS=${CONNS:-100}
+RATE=${RATE:-1000}
+BATCHES=${BATCHES:-1 10 30}
+PERF=${PERF:-0}
+for tool in go curl jq; do
+  command -v "$tool" >/dev/null || { echo "ingest-protocols.sh: $tool not found" >&2; exit 1; }
+done
+[ "$PERF" = 0 ] || command -v perf >/dev/null || { echo "ingest-protocols.sh: perf not found" >&2; exit 1; }
+
+dir=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+go build -o "$dir/patrolgrid" ./cmd/patrolgrid
+
+# free_port: a loopback port nothing listens on.
+free_port() {
+  for p in $(shuf -i 20000-60000 -n 50); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "ingest-protocols.sh: no free port" >&2; exit 1
+}
+
+# start_server: a fresh server with the terminal ports, and a device per unit.
+start_server() {
+  http=$(free_port); jt808=$(free_port); nmea=$(free_port)
+  "$dir/patrolgrid" serve --listen "127.0.0.1:$http" --jt808-listen "127.0.0.1:$jt808" --nmea-listen "127.0.0.1:$nmea" \
+    --osmand-listen "" --viewer-token b --device-token b --admin-token b >"$dir/serve.log" 2>&1 &
+  server_pid=$!
+  server="http://127.0.0.1:$http"
+  for _ in $(seq 300); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+  curl -fs "$server/readyz" >/dev/null || { echo "ingest-protocols.sh: server not ready: $(cat "$dir/serve.log")" >&2; exit 1; }
+  i=0
+  for unit in $(curl -fs -H 'Authorization: Bearer b' "$server/api/v1/plan" | jq -r '.units[].id'); do
+    i=$((i + 1))
+    printf '{"id":"%s","unit":"%s","phone":"1390000%04d"}' "$unit" "$unit" "$i" |
+      curl -fs -o /dev/null -H 'Authorization: Bearer b' -H 'Content-Type: application/json' -d @- "$server/api/v1/devices"
+  done
+  [ "$i" -ge "$UNITS" ] || { echo "ingest-protocols.sh: the plan has $i units, want $UNITS" >&2; exit 1; }
+}
+
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; }
+
+# stage NAME ARGS...: runs simulate against a fresh server and prints
+# "NAME fixes/s-accepted fixes/s-taken p50 p99" from its summary.
+stage() {
+  name=$1; shift
+  start_server
+  if [ "$PERF" != 0 ] && [ ! -e "$dir/perf.data" ]; then
+    perf record -g -o "$dir/perf.data" -p "$server_pid" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  echo "$name: patrolgrid simulate $*" >&2
+  out=$("$dir/patrolgrid" simulate --server "$server" --token b --jt808-addr "127.0.0.1:$jt808" \
+    --units "$UNITS" --rate "$RATE" --duration "$DURATION" "$@")
+  [ -n "${perf_pid:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; perf_pid=; }
+  stop_server
+  echo "$out" | sed -n '/^summary:/,$p' | sed 's/^/    /' >&2
+  secs=$(echo "$out" | sed -n 's/^summary: .* for \([0-9.]*\)s,.*/\1/p')
+  accepted=$(echo "$out" | sed -n '/server counted/,$ s/^ *accepted *\([0-9]*\).*/\1/p' | head -1)
+  stored=$(echo "$out" | sed -n '/server counted/,$ s/^ *stored *\([0-9]*\).*/\1/p' | head -1)
+  latency=$(echo "$out" | sed -n 's/^ *reply latency *p50 \([^ ]*\) .* p99 \([^ ]*\) .*/\1 \2/p')
+  awk -v n="$name" -v a="$accepted" -v s="${stored:-0}" -v t="$secs" -v l="${latency:--  -}" \
+    'BEGIN { split(l, p, " "); printf "%-44s %12.0f %12.0f %10s %10s\n", n, a / t, (a + s) / t, p[1], p[2] }'
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores (shared: simulate runs on them too), $(go version | cut -d' ' -f3); load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-44s %12s %12s %10s %10s\n' "stage" "accepted/s" "taken/s" "reply p50" "reply p99"
+for b in $BATCHES; do
+  what="0x0200"
+  [ "$b" -gt 1 ] && what="0x0704 x$b"
+  stage "jt808 $what, $CONNS conns × $RATE/s" --protocol jt808 --conns "$CONNS" --batch "$b"
+done
+echo "[target: JT/T 808 >= 100000 fixes/s over 100 connections; taken = accepted + stored out of order]"
+if [ "$PERF" != 0 ] && [ -e "$dir/perf.data" ]; then
+  echo
+  echo "# perf: the server during the first stage, by function (self time)"
+  perf report -i "$dir/perf.data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -30
+fi
