@@ -36,9 +36,10 @@ type RedisConfig struct {
 	// City names the city; its keys are pg:{City}:..., so a whole city lives
 	// in one cluster hash slot. It must not be empty nor hold '{' or '}'.
 	City string
-	// HistoryAge is how long the fix stream keeps entries, measured on the
-	// Redis server's clock (XTRIM MINID ~ on each write, so whole stream
-	// nodes go at once); default 24 hours.
+	// HistoryAge is how long the fix stream keeps entries, measured on
+	// Now against entry ids, which the Redis server's clock sets (XADD
+	// MINID ~ on each write, so whole stream nodes go at once); default
+	// 24 hours.
 	HistoryAge time.Duration
 	// HistorySkew is how far before since History starts reading the
 	// stream, whose entry ids are arrival times: a fix may be up to this much
@@ -88,7 +89,7 @@ func newRedisKeys(city string) redisKeys {
 //	pg:{city}:events     pub/sub: each stream entry as it is added
 //	pg:{city}:plan       string: the active plan, {"version":n,...}
 //
-// Requires Redis 6.2 or later (XTRIM MINID, exclusive XRANGE). It works
+// Requires Redis 6.2 or later (XADD MINID, exclusive XRANGE). It works
 // through a single node, Sentinel or Cluster client alike. A RedisStore is
 // safe for concurrent use; it does not own the client.
 type RedisStore struct {
@@ -114,7 +115,8 @@ func NewRedisStore(client redis.UniversalClient, cfg RedisConfig) (*RedisStore, 
 
 // appendScript stores a batch of fixes, in order, as one stream entry.
 // KEYS: the stream, the GEO set, then the hash of each unit of the batch.
-// ARGV: channel, stream age in ms, updated-at, the fixes' JSON one per
+// ARGV: channel, the stream's oldest id to keep (trimMinID), updated-at,
+// the fixes' JSON one per
 // line, the number of units, then per unit (appendArgsPerUnit) the unit and
 // the fields of its newest fix in the batch (the first of them if several
 // share its time): time (fixed width, so that string order is time order),
@@ -129,8 +131,6 @@ func NewRedisStore(client redis.UniversalClient, cfg RedisConfig) (*RedisStore, 
 // eventMessage). The script returns the flags as 1 or 0 per fix.
 const appendScript = `
 local stream, pos = KEYS[1], KEYS[2]
-local now = redis.call('TIME')
-redis.call('XTRIM', stream, 'MINID', '~', string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])))
 local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if last[1] then prev = last[1][1] end
@@ -152,7 +152,7 @@ for i = 1, (#ARGV - base) / 2 do
   end
 end
 local flags = table.concat(out)
-local id = redis.call('XADD', stream, '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
+local id = redis.call('XADD', stream, 'MINID', '~', ARGV[2], '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
 local geo = {}
 for j = 1, nu do
   if cur[j] ~= init[j] then
@@ -173,16 +173,14 @@ return out
 `
 
 // statusScript stores a status. KEYS: unit hash, stream. ARGV: channel,
-// status, updated-at, status JSON, stream age in ms. Its stream
+// status, updated-at, status JSON, the stream's oldest id to keep. Its stream
 // entry and message are those of a batch of one, flagged s.
 const statusScript = `
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated', ARGV[3])
-local now = redis.call('TIME')
-redis.call('XTRIM', KEYS[2], 'MINID', '~', string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[5])))
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if last[1] then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[2], '*', 'k', 's', 'f', 's', 'd', ARGV[4])
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[5], '*', 'k', 's', 'f', 's', 'd', ARGV[4])
 redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ns\n' .. ARGV[4])
 return 1
 `
@@ -229,6 +227,12 @@ func checkRedisFix(f Fix) error {
 
 func (s *RedisStore) unitKey(unit string) string { return s.keys.unit + unit }
 
+// trimMinID is the id before which each write trims the stream (XADD
+// MINID ~, so whole stream nodes go at once): HistoryAge before now.
+func (s *RedisStore) trimMinID(now time.Time) int64 {
+	return max(now.Add(-s.cfg.HistoryAge).UnixMilli(), 0)
+}
+
 // How many ARGV values appendScript takes before the units, per unit and
 // per fix.
 const (
@@ -268,8 +272,8 @@ func (s *RedisStore) appendCall(fixes []Fix) ([]string, []any, error) {
 	keys := make([]string, 2, 2+len(newest))
 	keys[0], keys[1] = s.keys.fixes, s.keys.pos
 	args := make([]any, 0, appendArgsHead+appendArgsPerUnit*len(newest)+appendArgsPerFix*len(fixes))
-	args = append(args, s.keys.events, s.cfg.HistoryAge.Milliseconds(),
-		s.cfg.Now().UTC().Format(time.RFC3339Nano), lines, len(newest))
+	now := s.cfg.Now()
+	args = append(args, s.keys.events, s.trimMinID(now), now.UTC().Format(time.RFC3339Nano), lines, len(newest))
 	for _, i := range newest {
 		f := fixes[i]
 		keys = append(keys, s.unitKey(f.Unit))
@@ -567,7 +571,7 @@ func (s *RedisStore) SetStatus(ctx context.Context, unit string, st patrol.Statu
 		return fmt.Errorf("realtime: encode status of %s: %w", unit, err)
 	}
 	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(st),
-		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.cfg.HistoryAge.Milliseconds()).Err()
+		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.trimMinID(s.cfg.Now())).Err()
 	if err != nil {
 		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
 	}
@@ -708,9 +712,10 @@ func (s *RedisStore) scanStream(ctx context.Context, start, end string, fn func(
 	}
 }
 
+// decodeFixLine reads a fix line that appendFixJSON wrote.
 func decodeFixLine(line string) (Fix, error) {
 	var f Fix
-	if err := json.Unmarshal([]byte(line), &f); err != nil {
+	if err := f.UnmarshalJSON([]byte(line)); err != nil {
 		return Fix{}, err
 	}
 	f.Time = f.Time.UTC()
