@@ -21,9 +21,10 @@
 #
 # Everything runs on this machine: simulate shares its cores with the
 # server. PERF=1 records the server with `perf record -g` during the first
-# stage and prints its hottest functions.
+# stage and prints its hottest functions, with and without what they call;
+# PERF_DATA=file keeps the recording.
 # Settings: DURATION (per stage, 20s), UNITS (88), CONNS (100), RATE (1000),
-# BATCHES ("1 10 30"), PERF (0).
+# BATCHES ("1 10 30"), PERF (0), PERF_DATA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
@@ -48,17 +49,20 @@ trap cleanup EXIT
 
 go build -o "$dir/patrolgrid" ./cmd/patrolgrid
 
-# free_port: a loopback port nothing listens on.
-free_port() {
+# free_ports: three consecutive loopback ports nothing listens on.
+free_ports() {
   for p in $(shuf -i 20000-60000 -n 50); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null &&
+      ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 2))") 2>/dev/null; then
+      echo "$p $((p + 1)) $((p + 2))"; return
+    fi
   done
-  echo "ingest-protocols.sh: no free port" >&2; exit 1
+  echo "ingest-protocols.sh: no free ports" >&2; exit 1
 }
 
 # start_server: a fresh server with the terminal ports, and a device per unit.
 start_server() {
-  http=$(free_port); jt808=$(free_port); nmea=$(free_port)
+  read -r http jt808 nmea <<<"$(free_ports)"
   "$dir/patrolgrid" serve --listen "127.0.0.1:$http" --jt808-listen "127.0.0.1:$jt808" --nmea-listen "127.0.0.1:$nmea" \
     --osmand-listen "" --viewer-token b --device-token b --admin-token b >"$dir/serve.log" 2>&1 &
   server_pid=$!
@@ -77,7 +81,9 @@ start_server() {
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; }
 
 # stage NAME ARGS...: runs simulate against a fresh server and prints
-# "NAME fixes/s-accepted fixes/s-taken p50 p99" from its summary.
+# "NAME accepted/s taken/s p50 p99" from its summary: the fixes the
+# server counted, over the time from the start until it had taken the
+# last one.
 stage() {
   name=$1; shift
   start_server
@@ -87,11 +93,11 @@ stage() {
   fi
   echo "$name: patrolgrid simulate $*" >&2
   out=$("$dir/patrolgrid" simulate --server "$server" --token b --jt808-addr "127.0.0.1:$jt808" \
-    --units "$UNITS" --rate "$RATE" --duration "$DURATION" "$@")
+    --units "$UNITS" --rate "$RATE" --duration "$DURATION" --drain 60s "$@")
   [ -n "${perf_pid:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; perf_pid=; }
   stop_server
   echo "$out" | sed -n '/^summary:/,$p' | sed 's/^/    /' >&2
-  secs=$(echo "$out" | sed -n 's/^summary: .* for \([0-9.]*\)s,.*/\1/p')
+  secs=$(echo "$out" | sed -n 's/^ *server counted [0-9]* fixes in \([0-9.]*\)s,.*/\1/p')
   accepted=$(echo "$out" | sed -n '/server counted/,$ s/^ *accepted *\([0-9]*\).*/\1/p' | head -1)
   stored=$(echo "$out" | sed -n '/server counted/,$ s/^ *stored *\([0-9]*\).*/\1/p' | head -1)
   latency=$(echo "$out" | sed -n 's/^ *reply latency *p50 \([^ ]*\) .* p99 \([^ ]*\) .*/\1 \2/p')
@@ -109,6 +115,10 @@ done
 echo "[target: JT/T 808 >= 100000 fixes/s over 100 connections; taken = accepted + stored out of order]"
 if [ "$PERF" != 0 ] && [ -e "$dir/perf.data" ]; then
   echo
-  echo "# perf: the server during the first stage, by function (self time)"
-  perf report -i "$dir/perf.data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -30
+  echo "# perf: the server during the first stage; share of its samples in each function and what it calls, then in the function itself"
+  perf report -i "$dir/perf.data" --stdio --children --sort symbol -g none 2>/dev/null |
+    grep -E '^ +[0-9.]+% +[0-9.]+% .*(patrolgrid|syscall|runtime\.(gcBgMarkWorker|mallocgc|selectgo|chansend1)$|poll\.)' | head -40
+  echo
+  perf report -i "$dir/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+  [ -z "${PERF_DATA:-}" ] || cp "$dir/perf.data" "$PERF_DATA"
 fi

@@ -464,7 +464,7 @@ func simulate(ctx context.Context, cfg simulateConfig, out io.Writer) (simSummar
 	stopWatchers()
 	sum := s.summary(sending)
 	if s.serverBase != nil {
-		sum.Server = s.settledServerCounts(ctx, sum.Sent)
+		sum.Server = s.settledServerCounts(ctx, start, sum.Sent)
 	}
 	stopProgress()
 	sum.print(out, cfg)
@@ -531,9 +531,10 @@ func (s *simulation) serverCounts(ctx context.Context) (simServerCounts, error) 
 }
 
 // settledServerCounts waits, at most cfg.Drain, until the server has
-// counted sent fixes or its counters stop moving, and returns them; nil
+// counted sent fixes or its counters stop moving, and returns them with
+// Elapsed set from start to the reading that found them complete; nil
 // when they cannot be read.
-func (s *simulation) settledServerCounts(ctx context.Context, sent int64) *simServerCounts {
+func (s *simulation) settledServerCounts(ctx context.Context, start time.Time, sent int64) *simServerCounts {
 	deadline := time.Now().Add(s.cfg.Drain)
 	var last simServerCounts
 	for first := true; ; first = false {
@@ -541,10 +542,15 @@ func (s *simulation) settledServerCounts(ctx context.Context, sent int64) *simSe
 		if err != nil {
 			return nil
 		}
-		if c.Total() >= sent || !first && c.Total() == last.Total() || time.Now().After(deadline) {
+		now := time.Now()
+		switch {
+		case !first && c.Total() == last.Total():
+			return &last
+		case c.Total() >= sent || now.After(deadline):
+			c.Elapsed = now.Sub(start)
 			return &c
 		}
-		last = c
+		last, last.Elapsed = c, now.Sub(start)
 		if !simSleep(ctx, 250*time.Millisecond) {
 			return &c
 		}

@@ -20,6 +20,10 @@ const simFixesMetric = "patrolgrid_fixes_total"
 type simServerCounts struct {
 	Accepted, Stored, Rejected int64
 	Rejections                 map[string]int64 // by reason
+	// Elapsed is the time from the start of the run to the reading that
+	// found the counts complete, after the server took the last fix; 0
+	// when not known.
+	Elapsed time.Duration
 }
 
 // Total returns every fix counted.
@@ -37,7 +41,11 @@ func (c simServerCounts) minus(base simServerCounts) simServerCounts {
 }
 
 func (c simServerCounts) print(out io.Writer, protocol string) {
-	fmt.Fprintf(out, "  server counted %d fixes during the run (/metrics %s, all senders):\n", c.Total(), simFixesMetric)
+	rate := ""
+	if c.Elapsed > 0 {
+		rate = fmt.Sprintf(" in %.1fs, %.0f fixes/s", c.Elapsed.Seconds(), float64(c.Total())/c.Elapsed.Seconds())
+	}
+	fmt.Fprintf(out, "  server counted %d fixes%s (/metrics %s, all senders):\n", c.Total(), rate, simFixesMetric)
 	fmt.Fprintf(out, "    accepted    %d\n", c.Accepted)
 	if c.Stored > 0 {
 		fmt.Fprintf(out, "    stored      %d (out of order: kept in history only)\n", c.Stored)
