@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -294,8 +296,8 @@ func (r *DeviceRegistry) record(spec DeviceSpec) (deviceRecord, error) {
 	switch {
 	case !validDeviceID(spec.ID):
 		return deviceRecord{}, fmt.Errorf("%w: id %.70q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrBadDevice, spec.ID)
-	case spec.Unit == "" || len(spec.Unit) > 64:
-		return deviceRecord{}, fmt.Errorf("%w: unit %.70q: want 1 to 64 characters", ErrBadDevice, spec.Unit)
+	case spec.Unit == "" || len(spec.Unit) > 64 || !utf8.ValidString(spec.Unit) || strings.ContainsFunc(spec.Unit, unicode.IsControl):
+		return deviceRecord{}, fmt.Errorf("%w: unit %.70q: want 1 to 64 bytes of text", ErrBadDevice, spec.Unit)
 	case spec.Key != "" && !validDeviceKey(spec.Key):
 		return deviceRecord{}, fmt.Errorf("%w: key: want 1 to 64 printable characters other than space, comma and *", ErrBadDevice)
 	}

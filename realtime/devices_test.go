@@ -311,3 +311,48 @@ func TestDemoDevices(t *testing.T) {
 		t.Fatalf("Seed(demo) = %d, %v", n, err)
 	}
 }
+
+// FuzzDeviceSpec adds arbitrary devices: a malformed one is refused with
+// ErrBadDevice, and one that is taken authenticates with its key and is
+// found by its phone. Records read back from Redis go through the same
+// JSON form, checked to round-trip.
+func FuzzDeviceSpec(f *testing.F) {
+	for _, s := range [][4]string{
+		{"V01", "V01", "13900000001", "demo-V01"}, {"car-1", "V02", "013900000002", ""},
+		{"860000000000001", "F1", "", ""}, {"a,b", "V01", "", ""}, {"x", "V01", "4eb6fb4afd9e", ""},
+		{"x", "", "0", "k"}, {"x", "V01", "00000000000000000000", "a*b"}, {"x", "V01", "+86", " "},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, id, unit, phone, key string) {
+		r := NewDeviceRegistry(DeviceConfig{Logger: discardLogger()})
+		d, k, err := r.Add(context.Background(), DeviceSpec{ID: id, Unit: unit, Phone: phone, Key: key})
+		if err != nil {
+			if !errors.Is(err, ErrBadDevice) {
+				t.Fatalf("Add(%q, %q, %q, %q) = %v, want ErrBadDevice", id, unit, phone, key, err)
+			}
+			return
+		}
+		if key != "" && k != key {
+			t.Fatalf("Add handed back key %q, want %q", k, key)
+		}
+		if got, err := r.Authenticate(SourceOsmAnd, id, k); err != nil || got != d {
+			t.Fatalf("Authenticate(%q) = %+v, %v, want %+v", id, got, err, d)
+		}
+		if d.Phone != "" {
+			if got, gk, err := r.Terminal(d.Phone); err != nil || got != d || gk != k {
+				t.Fatalf("Terminal(%q) = %+v, %v", d.Phone, got, err)
+			}
+		}
+		rec := deviceRecord{Device: d, Key: k}
+		j, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back deviceRecord
+		if err := json.Unmarshal(j, &back); err != nil || back.ID != rec.ID || back.Unit != rec.Unit ||
+			back.Phone != rec.Phone || back.Key != rec.Key || !back.Created.Equal(rec.Created) {
+			t.Fatalf("record %s read back as %+v, %v", j, back, err)
+		}
+	})
+}

@@ -279,3 +279,51 @@ func getJSONAuth(t *testing.T, u, token string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzOsmAndCredentials sends arbitrary queries, bodies and
+// Authorization headers to the OsmAnd port: every answer is 200, 400,
+// 401 or 403 with a JSON error, never a failure of the server.
+func FuzzOsmAndCredentials(f *testing.F) {
+	_, city, hub := demoCity(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.Cleanup(cancel)
+	go hub.Run(ctx)
+	go city.Run(ctx)
+	for !city.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
+	if _, err := devices.Seed(context.Background(), realtime.DemoDevices(city.Plan())); err != nil {
+		f.Fatal(err)
+	}
+	h := NewOsmAndHandler(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}, Devices: devices})
+	for _, s := range [][4]string{
+		{"id=V01&key=demo-V01&lat=43.62&lon=122.26", "", "", ""},
+		{"id=V01&lat=43.62&lon=122.26", "", "", "Basic VjAxOmRlbW8tVjAx"},
+		{"id=V01&lat=43.62&lon=122.26", "", "", "Bearer gateway"},
+		{"", "application/x-www-form-urlencoded", "id=V02&key=demo-V02&location=43.6,122.2", ""},
+		{"key=demo-V03", "application/json", `{"device_id":"V03","location":{"coords":{"latitude":43.6,"longitude":122.2}}}`, ""},
+		{"id=V01&key=%zz", "", "", "Basic !!!"},
+		{"id=nobody&key=", "application/x-www-form-urlencoded", "key=%", "Bearer "},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, query, contentType, body, auth string) {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		req.URL.RawQuery = query
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200:
+		case 400, 401, 403, 413, 503:
+			var e apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" {
+				t.Fatalf("%d with body %q, want a JSON error", rec.Code, rec.Body)
+			}
+		default:
+			t.Fatalf("query %q, %q body %q, auth %q: status %d %s", query, contentType, body, auth, rec.Code, rec.Body)
+		}
+	})
+}
