@@ -24,6 +24,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/redistest"
 )
 
 func TestAccessFor(t *testing.T) {
@@ -670,4 +671,80 @@ func (c *terminal) result(id uint16, body []byte) byte {
 		c.t.Fatalf("answer to 0x%04x = 0x%04x % x, want a general reply", id, m.Header.ID, m.Body)
 	}
 	return m.Body[4]
+}
+
+// TestServeRedisDevices runs two servers of one city on one Redis: a
+// device added through one is known to the other, and revoking it
+// through the first closes its terminal's connection on the second
+// within a moment.
+func TestServeRedisDevices(t *testing.T) {
+	redisURL := redistest.Start(t).URL()
+	args := []string{"--redis", redisURL, "--redis-city", "devices-test", "--viewer-token", "v", "--admin-token", "admin"}
+	baseA, _, stopA := startServe(t, args...)
+	defer stopA()
+	baseB, outB, stopB := startServe(t, args...)
+	defer stopB()
+	jtB := regexp.MustCompile(`JT/T 808 terminals on tcp://(127\.0\.0\.1:\d+)`).FindStringSubmatch(outB.String())
+	if jtB == nil {
+		t.Fatalf("second server printed no JT/T 808 address: %q", outB.String())
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, baseA+"/api/v1/devices", strings.NewReader(`{"id":"car-1","unit":"V01","phone":"13800000001"}`))
+	req.Header.Set("Authorization", "Bearer admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added struct{ Key string }
+	json.NewDecoder(resp.Body).Decode(&added)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || added.Key == "" {
+		t.Fatalf("POST devices on the first server = %d, key %q", resp.StatusCode, added.Key)
+	}
+	for deadline := time.Now().Add(5 * time.Second); getJSON(t, baseB+"/api/v1/devices/car-1", "admin", nil) != 200; {
+		if time.Now().After(deadline) {
+			t.Fatal("the second server does not know car-1 5 s after it was added")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	term := dialTerminal(t, jtB[1], "013800000001")
+	ans := term.send(realtime.JT808MsgRegister, make([]byte, 37))
+	if len(ans.Body) < 3 || ans.Body[2] != realtime.JT808Success || string(ans.Body[3:]) != added.Key {
+		t.Fatalf("register on the second server = % x, want success with the key", ans.Body)
+	}
+	if got := term.result(realtime.JT808MsgAuthenticate, []byte(added.Key)); got != realtime.JT808Success {
+		t.Fatalf("authenticate on the second server: result %d", got)
+	}
+
+	req, _ = http.NewRequest(http.MethodDelete, baseA+"/api/v1/devices/car-1", nil)
+	req.Header.Set("Authorization", "Bearer admin")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	revoked := time.Now()
+	if resp.StatusCode != 200 {
+		t.Fatalf("DELETE devices/car-1 on the first server = %d", resp.StatusCode)
+	}
+	// Heartbeats until the second server closes the connection.
+	for {
+		term.write(realtime.JT808MsgHeartbeat, nil)
+		term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, err := term.r.ReadSlice(0x7e)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("heartbeat after revocation: %v", err)
+		}
+		for len(b) == 1 { // the opening flag of the reply
+			b, _ = term.r.ReadSlice(0x7e)
+		}
+		if time.Since(revoked) > time.Second {
+			t.Fatal("the second server still answers the revoked terminal 1 s after the revocation")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("revocation on one server closed the terminal's connection on the other after %v", time.Since(revoked))
 }
