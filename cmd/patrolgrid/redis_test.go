@@ -178,6 +178,16 @@ func coverageOf(t *testing.T, base string) []string {
 	return out
 }
 
+// planOf returns the plan base serves, as JSON.
+func planOf(t *testing.T, base string) string {
+	t.Helper()
+	var v json.RawMessage
+	if code := getJSON(t, base+"/api/v1/plan", viewerToken, &v); code != http.StatusOK {
+		t.Fatalf("GET %s/api/v1/plan = %d, want 200", base, code)
+	}
+	return string(v)
+}
+
 // waitUnits polls base until every fix of want is its unit's position
 // and every status of status is its unit's.
 func waitUnits(t *testing.T, base string, want []jsonFix, status map[string]string) []unitState {
@@ -513,9 +523,15 @@ func TestRedisRestartAfterKill(t *testing.T) {
 			}
 			before := waitUnits(t, first.base, latest, status)
 			covBefore := coverageOf(t, first.base)
+
+			planBefore := planOf(t, first.base)
 			first.kill(t)
 
-			second := startBinary(t, bin, args...)
+			// Without --plan the second instance serves the active plan kept in Redis.
+			second := startBinary(t, bin, slices.Delete(slices.Clone(args), 0, 2)...)
+			if after := planOf(t, second.base); after != planBefore {
+				t.Errorf("plan after kill -9 and restart without --plan differs:\n got %.300s\nwant %.300s", after, planBefore)
+			}
 			if after := unitsOf(t, second.base); !slices.Equal(after, before) {
 				t.Errorf("units after kill -9 and restart differ:\n got %+v\nwant %+v", after, before)
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -50,6 +49,7 @@ type serveConfig struct {
 	gapHold      time.Duration
 	redisURL     string
 	redisCity    string
+	maxAge       time.Duration
 	osm          string
 	profile      string
 	cacheDir     string
@@ -76,6 +76,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 		"(default as --jt808-listen, port 5055)")
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", 5*time.Minute, "a unit whose latest fix is older leaves coverage")
+	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
 	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
@@ -83,7 +84,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.Float64Var(&cfg.snap, "snap", float64(geo.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
 		"rediss://..., redis+cluster://h1:p1,h2:p2,..., redis+sentinel://h1:p1,.../master (default: in this process's memory)")
-	fs.StringVar(&cfg.redisCity, "redis-city", "", "the city's name in Redis keys pg:{name}:... (default: the plan's city)")
+	fs.StringVar(&cfg.redisCity, "redis-city", "", "the city's name in Redis keys pg:{name}:... (default: the --plan file's city, or else the demo city's); "+
+		"its active plan is kept there: a --plan file replaces it, and without --plan the stored one is served")
 	return fs
 }
 
@@ -94,6 +96,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	cfg.given = givenFlags(fs)
+	if cfg.maxAge <= 0 {
+		return fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
+	}
 	access, err := accessFor(cfg)
 	if err != nil {
 		return err
@@ -102,15 +107,17 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan, err := loadPlan(cfg.planFile, cfg.res)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	live, closeStore, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
+	plan := live.plan
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
 		return fmt.Errorf("grid of the plan boundary: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	router, roads, travel, err := serveRouter(ctx, cfg, plan, grid, stdout)
 	if err != nil {
 		return err
@@ -119,18 +126,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	store, client, closeStore, err := openStore(cfg, plan)
+	devices, err := openDevices(ctx, cfg, plan, live, realtime.DeviceConfig{Metrics: realtime.NewDeviceMetrics(reg), Logger: logger}, stdout)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	devices, err := openDevices(ctx, cfg, plan, client, realtime.DeviceConfig{Metrics: realtime.NewDeviceMetrics(reg), Logger: logger}, stdout)
-	if err != nil {
-		return err
-	}
-	city, err := realtime.NewCity(plan, router, store, hub,
+	city, err := realtime.NewCity(plan, router, live.store, hub,
 		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
-			Metrics: realtime.NewMetrics(reg, hub)})
+			Validation: realtime.ValidationConfig{MaxAge: cfg.maxAge},
+			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return err
 	}
@@ -303,12 +306,12 @@ func givenFlags(fs *flag.FlagSet) map[string]bool {
 // openDevices returns the device registry: in this process's memory, or
 // in Redis next to the store (client not nil), loaded. With --demo it
 // registers the demo devices that were never registered.
-func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, client redis.UniversalClient,
+func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, live liveStore,
 	dc realtime.DeviceConfig, stdout io.Writer) (*realtime.DeviceRegistry, error) {
 	devices := realtime.NewDeviceRegistry(dc)
-	if client != nil {
+	if live.client != nil {
 		var err error
-		devices, err = realtime.NewRedisDeviceRegistry(client, realtime.RedisDeviceConfig{City: cmp.Or(cfg.redisCity, plan.City), DeviceConfig: dc})
+		devices, err = realtime.NewRedisDeviceRegistry(live.client, realtime.RedisDeviceConfig{City: live.city, DeviceConfig: dc})
 		if err != nil {
 			return nil, err
 		}
@@ -627,20 +630,45 @@ func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) 
 	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
 }
 
-// openStore returns the live store: in this process's memory, or in Redis
-// with --redis, with its client; release lets it go.
-func openStore(cfg serveConfig, plan *patrol.Plan) (store realtime.Store, client redis.UniversalClient, release func(), err error) {
+// openStore returns the live store and the plan to serve: the store in
+// this process's memory with the --plan file or the demo city, or with
+// --redis the store in Redis, its client, the city's name in its keys and
+// the city's active plan (see activePlan); release lets the client go.
+func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (live liveStore, release func(), err error) {
 	if cfg.redisURL == "" {
-		return realtime.NewMemoryStore(realtime.MemoryConfig{}), nil, func() {}, nil
+		plan, err := loadPlan(cfg.planFile, cfg.res)
+		if err != nil {
+			return liveStore{}, nil, err
+		}
+		return liveStore{store: realtime.NewMemoryStore(realtime.MemoryConfig{}), plan: plan}, func() {}, nil
 	}
-	client, err = realtime.NewRedisClient(cfg.redisURL)
+	var fromFile *patrol.Plan
+	if cfg.planFile != "" {
+		if fromFile, err = loadPlan(cfg.planFile, cfg.res); err != nil {
+			return liveStore{}, nil, err
+		}
+	}
+	client, err := realtime.NewRedisClient(cfg.redisURL)
 	if err != nil {
-		return nil, nil, nil, err
+		return liveStore{}, nil, err
 	}
-	rs, err := realtime.NewRedisStore(client, realtime.RedisConfig{City: cmp.Or(cfg.redisCity, plan.City)})
+	live = liveStore{client: client}
+	if live.city, err = redisCityName(cfg, fromFile); err == nil {
+		var rs *realtime.RedisStore
+		rs, live.plan, err = openRedisStore(ctx, cfg, client, live.city, fromFile, logger)
+		live.store = rs
+	}
 	if err != nil {
 		_ = client.Close()
-		return nil, nil, nil, err
+		return liveStore{}, nil, err
 	}
-	return rs, client, func() { _ = client.Close() }, nil
+	return live, func() { _ = client.Close() }, nil
+}
+
+// liveStore is what openStore opens.
+type liveStore struct {
+	store  realtime.Store
+	plan   *patrol.Plan
+	client redis.UniversalClient // nil for the memory store
+	city   string                // the city's name in Redis keys
 }
