@@ -308,16 +308,22 @@ func (s *RedisStore) Append(ctx context.Context, f Fix) (bool, error) {
 const appendGroupTimeout = 10 * time.Second
 
 // appendGroup stores concurrent Appends together (group commit, without a
-// goroutine of its own): an Append that finds no group in flight leads,
-// storing every queued fix with one AppendBatch; the others wait for it,
-// and the first of those queued meanwhile leads the next group. Under load
-// the groups grow by themselves, so single-fix ingest costs one script
-// call per group instead of one per fix.
+// goroutine of its own): an Append that finds fewer than
+// appendGroupsInFlight groups in flight leads, storing every queued fix
+// with one AppendBatch; the others wait, and the first of those queued
+// meanwhile leads the next group when one ends. Under load the groups grow
+// by themselves, so single-fix ingest costs one script call per group
+// instead of one per fix.
 type appendGroup struct {
 	mu      sync.Mutex
 	queue   []*appendWaiter
-	running bool // a leader is storing a group
+	running int // leaders storing a group
 }
+
+// appendGroupsInFlight is how many groups are stored at once: with two, a
+// group forms and its request travels while Redis runs the one before,
+// instead of the server idling through every round trip.
+var appendGroupsInFlight = 2
 
 // appendWaiter is one Append in an appendGroup. Its result fields are
 // written before signal is sent, by the leader of its group.
@@ -332,11 +338,12 @@ type appendWaiter struct {
 func (g *appendGroup) append(ctx context.Context, f Fix, store func(context.Context, []Fix) ([]bool, error)) (bool, error) {
 	w := &appendWaiter{fix: f, signal: make(chan struct{}, 1)}
 	g.mu.Lock()
-	g.queue = append(g.queue, w)
-	if !g.running {
-		g.running, w.lead = true, true
+	if g.running < appendGroupsInFlight {
+		g.running++
+		w.lead = true
 		g.mu.Unlock()
 	} else {
+		g.queue = append(g.queue, w)
 		g.mu.Unlock()
 		if err := g.wait(ctx, w); err != nil {
 			return false, err
@@ -349,7 +356,8 @@ func (g *appendGroup) append(ctx context.Context, f Fix, store func(context.Cont
 }
 
 // wait waits for w's result or its turn to lead. A waiter whose ctx ends
-// leaves the queue, unless a group has taken it or it was made to lead.
+// leaves the queue, unless a group has taken it or it was made to lead
+// (either takes it out of the queue).
 func (g *appendGroup) wait(ctx context.Context, w *appendWaiter) error {
 	select {
 	case <-w.signal:
@@ -357,7 +365,7 @@ func (g *appendGroup) wait(ctx context.Context, w *appendWaiter) error {
 	case <-ctx.Done():
 	}
 	g.mu.Lock()
-	if i := slices.Index(g.queue, w); i >= 0 && !w.lead {
+	if i := slices.Index(g.queue, w); i >= 0 {
 		g.queue = slices.Delete(g.queue, i, i+1)
 		g.mu.Unlock()
 		return fmt.Errorf("realtime: append fix of %s: %w", w.fix.Unit, ctx.Err())
@@ -367,12 +375,14 @@ func (g *appendGroup) wait(ctx context.Context, w *appendWaiter) error {
 	return nil
 }
 
-// flush stores the queued group, which holds self, hands out the results
-// and passes the lead to the first Append queued meanwhile.
+// flush stores self with every queued Append as one group, hands out the
+// results and passes the lead to the first Append queued meanwhile, which
+// leaves the queue: it leads the group it takes.
 func (g *appendGroup) flush(ctx context.Context, self *appendWaiter, store func(context.Context, []Fix) ([]bool, error)) {
 	g.mu.Lock()
-	group := g.queue
-	g.queue = nil
+	group := make([]*appendWaiter, 0, 1+len(g.queue))
+	group = append(append(group, self), g.queue...)
+	g.queue = g.queue[:0]
 	g.mu.Unlock()
 	fixes := make([]Fix, len(group))
 	for i, w := range group {
@@ -393,14 +403,13 @@ func (g *appendGroup) flush(ctx context.Context, self *appendWaiter, store func(
 	if len(g.queue) > 0 {
 		next = g.queue[0]
 		next.lead = true
+		g.queue = slices.Delete(g.queue, 0, 1)
 	} else {
-		g.running = false
+		g.running--
 	}
 	g.mu.Unlock()
-	for _, w := range group {
-		if w != self {
-			w.signal <- struct{}{}
-		}
+	for _, w := range group[1:] {
+		w.signal <- struct{}{}
 	}
 	if next != nil {
 		next.signal <- struct{}{}
@@ -427,34 +436,62 @@ func (s *RedisStore) AppendBatch(ctx context.Context, fixes []Fix) ([]bool, erro
 		}
 		calls = append(calls, call{keys, args})
 	}
-	out := make([]bool, 0, len(fixes))
-	for done, loads := 0, 0; done < len(calls); {
-		cmds := make([]*redis.Cmd, len(calls)-done)
+	flags := make([][]int64, len(calls)) // per call, once it ran
+	pending := make([]int, len(calls))   // the calls still to run, in order
+	for i := range pending {
+		pending[i] = i
+	}
+	for loads := 0; len(pending) > 0; {
+		cmds := make([]*redis.Cmd, len(pending))
 		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, c := range calls[done:] {
-				cmds[i] = s.append.EvalSha(ctx, p, c.keys, c.args...)
+			for i, c := range pending {
+				cmds[i] = s.append.EvalSha(ctx, p, calls[c].keys, calls[c].args...)
 			}
 			return nil
 		})
-		for _, cmd := range cmds {
-			flags, err := cmd.Int64Slice()
-			if redis.HasErrorPrefix(err, "NOSCRIPT") && loads < 2 { // nothing from here on ran: load, go on
-				loads++
-				if err := s.append.Load(ctx, s.c).Err(); err != nil {
-					return out, fmt.Errorf("realtime: load the append script: %w", err)
-				}
-				break
+		// A call refused with NOSCRIPT did not run, and runs again once the
+		// script is loaded, as after a Redis restart; the calls after it may
+		// have run, as when another client loaded the script meanwhile.
+		var again []int
+		var err error
+		for i, cmd := range cmds {
+			f, cerr := cmd.Int64Slice()
+			switch {
+			case redis.HasErrorPrefix(cerr, "NOSCRIPT") && loads < 2:
+				again = append(again, pending[i])
+			case cerr != nil:
+				err = cmp.Or(err, cerr)
+			default:
+				flags[pending[i]] = f
 			}
-			if err != nil {
-				return out, fmt.Errorf("realtime: append %d fixes: %w", len(fixes)-len(out), err)
+		}
+		if err != nil {
+			return ranPrefix(flags), fmt.Errorf("realtime: append %d fixes: %w", len(fixes), err)
+		}
+		if len(again) > 0 {
+			loads++
+			if err := s.append.Load(ctx, s.c).Err(); err != nil {
+				return ranPrefix(flags), fmt.Errorf("realtime: load the append script: %w", err)
 			}
-			for _, l := range flags {
-				out = append(out, l == 1)
-			}
-			done++
+		}
+		pending = again
+	}
+	return ranPrefix(flags), nil
+}
+
+// ranPrefix returns whether each fix became its unit's latest, for the
+// calls that ran before the first that did not.
+func ranPrefix(flags [][]int64) []bool {
+	var out []bool
+	for _, f := range flags {
+		if f == nil {
+			break
+		}
+		for _, l := range f {
+			out = append(out, l == 1)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // appendFixJSON appends f as Fix.MarshalJSON writes it (the same fields,

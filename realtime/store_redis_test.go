@@ -207,6 +207,23 @@ func testRedisScriptCacheFlushed(t *testing.T, c redis.UniversalClient) {
 	if hist, _ := s.History(ctx, "V1", t0); len(hist) != 3 {
 		t.Errorf("history of V1 has %d fixes, want 3", len(hist))
 	}
+
+	// A batch of several script calls runs each once, in order.
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]Fix, 2*appendBatchMax+1)
+	for i := range big {
+		big[i] = fixAt("V3", t0, time.Duration(i)*time.Millisecond)
+	}
+	latest, err := s.AppendBatch(ctx, big)
+	if err != nil || len(latest) != len(big) || slices.Contains(latest, false) {
+		t.Fatalf("AppendBatch of %d rising fixes after SCRIPT FLUSH: %d results (all latest: %v), %v",
+			len(big), len(latest), !slices.Contains(latest, false), err)
+	}
+	if hist, _ := s.History(ctx, "V3", t0); len(hist) != len(big) {
+		t.Errorf("history of V3 has %d fixes, want %d", len(hist), len(big))
+	}
 }
 
 // testRedisAppendBatch: a batch decides latest fix by fix as Append does.
@@ -710,6 +727,17 @@ func cityView(c *City) string {
 // while: concurrent Appends share calls, each gets its own result, and
 // one whose context ends while queued leaves without its fix stored.
 func TestAppendGroup(t *testing.T) {
+	for _, inFlight := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("inFlight=%d", inFlight), func(t *testing.T) { testAppendGroup(t, inFlight) })
+	}
+}
+
+// testAppendGroup: the first inFlight Appends are stored alone, and the
+// ones queued meanwhile go together in one group when a store call ends;
+// an Append whose context ends while queued is not stored.
+func testAppendGroup(t *testing.T, inFlight int) {
+	defer func(n int) { appendGroupsInFlight = n }(appendGroupsInFlight)
+	appendGroupsInFlight = inFlight
 	var g appendGroup
 	var mu sync.Mutex
 	var calls, largest int
@@ -728,6 +756,9 @@ func TestAppendGroup(t *testing.T) {
 		}
 		return out, nil
 	}
+	queued := func(n int) func() bool {
+		return func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n }
+	}
 	ctx := testContext(t)
 	const n = 50
 	var wg sync.WaitGroup
@@ -740,22 +771,27 @@ func TestAppendGroup(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, "every Append queued", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n-1 })
+	waitFor(t, "every Append but the leaders queued", queued(n-inFlight))
 	gone, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := g.append(gone, Fix{Unit: "gone"}, store)
 		errc <- err
 	}()
-	waitFor(t, "the last Append queued", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n })
+	waitFor(t, "the last Append queued", queued(n-inFlight+1))
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("append with its context ended = %v, want context.Canceled", err)
 	}
+	release <- struct{}{} // one leader's call ends: the next takes every queued Append
+	waitFor(t, "the queue taken by one group", queued(0))
 	close(release)
 	wg.Wait()
-	if calls != 2 || largest != n-1 || len(stored) != n || stored["gone"] {
-		t.Errorf("%d store calls, largest %d fixes, %d stored (gone: %v); want 2 calls (1, then %d), %d stored without gone",
-			calls, largest, len(stored), stored["gone"], n-1, n)
+	if calls != inFlight+1 || largest != n-inFlight || len(stored) != n || stored["gone"] {
+		t.Errorf("%d store calls, largest %d fixes, %d stored (gone: %v); want %d calls (%d of 1, then %d), %d stored without gone",
+			calls, largest, len(stored), stored["gone"], inFlight+1, inFlight, n-inFlight, n)
+	}
+	if g.running != 0 || len(g.queue) != 0 {
+		t.Errorf("after every Append: %d leaders, %d queued", g.running, len(g.queue))
 	}
 }
