@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -23,21 +24,30 @@ type deviceSpec struct {
 	ID    string `json:"id"`
 	Unit  string `json:"unit"`
 	Phone string `json:"phone"`
+	Key   string `json:"key"` // a key the terminal was provisioned with; empty draws one
 }
+
+// minProvisionedKey is the shortest key an admin may give a device (one
+// drawn by the registry has 32 hex digits).
+const minProvisionedKey = 16
 
 func (s *Server) addDevice(c *gin.Context) {
 	var body deviceSpec
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", `body must be {"id": "...", "unit": "...", "phone": "..."} (phone optional)`)
+		fail(c, http.StatusBadRequest, "bad_request", `body must be {"id": "...", "unit": "...", "phone": "...", "key": "..."} (phone and key optional)`)
+		return
+	}
+	if body.Key != "" && len(body.Key) < minProvisionedKey {
+		fail(c, http.StatusBadRequest, "bad_device", fmt.Sprintf("a key given for a device needs at least %d characters", minProvisionedKey))
 		return
 	}
 	if _, ok := s.city.Plan().Unit(body.Unit); !ok {
 		fail(c, http.StatusBadRequest, "unknown_unit", "no unit "+quote(body.Unit)+" in the plan")
 		return
 	}
-	d, key, err := s.cfg.Devices.Add(c.Request.Context(), realtime.DeviceSpec{ID: body.ID, Unit: body.Unit, Phone: body.Phone})
+	d, key, err := s.cfg.Devices.Add(c.Request.Context(), realtime.DeviceSpec{ID: body.ID, Unit: body.Unit, Phone: body.Phone, Key: body.Key})
 	if err != nil {
 		s.deviceFailed(c, err)
 		return

@@ -128,7 +128,9 @@ func TestDeviceAdminAPI(t *testing.T) {
 		{"unknown unit", "POST", "", "admin", `{"id":"car-2","unit":"nobody"}`, 400, "unknown_unit"},
 		{"bad id", "POST", "", "admin", `{"id":"car 2","unit":"` + u1 + `"}`, 400, "bad_device"},
 		{"bad phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"+86139"}`, 400, "bad_device"},
-		{"a key in the body", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"mine"}`, 400, "bad_request"},
+		{"a short key", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"mine"}`, 400, "bad_device"},
+		{"a key with a comma", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"0123456789abcdef,"}`, 400, "bad_device"},
+		{"an unknown field", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","secret":"x"}`, 400, "bad_request"},
 		{"not JSON", "POST", "", "admin", `id=car-2`, 400, "bad_request"},
 		{"get unknown", "GET", "/nobody", "admin", "", 404, "unknown_device"},
 		{"revoke unknown", "DELETE", "/nobody", "admin", "", 404, "unknown_device"},
@@ -139,6 +141,12 @@ func TestDeviceAdminAPI(t *testing.T) {
 				t.Errorf("%s %s = %d %v, want %d %s", tc.method, tc.path, code, body, tc.want, tc.code)
 			}
 		})
+	}
+
+	// A terminal provisioned with its key keeps it.
+	code, body = call(t, "POST", devices, "admin", "application/json", `{"id":"car-3","unit":"`+u1+`","key":"provisioned-key-0042"}`)
+	if got, _ := body["key"].(string); code != 201 || got != "provisioned-key-0042" {
+		t.Errorf("POST devices with a key = %d %v, want 201 with that key", code, body)
 	}
 
 	// Two devices for one unit; the list shows both and no key.
