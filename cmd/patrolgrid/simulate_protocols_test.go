@@ -483,6 +483,58 @@ func BenchmarkSimulateJT808(b *testing.B) {
 	}
 }
 
+// BenchmarkSimulateProtocols: end-to-end ingest throughput of NMEA and
+// JSON batches into the memory store, driven by simulate against the demo
+// city in one process (client and server share its cores): NMEA over 88
+// tracker connections (accelerated replay, counted by the server, since
+// NMEA answers nothing) and JSON batches of 1,000, each offered more than
+// it takes. bench/ingest-http.sh measures OsmAnd and JSON batches into
+// Redis under wrk. PATROLGRID_SIM_DURATION sets the length of each run
+// (default 5s).
+func BenchmarkSimulateProtocols(b *testing.B) {
+	d := 5 * time.Second
+	if v, ok := os.LookupEnv("PATROLGRID_SIM_DURATION"); ok {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"nmea", []string{"--protocol", "nmea", "--units", "88", "--rate", "1000"}},
+		{"json", []string{"--protocol", "json", "--units", "88", "--rate", "1000", "--batch", "1000", "--concurrency", "4"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var accepted int64
+			var elapsed time.Duration
+			for range b.N {
+				srv := startSimServer(b, true)
+				cfg, err := parseSimulateArgs(srv.args(append(c.args, "--duration", d.String(), "--warmup", "1s", "--drain", "30s")...),
+					func(string) (string, bool) { return "", false }, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var out bytes.Buffer
+				sum, err := simulate(context.Background(), cfg, &out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				fmt.Fprintln(os.Stderr, simLastLines(out.String(), 12))
+				if sc := sum.Server; sc != nil && sc.Elapsed > 0 {
+					accepted += sc.Accepted + sc.Stored
+					elapsed += sc.Elapsed
+				} else {
+					accepted += sum.Accepted + sum.Stored
+					elapsed += sum.Elapsed
+				}
+			}
+			b.ReportMetric(float64(accepted)/elapsed.Seconds(), "fixes/s")
+		})
+	}
+}
+
 // simLastLines returns the last n lines of s.
 func simLastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
