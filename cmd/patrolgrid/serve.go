@@ -194,11 +194,21 @@ func serveHTTP(ctx context.Context, g *errgroup.Group, srv *http.Server, ln net.
 	})
 	g.Go(func() error {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		return srv.Shutdown(shutdown)
+		if err := srv.Shutdown(shutdown); errors.Is(err, context.DeadlineExceeded) {
+			return srv.Close() // requests still running, or connections that never sent one
+		} else if err != nil {
+			return err
+		}
+		return nil
 	})
 }
+
+// shutdownGrace is how long a stopping server lets requests in progress
+// finish before it closes every connection. (Go's Shutdown waits 5 s for
+// a connection that has sent nothing yet.)
+const shutdownGrace = 2 * time.Second
 
 // ingestListen holds the addresses of the ingest servers; empty for one
 // that is off.
