@@ -11,7 +11,8 @@ import (
 )
 
 // identicalFix reports whether a and b hold the same values, bit for bit
-// (NaN equal to NaN), and times in the same zone.
+// (NaN equal to NaN), and the same instants in zones of the same name and
+// offset (each parse of an odd offset makes a zone of its own).
 func identicalFix(a, b Fix) bool {
 	fa := []float64{a.Point[0], a.Point[1], a.SpeedMPS, a.Heading, a.AccuracyM, a.AltitudeM, a.Battery}
 	fb := []float64{b.Point[0], b.Point[1], b.SpeedMPS, b.Heading, b.AccuracyM, b.AltitudeM, b.Battery}
@@ -20,7 +21,9 @@ func identicalFix(a, b Fix) bool {
 			return false
 		}
 	}
-	return a.Unit == b.Unit && a.Source == b.Source && a.Time == b.Time
+	an, ao := a.Time.Zone()
+	bn, bo := b.Time.Zone()
+	return a.Unit == b.Unit && a.Source == b.Source && a.Time.Equal(b.Time) && an == bn && ao == bo
 }
 
 func identicalFixes(a, b []Fix) bool {
