@@ -25,13 +25,17 @@ type JT808Config struct {
 	// terminal.
 	Devices *DeviceRegistry
 	// Ingest takes the fixes of one message and returns a result per fix
-	// (City.Ingest). It is required and must be safe for concurrent use.
+	// (City.Ingest). It is required and must be safe for concurrent use;
+	// it must not keep fixes, whose array the server reuses.
 	Ingest func(ctx context.Context, fixes []Fix) ([]Result, error)
 	// IdleTimeout is how long a connection may stay silent before it is
 	// closed; default 3 minutes (terminals send a heartbeat every 60 s
-	// by default).
+	// by default). The server closes a silent connection between
+	// IdleTimeout and IdleTimeout plus an eighth of it (at most a second)
+	// after its last byte.
 	IdleTimeout time.Duration
-	// WriteTimeout bounds each reply; default 10 s.
+	// WriteTimeout bounds each write to a terminal, which carries the
+	// replies to every frame of one read; default 10 s.
 	WriteTimeout time.Duration
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
@@ -162,12 +166,61 @@ func runTCP(ctx context.Context, ln net.Listener, sem chan struct{}, log *slog.L
 	}
 }
 
+// idleDeadline keeps a connection's read deadline IdleTimeout ahead of its
+// last byte without setting it for every read: arm sets it before a read
+// that may block, at most once per refresh, to IdleTimeout plus refresh
+// from then, so a silent connection is closed between IdleTimeout and
+// IdleTimeout plus refresh after its last byte.
+type idleDeadline struct {
+	conn    net.Conn
+	idle    time.Duration
+	refresh time.Duration // min(IdleTimeout/8, 1 s)
+	set     time.Time     // when the deadline in force was set; zero before the first
+}
+
+func newIdleDeadline(conn net.Conn, idle time.Duration) *idleDeadline {
+	return &idleDeadline{conn: conn, idle: idle, refresh: min(idle/8, time.Second)}
+}
+
+// arm is called before a read that may block.
+func (d *idleDeadline) arm() error {
+	now := time.Now()
+	if !d.set.IsZero() && now.Sub(d.set) < d.refresh {
+		return nil
+	}
+	d.set = now
+	return d.conn.SetReadDeadline(now.Add(d.idle + d.refresh))
+}
+
+// deadlineWriter is a connection whose every write is bounded by timeout:
+// under a bufio.Writer, one deadline per flush.
+type deadlineWriter struct {
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (w deadlineWriter) Write(b []byte) (int, error) {
+	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return 0, err
+	}
+	return w.conn.Write(b)
+}
+
+// buffersDelimiter reports whether r's buffer holds delim, so that reading
+// up to it will not block.
+func buffersDelimiter(r *bufio.Reader, delim byte) bool {
+	b, _ := r.Peek(r.Buffered())
+	return bytes.IndexByte(b, delim) >= 0
+}
+
 // jt808Session is the state of one terminal connection, owned by its
 // goroutine.
 type jt808Session struct {
 	s      *JT808Server
-	conn   net.Conn
 	log    *slog.Logger
+	r      *bufio.Reader
+	w      *bufio.Writer // replies, flushed before a read that may block
+	idle   *idleDeadline
 	buf    []byte // unescaped message
 	out    []byte // reply frame
 	serial uint16 // of the platform's messages
@@ -175,17 +228,35 @@ type jt808Session struct {
 	unit   string
 	device string // the authenticated device and the key it showed
 	key    string
+	// checked is the registry snapshot the device and key were last found
+	// good in: a message is checked again only when the snapshot changed.
+	checked *deviceIndex
+	fixes   []Fix   // of the message being ingested
+	general [5]byte // the body of a general reply
 }
 
 // serve reads frames from conn and answers them until the terminal goes
-// away, stays silent past IdleTimeout, or a write fails.
+// away, stays silent past IdleTimeout, or a write fails. Replies are
+// buffered and written together once every frame read so far is answered,
+// before the next read that may block, so a terminal that sends many
+// frames at once gets their replies, in order, in one write.
 func (s *JT808Server) serve(ctx context.Context, conn net.Conn) {
-	ss := &jt808Session{s: s, conn: conn, log: s.cfg.Logger.With("proto", SourceJT808, "remote", conn.RemoteAddr().String()),
-		buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
-	r := bufio.NewReaderSize(conn, JT808MaxFrame)
+	ss := &jt808Session{s: s, log: s.cfg.Logger.With("proto", SourceJT808, "remote", conn.RemoteAddr().String()),
+		r: bufio.NewReaderSize(conn, JT808MaxFrame), w: bufio.NewWriterSize(deadlineWriter{conn, s.cfg.WriteTimeout}, 4096),
+		idle: newIdleDeadline(conn, s.cfg.IdleTimeout), buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
 	ss.log.Debug("connected")
 	for {
-		frame, err := readJT808Frame(r, conn, s.cfg.IdleTimeout)
+		if !buffersDelimiter(ss.r, jt808Flag) {
+			if err := ss.w.Flush(); err != nil {
+				ss.log.Info("closing", "err", fmt.Errorf("realtime: jt808 reply: %w", err), "unit", ss.unit)
+				return
+			}
+			if err := ss.idle.arm(); err != nil {
+				ss.log.Debug("disconnected", "err", err, "unit", ss.unit)
+				return
+			}
+		}
+		frame, err := readJT808Frame(ss.r)
 		switch {
 		case errors.Is(err, errJT808Oversize):
 			ss.log.Info("frame dropped", "err", err)
@@ -197,6 +268,7 @@ func (s *JT808Server) serve(ctx context.Context, conn net.Conn) {
 			continue
 		}
 		if err := ss.frame(ctx, frame); err != nil {
+			ss.w.Flush() // the replies to the frames before
 			ss.log.Info("closing", "err", err, "unit", ss.unit)
 			return
 		}
@@ -208,10 +280,7 @@ var errJT808Oversize = fmt.Errorf("%w: longer than %d bytes without a flag", Err
 // readJT808Frame returns the bytes up to the next flag, without it; it is
 // empty between two flags. The slice is valid until the next read. A run
 // longer than JT808MaxFrame is discarded and reported as errJT808Oversize.
-func readJT808Frame(r *bufio.Reader, conn net.Conn, idle time.Duration) ([]byte, error) {
-	if err := conn.SetReadDeadline(time.Now().Add(idle)); err != nil {
-		return nil, err
-	}
+func readJT808Frame(r *bufio.Reader) ([]byte, error) {
 	b, err := r.ReadSlice(jt808Flag)
 	if errors.Is(err, bufio.ErrBufferFull) {
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -241,10 +310,8 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 		ss.log.Info("frame dropped", "err", err)
 		return nil
 	}
-	if ss.device != "" {
-		if _, err := ss.s.cfg.Devices.Authenticate(SourceJT808, ss.device, ss.key); err != nil {
-			return err
-		}
+	if err := ss.recheck(); err != nil {
+		return err
 	}
 	id, body := ss.handle(ctx, m)
 	if id == 0 {
@@ -253,7 +320,25 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 	return ss.reply(m.Header, id, body)
 }
 
-// reply writes a message with id and body to the terminal of h.
+// recheck refuses an authenticated device that the registry no longer
+// takes with its key. The registry's snapshot is immutable, so a device
+// found good in a snapshot stays good until the snapshot is replaced.
+func (ss *jt808Session) recheck() error {
+	if ss.device == "" {
+		return nil
+	}
+	idx := ss.s.cfg.Devices.index()
+	if idx == ss.checked {
+		return nil
+	}
+	if _, err := ss.s.cfg.Devices.Authenticate(SourceJT808, ss.device, ss.key); err != nil {
+		return err
+	}
+	ss.checked = idx // Authenticate read idx or a later one
+	return nil
+}
+
+// reply buffers a message with id and body to the terminal of h.
 func (ss *jt808Session) reply(h JT808Header, id uint16, body []byte) error {
 	ss.serial++
 	out, err := AppendJT808Frame(ss.out[:0], JT808Header{ID: id, V2019: h.V2019, Version: h.Version,
@@ -262,21 +347,19 @@ func (ss *jt808Session) reply(h JT808Header, id uint16, body []byte) error {
 		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
 	}
 	ss.out = out
-	if err := ss.conn.SetWriteDeadline(time.Now().Add(ss.s.cfg.WriteTimeout)); err != nil {
-		return err
-	}
-	if _, err := ss.conn.Write(out); err != nil {
+	if _, err := ss.w.Write(out); err != nil {
 		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
 	}
 	return nil
 }
 
 // handle answers message m: the id and body of the reply, or id 0 for
-// none.
+// none. The body is valid until the next call.
 func (ss *jt808Session) handle(ctx context.Context, m JT808Message) (uint16, []byte) {
 	h := m.Header
+	dst := ss.general[:0]
 	if h.Encryption != 0 {
-		return JT808MsgPlatformReply, jt808GeneralReply(h, JT808Unsupported)
+		return JT808MsgPlatformReply, jt808GeneralReply(dst, h, JT808Unsupported)
 	}
 	switch h.ID {
 	case JT808MsgTerminalReply:
@@ -284,22 +367,20 @@ func (ss *jt808Session) handle(ctx context.Context, m JT808Message) (uint16, []b
 	case JT808MsgRegister:
 		return JT808MsgRegisterAnswer, ss.register(h)
 	case JT808MsgAuthenticate:
-		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.authenticate(h, m.Body))
+		return JT808MsgPlatformReply, jt808GeneralReply(dst, h, ss.authenticate(h, m.Body))
 	case JT808MsgLogout:
 		ss.logout()
 	case JT808MsgLocation, JT808MsgLocationBatch:
-		return JT808MsgPlatformReply, jt808GeneralReply(h, ss.locations(ctx, m))
+		return JT808MsgPlatformReply, jt808GeneralReply(dst, h, ss.locations(ctx, m))
 	}
-	return JT808MsgPlatformReply, jt808GeneralReply(h, JT808Success)
+	return JT808MsgPlatformReply, jt808GeneralReply(dst, h, JT808Success)
 }
 
-// jt808GeneralReply returns the body of a 0x8001 answering h.
-func jt808GeneralReply(h JT808Header, result byte) []byte {
-	b := make([]byte, 5)
-	binary.BigEndian.PutUint16(b, h.Serial)
-	binary.BigEndian.PutUint16(b[2:], h.ID)
-	b[4] = result
-	return b
+// jt808GeneralReply appends to dst the body of a 0x8001 answering h.
+func jt808GeneralReply(dst []byte, h JT808Header, result byte) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, h.Serial)
+	dst = binary.BigEndian.AppendUint16(dst, h.ID)
+	return append(dst, result)
 }
 
 // register answers 0x0100: the 0x8100 body, with the key of the active
@@ -326,6 +407,7 @@ func (ss *jt808Session) authenticate(h JT808Header, body []byte) byte {
 	}
 	code = bytes.TrimRight(code, "\x00")
 	phone := JT808Phone(h)
+	idx := ss.s.cfg.Devices.index()
 	d, _, err := ss.s.cfg.Devices.Terminal(phone)
 	if err == nil {
 		d, err = ss.s.cfg.Devices.Authenticate(SourceJT808, d.ID, string(code))
@@ -335,14 +417,14 @@ func (ss *jt808Session) authenticate(h JT808Header, body []byte) byte {
 		ss.logout()
 		return JT808Failure
 	}
-	ss.phone, ss.unit, ss.device, ss.key = phone, d.Unit, d.ID, string(code)
+	ss.phone, ss.unit, ss.device, ss.key, ss.checked = phone, d.Unit, d.ID, string(code), idx
 	ss.log.Info("authenticated", "phone", phone, "device", d.ID, "unit", d.Unit)
 	return JT808Success
 }
 
 // logout forgets the authentication of the connection.
 func (ss *jt808Session) logout() {
-	ss.phone, ss.unit, ss.device, ss.key = "", "", "", ""
+	ss.phone, ss.unit, ss.device, ss.key, ss.checked = "", "", "", "", nil
 }
 
 // locations ingests the locations of a 0x0200 or 0x0704 message and
@@ -360,7 +442,7 @@ func (ss *jt808Session) locations(ctx context.Context, m JT808Message) byte {
 	if m.Header.ID == JT808MsgLocation {
 		var l JT808Location
 		if l, err = DecodeJT808Location(m.Body); err == nil {
-			locs = []JT808Location{l}
+			locs = []JT808Location{l} // does not escape: no allocation
 		}
 	} else {
 		var b JT808Batch
@@ -381,7 +463,7 @@ func (ss *jt808Session) locations(ctx context.Context, m JT808Message) byte {
 // ingest hands the positioned locations to Config.Ingest; false when it
 // fails.
 func (ss *jt808Session) ingest(ctx context.Context, locs []JT808Location) bool {
-	fixes := make([]Fix, 0, len(locs))
+	fixes := ss.fixes[:0]
 	for _, l := range locs {
 		if !l.Positioned() {
 			continue
@@ -392,6 +474,7 @@ func (ss *jt808Session) ingest(ctx context.Context, locs []JT808Location) bool {
 		}
 		fixes = append(fixes, f)
 	}
+	ss.fixes = fixes
 	if len(fixes) == 0 {
 		return true
 	}

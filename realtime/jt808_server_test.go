@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -490,4 +491,154 @@ func TestJT808ServerMaxConns(t *testing.T) {
 	if _, err := second.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("read on a connection over MaxConns = %v, want EOF", err)
 	}
+}
+
+// scriptConn is a connection that serves reads from a script of chunks,
+// one chunk per Read, then io.EOF, and logs every read, write and
+// deadline in order.
+type scriptConn struct {
+	net.Conn // nil: only what is overridden below may be called
+	chunks   [][]byte
+	log      []string
+	writes   [][]byte
+}
+
+func (c *scriptConn) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		c.log = append(c.log, "read EOF")
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	if c.chunks[0] = c.chunks[0][n:]; len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+	}
+	c.log = append(c.log, "read")
+	return n, nil
+}
+
+func (c *scriptConn) Write(p []byte) (int, error) {
+	c.log = append(c.log, "write")
+	c.writes = append(c.writes, slices.Clone(p))
+	return len(p), nil
+}
+
+func (c *scriptConn) SetReadDeadline(time.Time) error {
+	c.log = append(c.log, "read deadline")
+	return nil
+}
+
+func (c *scriptConn) SetWriteDeadline(time.Time) error {
+	c.log = append(c.log, "write deadline")
+	return nil
+}
+
+func (c *scriptConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+
+// heartbeats returns n heartbeat frames of h, with serials from first.
+func heartbeats(t *testing.T, h JT808Header, first uint16, n int) []byte {
+	t.Helper()
+	var b []byte
+	for i := range n {
+		h.ID, h.Serial = JT808MsgHeartbeat, first+uint16(i)
+		var err error
+		if b, err = AppendJT808Frame(b, h, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// repliedSerials returns the serials that the general replies in b answer.
+func repliedSerials(t *testing.T, b []byte) []uint16 {
+	t.Helper()
+	var out []uint16
+	for _, fr := range bytes.Split(b, []byte{jt808Flag}) {
+		if len(fr) == 0 {
+			continue
+		}
+		m, err := DecodeJT808Frame(fr)
+		if err != nil || m.Header.ID != JT808MsgPlatformReply || len(m.Body) != 5 {
+			t.Fatalf("reply % x: %+v, %v, want a general reply", fr, m, err)
+		}
+		out = append(out, binary.BigEndian.Uint16(m.Body))
+	}
+	return out
+}
+
+// TestJT808ServerCoalescesReplies: the replies to the frames of one read
+// leave in one write, in order, before the next read; a frame cut by a
+// read is answered after the read that completes it; the read deadline
+// is not set again within a second, and each write sets its own.
+func TestJT808ServerCoalescesReplies(t *testing.T) {
+	h := JT808Header{Phone: "013900000001"}
+	first := heartbeats(t, h, 1, 50)
+	cut := heartbeats(t, h, 51, 4)
+	half := len(cut) - 7
+	conn := &scriptConn{chunks: [][]byte{first, cut[:half], cut[half:]}}
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(),
+		Ingest: func(context.Context, []Fix) ([]Result, error) { return nil, nil }})
+	srv.serve(context.Background(), conn)
+
+	wantLog := []string{"read deadline", "read", "write deadline", "write", "read", "write deadline", "write", "read",
+		"write deadline", "write", "read EOF"}
+	if !slices.Equal(conn.log, wantLog) {
+		t.Errorf("connection calls:\n%v\nwant\n%v", conn.log, wantLog)
+	}
+	var got [][]uint16
+	for _, w := range conn.writes {
+		got = append(got, repliedSerials(t, w))
+	}
+	want := [][]uint16{make([]uint16, 50), {51, 52, 53}, {54}}
+	for i := range want[0] {
+		want[0][i] = uint16(i + 1)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("writes answer serials %v, want %v", got, want)
+	}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("write %d answers serials %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestIdleDeadline: the read deadline is set at most once per refresh,
+// always IdleTimeout to IdleTimeout plus refresh ahead.
+func TestIdleDeadline(t *testing.T) {
+	conn := &deadlineConn{}
+	d := newIdleDeadline(conn, 400*time.Millisecond)
+	if d.refresh != 50*time.Millisecond {
+		t.Fatalf("refresh = %v, want 50ms", d.refresh)
+	}
+	check := func(wantSets int) {
+		t.Helper()
+		before := time.Now()
+		if err := d.arm(); err != nil {
+			t.Fatal(err)
+		}
+		if len(conn.deadlines) != wantSets {
+			t.Fatalf("%d deadlines set, want %d", len(conn.deadlines), wantSets)
+		}
+		last := conn.deadlines[len(conn.deadlines)-1]
+		if ahead := last.Sub(before); ahead < d.idle {
+			t.Errorf("deadline %v ahead, want at least %v", ahead, d.idle)
+		}
+	}
+	check(1)
+	check(1)
+	time.Sleep(60 * time.Millisecond)
+	check(2)
+	if d := newIdleDeadline(conn, time.Hour); d.refresh != time.Second {
+		t.Errorf("refresh of an hour = %v, want 1s", d.refresh)
+	}
+}
+
+type deadlineConn struct {
+	net.Conn
+	deadlines []time.Time
+}
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error {
+	c.deadlines = append(c.deadlines, t)
+	return nil
 }
