@@ -1,13 +1,28 @@
 package realtime
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Prometheus collectors of a City. A nil *Metrics records
 // nothing.
 type Metrics struct {
-	fixes   *prometheus.CounterVec
-	diffs   prometheus.Counter
-	applied prometheus.Histogram
+	fixes *prometheus.CounterVec
+	// accepted is the series of accepted fixes, and byResult every other
+	// series counted so far (fixKey to prometheus.Counter), so that
+	// counting a fix looks no labels up in fixes.
+	accepted prometheus.Counter
+	byResult sync.Map
+	diffs    prometheus.Counter
+	applied  prometheus.Histogram
+}
+
+// fixKey is the labels of one patrolgrid_fixes_total series.
+type fixKey struct {
+	outcome Outcome
+	reason  string
 }
 
 // NewMetrics registers the collectors of a city and its hub with reg.
@@ -30,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer, hub *Hub) *Metrics {
 	for _, c := range Codes() {
 		m.fixes.WithLabelValues(string(Rejected), c)
 	}
-	m.fixes.WithLabelValues(string(Accepted), "")
+	m.accepted = m.fixes.WithLabelValues(string(Accepted), "")
 	reg.MustRegister(m.fixes, m.diffs, m.applied,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "patrolgrid_live_clients", Help: "Connected live map clients.",
@@ -43,9 +58,22 @@ func NewMetrics(reg prometheus.Registerer, hub *Hub) *Metrics {
 }
 
 func (m *Metrics) fix(r Result) {
-	if m != nil {
-		m.fixes.WithLabelValues(string(r.Outcome), Code(r.Err)).Inc()
+	switch {
+	case m == nil:
+	case r.Outcome == Accepted && r.Err == nil:
+		m.accepted.Inc()
+	default:
+		m.counter(fixKey{r.Outcome, Code(r.Err)}).Inc()
 	}
+}
+
+// counter returns the series of k, created on first use.
+func (m *Metrics) counter(k fixKey) prometheus.Counter {
+	if c, ok := m.byResult.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.byResult.LoadOrStore(k, m.fixes.WithLabelValues(string(k.outcome), k.reason))
+	return c.(prometheus.Counter)
 }
 
 func (m *Metrics) diff() {
