@@ -140,8 +140,8 @@ func (c *City) Plan() *patrol.Plan { return c.plan }
 func (c *City) Ready() bool { return c.ready.Load() }
 
 // Run follows the store until ctx ends: it loads the state of every unit,
-// then applies each event to coverage and publishes diffs at most once per
-// Tick, and re-checks stale units and zone hours every second.
+// then applies the store's events to coverage and publishes diffs at most
+// once per Tick, and re-checks stale units and zone hours every second.
 func (c *City) Run(ctx context.Context) error {
 	events, states, stop, err := c.load(ctx)
 	for wait := 100 * time.Millisecond; err != nil; wait = min(2*wait, 5*time.Second) {
@@ -162,27 +162,28 @@ func (c *City) Run(ctx context.Context) error {
 	c.mu.Unlock()
 	c.ready.Store(true)
 
+	return c.follow(ctx, events)
+}
+
+// follow applies the store's events and publishes diffs at most once per
+// Tick, and re-checks stale units and zone hours every second, until ctx
+// ends or the feed closes.
+func (c *City) follow(ctx context.Context, events cityEvents) error {
 	second := time.NewTicker(time.Second)
 	defer second.Stop()
 	var flush <-chan time.Time
-	last := time.Time{}
+	var last time.Time
+	var batch []Event // of events.one
 	for {
+		var evs []Event
+		ok := true
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case ev, ok := <-events:
-			if !ok {
-				return ctx.Err()
-			}
-			c.apply(ev)
-			if flush == nil {
-				if wait := c.cfg.Tick - time.Since(last); wait > 0 {
-					flush = time.After(wait)
-				} else {
-					c.publish()
-					last = time.Now()
-				}
-			}
+		case ev, open := <-events.one:
+			batch, ok = drainEvents(append(batch[:0], ev), events.one), open
+			evs = batch
+		case evs, ok = <-events.batches:
 		case <-flush:
 			flush = nil
 			c.publish()
@@ -191,14 +192,67 @@ func (c *City) Run(ctx context.Context) error {
 			c.expire()
 			c.publish()
 		}
+		if !ok {
+			return ctx.Err()
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		c.apply(evs)
+		if flush == nil {
+			if wait := c.cfg.Tick - time.Since(last); wait > 0 {
+				flush = time.After(wait)
+			} else {
+				c.publish()
+				last = time.Now()
+			}
+		}
 	}
+}
+
+// cityEvents is a store's feed of events: in batches from a store that
+// hands them out so (MemoryStore), one by one otherwise. One of the two
+// channels is nil.
+type cityEvents struct {
+	one     <-chan Event
+	batches <-chan []Event
+}
+
+// batchSubscriber is a Store whose events come in batches too.
+type batchSubscriber interface {
+	SubscribeBatches(ctx context.Context) (<-chan []Event, error)
+}
+
+// maxDrain is how many events Run takes from a one-by-one feed at once.
+const maxDrain = 1024
+
+// drainEvents appends to evs the events ch holds now, up to maxDrain in
+// all, without waiting.
+func drainEvents(evs []Event, ch <-chan Event) []Event {
+	for len(evs) < maxDrain {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return evs
+			}
+			evs = append(evs, ev)
+		default:
+			return evs
+		}
+	}
+	return evs
 }
 
 // load subscribes to the store's events, then reads every unit's state,
 // so that no change falls between the two; stop ends the subscription.
-func (c *City) load(ctx context.Context) (events <-chan Event, states []UnitState, stop context.CancelFunc, err error) {
+func (c *City) load(ctx context.Context) (events cityEvents, states []UnitState, stop context.CancelFunc, err error) {
 	sub, stop := context.WithCancel(ctx)
-	if events, err = c.store.Subscribe(sub); err != nil {
+	if bs, ok := c.store.(batchSubscriber); ok {
+		events.batches, err = bs.SubscribeBatches(sub)
+	} else {
+		events.one, err = c.store.Subscribe(sub)
+	}
+	if err != nil {
 		err = fmt.Errorf("realtime: subscribe: %w", err)
 	} else if states, err = c.store.Units(ctx); err != nil {
 		err = fmt.Errorf("realtime: load units: %w", err)
@@ -226,9 +280,19 @@ func (c *City) applyState(s UnitState) {
 	c.touch(lu)
 }
 
-func (c *City) apply(ev Event) {
+// apply takes store events, in order, into the units' state under one
+// lock. Coverage follows at the next publish or read, once per unit
+// however many of its events the batch held.
+func (c *City) apply(evs []Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for i := range evs {
+		c.applyLocked(&evs[i])
+	}
+}
+
+// applyLocked takes one event; c.mu is held.
+func (c *City) applyLocked(ev *Event) {
 	lu, ok := c.units[ev.Unit]
 	if !ok {
 		return

@@ -242,3 +242,67 @@ func square(p orb.Point, half float64) orb.Polygon {
 	return orb.Polygon{{{p[0] - half, p[1] - half}, {p[0] + half, p[1] - half}, {p[0] + half, p[1] + half},
 		{p[0] - half, p[1] + half}, {p[0] - half, p[1] - half}}}
 }
+
+// oneByOneStore hides MemoryStore.SubscribeBatches: its events come one by
+// one, as a store without batches hands them out.
+type oneByOneStore struct{ Store }
+
+// TestCityFollowsEitherFeed: a city follows a store whose events come in
+// batches and one whose events come one by one to the same state, however
+// many events arrive at once.
+func TestCityFollowsEitherFeed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(*MemoryStore) Store
+	}{
+		{"batches", func(s *MemoryStore) Store { return s }},
+		{"one by one", func(s *MemoryStore) Store { return oneByOneStore{s} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := tc.wrap(NewMemoryStore(MemoryConfig{})).(batchSubscriber); ok != (tc.name == "batches") {
+				t.Fatalf("store hands out batches: %v", ok)
+			}
+			plan := demoSquarePlan(t)
+			grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+			store := NewMemoryStore(MemoryConfig{Now: clk.Now})
+			city, err := NewCity(plan, geo.NewLattice(grid), tc.wrap(store), NewHub(HubConfig{}), CityConfig{Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- city.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			waitFor(t, "city ready", city.Ready)
+
+			posts := []orb.Point{geo.CellCenter(plan.Units[0].Post), geo.CellCenter(plan.Units[1].Post)}
+			const n = 3000
+			t0 := clk.Now().Add(-n * time.Second)
+			for i := range n {
+				at := t0.Add(time.Duration(i+1) * time.Second)
+				fixes := []Fix{{Unit: "V1", Time: at, Point: posts[i%2]}, {Unit: "E1", Time: at, Point: posts[(i+1)%2]}}
+				if _, err := store.AppendBatch(ctx, fixes[:1+i%2]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := store.SetStatus(ctx, "V2", patrol.Busy); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the last events", func() bool { return unitView(city, "V2").Status == patrol.Busy })
+			for _, want := range []struct {
+				unit string
+				at   time.Time
+				p    orb.Point
+			}{{"V1", t0.Add(n * time.Second), posts[1]}, {"E1", t0.Add(n * time.Second), posts[0]}} {
+				v := unitView(city, want.unit)
+				if v.Time == nil || !v.Time.Equal(want.at) || *v.Lon != want.p[0] || *v.Lat != want.p[1] {
+					t.Errorf("%s at %v (%v, %v), want %v %v", want.unit, v.Time, v.Lon, v.Lat, want.at, want.p)
+				}
+			}
+		})
+	}
+}

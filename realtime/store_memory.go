@@ -20,22 +20,40 @@ type MemoryConfig struct {
 }
 
 // MemoryStore is a Store in the process's memory, for a single server
-// instance: nothing survives a restart.
+// instance: nothing survives a restart. Each subscription owns a goroutine,
+// started by Subscribe or SubscribeBatches and ended with its context,
+// that hands the subscriber its events.
 type MemoryStore struct {
 	cfg MemoryConfig
 
-	// pub is held from a change until its event is handed out, so events
-	// keep the order of the changes; mu guards the maps and is never held
-	// while waiting on a subscriber.
-	pub   sync.Mutex
-	mu    sync.Mutex
-	units map[string]*memoryUnit
-	subs  map[chan Event]context.Context
+	// pub is held from a change until its events are queued for every
+	// subscriber, so events keep the order of the changes; mu guards the
+	// maps and the list of subscribers and is never held while waiting on
+	// a subscriber.
+	pub     sync.Mutex
+	mu      sync.Mutex
+	units   map[string]*memoryUnit
+	subs    []*memorySub // replaced, never modified: publishers read it once per change
+	scratch []Event      // the events of one AppendBatch; pub is held
 }
 
 type memoryUnit struct {
 	UnitState
 	history []Fix // ring of accepted fixes, oldest first
+}
+
+// memoryQueueLen is how many events a subscriber may have queued before
+// writers wait for it.
+const memoryQueueLen = 1024
+
+// memorySub is one subscription: writers append to its queue, and its
+// goroutine takes the whole queue at once and hands it out.
+type memorySub struct {
+	ctx   context.Context
+	mu    sync.Mutex
+	queue []Event
+	ready chan struct{} // cap 1: the queue has events
+	taken chan struct{} // cap 1: the queue was taken, there may be room
 }
 
 // NewMemoryStore returns an empty store.
@@ -49,7 +67,7 @@ func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &MemoryStore{cfg: cfg, units: map[string]*memoryUnit{}, subs: map[chan Event]context.Context{}}
+	return &MemoryStore{cfg: cfg, units: map[string]*memoryUnit{}}
 }
 
 func (s *MemoryStore) unit(id string) *memoryUnit {
@@ -61,24 +79,54 @@ func (s *MemoryStore) unit(id string) *memoryUnit {
 	return u
 }
 
-// Append implements Store.
-func (s *MemoryStore) Append(ctx context.Context, f Fix) (bool, error) {
-	s.pub.Lock()
-	defer s.pub.Unlock()
-	s.mu.Lock()
+// append records f; s.mu is held. It reports whether f became the unit's
+// latest fix.
+func (s *MemoryStore) append(f Fix, now time.Time) bool {
 	u := s.unit(f.Unit)
-	now := s.cfg.Now()
 	u.history = append(u.history, f)
 	s.trim(u, now)
 	latest := !u.HasFix || f.Time.After(u.Fix.Time)
 	if latest {
 		u.Fix, u.HasFix, u.UpdatedAt = f, true, now
 	}
+	return latest
+}
+
+// Append implements Store.
+func (s *MemoryStore) Append(ctx context.Context, f Fix) (bool, error) {
+	s.pub.Lock()
+	defer s.pub.Unlock()
+	s.mu.Lock()
+	latest := s.append(f, s.cfg.Now())
+	subs := s.subs
 	s.mu.Unlock()
 	if !latest {
 		return false, nil
 	}
-	return true, s.publish(ctx, Event{Kind: FixEvent, Unit: f.Unit, Fix: f})
+	return true, publish(ctx, subs, Event{Kind: FixEvent, Unit: f.Unit, Fix: f})
+}
+
+// AppendBatch implements Store: the fixes are stored under one lock, and
+// their events reach each subscriber together.
+func (s *MemoryStore) AppendBatch(ctx context.Context, fixes []Fix) ([]bool, error) {
+	out := make([]bool, len(fixes))
+	s.pub.Lock()
+	defer s.pub.Unlock()
+	s.mu.Lock()
+	now := s.cfg.Now()
+	evs := s.scratch[:0]
+	for i, f := range fixes {
+		if out[i] = s.append(f, now); out[i] {
+			evs = append(evs, Event{Kind: FixEvent, Unit: f.Unit, Fix: f})
+		}
+	}
+	subs := s.subs
+	s.mu.Unlock()
+	s.scratch = evs
+	if err := publish(ctx, subs, evs...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (s *MemoryStore) trim(u *memoryUnit, now time.Time) {
@@ -93,27 +141,133 @@ func (s *MemoryStore) trim(u *memoryUnit, now time.Time) {
 	}
 }
 
-// publish hands ev to every subscriber, waiting for slow ones: events are
-// never dropped. The caller holds s.pub.
-func (s *MemoryStore) publish(ctx context.Context, ev Event) error {
-	s.mu.Lock()
-	subs := make([]chan Event, 0, len(s.subs))
-	ctxs := make([]context.Context, 0, len(s.subs))
-	for ch, c := range s.subs {
-		subs = append(subs, ch)
-		ctxs = append(ctxs, c)
+// publish queues evs for every subscriber of subs, waiting for those whose
+// queue is full: events are never dropped. The caller holds s.pub.
+func publish(ctx context.Context, subs []*memorySub, evs ...Event) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	s.mu.Unlock()
-	for i, ch := range subs {
-		subCtx := ctxs[i]
+	for _, sub := range subs {
+		if err := sub.push(ctx, evs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// push appends evs to the queue once it has room, and wakes the
+// subscription's goroutine. It gives up when either context ends.
+func (sub *memorySub) push(ctx context.Context, evs []Event) error {
+	for {
+		sub.mu.Lock()
+		if len(sub.queue) < memoryQueueLen {
+			sub.queue = append(sub.queue, evs...)
+			sub.mu.Unlock()
+			select {
+			case sub.ready <- struct{}{}:
+			default: // already woken
+			}
+			return nil
+		}
+		sub.mu.Unlock()
 		select {
-		case ch <- ev:
-		case <-subCtx.Done():
+		case <-sub.taken:
+		case <-sub.ctx.Done():
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	return nil
+}
+
+// next waits for events and takes them all, at least one, leaving
+// spare's array as the queue; false when the subscription ended.
+func (sub *memorySub) next(spare []Event) ([]Event, bool) {
+	for {
+		select {
+		case <-sub.ctx.Done():
+			return nil, false
+		case <-sub.ready:
+		}
+		sub.mu.Lock()
+		evs := sub.queue
+		if len(evs) == 0 { // woken after an earlier take had them
+			sub.mu.Unlock()
+			continue
+		}
+		sub.queue = spare[:0]
+		sub.mu.Unlock()
+		select {
+		case sub.taken <- struct{}{}:
+		default:
+		}
+		return evs, true
+	}
+}
+
+// subscribe adds a subscription for ctx and starts its goroutine, which
+// runs deliver on every batch of events until deliver returns false or
+// ctx ends, then ends the subscription and runs done.
+func (s *MemoryStore) subscribe(ctx context.Context, deliver func([]Event) bool, done func()) {
+	sub := &memorySub{ctx: ctx, ready: make(chan struct{}, 1), taken: make(chan struct{}, 1)}
+	s.mu.Lock()
+	s.subs = append(slices.Clip(s.subs), sub)
+	s.mu.Unlock()
+	go func() {
+		defer done()
+		defer s.unsubscribe(sub)
+		// A batch is the subscriber's until it receives the next one: once
+		// deliver has handed out batch n, batch n-1 is free again.
+		var prev, spare []Event
+		for {
+			evs, ok := sub.next(spare)
+			if !ok || !deliver(evs) {
+				return
+			}
+			spare, prev = prev, evs
+		}
+	}()
+}
+
+func (s *MemoryStore) unsubscribe(sub *memorySub) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.subs, sub)
+	s.subs = slices.Delete(slices.Clone(s.subs), i, i+1)
+}
+
+// Subscribe implements Store.
+func (s *MemoryStore) Subscribe(ctx context.Context) (<-chan Event, error) {
+	ch := make(chan Event, 64)
+	s.subscribe(ctx, func(evs []Event) bool {
+		for _, ev := range evs {
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}, func() { close(ch) })
+	return ch, nil
+}
+
+// SubscribeBatches is Subscribe with the events in batches: each batch
+// holds every event applied since the batch before, at least one, in
+// order. A batch belongs to the subscriber until it receives the next
+// one; the store reuses its array after that. The channel is closed when
+// ctx ends.
+func (s *MemoryStore) SubscribeBatches(ctx context.Context) (<-chan []Event, error) {
+	ch := make(chan []Event)
+	s.subscribe(ctx, func(evs []Event) bool {
+		select {
+		case ch <- evs:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}, func() { close(ch) })
+	return ch, nil
 }
 
 // Latest implements Store.
@@ -134,8 +288,9 @@ func (s *MemoryStore) SetStatus(ctx context.Context, unit string, st patrol.Stat
 	s.mu.Lock()
 	u := s.unit(unit)
 	u.Status, u.UpdatedAt = st, s.cfg.Now()
+	subs := s.subs
 	s.mu.Unlock()
-	return s.publish(ctx, Event{Kind: StatusEvent, Unit: unit, Status: st})
+	return publish(ctx, subs, Event{Kind: StatusEvent, Unit: unit, Status: st})
 }
 
 // Units implements Store.
@@ -164,37 +319,6 @@ func (s *MemoryStore) History(_ context.Context, unit string, since time.Time) (
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Fix) int { return a.Time.Compare(b.Time) })
-	return out, nil
-}
-
-// Subscribe implements Store.
-func (s *MemoryStore) Subscribe(ctx context.Context) (<-chan Event, error) {
-	ch := make(chan Event, 1024)
-	s.mu.Lock()
-	s.subs[ch] = ctx
-	s.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		s.mu.Lock()
-		delete(s.subs, ch)
-		s.mu.Unlock()
-		s.pub.Lock() // no publish is sending on ch past this point
-		close(ch)
-		s.pub.Unlock()
-	}()
-	return ch, nil
-}
-
-// AppendBatch implements Store.
-func (s *MemoryStore) AppendBatch(ctx context.Context, fixes []Fix) ([]bool, error) {
-	out := make([]bool, 0, len(fixes))
-	for _, f := range fixes {
-		latest, err := s.Append(ctx, f)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, latest)
-	}
 	return out, nil
 }
 
