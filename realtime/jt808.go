@@ -156,7 +156,12 @@ func jt808Unescape(dst, frame []byte) ([]byte, error) {
 }
 
 // decodeJT808Raw decodes an unescaped message: header, body, check byte.
-func decodeJT808Raw(raw []byte) (JT808Message, error) {
+func decodeJT808Raw(raw []byte) (JT808Message, error) { return decodeJT808RawFrom(raw, "") }
+
+// decodeJT808RawFrom is decodeJT808Raw for a connection whose last header
+// had phone: a header of the same phone shares that string instead of
+// allocating its own.
+func decodeJT808RawFrom(raw []byte, phone string) (JT808Message, error) {
 	const min2013 = 2 + 2 + 6 + 2 + 1
 	if len(raw) < min2013 {
 		return JT808Message{}, fmt.Errorf("%w: %d bytes, want at least %d", ErrJT808Frame, len(raw), min2013)
@@ -168,7 +173,7 @@ func decodeJT808Raw(raw []byte) (JT808Message, error) {
 	if got := raw[len(raw)-1]; got != sum {
 		return JT808Message{}, fmt.Errorf("%w: check byte 0x%02x, want 0x%02x", ErrJT808Frame, got, sum)
 	}
-	h, n, bodyLen, err := decodeJT808Header(raw[:len(raw)-1])
+	h, n, bodyLen, err := decodeJT808Header(raw[:len(raw)-1], phone)
 	if err != nil {
 		return JT808Message{}, err
 	}
@@ -180,8 +185,9 @@ func decodeJT808Raw(raw []byte) (JT808Message, error) {
 }
 
 // decodeJT808Header reads the header at the start of b and returns it,
-// its length in bytes and the body length it announces.
-func decodeJT808Header(b []byte) (h JT808Header, n, bodyLen int, err error) {
+// its length in bytes and the body length it announces; its Phone is
+// phone when b holds that phone.
+func decodeJT808Header(b []byte, phone string) (h JT808Header, n, bodyLen int, err error) {
 	h.ID = binary.BigEndian.Uint16(b)
 	props := binary.BigEndian.Uint16(b[2:])
 	bodyLen = int(props & JT808MaxBody)
@@ -203,7 +209,7 @@ func decodeJT808Header(b []byte) (h JT808Header, n, bodyLen int, err error) {
 	if h.V2019 {
 		h.Version = b[4]
 	}
-	h.Phone = jt808BCDString(b[n : n+phoneLen])
+	h.Phone = jt808BCDString(b[n:n+phoneLen], phone)
 	n += phoneLen
 	h.Serial = binary.BigEndian.Uint16(b[n:])
 	n += 2
@@ -219,13 +225,30 @@ func decodeJT808Header(b []byte) (h JT808Header, n, bodyLen int, err error) {
 
 const jt808Hex = "0123456789abcdef"
 
-// jt808BCDString returns the nibbles of b as hex digits.
-func jt808BCDString(b []byte) string {
+// jt808BCDString returns the nibbles of b as hex digits: same when it
+// spells them.
+func jt808BCDString(b []byte, same string) string {
+	if jt808SpellsBCD(same, b) {
+		return same
+	}
 	s := make([]byte, 2*len(b))
 	for i, x := range b {
 		s[2*i], s[2*i+1] = jt808Hex[x>>4], jt808Hex[x&0xf]
 	}
 	return string(s)
+}
+
+// jt808SpellsBCD reports whether s is the nibbles of b as hex digits.
+func jt808SpellsBCD(s string, b []byte) bool {
+	if len(s) != 2*len(b) {
+		return false
+	}
+	for i, x := range b {
+		if s[2*i] != jt808Hex[x>>4] || s[2*i+1] != jt808Hex[x&0xf] {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendJT808Frame appends to dst the frame of a message with header h and
@@ -255,7 +278,7 @@ func AppendJT808Frame(dst []byte, h JT808Header, body []byte) ([]byte, error) {
 		hdr[4], n = h.Version, 5
 	}
 	binary.BigEndian.PutUint16(hdr[2:], props)
-	n += copy(hdr[n:], phone)
+	n += copy(hdr[n:], phone[:jt808PhoneLen(h)])
 	binary.BigEndian.PutUint16(hdr[n:], h.Serial)
 	n += 2
 	if h.Fragmented() {
@@ -287,21 +310,26 @@ func jt808AppendEscaped(dst, b []byte, sum byte) ([]byte, byte) {
 	return dst, sum
 }
 
-// jt808PhoneBCD returns the BCD field of the header's phone.
-func jt808PhoneBCD(h JT808Header) ([]byte, error) {
-	size := 6
+// jt808PhoneLen is the length in bytes of the BCD phone field of h.
+func jt808PhoneLen(h JT808Header) int {
 	if h.V2019 {
-		size = 10
+		return 10
 	}
+	return 6
+}
+
+// jt808PhoneBCD returns the BCD field of the header's phone in its first
+// jt808PhoneLen(h) bytes.
+func jt808PhoneBCD(h JT808Header) (out [10]byte, err error) {
+	size := jt808PhoneLen(h)
 	if len(h.Phone) > 2*size {
-		return nil, fmt.Errorf("%w: phone %q has more than %d digits", ErrJT808Frame, h.Phone, 2*size)
+		return out, fmt.Errorf("%w: phone %q has more than %d digits", ErrJT808Frame, h.Phone, 2*size)
 	}
-	out := make([]byte, size)
 	pad := 2*size - len(h.Phone)
 	for i := 0; i < len(h.Phone); i++ {
 		d := jt808HexValue(h.Phone[i])
 		if d < 0 {
-			return nil, fmt.Errorf("%w: phone %q is not digits", ErrJT808Frame, h.Phone)
+			return out, fmt.Errorf("%w: phone %q is not digits", ErrJT808Frame, h.Phone)
 		}
 		j := pad + i
 		out[j/2] |= byte(d) << (4 * (1 - j%2))

@@ -642,3 +642,62 @@ func (c *deadlineConn) SetReadDeadline(t time.Time) error {
 	c.deadlines = append(c.deadlines, t)
 	return nil
 }
+
+// loopConn serves a login, then the same chunk of frames on every read,
+// reads times, then io.EOF; it discards writes.
+type loopConn struct {
+	scriptConn
+	chunk []byte
+	reads int
+}
+
+func (c *loopConn) Read(p []byte) (int, error) {
+	if len(c.scriptConn.chunks) > 0 {
+		return c.scriptConn.Read(p)
+	}
+	if c.reads == 0 {
+		return 0, io.EOF
+	}
+	c.reads--
+	return copy(p, c.chunk), nil
+}
+
+func (c *loopConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *loopConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
+
+// BenchmarkJT808Session is the server's own cost per 0x0200 frame of an
+// authenticated terminal, without the network and without ingest: from
+// the bytes read to the reply written, 20 frames per read.
+func BenchmarkJT808Session(b *testing.B) {
+	devices := NewDeviceRegistry(DeviceConfig{})
+	const key = "bench-key-0123456789"
+	if _, err := devices.Seed(context.Background(), []DeviceSpec{{ID: "T1", Unit: "V1", Phone: "13900000001", Key: key}}); err != nil {
+		b.Fatal(err)
+	}
+	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Devices: devices,
+		Ingest: func(_ context.Context, f []Fix) ([]Result, error) { return make([]Result, len(f)), nil }})
+	h := JT808Header{Phone: "013900000001"}
+	frame := func(id, serial uint16, body []byte) []byte {
+		h.ID, h.Serial = id, serial
+		fr, err := AppendJT808Frame(nil, h, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fr
+	}
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	const perRead = 20
+	var chunk []byte
+	for i := range perRead {
+		loc := JT808Location{Status: 2, Point: orb.Point{122.26, 43.62}, SpeedKPH: 30, Time: at.Add(time.Duration(i) * time.Second)}
+		chunk = append(chunk, frame(JT808MsgLocation, uint16(i+2), AppendJT808Location(nil, loc))...)
+	}
+	b.ReportAllocs()
+	reads := b.N/perRead + 1
+	conn := &loopConn{scriptConn: scriptConn{chunks: [][]byte{frame(JT808MsgAuthenticate, 1, []byte(key))}}, chunk: chunk, reads: reads}
+	b.ResetTimer()
+	srv.serve(context.Background(), conn)
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reads*perRead), "ns/frame")
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 )
@@ -553,3 +554,45 @@ func slicesRepeat[T any](v T, n int) []T {
 
 // discardLogger returns a logger that drops everything.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestJT808PhoneShared: a header of the phone a connection saw last
+// shares its string; another phone, or the same digits in a header of
+// the other edition, gets its own.
+func TestJT808PhoneShared(t *testing.T) {
+	raw := func(h JT808Header) []byte {
+		fr, err := AppendJT808Frame(nil, h, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fr[1 : len(fr)-1]
+	}
+	last := "013900000001"
+	for _, tc := range []struct {
+		name   string
+		h      JT808Header
+		phone  string
+		shared bool
+	}{
+		{"same phone", JT808Header{Phone: "13900000001"}, "013900000001", true},
+		{"other phone", JT808Header{Phone: "13900000002"}, "013900000002", false},
+		{"2019 header", JT808Header{Phone: "13900000001", V2019: true}, "00000000013900000001", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := decodeJT808RawFrom(raw(tc.h), last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Header.Phone != tc.phone {
+				t.Errorf("phone %q, want %q", m.Header.Phone, tc.phone)
+			}
+			if shared := unsafe.StringData(m.Header.Phone) == unsafe.StringData(last); shared != tc.shared {
+				t.Errorf("phone string shared: %v, want %v", shared, tc.shared)
+			}
+		})
+	}
+	dst := make([]byte, 0, 64)
+	h := JT808Header{ID: JT808MsgPlatformReply, Phone: "13900000001", Serial: 7}
+	if n := testing.AllocsPerRun(100, func() { AppendJT808Frame(dst[:0], h, []byte{1, 2, 3, 4, 5}) }); n != 0 {
+		t.Errorf("AppendJT808Frame allocates %v times, want 0", n)
+	}
+}
