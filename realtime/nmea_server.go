@@ -28,7 +28,9 @@ type NMEAConfig struct {
 	// is required and must be safe for concurrent use.
 	Ingest func(ctx context.Context, fixes []Fix) ([]Result, error)
 	// IdleTimeout is how long a connection may stay silent before it is
-	// closed; default 3 minutes.
+	// closed; default 3 minutes. The server closes a silent connection
+	// between IdleTimeout and IdleTimeout plus an eighth of it (at most a
+	// second) after its last byte.
 	IdleTimeout time.Duration
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
@@ -111,9 +113,16 @@ var errNMEALongLine = fmt.Errorf("%w: line longer than %d bytes", ErrNMEASentenc
 func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 	log := s.cfg.Logger.With("proto", SourceNMEA, "remote", conn.RemoteAddr().String())
 	r := bufio.NewReaderSize(conn, NMEAMaxLine+2)
+	idle := newIdleDeadline(conn, s.cfg.IdleTimeout)
 	ns := &nmeaSession{now: s.cfg.Now, ggaFix: -1}
 	for {
-		line, err := readNMEALine(r, conn, s.cfg.IdleTimeout)
+		if !buffersDelimiter(r, '\n') {
+			if err := idle.arm(); err != nil {
+				log.Debug("disconnected", "err", err, "unit", ns.unit)
+				return
+			}
+		}
+		line, err := readNMEALine(r)
 		switch {
 		case errors.Is(err, errNMEALongLine):
 			log.Debug("line dropped", "err", err)
@@ -141,7 +150,7 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 			log.Debug("sentence before login dropped", "kind", n.Kind)
 			continue
 		}
-		if _, err := s.check(ns.device, ns.key); err != nil {
+		if err := s.recheck(ns); err != nil {
 			log.Info("device refused; closing", "device", ns.device, "err", err)
 			return
 		}
@@ -160,12 +169,24 @@ func (s *NMEAServer) check(id, key string) (Device, error) {
 	return s.cfg.Devices.Authenticate(SourceNMEA, id, key)
 }
 
+// recheck refuses a logged-in device that the registry no longer takes.
+// The registry's snapshot is immutable, so a device found good in a
+// snapshot stays good until the snapshot is replaced.
+func (s *NMEAServer) recheck(ns *nmeaSession) error {
+	idx := s.cfg.Devices.index()
+	if idx == ns.checked {
+		return nil
+	}
+	if _, err := s.check(ns.device, ns.key); err != nil {
+		return err
+	}
+	ns.checked = idx // check read idx or a later one
+	return nil
+}
+
 // readNMEALine returns the next line, valid until the next read. A line
 // longer than NMEAMaxLine is discarded and reported as errNMEALongLine.
-func readNMEALine(r *bufio.Reader, conn net.Conn, idle time.Duration) ([]byte, error) {
-	if err := conn.SetReadDeadline(time.Now().Add(idle)); err != nil {
-		return nil, err
-	}
+func readNMEALine(r *bufio.Reader) ([]byte, error) {
 	b, err := r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -196,6 +217,8 @@ type nmeaSession struct {
 	unit string
 	// device and key are those of the login.
 	device, key string
+	// checked is the registry snapshot they were last found good in.
+	checked *deviceIndex
 	// date is the date of the latest RMC; zero before one.
 	date time.Time
 	// rmc is set once the tracker has sent a RMC: fixes come from RMC.

@@ -230,3 +230,28 @@ func TestNMEAServerKeyOptional(t *testing.T) {
 		}
 	}
 }
+
+// TestNMEAServerIdleTimeout: a tracker that logs in and then falls silent
+// is closed once IdleTimeout has passed, not before.
+func TestNMEAServerIdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	srv := NewNMEAServer(NMEAConfig{Logger: discardLogger(), IdleTimeout: idle,
+		Ingest: func(context.Context, []Fix) ([]Result, error) { return nil, nil }})
+	addr := startTCPServer(t, srv)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := conn.Write([]byte("$GPGGA,,,,,,0,,,,,,,,*66\r\n")); err != nil { // dropped before login
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("read on an idle connection = %v, want EOF (closed by the server)", err)
+	}
+	if silent := time.Since(start); silent < idle {
+		t.Errorf("closed after %v of silence, want at least %v", silent, idle)
+	}
+}
