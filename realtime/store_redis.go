@@ -320,10 +320,11 @@ type appendGroup struct {
 	running int // leaders storing a group
 }
 
-// appendGroupsInFlight is how many groups are stored at once: with two, a
-// group forms and its request travels while Redis runs the one before,
-// instead of the server idling through every round trip.
-var appendGroupsInFlight = 2
+// appendGroupsInFlight is how many groups are stored at once. One: with
+// two, groups came out smaller under single-fix load (OsmAnd through
+// bench/ingest-http.sh), and the server and Redis spent more CPU per fix
+// for no gain in throughput.
+var appendGroupsInFlight = 1
 
 // appendWaiter is one Append in an appendGroup. Its result fields are
 // written before signal is sent, by the leader of its group.

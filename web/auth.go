@@ -61,8 +61,8 @@ func (a Access) admin() gin.HandlerFunc  { return a.require(func() []string { re
 // or form parameter, else the password of HTTP basic authentication,
 // else the bearer token (which may be a fleet gateway's device token
 // instead; the caller tells them apart).
-func deviceKey(r *http.Request, contentType string, body []byte) string {
-	if k := r.URL.Query().Get("key"); k != "" {
+func deviceKey(r *http.Request, query url.Values, contentType string, body []byte) string {
+	if k := query.Get("key"); k != "" {
 		return k
 	}
 	if contentType == "application/x-www-form-urlencoded" {
@@ -85,9 +85,9 @@ func deviceKey(r *http.Request, contentType string, body []byte) string {
 // not registered (then id is the unit id, as before the registry). A
 // revoked device is refused whoever sends for it. The error wraps
 // realtime.ErrDeviceRefused.
-func (s *Server) osmandUnit(r *http.Request, contentType string, body []byte, id string) (string, error) {
+func (s *Server) osmandUnit(r *http.Request, query url.Values, contentType string, body []byte, id string) (string, error) {
 	devices := s.cfg.Devices
-	key := deviceKey(r, contentType, body)
+	key := deviceKey(r, query, contentType, body)
 	gateway := s.cfg.Access.Open || oneOf(token(r), s.cfg.Access.DeviceTokens)
 	if gateway && (key == "" || key == token(r)) {
 		if _, ok := devices.Device(id); !ok {

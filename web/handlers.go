@@ -176,12 +176,13 @@ func (s *Server) osmand(c *gin.Context) {
 		fail(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
 		return
 	}
-	fix, err := realtime.DecodeOsmAnd(c.Request.URL.Query(), c.ContentType(), body)
+	query := c.Request.URL.Query() // parsed once for the fix and the key
+	fix, err := realtime.DecodeOsmAnd(query, c.ContentType(), body)
 	if err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	if fix.Unit, err = s.osmandUnit(c.Request, c.ContentType(), body, fix.Unit); err != nil {
+	if fix.Unit, err = s.osmandUnit(c.Request, query, c.ContentType(), body, fix.Unit); err != nil {
 		deviceRefused(c, err)
 		return
 	}
