@@ -230,9 +230,10 @@ type jt808Session struct {
 	key    string
 	// checked is the registry snapshot the device and key were last found
 	// good in: a message is checked again only when the snapshot changed.
-	checked *deviceIndex
-	fixes   []Fix   // of the message being ingested
-	general [5]byte // the body of a general reply
+	checked   *deviceIndex
+	lastPhone string  // of the last header, whose string the next one of the same phone shares
+	fixes     []Fix   // of the message being ingested
+	general   [5]byte // the body of a general reply
 }
 
 // serve reads frames from conn and answers them until the terminal goes
@@ -305,11 +306,12 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 		return nil
 	}
 	ss.buf = raw
-	m, err := decodeJT808Raw(raw)
+	m, err := decodeJT808RawFrom(raw, ss.lastPhone)
 	if err != nil {
 		ss.log.Info("frame dropped", "err", err)
 		return nil
 	}
+	ss.lastPhone = m.Header.Phone
 	if err := ss.recheck(); err != nil {
 		return err
 	}
