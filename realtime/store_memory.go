@@ -39,7 +39,27 @@ type MemoryStore struct {
 
 type memoryUnit struct {
 	UnitState
-	history []Fix // ring of accepted fixes, oldest first
+	// history is the accepted fixes, oldest first: a window that trim
+	// moves forward in arr, the array it lives in.
+	history []Fix
+	arr     []Fix
+}
+
+// record appends f to the history. A window that has reached the end of
+// its array and fills at most half of it moves back to the array's start
+// instead of growing into a new array, so that a full history costs about
+// one copied fix per fix and no allocation.
+func (u *memoryUnit) record(f Fix) {
+	if len(u.history) == cap(u.history) && 2*len(u.history) <= cap(u.arr) {
+		n := copy(u.arr[:cap(u.arr)], u.history)
+		clear(u.arr[n:cap(u.arr)]) // the fixes trimmed off
+		u.history = u.arr[:n]
+	}
+	grows := len(u.history) == cap(u.history)
+	u.history = append(u.history, f)
+	if grows {
+		u.arr = u.history[:0]
+	}
 }
 
 // memoryQueueLen is how many events a subscriber may have queued before
@@ -83,7 +103,7 @@ func (s *MemoryStore) unit(id string) *memoryUnit {
 // latest fix.
 func (s *MemoryStore) append(f Fix, now time.Time) bool {
 	u := s.unit(f.Unit)
-	u.history = append(u.history, f)
+	u.record(f)
 	s.trim(u, now)
 	latest := !u.HasFix || f.Time.After(u.Fix.Time)
 	if latest {

@@ -155,3 +155,36 @@ func TestMemoryStoreSlowSubscriber(t *testing.T) {
 		t.Errorf("latest fix at %v, want the last one appended", f.Time)
 	}
 }
+
+// TestMemoryStoreHistoryWindow: a full history keeps the latest
+// HistoryLen fixes, oldest first, and appending to it allocates nothing.
+func TestMemoryStoreHistoryWindow(t *testing.T) {
+	ctx := context.Background()
+	const keep = 8
+	s := NewMemoryStore(MemoryConfig{HistoryLen: keep})
+	t0 := time.Now().UTC().Add(-time.Hour)
+	n := 0
+	appendFixes := func(k int) {
+		for range k {
+			if _, err := s.Append(ctx, Fix{Unit: "V01", Time: t0.Add(time.Duration(n) * time.Second)}); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	for _, k := range []int{1, keep - 1, 1, 3 * keep, 5} {
+		appendFixes(k)
+		hist, _ := s.History(ctx, "V01", t0)
+		if want := min(n, keep); len(hist) != want {
+			t.Fatalf("after %d fixes, History has %d, want %d", n, len(hist), want)
+		}
+		for i, f := range hist {
+			if want := t0.Add(time.Duration(n-len(hist)+i) * time.Second); !f.Time.Equal(want) {
+				t.Fatalf("after %d fixes, History[%d] at %v, want %v", n, i, f.Time, want)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { appendFixes(100) }); allocs != 0 {
+		t.Errorf("100 appends to a full history allocate %v times, want 0", allocs)
+	}
+}
