@@ -445,13 +445,7 @@ patrolgrid_fixes_totally{outcome="accepted",reason=""} 9
 // PATROLGRID_SIM_DURATION (default 5s) for longer runs and
 // PATROLGRID_SIM_RATE (default 1000) to offer more than the target.
 func BenchmarkSimulateJT808(b *testing.B) {
-	d, rate := 5*time.Second, "1000"
-	if v, ok := os.LookupEnv("PATROLGRID_SIM_DURATION"); ok {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	d, rate := simBenchDuration(b), "1000"
 	if v, ok := os.LookupEnv("PATROLGRID_SIM_RATE"); ok {
 		rate = v
 	}
@@ -461,19 +455,8 @@ func BenchmarkSimulateJT808(b *testing.B) {
 			var accepted int64
 			var elapsed time.Duration
 			for range b.N {
-				srv := startSimServer(b, true)
-				cfg, err := parseSimulateArgs(srv.args("--protocol", "jt808", "--units", "88", "--conns", "100", "--rate", rate,
-					"--duration", d.String(), "--batch", strconv.Itoa(batch), "--warmup", "1s", "--drain", "30s"),
-					func(string) (string, bool) { return "", false }, io.Discard)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var out bytes.Buffer
-				sum, err := simulate(context.Background(), cfg, &out)
-				if err != nil {
-					b.Fatal(err)
-				}
-				fmt.Fprintln(os.Stderr, simLastLines(out.String(), 16))
+				sum := runSimBench(b, d, "--protocol", "jt808", "--units", "88", "--conns", "100", "--rate", rate,
+					"--batch", strconv.Itoa(batch))
 				accepted += sum.Accepted
 				elapsed += sum.Elapsed
 				b.ReportMetric(float64(sum.Latency.P99)/1e6, "p99-ms")
@@ -492,13 +475,7 @@ func BenchmarkSimulateJT808(b *testing.B) {
 // Redis under wrk. PATROLGRID_SIM_DURATION sets the length of each run
 // (default 5s).
 func BenchmarkSimulateProtocols(b *testing.B) {
-	d := 5 * time.Second
-	if v, ok := os.LookupEnv("PATROLGRID_SIM_DURATION"); ok {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	d := simBenchDuration(b)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -507,32 +484,54 @@ func BenchmarkSimulateProtocols(b *testing.B) {
 		{"json", []string{"--protocol", "json", "--units", "88", "--rate", "1000", "--batch", "1000", "--concurrency", "4"}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			var accepted int64
+			var taken int64
 			var elapsed time.Duration
 			for range b.N {
-				srv := startSimServer(b, true)
-				cfg, err := parseSimulateArgs(srv.args(append(c.args, "--duration", d.String(), "--warmup", "1s", "--drain", "30s")...),
-					func(string) (string, bool) { return "", false }, io.Discard)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var out bytes.Buffer
-				sum, err := simulate(context.Background(), cfg, &out)
-				if err != nil {
-					b.Fatal(err)
-				}
-				fmt.Fprintln(os.Stderr, simLastLines(out.String(), 12))
+				sum := runSimBench(b, d, c.args...)
 				if sc := sum.Server; sc != nil && sc.Elapsed > 0 {
-					accepted += sc.Accepted + sc.Stored
+					taken += sc.Accepted + sc.Stored
 					elapsed += sc.Elapsed
 				} else {
-					accepted += sum.Accepted + sum.Stored
+					taken += sum.Accepted + sum.Stored
 					elapsed += sum.Elapsed
 				}
 			}
-			b.ReportMetric(float64(accepted)/elapsed.Seconds(), "fixes/s")
+			b.ReportMetric(float64(taken)/elapsed.Seconds(), "fixes/s")
 		})
 	}
+}
+
+// simBenchDuration is how long each simulate run of a benchmark lasts:
+// PATROLGRID_SIM_DURATION, default 5 s.
+func simBenchDuration(b *testing.B) time.Duration {
+	v, ok := os.LookupEnv("PATROLGRID_SIM_DURATION")
+	if !ok {
+		return 5 * time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// runSimBench runs simulate for d with args against a fresh in-process
+// server with the demo devices, prints the end of its output, and returns
+// its summary.
+func runSimBench(b *testing.B, d time.Duration, args ...string) simSummary {
+	srv := startSimServer(b, true)
+	cfg, err := parseSimulateArgs(srv.args(append(args, "--duration", d.String(), "--warmup", "1s", "--drain", "30s")...),
+		func(string) (string, bool) { return "", false }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out bytes.Buffer
+	sum, err := simulate(context.Background(), cfg, &out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintln(os.Stderr, simLastLines(out.String(), 16))
+	return sum
 }
 
 // simLastLines returns the last n lines of s.
