@@ -410,6 +410,44 @@ func (r *DeviceRegistry) Authenticate(source, id, key string) (Device, error) {
 	return rec.Device, nil
 }
 
+// deviceCheck is what a terminal connection keeps of its device: its id,
+// the key it showed, and the registry snapshot they were last found good
+// in. A snapshot is immutable, so the device stays good until the
+// snapshot is replaced; only then does recheck ask the registry again.
+type deviceCheck struct {
+	device, key string
+	keyOptional bool // an empty key asks only that the device be active (the open demo)
+	snapshot    *deviceIndex
+}
+
+// check asks the registry for the device, counting a refusal under
+// source, and remembers the snapshot that took it.
+func (c *deviceCheck) check(r *DeviceRegistry, source string) (Device, error) {
+	idx := r.index()
+	var d Device
+	var err error
+	if c.key == "" && c.keyOptional {
+		d, err = r.Active(source, c.device)
+	} else {
+		d, err = r.Authenticate(source, c.device, c.key)
+	}
+	c.snapshot = nil
+	if err == nil {
+		c.snapshot = idx // the lookup read idx or a later one
+	}
+	return d, err
+}
+
+// recheck refuses the device when the registry changed since it was last
+// found good and no longer takes it; a connection without a device passes.
+func (c *deviceCheck) recheck(r *DeviceRegistry, source string) error {
+	if c.device == "" || r.index() == c.snapshot {
+		return nil
+	}
+	_, err := c.check(r, source)
+	return err
+}
+
 // Active returns device id if it is registered and active, without asking
 // for its key (loopback demo and fleet gateways), counting a refusal
 // under source.

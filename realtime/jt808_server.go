@@ -216,24 +216,20 @@ func buffersDelimiter(r *bufio.Reader, delim byte) bool {
 // jt808Session is the state of one terminal connection, owned by its
 // goroutine.
 type jt808Session struct {
-	s      *JT808Server
-	log    *slog.Logger
-	r      *bufio.Reader
-	w      *bufio.Writer // replies, flushed before a read that may block
-	idle   *idleDeadline
-	buf    []byte // unescaped message
-	out    []byte // reply frame
-	serial uint16 // of the platform's messages
-	phone  string // authenticated phone (JT808Phone form); "" before
-	unit   string
-	device string // the authenticated device and the key it showed
-	key    string
-	// checked is the registry snapshot the device and key were last found
-	// good in: a message is checked again only when the snapshot changed.
-	checked   *deviceIndex
-	lastPhone string  // of the last header, whose string the next one of the same phone shares
-	fixes     []Fix   // of the message being ingested
-	general   [5]byte // the body of a general reply
+	s         *JT808Server
+	log       *slog.Logger
+	r         *bufio.Reader
+	w         *bufio.Writer // replies, flushed before a read that may block
+	idle      *idleDeadline
+	buf       []byte // unescaped message
+	out       []byte // reply frame
+	serial    uint16 // of the platform's messages
+	phone     string // authenticated phone (JT808Phone form); "" before
+	unit      string
+	dev       deviceCheck // the authenticated device; checked again when the registry changes
+	lastPhone string      // of the last header, whose string the next one of the same phone shares
+	fixes     []Fix       // of the message being ingested
+	general   [5]byte     // the body of a general reply
 }
 
 // serve reads frames from conn and answers them until the terminal goes
@@ -312,7 +308,7 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 		return nil
 	}
 	ss.lastPhone = m.Header.Phone
-	if err := ss.recheck(); err != nil {
+	if err := ss.dev.recheck(ss.s.cfg.Devices, SourceJT808); err != nil {
 		return err
 	}
 	id, body := ss.handle(ctx, m)
@@ -320,24 +316,6 @@ func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 		return nil
 	}
 	return ss.reply(m.Header, id, body)
-}
-
-// recheck refuses an authenticated device that the registry no longer
-// takes with its key. The registry's snapshot is immutable, so a device
-// found good in a snapshot stays good until the snapshot is replaced.
-func (ss *jt808Session) recheck() error {
-	if ss.device == "" {
-		return nil
-	}
-	idx := ss.s.cfg.Devices.index()
-	if idx == ss.checked {
-		return nil
-	}
-	if _, err := ss.s.cfg.Devices.Authenticate(SourceJT808, ss.device, ss.key); err != nil {
-		return err
-	}
-	ss.checked = idx // Authenticate read idx or a later one
-	return nil
 }
 
 // reply buffers a message with id and body to the terminal of h.
@@ -409,24 +387,24 @@ func (ss *jt808Session) authenticate(h JT808Header, body []byte) byte {
 	}
 	code = bytes.TrimRight(code, "\x00")
 	phone := JT808Phone(h)
-	idx := ss.s.cfg.Devices.index()
 	d, _, err := ss.s.cfg.Devices.Terminal(phone)
 	if err == nil {
-		d, err = ss.s.cfg.Devices.Authenticate(SourceJT808, d.ID, string(code))
+		ss.dev = deviceCheck{device: d.ID, key: string(code)}
+		d, err = ss.dev.check(ss.s.cfg.Devices, SourceJT808)
 	}
 	if err != nil {
 		ss.log.Info("authentication refused", "phone", phone, "err", err)
 		ss.logout()
 		return JT808Failure
 	}
-	ss.phone, ss.unit, ss.device, ss.key, ss.checked = phone, d.Unit, d.ID, string(code), idx
+	ss.phone, ss.unit = phone, d.Unit
 	ss.log.Info("authenticated", "phone", phone, "device", d.ID, "unit", d.Unit)
 	return JT808Success
 }
 
 // logout forgets the authentication of the connection.
 func (ss *jt808Session) logout() {
-	ss.phone, ss.unit, ss.device, ss.key, ss.checked = "", "", "", "", nil
+	ss.phone, ss.unit, ss.dev = "", "", deviceCheck{}
 }
 
 // locations ingests the locations of a 0x0200 or 0x0704 message and

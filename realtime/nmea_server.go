@@ -137,51 +137,28 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 			continue
 		}
 		if n.Kind == NMEALogin {
-			d, err := s.check(n.Device, n.Key)
+			dev := deviceCheck{device: n.Device, key: n.Key, keyOptional: s.cfg.KeyOptional}
+			d, err := dev.check(s.cfg.Devices, SourceNMEA)
 			if err != nil {
 				log.Info("login refused; closing", "device", n.Device, "err", err)
 				return
 			}
 			log.Info("logged in", "device", d.ID, "unit", d.Unit)
-			ns.login(d.Unit, d.ID, n.Key)
+			ns.login(d.Unit, dev)
 			continue
 		}
 		if ns.unit == "" {
 			log.Debug("sentence before login dropped", "kind", n.Kind)
 			continue
 		}
-		if err := s.recheck(ns); err != nil {
-			log.Info("device refused; closing", "device", ns.device, "err", err)
+		if err := ns.dev.recheck(s.cfg.Devices, SourceNMEA); err != nil {
+			log.Info("device refused; closing", "device", ns.dev.device, "err", err)
 			return
 		}
 		if f, ok := ns.sentence(n); ok {
 			s.ingest(ctx, log, f)
 		}
 	}
-}
-
-// check returns the active device id if key is its key, or if there is
-// no key and Config.KeyOptional is set.
-func (s *NMEAServer) check(id, key string) (Device, error) {
-	if key == "" && s.cfg.KeyOptional {
-		return s.cfg.Devices.Active(SourceNMEA, id)
-	}
-	return s.cfg.Devices.Authenticate(SourceNMEA, id, key)
-}
-
-// recheck refuses a logged-in device that the registry no longer takes.
-// The registry's snapshot is immutable, so a device found good in a
-// snapshot stays good until the snapshot is replaced.
-func (s *NMEAServer) recheck(ns *nmeaSession) error {
-	idx := s.cfg.Devices.index()
-	if idx == ns.checked {
-		return nil
-	}
-	if _, err := s.check(ns.device, ns.key); err != nil {
-		return err
-	}
-	ns.checked = idx // check read idx or a later one
-	return nil
 }
 
 // readNMEALine returns the next line, valid until the next read. A line
@@ -215,10 +192,9 @@ func (s *NMEAServer) ingest(ctx context.Context, log *slog.Logger, f Fix) {
 type nmeaSession struct {
 	now  func() time.Time
 	unit string
-	// device and key are those of the login.
-	device, key string
-	// checked is the registry snapshot they were last found good in.
-	checked *deviceIndex
+	// dev is the device of the login, checked again when the registry
+	// changes.
+	dev deviceCheck
 	// date is the date of the latest RMC; zero before one.
 	date time.Time
 	// rmc is set once the tracker has sent a RMC: fixes come from RMC.
@@ -232,8 +208,8 @@ type nmeaSession struct {
 }
 
 // login starts the fixes of unit, reported by device with key.
-func (ns *nmeaSession) login(unit, device, key string) {
-	*ns = nmeaSession{now: ns.now, unit: unit, device: device, key: key, ggaFix: -1}
+func (ns *nmeaSession) login(unit string, dev deviceCheck) {
+	*ns = nmeaSession{now: ns.now, unit: unit, dev: dev, ggaFix: -1}
 }
 
 // sentence takes one RMC or GGA and returns the fix it completes, if any.

@@ -203,7 +203,7 @@ func TestNMEASession(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := &nmeaSession{now: func() time.Time { return now }}
-			ns.login("F1", "F1", "")
+			ns.login("F1", deviceCheck{device: "F1"})
 			var got []Fix
 			for _, l := range tc.lines {
 				n, err := DecodeNMEA([]byte(l))
