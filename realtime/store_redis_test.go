@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -793,5 +794,48 @@ func testAppendGroup(t *testing.T, inFlight int) {
 	}
 	if g.running != 0 || len(g.queue) != 0 {
 		t.Errorf("after every Append: %d leaders, %d queued", g.running, len(g.queue))
+	}
+}
+
+// BenchmarkRedisAppendCall measures building one script call, without
+// Redis: a group as single-fix ingest makes them (25 fixes of 23 units)
+// and a batch of appendBatchMax fixes of 88 units.
+func BenchmarkRedisAppendCall(b *testing.B) {
+	s, err := NewRedisStore(nil, RedisConfig{City: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := baseTime()
+	for _, bc := range []struct{ fixes, units int }{{25, 23}, {appendBatchMax, 88}} {
+		b.Run(fmt.Sprintf("fixes=%d/units=%d", bc.fixes, bc.units), func(b *testing.B) {
+			fixes := make([]Fix, bc.fixes)
+			for i := range fixes {
+				fixes[i] = fixAt(fmt.Sprintf("V%02d", i%bc.units), t0, time.Duration(i)*time.Millisecond)
+				fixes[i].AccuracyM, fixes[i].Source = 5, SourceOsmAnd
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.appendCall(fixes); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.fixes), "ns/fix")
+		})
+	}
+}
+
+func TestAppendRedisTime(t *testing.T) {
+	times := []time.Time{
+		time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 2, 3, 4, 5, 6, 7, time.FixedZone("", 8*3600)),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		times = append(times, time.Unix(r.Int64N(253402300800), r.Int64N(1e9)))
+	}
+	for _, at := range times {
+		if got, want := string(appendRedisTime(nil, at)), at.UTC().Format(redisTimeLayout); got != want {
+			t.Errorf("appendRedisTime(%v) = %s, want %s", at, got, want)
+		}
 	}
 }
