@@ -6,10 +6,12 @@
 #           the store's ceiling
 #   batch   JSON batches (BATCH fixes each, WORKERS at a time) through
 #           `patrolgrid serve --redis` from bench/batchload   [>= 150,000 fixes/s]
-#   osmand  OsmAnd single-fix GET requests through `serve --redis`
-#           under wrk                       [>= 25,000/s and >= 40% of bare]
+#   osmand  OsmAnd single-fix GET requests to the OsmAnd port of
+#           `serve --redis` under wrk       [>= 25,000/s and >= 40% of bare]
 #   bare    a bare net/http handler answering 200 (bench/barehttp) under
 #           the same wrk settings, in turns with osmand: the HTTP ceiling
+#   fast    the same bare handler on fasthttp, the OsmAnd port's server,
+#           in the same turns: the ceiling of the stack the port runs on
 #
 # redis-server runs with the test harness's settings (append-only file,
 # fsync every second) and is flushed between stages. The server serves the
@@ -19,6 +21,9 @@
 # pipeline depth, 1000000 and 64), BATCH (1000), WORKERS (4), THREADS and
 # CONNS (wrk, 2 and 64), ROUNDS (3: the OsmAnd and bare stages take turns,
 # and their medians are compared).
+#
+# Each wrk thread reports for its own units, so that every unit's fixes
+# arrive in order, as from one device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
@@ -66,9 +71,11 @@ address() {
   echo "ingest-http.sh: no address in $1: $(cat "$1")" >&2; exit 1
 }
 
-# The OsmAnd requests: the demo city's 88 units in turn, each at a point
-# of its own, with a timestamp unique to the request (microseconds from
-# the start, interleaved between wrk threads) so that none is a duplicate.
+# The OsmAnd requests, to the path of the URL wrk is given: the demo city's
+# 88 units in turn, each at a point of its own, with a timestamp unique to
+# the request (microseconds from the start, interleaved between wrk
+# threads) so that none is a duplicate. Thread t of T sends for units t,
+# t+T, t+2T, ...
 cat >"$dir/osmand.lua" <<'LUA'
 local ids = {}
 for _, p in ipairs({{"V", 30}, {"E", 16}, {"F", 14}, {"P", 12}, {"J", 8}, {"C", 8}}) do
@@ -81,12 +88,14 @@ function init(args)
   wrk.headers["Authorization"] = "Bearer d"
 end
 function request()
-  local i = n % #ids
+  local i = (n * nthreads + tid) % #ids
   local us = start + n * nthreads + tid
   n = n + 1
-  local ts = os.date("!%Y-%m-%dT%H:%M:%S", math.floor(us / 1000000)) .. string.format(".%06dZ", us % 1000000)
-  return wrk.format("GET", string.format("/api/v1/osmand?id=%s&lat=%.6f&lon=%.6f&timestamp=%s&speed=0&accuracy=5",
-    ids[i + 1], 43.62 + 0.002 * (i % 10), 122.26 + 0.002 * math.floor(i / 10), ts))
+  local sec = math.floor(us / 1000000)
+  if sec ~= stamp_sec then stamp_sec, stamp = sec, os.date("!%Y-%m-%dT%H:%M:%S", sec) end
+  local ts = stamp .. string.format(".%06dZ", us % 1000000)
+  return wrk.format("GET", string.format("%s?id=%s&lat=%.6f&lon=%.6f&timestamp=%s&speed=0&accuracy=5",
+    wrk.path, ids[i + 1], 43.62 + 0.002 * (i % 10), 122.26 + 0.002 * math.floor(i / 10), ts))
 end
 LUA
 
@@ -105,11 +114,13 @@ geoadd=$(redis-benchmark -p "$port" -P "$P" -n "$N" -r 100000 -q \
   tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
 redis-cli -p "$port" flushall >/dev/null
 
-"$dir/patrolgrid" serve --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$port" --redis-city bench \
-  --viewer-token v --device-token d >"$dir/serve.log" 2>&1 &
+"$dir/patrolgrid" serve --listen 127.0.0.1:0 --osmand-listen 127.0.0.1:0 --jt808-listen "" --nmea-listen "" \
+  --redis "redis://127.0.0.1:$port" --redis-city bench --viewer-token v --device-token d >"$dir/serve.log" 2>&1 &
 pids+=($!)
 server=$(address "$dir/serve.log")
 for _ in $(seq 200); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+osmandPort=$(grep -o 'OsmAnd.*http://127\.0\.0\.1:[0-9]*' "$dir/serve.log" | grep -o 'http://.*')
+[ -n "$osmandPort" ] || { echo "ingest-http.sh: no OsmAnd port in $dir/serve.log" >&2; exit 1; }
 echo "batch: bench/batchload -batch $BATCH -workers $WORKERS -duration $DURATION" >&2
 batchout=$("$dir/batchload" -server "$server" -device-token d -viewer-token v -batch "$BATCH" -workers "$WORKERS" -duration "$DURATION")
 echo "    $batchout" >&2
@@ -119,25 +130,32 @@ redis-cli -p "$port" flushall >/dev/null
 "$dir/barehttp" >"$dir/bare.log" 2>&1 &
 pids+=($!)
 bare=$(address "$dir/bare.log")
+"$dir/barehttp" -server fasthttp >"$dir/fast.log" 2>&1 &
+pids+=($!)
+fast=$(address "$dir/fast.log")
 
-# OsmAnd and the bare handler take turns, ROUNDS times, so that both meet
+# OsmAnd and the bare handlers take turns, ROUNDS times, so that all meet
 # the same machine; the medians are compared.
-osmands=() bares=()
+osmands=() bares=() fasts=()
 for r in $(seq "$ROUNDS"); do
-  echo "osmand, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $server/api/v1/osmand" >&2
-  osmands+=("$(load "$server/api/v1/osmand")")
-  echo "bare, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $bare/api/v1/osmand" >&2
-  bares+=("$(load "$bare/api/v1/osmand")")
+  echo "osmand, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $osmandPort/" >&2
+  osmands+=("$(load "$osmandPort/")")
+  echo "bare, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $bare/" >&2
+  bares+=("$(load "$bare/")")
+  echo "fast, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $fast/" >&2
+  fasts+=("$(load "$fast/")")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 osmand=$(median "${osmands[@]}")
 bareRate=$(median "${bares[@]}")
-echo "osmand rounds: ${osmands[*]}; bare rounds: ${bares[*]}" >&2
+fastRate=$(median "${fasts[@]}")
+echo "osmand rounds: ${osmands[*]}; bare rounds: ${bares[*]}; fasthttp rounds: ${fasts[*]}" >&2
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 printf '%-52s %12s  %s\n' "what" "fixes/s" "against its peer"
 printf '%-52s %12.0f  %s\n' "redis-benchmark GEOADD -P $P (store ceiling)" "$geoadd" ""
 printf '%-52s %12.0f  %s\n' "JSON batches of $BATCH via serve --redis" "$batch" "$(ratio "$batch" "$geoadd") of GEOADD [target >= 150000 fixes/s]"
-printf '%-52s %12.0f  %s\n' "OsmAnd GET via serve --redis (wrk -c $CONNS, median)" "$osmand" "$(ratio "$osmand" "$bareRate") of bare [targets >= 25000/s, >= 0.40]"
+printf '%-52s %12.0f  %s\n' "OsmAnd GET via serve --redis (wrk -c $CONNS, median)" "$osmand" "$(ratio "$osmand" "$bareRate") of bare net/http [targets >= 25000/s, >= 0.40]; $(ratio "$osmand" "$fastRate") of bare fasthttp"
 printf '%-52s %12.0f  %s\n' "bare net/http 200 (wrk -c $CONNS, median, HTTP ceiling)" "$bareRate" ""
+printf '%-52s %12.0f  %s\n' "bare fasthttp 200 (wrk -c $CONNS, median)" "$fastRate" ""

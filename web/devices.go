@@ -107,7 +107,7 @@ func (s *Server) deviceFailed(c *gin.Context, err error) {
 		return
 	}
 	if errors.Is(err, realtime.ErrDeviceRefused) {
-		deviceRefused(c, err)
+		refusal(err).send(c)
 		return
 	}
 	s.storeFailed(c, err)

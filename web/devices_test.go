@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -36,19 +39,18 @@ func startDeviceCity(t *testing.T, access Access) deviceCity {
 	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
 	cfg := Config{Access: access, Devices: devices}
 	api := httptest.NewServer(NewHandler(city, hub, cfg))
-	port := httptest.NewServer(NewOsmAndHandler(city, cfg))
+	port := serveOsmAndPort(t, NewOsmAndServer(city, cfg))
 	t.Cleanup(func() {
 		api.CloseClientConnections()
 		cancel()
 		api.Close()
-		port.Close()
 		<-done
 		<-done
 	})
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
-	return deviceCity{api: api.URL, osmand: port.URL, plan: plan, city: city, devices: devices}
+	return deviceCity{api: api.URL, osmand: port, plan: plan, city: city, devices: devices}
 }
 
 // call makes a request and returns the status and the decoded JSON body
@@ -289,8 +291,8 @@ func getJSONAuth(t *testing.T, u, token string, v any) {
 }
 
 // FuzzOsmAndCredentials sends arbitrary queries, bodies and
-// Authorization headers to the OsmAnd port: every answer is 200, 400,
-// 401 or 403 with a JSON error, never a failure of the server.
+// Authorization headers to the OsmAnd port's handler: every answer is 200,
+// 400, 401 or 403 with a JSON error, never a failure of the server.
 func FuzzOsmAndCredentials(f *testing.F) {
 	_, city, hub := demoCity(f)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -304,7 +306,7 @@ func FuzzOsmAndCredentials(f *testing.F) {
 	if _, err := devices.Seed(context.Background(), realtime.DemoDevices(city.Plan())); err != nil {
 		f.Fatal(err)
 	}
-	h := NewOsmAndHandler(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}, Devices: devices})
+	h := NewOsmAndServer(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}, Devices: devices}).Handler
 	for _, s := range [][4]string{
 		{"id=V01&key=demo-V01&lat=43.62&lon=122.26", "", "", ""},
 		{"id=V01&lat=43.62&lon=122.26", "", "", "Basic VjAxOmRlbW8tVjAx"},
@@ -317,21 +319,48 @@ func FuzzOsmAndCredentials(f *testing.F) {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
 	f.Fuzz(func(t *testing.T, query, contentType, body, auth string) {
-		req := httptest.NewRequest("POST", "/", strings.NewReader(body))
-		req.URL.RawQuery = query
-		req.Header.Set("Content-Type", contentType)
+		var req fasthttp.Request
+		req.Header.SetMethod("POST")
+		req.SetRequestURI("/?" + query)
+		req.Header.SetContentType(contentType)
 		req.Header.Set("Authorization", auth)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		switch rec.Code {
+		req.SetBodyString(body)
+		var c fasthttp.RequestCtx
+		c.Init(&req, nil, nil)
+		h(&c)
+		code, got := c.Response.StatusCode(), c.Response.Body()
+		switch code {
 		case 200:
 		case 400, 401, 403, 413, 503:
 			var e apiError
-			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" {
-				t.Fatalf("%d with body %q, want a JSON error", rec.Code, rec.Body)
+			if err := json.Unmarshal(got, &e); err != nil || e.Error.Code == "" {
+				t.Fatalf("%d with body %q, want a JSON error", code, got)
 			}
 		default:
-			t.Fatalf("query %q, %q body %q, auth %q: status %d %s", query, contentType, body, auth, rec.Code, rec.Body)
+			t.Fatalf("query %q, %q body %q, auth %q: status %d %s", query, contentType, body, auth, code, got)
 		}
 	})
+}
+
+// serveOsmAndPort serves srv on a loopback port until the test ends and
+// returns its URL.
+func serveOsmAndPort(t testing.TB, srv *fasthttp.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.ShutdownWithContext(ctx); err != nil {
+			t.Errorf("OsmAnd port shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("OsmAnd port: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -170,35 +170,6 @@ func (s *Server) fixes(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) osmand(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOsmAndBytes))
-	if err != nil {
-		fail(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
-		return
-	}
-	query := c.Request.URL.Query() // parsed once for the fix and the key
-	fix, err := realtime.DecodeOsmAnd(query, c.ContentType(), body)
-	if err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	if fix.Unit, err = s.osmandUnit(c.Request, query, c.ContentType(), body, fix.Unit); err != nil {
-		deviceRefused(c, err)
-		return
-	}
-	fix.Source = "osmand"
-	results, err := s.city.Ingest(c.Request.Context(), []realtime.Fix{fix})
-	if err != nil {
-		s.storeFailed(c, err)
-		return
-	}
-	if r := results[0]; r.Outcome == realtime.Rejected {
-		fail(c, http.StatusBadRequest, realtime.Code(r.Err), r.Err.Error())
-		return
-	}
-	c.Status(http.StatusOK)
-}
-
 func (s *Server) setStatus(c *gin.Context) {
 	var body struct {
 		Status patrol.Status `json:"status"`
@@ -217,12 +188,6 @@ func (s *Server) setStatus(c *gin.Context) {
 	default:
 		c.Status(http.StatusNoContent)
 	}
-}
-
-func (s *Server) storeFailed(c *gin.Context, err error) {
-	s.cfg.Logger.Error("store", "path", c.Request.URL.Path, "err", err)
-	c.Header("Retry-After", "1")
-	fail(c, http.StatusServiceUnavailable, "store_unavailable", "the live store is unavailable; retry")
 }
 
 // Road layer limits: edges are simplified to within roadTolerance

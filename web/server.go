@@ -56,18 +56,6 @@ func NewHandler(city *realtime.City, hub *realtime.Hub, cfg Config) http.Handler
 	return newServer(city, hub, cfg).routes()
 }
 
-// NewOsmAndHandler returns the handler of the OsmAnd port: the OsmAnd
-// protocol at "/", as the Traccar Client is pointed at a server
-// ("http://host:5055", with "?key=K" for its device key), with the same
-// credentials as /api/v1/osmand.
-func NewOsmAndHandler(city *realtime.City, cfg Config) http.Handler {
-	s := newServer(city, nil, cfg)
-	r := newEngine()
-	r.GET("/", s.osmand)
-	r.POST("/", s.osmand)
-	return r
-}
-
 func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

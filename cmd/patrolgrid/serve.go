@@ -179,7 +179,15 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {
-		serveHTTP(ctx, g, &http.Server{Handler: web.NewOsmAndHandler(city, webCfg), ReadHeaderTimeout: 10 * time.Second}, lns.osmand)
+		port := web.NewOsmAndServer(city, webCfg)
+		g.Go(func() error { return port.Serve(lns.osmand) })
+		g.Go(func() error {
+			<-ctx.Done()
+			shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			_ = port.ShutdownWithContext(shutdown) // past the grace, requests still running end with the process
+			return nil
+		})
 	}
 	return g.Wait()
 }
