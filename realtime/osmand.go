@@ -257,11 +257,13 @@ func osmandUnknown(x float64) float64 {
 // is Unix seconds, a larger one Unix milliseconds; otherwise ISO 8601 or
 // "yyyy-MM-dd HH:mm:ss", in UTC unless a zone is given. The result is UTC.
 func parseOsmAndTime(s string) (time.Time, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n > -math.MaxInt32 && n < math.MaxInt32 {
-			return time.Unix(n, 0).UTC(), true
+	if isDecimal(s) { // else ParseInt would only make an error
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if n > -math.MaxInt32 && n < math.MaxInt32 {
+				return time.Unix(n, 0).UTC(), true
+			}
+			return time.UnixMilli(n).UTC(), true
 		}
-		return time.UnixMilli(n).UTC(), true
 	}
 	if strings.Contains(s, "T") {
 		// An unescaped '+' of a zone offset arrives as a space.
@@ -281,6 +283,22 @@ func parseOsmAndTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// isDecimal tells whether s is an optionally signed run of decimal digits.
+func isDecimal(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // osmandJSON is the Traccar Client JSON form of a report.
