@@ -3,7 +3,9 @@
 // endpoint does, so that the load tool measures the same connections and
 // requests without the ingest behind them. -server net (the default) is
 // net/http, the stack of the API; -server fasthttp is the stack of the
-// OsmAnd port.
+// OsmAnd port. With -wait D each request waits for the next tick of a
+// D ticker before it is answered, as an OsmAnd request waits for its group
+// of fixes to be stored: the cost of a waiting request on each stack.
 package main
 
 import (
@@ -16,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -24,6 +28,7 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to serve on")
 	server := flag.String("server", "net", "HTTP server: net (net/http) or fasthttp")
+	wait := flag.Duration("wait", 0, "make each request wait for the next tick of a ticker of this period; 0: answer at once")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -33,11 +38,15 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("barehttp: %s on http://%s/\n", *server, ln.Addr())
+	next := func() {}
+	if *wait > 0 {
+		next = ticks(ctx, *wait)
+	}
 	switch *server {
 	case "net":
-		err = serveNet(ctx, ln)
+		err = serveNet(ctx, ln, next)
 	case "fasthttp":
-		err = serveFast(ctx, ln)
+		err = serveFast(ctx, ln, next)
 	default:
 		err = fmt.Errorf("-server %q: want net or fasthttp", *server)
 	}
@@ -47,9 +56,38 @@ func main() {
 	}
 }
 
-func serveNet(ctx context.Context, ln net.Listener) error {
+// ticks returns a function that waits for the next tick of a ticker of
+// period d, which runs until ctx ends.
+func ticks(ctx context.Context, d time.Duration) func() {
+	var mu sync.Mutex
+	tick := make(chan struct{})
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			close(tick)
+			tick = make(chan struct{})
+			mu.Unlock()
+		}
+	}()
+	return func() {
+		mu.Lock()
+		c := tick
+		mu.Unlock()
+		<-c
+	}
+}
+
+func serveNet(ctx context.Context, ln net.Listener, wait func()) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		wait()
 		w.WriteHeader(http.StatusOK)
 	})}
 	go func() { <-ctx.Done(); _ = srv.Close() }()
@@ -59,8 +97,8 @@ func serveNet(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-func serveFast(ctx context.Context, ln net.Listener) error {
-	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) { c.SetStatusCode(http.StatusOK) },
+func serveFast(ctx context.Context, ln net.Listener, wait func()) error {
+	srv := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) { wait(); c.SetStatusCode(http.StatusOK) },
 		NoDefaultServerHeader: true, NoDefaultContentType: true}
 	go func() { <-ctx.Done(); _ = srv.Shutdown() }()
 	return srv.Serve(ln)
