@@ -35,6 +35,9 @@ type NMEAConfig struct {
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
 	MaxConns int
+	// Malformed counts lines that cannot be read (not those of sentence
+	// types it does not take); nil counts nothing.
+	Malformed *MalformedMetrics
 	// Logger receives connection events; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock that dates a GGA sentence (which carries only a
@@ -125,6 +128,7 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 		line, err := readNMEALine(r)
 		switch {
 		case errors.Is(err, errNMEALongLine):
+			s.cfg.Malformed.Inc(SourceNMEA)
 			log.Debug("line dropped", "err", err)
 			continue
 		case err != nil:
@@ -133,6 +137,9 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 		}
 		n, err := DecodeNMEA(line)
 		if err != nil {
+			if !errors.Is(err, ErrNMEAUnsupported) {
+				s.cfg.Malformed.Inc(SourceNMEA)
+			}
 			log.Debug("line dropped", "err", err)
 			continue
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -363,4 +364,59 @@ func serveOsmAndPort(t testing.TB, srv *fasthttp.Server) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// TestOsmAndPortHTTP: the OsmAnd port answers what it cannot take with
+// the API's JSON errors, and a client that stops halfway through a
+// request holds up no one else.
+func TestOsmAndPortHTTP(t *testing.T) {
+	dc := startDeviceCity(t, Access{DeviceTokens: []string{"gateway"}})
+	u0 := dc.plan.Units[0].ID
+
+	stalled, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	if _, err := stalled.Write([]byte("GET /?id=" + u0 + "&lat=43.6")); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, method, body, ctype string
+		want                      int
+		code                      string
+	}{
+		{"PUT", "PUT", "", "", 405, "method_not_allowed"},
+		{"body over the limit", "POST", "key=" + strings.Repeat("k", maxOsmAndBytes), "application/x-www-form-urlencoded", 413, "too_large"},
+		{"JSON form", "POST", `{"device_id":"` + u0 + `","location":{"timestamp":"` + time.Now().UTC().Format(time.RFC3339Nano) +
+			`","coords":{"latitude":43.62,"longitude":122.26}}}`, "application/json", 200, ""},
+	} {
+		start := time.Now()
+		code, body := call(t, tc.method, dc.osmand+"/", "gateway", tc.ctype, tc.body)
+		if code != tc.want || errCode(body) != tc.code {
+			t.Errorf("%s: %d %v, want %d %q", tc.name, code, body, tc.want, tc.code)
+		}
+		if d := time.Since(start); d > osmandTimeout/2 {
+			t.Errorf("%s took %v beside a stalled client", tc.name, d)
+		}
+	}
+
+	c, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("NOT HTTP\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e apiError
+	if err := json.NewDecoder(resp.Body).Decode(&e); resp.StatusCode != 400 || err != nil || e.Error.Code != "bad_request" {
+		t.Errorf("a request that is not HTTP: %d %+v (%v), want 400 bad_request", resp.StatusCode, e, err)
+	}
 }

@@ -137,7 +137,9 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	webCfg := web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger, Devices: devices}
+	malformed := realtime.NewMalformedMetrics(reg)
+	webCfg := web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger, Devices: devices,
+		Malformed: malformed}
 	handler := web.NewHandler(city, hub, webCfg)
 
 	lns, err := listenAll(ctx, cfg.listen, ingest)
@@ -171,11 +173,12 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	serveHTTP(ctx, g, srv, lns.http)
 	if lns.jt808 != nil {
-		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger})
+		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Malformed: malformed})
 		g.Go(func() error { return jt.Run(ctx, lns.jt808) })
 	}
 	if lns.nmea != nil {
-		nm := realtime.NewNMEAServer(realtime.NMEAConfig{Devices: devices, Ingest: city.Ingest, Logger: logger, KeyOptional: access.Open})
+		nm := realtime.NewNMEAServer(realtime.NMEAConfig{Devices: devices, Ingest: city.Ingest, Logger: logger, KeyOptional: access.Open,
+			Malformed: malformed})
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {

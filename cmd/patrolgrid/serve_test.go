@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -600,6 +602,32 @@ func TestServeDemoDevices(t *testing.T) {
 		t.Errorf("OsmAnd port with a wrong key = %d, want 401", code)
 	}
 
+	// What cannot be read is counted, per protocol: a JT/T 808 frame with
+	// a wrong checksum, an NMEA line with one, an OsmAnd latitude that is
+	// not a number.
+	junk, err := net.Dial("tcp", jtAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer junk.Close()
+	junk.Write([]byte{0x7e, 0x00, 0x02, 0x00, 0x00, 0x01, 0x7e})
+	fmt.Fprintf(tracker, "$GPRMC,000000.00,A,4337.2,N,12215.6,E,0,0,281126,,,A*00\r\n")
+	q.Set("key", "demo-"+u2.ID)
+	q.Set("lat", "north")
+	if code := getJSON(t, osmandURL+"?"+q.Encode(), "", nil); code != 400 {
+		t.Errorf("OsmAnd port with lat=north = %d, want 400", code)
+	}
+	want := map[string]float64{"jt808": 1, "nmea": 1, "osmand": 1}
+	var got map[string]float64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = malformedCounts(t, base); maps.Equal(got, want) {
+			break
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("patrolgrid_malformed_input_total = %v, want %v", got, want)
+	}
+
 	// Revoking the first unit's device closes its terminal's connection
 	// at its next message.
 	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/devices/"+u0.ID, nil)
@@ -616,6 +644,31 @@ func TestServeDemoDevices(t *testing.T) {
 	if _, err := term.r.ReadByte(); !errors.Is(err, io.EOF) {
 		t.Errorf("terminal connection after its device was revoked: %v, want EOF", err)
 	}
+}
+
+// malformedCounts reads patrolgrid_malformed_input_total by source from
+// the /metrics of the server at base.
+func malformedCounts(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	re := regexp.MustCompile(`(?m)^patrolgrid_malformed_input_total\{source="(\w+)"\} (\S+)$`)
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[m[1]] = v
+	}
+	return out
 }
 
 // terminal is a bare JT/T 808 terminal for serve tests.
