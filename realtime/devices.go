@@ -489,31 +489,48 @@ func (r *DeviceRegistry) refused(source string, err error) {
 	}
 }
 
-// DeviceMetrics counts refused device credentials. A nil *DeviceMetrics
-// counts nothing.
+// DeviceMetrics counts what devices send that is not taken: refused
+// credentials, and input that cannot be read. A nil *DeviceMetrics counts
+// nothing.
 type DeviceMetrics struct {
-	refusals *prometheus.CounterVec
+	refusals  *prometheus.CounterVec
+	malformed *prometheus.CounterVec
 }
 
 // NewDeviceMetrics registers patrolgrid_device_refusals_total{source,
-// reason} with reg.
+// reason} and patrolgrid_malformed_input_total{source} with reg.
 func NewDeviceMetrics(reg prometheus.Registerer) *DeviceMetrics {
-	m := &DeviceMetrics{refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "patrolgrid_device_refusals_total",
-		Help: "Device credentials refused, by protocol (osmand, jt808, nmea) and reason.",
-	}, []string{"source", "reason"})}
+	m := &DeviceMetrics{
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_device_refusals_total",
+			Help: "Device credentials refused, by protocol (osmand, jt808, nmea) and reason.",
+		}, []string{"source", "reason"}),
+		malformed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_malformed_input_total",
+			Help: "Device input that could not be read, by protocol (osmand, jt808, nmea): requests, frames or lines.",
+		}, []string{"source"}),
+	}
 	for _, s := range []string{SourceOsmAnd, SourceJT808, SourceNMEA} {
 		for _, r := range []string{"unknown_device", "device_revoked", "bad_device_key", "no_device_key"} {
 			m.refusals.WithLabelValues(s, r)
 		}
+		m.malformed.WithLabelValues(s)
 	}
-	reg.MustRegister(m.refusals)
+	reg.MustRegister(m.refusals, m.malformed)
 	return m
 }
 
 func (m *DeviceMetrics) refuse(source string, err error) {
 	if m != nil {
 		m.refusals.WithLabelValues(source, DeviceCode(err)).Inc()
+	}
+}
+
+// Malformed counts one request, frame or line of source that could not be
+// read.
+func (m *DeviceMetrics) Malformed(source string) {
+	if m != nil {
+		m.malformed.WithLabelValues(source).Inc()
 	}
 }
 

@@ -40,8 +40,8 @@ type JT808Config struct {
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
 	MaxConns int
-	// Malformed counts frames that cannot be read; nil counts nothing.
-	Malformed *MalformedMetrics
+	// Metrics counts frames that cannot be read; nil counts nothing.
+	Metrics *DeviceMetrics
 	// Logger receives connection events; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock that stamps a location sent without a time;
@@ -258,7 +258,7 @@ func (s *JT808Server) serve(ctx context.Context, conn net.Conn) {
 		frame, err := readJT808Frame(ss.r)
 		switch {
 		case errors.Is(err, errJT808Oversize):
-			ss.s.cfg.Malformed.Inc(SourceJT808)
+			ss.s.cfg.Metrics.Malformed(SourceJT808)
 			ss.log.Info("frame dropped", "err", err)
 			continue
 		case err != nil:
@@ -301,14 +301,14 @@ func readJT808Frame(r *bufio.Reader) ([]byte, error) {
 func (ss *jt808Session) frame(ctx context.Context, frame []byte) error {
 	raw, err := jt808Unescape(ss.buf[:0], frame)
 	if err != nil {
-		ss.s.cfg.Malformed.Inc(SourceJT808)
+		ss.s.cfg.Metrics.Malformed(SourceJT808)
 		ss.log.Info("frame dropped", "err", err)
 		return nil
 	}
 	ss.buf = raw
 	m, err := decodeJT808RawFrom(raw, ss.lastPhone)
 	if err != nil {
-		ss.s.cfg.Malformed.Inc(SourceJT808)
+		ss.s.cfg.Metrics.Malformed(SourceJT808)
 		ss.log.Info("frame dropped", "err", err)
 		return nil
 	}
@@ -436,7 +436,7 @@ func (ss *jt808Session) locations(ctx context.Context, m JT808Message) byte {
 	}
 	result := JT808Success
 	if err != nil {
-		ss.s.cfg.Malformed.Inc(SourceJT808)
+		ss.s.cfg.Metrics.Malformed(SourceJT808)
 		ss.log.Info("malformed locations", "unit", ss.unit, "err", err)
 		result = JT808BadMessage
 	}

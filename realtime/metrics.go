@@ -87,31 +87,3 @@ func (m *Metrics) observeApply(seconds float64) {
 		m.applied.Observe(seconds)
 	}
 }
-
-// MalformedMetrics counts device input that could not be read, by
-// protocol: OsmAnd requests, JT/T 808 frames and location bodies, NMEA
-// lines. A nil *MalformedMetrics counts nothing.
-type MalformedMetrics struct {
-	malformed *prometheus.CounterVec
-}
-
-// NewMalformedMetrics registers patrolgrid_malformed_input_total{source}
-// with reg.
-func NewMalformedMetrics(reg prometheus.Registerer) *MalformedMetrics {
-	m := &MalformedMetrics{malformed: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "patrolgrid_malformed_input_total",
-		Help: "Device input that could not be read, by protocol (osmand, jt808, nmea): requests, frames or lines.",
-	}, []string{"source"})}
-	for _, s := range []string{SourceOsmAnd, SourceJT808, SourceNMEA} {
-		m.malformed.WithLabelValues(s)
-	}
-	reg.MustRegister(m.malformed)
-	return m
-}
-
-// Inc counts one unreadable request, frame or line of source.
-func (m *MalformedMetrics) Inc(source string) {
-	if m != nil {
-		m.malformed.WithLabelValues(source).Inc()
-	}
-}

@@ -35,9 +35,9 @@ type NMEAConfig struct {
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
 	MaxConns int
-	// Malformed counts lines that cannot be read (not those of sentence
+	// Metrics counts lines that cannot be read (not those of sentence
 	// types it does not take); nil counts nothing.
-	Malformed *MalformedMetrics
+	Metrics *DeviceMetrics
 	// Logger receives connection events; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock that dates a GGA sentence (which carries only a
@@ -128,7 +128,7 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 		line, err := readNMEALine(r)
 		switch {
 		case errors.Is(err, errNMEALongLine):
-			s.cfg.Malformed.Inc(SourceNMEA)
+			s.cfg.Metrics.Malformed(SourceNMEA)
 			log.Debug("line dropped", "err", err)
 			continue
 		case err != nil:
@@ -138,7 +138,7 @@ func (s *NMEAServer) serve(ctx context.Context, conn net.Conn) {
 		n, err := DecodeNMEA(line)
 		if err != nil {
 			if !errors.Is(err, ErrNMEAUnsupported) {
-				s.cfg.Malformed.Inc(SourceNMEA)
+				s.cfg.Metrics.Malformed(SourceNMEA)
 			}
 			log.Debug("line dropped", "err", err)
 			continue

@@ -48,7 +48,7 @@ func mediaType(contentType string) string {
 func (s *Server) ingestOsmAnd(ctx context.Context, path string, r osmandRequest) (failure, bool) {
 	fix, err := realtime.DecodeOsmAnd(r.query, r.contentType, r.body)
 	if err != nil {
-		s.cfg.Malformed.Inc(realtime.SourceOsmAnd)
+		s.cfg.Metrics.Malformed(realtime.SourceOsmAnd)
 		return failure{status: http.StatusBadRequest, code: "bad_request", message: err.Error()}, false
 	}
 	if fix.Unit, err = s.osmandUnit(r, fix.Unit); err != nil {
@@ -141,7 +141,7 @@ func (s *Server) storeFailed(c *gin.Context, err error) {
 func (s *Server) osmand(c *gin.Context) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOsmAndBytes))
 	if err != nil {
-		s.cfg.Malformed.Inc(realtime.SourceOsmAnd)
+		s.cfg.Metrics.Malformed(realtime.SourceOsmAnd)
 		fail(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
 		return
 	}
@@ -205,7 +205,7 @@ func (s *Server) osmandPort(c *fasthttp.RequestCtx) {
 // osmandPortError answers and counts a request the OsmAnd port could not
 // read.
 func (s *Server) osmandPortError(c *fasthttp.RequestCtx, err error) {
-	s.cfg.Malformed.Inc(realtime.SourceOsmAnd)
+	s.cfg.Metrics.Malformed(realtime.SourceOsmAnd)
 	f := failure{status: http.StatusBadRequest, code: "bad_request", message: "malformed HTTP request"}
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		f = failure{status: http.StatusRequestEntityTooLarge, code: "too_large", message: "request body too large"}

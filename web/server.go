@@ -35,9 +35,9 @@ type Config struct {
 	// key, and /api/v1/devices manages it. Nil is an empty registry in
 	// memory.
 	Devices *realtime.DeviceRegistry
-	// Malformed counts OsmAnd requests that cannot be read; nil counts
+	// Metrics counts OsmAnd requests that cannot be read; nil counts
 	// nothing.
-	Malformed *realtime.MalformedMetrics
+	Metrics *realtime.DeviceMetrics
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().

@@ -126,7 +126,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	devices, err := openDevices(ctx, cfg, plan, live, realtime.DeviceConfig{Metrics: realtime.NewDeviceMetrics(reg), Logger: logger}, stdout)
+	deviceMetrics := realtime.NewDeviceMetrics(reg)
+	devices, err := openDevices(ctx, cfg, plan, live, realtime.DeviceConfig{Metrics: deviceMetrics, Logger: logger}, stdout)
 	if err != nil {
 		return err
 	}
@@ -137,9 +138,8 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	malformed := realtime.NewMalformedMetrics(reg)
 	webCfg := web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger, Devices: devices,
-		Malformed: malformed}
+		Metrics: deviceMetrics}
 	handler := web.NewHandler(city, hub, webCfg)
 
 	lns, err := listenAll(ctx, cfg.listen, ingest)
@@ -173,12 +173,12 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	serveHTTP(ctx, g, srv, lns.http)
 	if lns.jt808 != nil {
-		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Malformed: malformed})
+		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics})
 		g.Go(func() error { return jt.Run(ctx, lns.jt808) })
 	}
 	if lns.nmea != nil {
 		nm := realtime.NewNMEAServer(realtime.NMEAConfig{Devices: devices, Ingest: city.Ingest, Logger: logger, KeyOptional: access.Open,
-			Malformed: malformed})
+			Metrics: deviceMetrics})
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {
