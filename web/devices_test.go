@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/patrolgrid/patrolgrid/geo"
@@ -28,6 +29,7 @@ type deviceCity struct {
 	plan        *patrol.Plan
 	city        *realtime.City
 	devices     *realtime.DeviceRegistry
+	metrics     *prometheus.Registry // of the device metrics
 }
 
 func startDeviceCity(t *testing.T, access Access) deviceCity {
@@ -37,8 +39,10 @@ func startDeviceCity(t *testing.T, access Access) deviceCity {
 	done := make(chan struct{}, 2)
 	go func() { hub.Run(ctx); done <- struct{}{} }()
 	go func() { city.Run(ctx); done <- struct{}{} }()
-	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
-	cfg := Config{Access: access, Devices: devices}
+	reg := prometheus.NewRegistry()
+	metrics := realtime.NewDeviceMetrics(reg)
+	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{Metrics: metrics})
+	cfg := Config{Access: access, Devices: devices, Metrics: metrics}
 	api := httptest.NewServer(NewHandler(city, hub, cfg))
 	port := serveOsmAndPort(t, NewOsmAndServer(city, cfg))
 	t.Cleanup(func() {
@@ -51,7 +55,7 @@ func startDeviceCity(t *testing.T, access Access) deviceCity {
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
-	return deviceCity{api: api.URL, osmand: port, plan: plan, city: city, devices: devices}
+	return deviceCity{api: api.URL, osmand: port, plan: plan, city: city, devices: devices, metrics: reg}
 }
 
 // call makes a request and returns the status and the decoded JSON body
@@ -388,7 +392,6 @@ func TestOsmAndPortHTTP(t *testing.T) {
 		code                      string
 	}{
 		{"PUT", "PUT", "", "", 405, "method_not_allowed"},
-		{"body over the limit", "POST", "key=" + strings.Repeat("k", maxOsmAndBytes), "application/x-www-form-urlencoded", 413, "too_large"},
 		{"JSON form", "POST", `{"device_id":"` + u0 + `","location":{"timestamp":"` + time.Now().UTC().Format(time.RFC3339Nano) +
 			`","coords":{"latitude":43.62,"longitude":122.26}}}`, "application/json", 200, ""},
 	} {
@@ -402,21 +405,68 @@ func TestOsmAndPortHTTP(t *testing.T) {
 		}
 	}
 
-	c, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))
+	// A connection closed before it sends anything (a health check) is
+	// not counted as malformed; the oversized body and the bad HTTP below
+	// are.
+	hc, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if _, err := c.Write([]byte("NOT HTTP\r\n\r\n")); err != nil {
-		t.Fatal(err)
+	hc.Close()
+
+	// Sent raw: the port answers these before reading a body, and closes
+	// the connection (so no body is sent: unread bytes would reset it).
+	for _, tc := range []struct {
+		name, request string
+		want          int
+		code          string
+	}{
+		{"body over the limit", fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+			"Content-Length: %d\r\n\r\n", maxOsmAndBytes+1), 413, "too_large"},
+		{"not HTTP", "NOT HTTP\r\n\r\n", 400, "bad_request"},
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte(tc.request)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var e apiError
+		if err := json.NewDecoder(resp.Body).Decode(&e); resp.StatusCode != tc.want || err != nil || e.Error.Code != tc.code {
+			t.Errorf("%s: %d %+v (%v), want %d %s", tc.name, resp.StatusCode, e, err, tc.want, tc.code)
+		}
+		resp.Body.Close()
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if got := gatherCounter(t, dc.metrics, "patrolgrid_malformed_input_total", "source", "osmand"); got != 2 {
+		t.Errorf("malformed OsmAnd input counted %v times, want 2", got)
+	}
+}
+
+// gatherCounter returns the value of counter name whose label has value.
+func gatherCounter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var e apiError
-	if err := json.NewDecoder(resp.Body).Decode(&e); resp.StatusCode != 400 || err != nil || e.Error.Code != "bad_request" {
-		t.Errorf("a request that is not HTTP: %d %+v (%v), want 400 bad_request", resp.StatusCode, e, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
 	}
+	t.Fatalf("no %s{%s=%q}", name, label, value)
+	return 0
 }

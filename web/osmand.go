@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,18 +198,34 @@ func (s *Server) osmandPort(c *fasthttp.RequestCtx) {
 	query, _ := url.ParseQuery(string(c.QueryArgs().QueryString())) // as url.URL.Query: what parses
 	r := osmandRequest{query: query, contentType: mediaType(string(c.Request.Header.ContentType())),
 		body: c.PostBody(), auth: string(c.Request.Header.Peek(fasthttp.HeaderAuthorization))}
-	if f, ok := s.ingestOsmAnd(c, "/", r); !ok {
+	// Not c: its Done closes when shutdown begins, and a request in flight
+	// then should still get its fix's true answer (the store's own
+	// timeouts bound the wait).
+	if f, ok := s.ingestOsmAnd(context.Background(), "/", r); !ok {
 		sendFast(c, f)
 	}
 }
 
-// osmandPortError answers and counts a request the OsmAnd port could not
-// read.
+// osmandPortError answers a request the OsmAnd port could not read, and
+// counts it as malformed unless it timed out: a client that went quiet
+// sent nothing wrong. (A connection closed before it sends anything never
+// comes here.)
 func (s *Server) osmandPortError(c *fasthttp.RequestCtx, err error) {
-	s.cfg.Metrics.Malformed(realtime.SourceOsmAnd)
 	f := failure{status: http.StatusBadRequest, code: "bad_request", message: "malformed HTTP request"}
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	count := true
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		f = failure{status: http.StatusRequestEntityTooLarge, code: "too_large", message: "request body too large"}
+	case errors.As(err, &small):
+		f = failure{status: http.StatusRequestHeaderFieldsTooLarge, code: "too_large", message: "request header too large"}
+	case errors.As(err, &ne) && ne.Timeout():
+		f = failure{status: http.StatusRequestTimeout, code: "request_timeout", message: "the request did not arrive in time"}
+		count = false
+	}
+	if count {
+		s.cfg.Metrics.Malformed(realtime.SourceOsmAnd)
 	}
 	sendFast(c, f)
 	c.SetConnectionClose()
