@@ -183,12 +183,18 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if lns.osmand != nil {
 		port := web.NewOsmAndServer(city, webCfg)
-		g.Go(func() error { return port.Serve(lns.osmand) })
+		g.Go(func() error {
+			if err := port.Serve(lns.osmand); ctx.Err() == nil {
+				return err
+			}
+			return nil // stopped, by the shutdown or by the listener closed before Serve began
+		})
 		g.Go(func() error {
 			<-ctx.Done()
 			shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 			defer cancel()
 			_ = port.ShutdownWithContext(shutdown) // past the grace, requests still running end with the process
+			_ = lns.osmand.Close()                 // a Shutdown before Serve began stops nothing; this does
 			return nil
 		})
 	}
