@@ -168,7 +168,8 @@ const (
 // protocol at "/", GET or POST, as the Traccar Client is pointed at a
 // server ("http://host:5055", with "?key=K" for its device key), with the
 // same credentials and answers as /api/v1/osmand. Stop it with
-// ShutdownWithContext: requests in flight finish, idle connections close.
+// ShutdownWithContext (requests in flight finish, idle connections close),
+// then close its listener: a Shutdown before Serve has begun stops nothing.
 func NewOsmAndServer(city *realtime.City, cfg Config) *fasthttp.Server {
 	s := newServer(city, nil, cfg)
 	return &fasthttp.Server{
