@@ -797,6 +797,87 @@ func testAppendGroup(t *testing.T, inFlight int) {
 	}
 }
 
+// TestAppendGroupLinger: a leader that takes over from a group of
+// appendLingerMin fixes or more waits until its own group is as large, or
+// until its time runs out; one that finds no group in flight does not wait.
+func TestAppendGroupLinger(t *testing.T) {
+	g := appendGroup{linger: time.Hour}
+	var mu sync.Mutex
+	var sizes []int
+	release := make(chan struct{})
+	store := func(ctx context.Context, fixes []Fix) ([]bool, error) {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(fixes))
+		return make([]bool, len(fixes)), nil
+	}
+	ctx := testContext(t)
+	var wg sync.WaitGroup
+	send := func(n int) {
+		for range n {
+			wg.Go(func() {
+				if _, err := g.append(ctx, Fix{Unit: "U"}, store); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	state := func(queued int, lingering bool) func() bool {
+		return func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.running == 1 && len(g.queue) == queued && (g.lingerer != nil) == lingering
+		}
+	}
+
+	send(1)
+	waitFor(t, "a leader", state(0, false))
+	send(10)
+	waitFor(t, "10 queued", state(10, false))
+	release <- struct{}{} // a group of 1: the next leader does not wait, and takes all 10
+	waitFor(t, "the 10 taken", state(0, false))
+	send(3)
+	waitFor(t, "3 queued", state(3, false))
+	release <- struct{}{} // a group of 10: the next leader waits for 10
+	waitFor(t, "the leader of 3 waiting", state(2, true))
+	send(6)
+	waitFor(t, "9 ready", state(8, true))
+	send(1)
+	waitFor(t, "10 ready and taken", state(0, false))
+	send(2)
+	waitFor(t, "2 queued", state(2, false))
+	g.mu.Lock()
+	g.linger = time.Millisecond
+	g.mu.Unlock()
+	release <- struct{}{} // a group of 10 again: the next leader waits 1 ms, then takes 2
+	waitFor(t, "the 2 taken when the time ran out", state(0, false))
+	close(release)
+	wg.Wait()
+	if want := []int{1, 10, 10, 2}; !slices.Equal(sizes, want) {
+		t.Errorf("groups of %v, want %v", sizes, want)
+	}
+
+	g.mu.Lock()
+	g.last, g.linger = 4*appendLingerMin, time.Hour
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := g.append(ctx, Fix{Unit: "U"}, store); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an Append that found no group in flight waited for more")
+	}
+	if g.running != 0 || len(g.queue) != 0 || g.lingerer != nil {
+		t.Errorf("after every Append: %d leaders, %d queued, lingering %v", g.running, len(g.queue), g.lingerer != nil)
+	}
+}
+
 // BenchmarkRedisAppendCall measures building one script call, without
 // Redis: a group as single-fix ingest makes them (25 fixes of 23 units)
 // and a batch of appendBatchMax fixes of 88 units.
