@@ -13,6 +13,10 @@
 #   fast    the same bare handler on fasthttp, the OsmAnd port's server,
 #           in the same turns: the ceiling of the stack the port runs on
 #
+# It also prints the CPU time the server (and redis-server) spent per
+# request in the OsmAnd and bare stages, read from /proc, to show where a
+# request's cost lies; on a shared machine these swing with its speed too.
+#
 # redis-server runs with the test harness's settings (append-only file,
 # fsync every second) and is flushed between stages. The server serves the
 # embedded demo city (88 units). Every tool runs on this machine, so the
@@ -107,12 +111,24 @@ function request()
 end
 LUA
 
-# load URL: wrk's 2xx requests per second against URL, then its summary.
+# load URL PID...: wrk's 2xx requests per second against URL, then the CPU
+# time each PID spent per request (µs), on one line; wrk's summary goes to
+# stderr.
+tck=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 load() {
-  out=$(wrk -t "$THREADS" -c "$CONNS" -d "$DURATION" -s "$dir/osmand.lua" "$1" -- "$THREADS")
+  local url=$1 p before=() after=()
+  shift
+  for p in "$@"; do before+=("$(ticks "$p")"); done
+  out=$(wrk -t "$THREADS" -c "$CONNS" -d "$DURATION" -s "$dir/osmand.lua" "$url" -- "$THREADS")
+  for p in "$@"; do after+=("$(ticks "$p")"); done
   reqs=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in \([0-9.]*\)s.*/\1 \2/p')
   bad=$(echo "$out" | sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p')
-  echo "$reqs ${bad:-0}" | awk '{ printf "%.0f\n", ($1 - $3) / $2 }'
+  echo "$reqs ${bad:-0} ${before[*]} ${after[*]}" | awk -v k="$tck" '{
+    printf "%.0f", ($1 - $3) / $2
+    n = (NF - 3) / 2
+    for (i = 1; i <= n; i++) printf " %.1f", ($(3 + n + i) - $(3 + i)) * 1e6 / k / $1
+    printf "\n" }'
   echo "$out" | sed 's/^/    /' >&2
 }
 
@@ -125,6 +141,7 @@ redis-cli -p "$port" flushall >/dev/null
 "$dir/patrolgrid" serve --listen 127.0.0.1:0 --osmand-listen 127.0.0.1:0 --jt808-listen "" --nmea-listen "" \
   --redis "redis://127.0.0.1:$port" --redis-city bench --viewer-token v --device-token d >"$dir/serve.log" 2>&1 &
 pids+=($!)
+servePid=$! redisPid=$(cat "$dir/redis.pid")
 server=$(address "$dir/serve.log")
 for _ in $(seq 200); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
 osmandPort=$(grep -o 'OsmAnd.*http://127\.0\.0\.1:[0-9]*' "$dir/serve.log" | grep -o 'http://.*')
@@ -137,9 +154,11 @@ redis-cli -p "$port" flushall >/dev/null
 
 "$dir/barehttp" >"$dir/bare.log" 2>&1 &
 pids+=($!)
+barePid=$!
 bare=$(address "$dir/bare.log")
 "$dir/barehttp" -server fasthttp >"$dir/fast.log" 2>&1 &
 pids+=($!)
+fastPid=$!
 fast=$(address "$dir/fast.log")
 
 # OsmAnd and the bare handlers take turns, ROUNDS times, so that all meet
@@ -147,17 +166,24 @@ fast=$(address "$dir/fast.log")
 osmands=() bares=() fasts=()
 for r in $(seq "$ROUNDS"); do
   echo "osmand, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $osmandPort/" >&2
-  osmands+=("$(load "$osmandPort/")")
+  osmands+=("$(load "$osmandPort/" "$servePid" "$redisPid")")
   echo "bare, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $bare/" >&2
-  bares+=("$(load "$bare/")")
+  bares+=("$(load "$bare/" "$barePid")")
   echo "fast, round $r: wrk -t $THREADS -c $CONNS -d $DURATION $fast/" >&2
-  fasts+=("$(load "$fast/")")
+  fasts+=("$(load "$fast/" "$fastPid")")
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-osmand=$(median "${osmands[@]}")
-bareRate=$(median "${bares[@]}")
-fastRate=$(median "${fasts[@]}")
-echo "osmand rounds: ${osmands[*]}; bare rounds: ${bares[*]}; fasthttp rounds: ${fasts[*]}" >&2
+# median K LINE...: the median of field K of the lines.
+median() {
+  local k=$1
+  shift
+  printf '%s\n' "$@" | awk -v k="$k" '{ print $k }' | sort -n |
+    awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+osmand=$(median 1 "${osmands[@]}")
+bareRate=$(median 1 "${bares[@]}")
+fastRate=$(median 1 "${fasts[@]}")
+rates() { printf '%s\n' "$@" | awk '{ print $1 }' | paste -sd' '; }
+echo "osmand rounds: $(rates "${osmands[@]}"); bare rounds: $(rates "${bares[@]}"); fasthttp rounds: $(rates "${fasts[@]}")" >&2
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -167,3 +193,7 @@ printf '%-52s %12.0f  %s\n' "JSON batches of $BATCH via serve --redis" "$batch" 
 printf '%-52s %12.0f  %s\n' "OsmAnd GET via serve --redis (wrk -c $CONNS, median)" "$osmand" "$(ratio "$osmand" "$bareRate") of bare net/http [targets >= 25000/s, >= 0.40]; $(ratio "$osmand" "$fastRate") of bare fasthttp"
 printf '%-52s %12.0f  %s\n' "bare net/http 200 (wrk -c $CONNS, median, HTTP ceiling)" "$bareRate" ""
 printf '%-52s %12.0f  %s\n' "bare fasthttp 200 (wrk -c $CONNS, median)" "$fastRate" ""
+echo
+echo "CPU per request (medians; wrk's own not counted): OsmAnd $(median 2 "${osmands[@]}") µs in serve" \
+  "+ $(median 3 "${osmands[@]}") µs in redis-server; bare net/http $(median 2 "${bares[@]}") µs;" \
+  "bare fasthttp $(median 2 "${fasts[@]}") µs"
