@@ -290,24 +290,31 @@ func (s *RedisStore) appendCall(fixes []Fix) ([]string, []any, error) {
 		ends = append(ends, len(text))
 	}
 	all, at := string(text), 0
-	next := func() string {
-		v := all[at:ends[0]]
-		at, ends = ends[0], ends[1:]
-		return v
+	vals := make([]string, len(ends))
+	for k, end := range ends {
+		vals[k], at = all[at:end], end
 	}
 
+	// The text arguments go in as pointers (to vals, to the fixes' unit
+	// and source), which fit in an interface value without an allocation
+	// each; go-redis writes what they point to.
 	keys := make([]string, 2, 2+len(newest))
 	keys[0], keys[1] = s.keys.fixes, s.keys.pos
 	args := make([]any, 0, appendArgsHead+appendArgsPerUnit*len(newest)+appendArgsPerFix*len(fixes))
 	now := s.cfg.Now()
 	args = append(args, s.keys.events, s.trimMinID(now), now.UTC().Format(time.RFC3339Nano), lines, len(newest))
 	for _, i := range newest {
-		f := fixes[i]
+		f := &fixes[i]
 		keys = append(keys, s.unitKey(f.Unit))
-		args = append(args, f.Unit, next(), next(), next(), next(), next(), next(), next(), next(), f.Source)
+		args = append(args, &f.Unit)
+		for k := range appendArgsPerUnit - 2 {
+			args = append(args, &vals[k])
+		}
+		args = append(args, &f.Source)
+		vals = vals[appendArgsPerUnit-2:]
 	}
-	for _, f := range fixes {
-		args = append(args, unitNum[f.Unit]+1, next())
+	for j := range fixes {
+		args = append(args, unitNum[fixes[j].Unit]+1, &vals[j])
 	}
 	return keys, args, nil
 }
