@@ -347,6 +347,44 @@ func FuzzOsmAndCredentials(f *testing.F) {
 	})
 }
 
+// BenchmarkOsmAndPort measures the OsmAnd port's handler on the demo city
+// with the memory store, without the network: decoding, credentials,
+// validation and ingest of single-fix GET requests from the city's units in
+// turn, each with a fresh timestamp, as under bench/ingest-http.sh.
+func BenchmarkOsmAndPort(b *testing.B) {
+	_, city, hub := demoCity(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	go hub.Run(ctx)
+	go city.Run(ctx)
+	for !city.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	h := NewOsmAndServer(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}}).Handler
+	units := city.Plan().Units
+	var req fasthttp.Request
+	req.Header.Set("Authorization", "Bearer gateway")
+	var c fasthttp.RequestCtx
+	var uri []byte
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		u := units[i%len(units)]
+		i++
+		uri = append(uri[:0], "/?id="...)
+		uri = append(uri, u.ID...)
+		uri = append(uri, "&lat=43.62&lon=122.26&speed=0&accuracy=5&timestamp="...)
+		uri = time.Now().UTC().AppendFormat(uri, "2006-01-02T15:04:05.000000Z")
+		req.SetRequestURIBytes(uri)
+		c.Init(&req, nil, nil)
+		h(&c)
+		if code := c.Response.StatusCode(); code != 200 {
+			b.Fatalf("status %d: %s", code, c.Response.Body())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/request")
+}
+
 // serveOsmAndPort serves srv on a loopback port until the test ends and
 // returns its URL.
 func serveOsmAndPort(t testing.TB, srv *fasthttp.Server) string {
