@@ -295,18 +295,26 @@ func getJSONAuth(t *testing.T, u, token string, v any) {
 	}
 }
 
-// FuzzOsmAndCredentials sends arbitrary queries, bodies and
-// Authorization headers to the OsmAnd port's handler: every answer is 200,
-// 400, 401 or 403 with a JSON error, never a failure of the server.
-func FuzzOsmAndCredentials(f *testing.F) {
-	_, city, hub := demoCity(f)
+// runningDemoCity returns the demo city with the memory store, running
+// (with its hub) until the test ends.
+func runningDemoCity(tb testing.TB) *realtime.City {
+	tb.Helper()
+	_, city, hub := demoCity(tb)
 	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(cancel)
+	tb.Cleanup(cancel)
 	go hub.Run(ctx)
 	go city.Run(ctx)
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
+	return city
+}
+
+// FuzzOsmAndCredentials sends arbitrary queries, bodies and
+// Authorization headers to the OsmAnd port's handler: every answer is 200,
+// 400, 401 or 403 with a JSON error, never a failure of the server.
+func FuzzOsmAndCredentials(f *testing.F) {
+	city := runningDemoCity(f)
 	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
 	if _, err := devices.Seed(context.Background(), realtime.DemoDevices(city.Plan())); err != nil {
 		f.Fatal(err)
@@ -352,14 +360,7 @@ func FuzzOsmAndCredentials(f *testing.F) {
 // validation and ingest of single-fix GET requests from the city's units in
 // turn, each with a fresh timestamp, as under bench/ingest-http.sh.
 func BenchmarkOsmAndPort(b *testing.B) {
-	_, city, hub := demoCity(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	go hub.Run(ctx)
-	go city.Run(ctx)
-	for !city.Ready() {
-		time.Sleep(time.Millisecond)
-	}
+	city := runningDemoCity(b)
 	h := NewOsmAndServer(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}}).Handler
 	units := city.Plan().Units
 	var req fasthttp.Request
