@@ -6,33 +6,17 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 )
-
-// testDataDir returns the shared test data folder: PATROLGRID_TESTDATA,
-// or ../../shared/data relative to this package.
-func testDataDir() string {
-	if d := os.Getenv("PATROLGRID_TESTDATA"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "shared", "data")
-}
-
-// requireData reports whether a missing data file must fail the test.
-func requireData() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1"
-}
 
 // openTestData opens a file under the shared test data folder, skipping
 // the test (failing it under CI) when the file is missing.
 func openTestData(t testing.TB, name string) *os.File {
 	t.Helper()
-	p := filepath.Join(testDataDir(), name)
-	f, err := os.Open(p)
+	f, err := os.Open(datatest.File(t, name))
 	if err != nil {
-		if requireData() {
-			t.Fatalf("test data %s: %v", p, err)
-		}
-		t.Skipf("test data %s missing (set PATROLGRID_TESTDATA): %v", p, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f

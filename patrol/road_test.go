@@ -6,13 +6,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
@@ -24,23 +24,14 @@ var monacoNet struct {
 	err  error
 }
 
-// monacoRoads returns the road network of ../shared/data/osm/monaco.osm.pbf
-// (PATROLGRID_TESTDATA, default ../../shared/data) with the default
-// profiles, skipping when the file is missing (failing under CI=true or
-// PATROLGRID_REQUIRE=1).
+// monacoRoads returns the road network of the shared extract
+// osm/monaco.osm.pbf with the default profiles, skipping when the file is
+// missing (failing under CI=true or PATROLGRID_REQUIRE=1).
 func monacoRoads(t testing.TB) *geo.RoadNetwork {
 	t.Helper()
-	dir := os.Getenv("PATROLGRID_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	path := filepath.Join(dir, "osm", "monaco.osm.pbf")
-	f, err := os.Open(path)
+	f, err := os.Open(datatest.File(t, "osm/monaco.osm.pbf"))
 	if err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1" {
-			t.Fatalf("test data %s is required: %v", path, err)
-		}
-		t.Skipf("test data %s missing (set PATROLGRID_TESTDATA): %v", path, err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	monacoNet.once.Do(func() {
@@ -53,7 +44,7 @@ func monacoRoads(t testing.TB) *geo.RoadNetwork {
 			geo.ImportConfig{Profiles: pf})
 	})
 	if monacoNet.err != nil {
-		t.Fatalf("import %s: %v", path, monacoNet.err)
+		t.Fatalf("import %s: %v", f.Name(), monacoNet.err)
 	}
 	return monacoNet.net
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/paulmach/orb"
 )
 
@@ -71,7 +72,7 @@ func decodeCapturedJT808(frame []byte) (JT808Message, error) {
 }
 
 func TestJT808TraccarFrames(t *testing.T) {
-	frames := readJT808Frames(t, sharedTestData(t, "jt808/traccar-frames.txt"))
+	frames := readJT808Frames(t, datatest.File(t, "jt808/traccar-frames.txt"))
 	if len(frames) != 78 {
 		t.Fatalf("read %d frames, want 78", len(frames))
 	}
@@ -137,7 +138,7 @@ func jt808FrameLocations(m JT808Message, err error) ([]JT808Location, error) {
 // TestJT808TraccarFramesThroughSession hands every shared frame to an
 // authenticated session, as the server would, and checks the replies.
 func TestJT808TraccarFramesThroughSession(t *testing.T) {
-	frames := readJT808Frames(t, sharedTestData(t, "jt808/traccar-frames.txt"))
+	frames := readJT808Frames(t, datatest.File(t, "jt808/traccar-frames.txt"))
 	var fixes int
 	devices := NewDeviceRegistry(DeviceConfig{}) // every captured terminal is registered
 	srv := NewJT808Server(JT808Config{Logger: discardLogger(), Devices: devices, Ingest: func(_ context.Context, f []Fix) ([]Result, error) {
@@ -436,7 +437,7 @@ func TestJT808Fix(t *testing.T) {
 // encodes back to the same message, and runs the frame through an
 // authenticated session. Seeds: the shared captures and synthetic frames.
 func FuzzJT808Frame(f *testing.F) {
-	if path, ok := lookupSharedTestData(f, "jt808/traccar-frames.txt"); ok {
+	if path, ok := datatest.Lookup(f, "jt808/traccar-frames.txt"); ok {
 		for _, fr := range readJT808Frames(f, path) {
 			f.Add(fr.frame)
 			if raw, err := decodeCapturedJT808(fr.frame); err == nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	pgeo "github.com/patrolgrid/patrolgrid/geo"
 )
 
@@ -67,7 +67,7 @@ func sendAll(t *testing.T, addr string, b []byte) {
 func TestNMEAServerReplaysLogs(t *testing.T) {
 	for _, lg := range nmeaLogs {
 		t.Run(lg.file, func(t *testing.T) {
-			lines := readNMEALog(t, sharedTestData(t, filepath.Join("nmea", lg.file)))
+			lines := readNMEALog(t, datatest.File(t, "nmea/"+lg.file))
 			rec := &recordingIngest{}
 			devices := NewDeviceRegistry(DeviceConfig{})
 			_, key := mustAdd(t, devices, DeviceSpec{ID: "TRK1", Unit: "U-TRK1"})

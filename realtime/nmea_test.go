@@ -6,11 +6,11 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/paulmach/orb"
 )
 
@@ -61,7 +61,7 @@ func nmeaLogTrack(lines [][]byte) (times []time.Time) {
 func TestDecodeNMEALogs(t *testing.T) {
 	for _, lg := range nmeaLogs {
 		t.Run(lg.file, func(t *testing.T) {
-			lines := readNMEALog(t, sharedTestData(t, filepath.Join("nmea", lg.file)))
+			lines := readNMEALog(t, datatest.File(t, "nmea/"+lg.file))
 			kinds := map[NMEAKind]int{}
 			var unsupported int
 			for _, l := range lines {
@@ -257,7 +257,7 @@ func TestAppendNMEARoundTrip(t *testing.T) {
 // Seeds: every sentence of the shared logs and a few edge cases.
 func FuzzNMEA(f *testing.F) {
 	for _, lg := range nmeaLogs {
-		if path, ok := lookupSharedTestData(f, filepath.Join("nmea", lg.file)); ok {
+		if path, ok := datatest.Lookup(f, "nmea/"+lg.file); ok {
 			for _, l := range readNMEALog(f, path) {
 				f.Add(l)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/paulmach/orb"
 )
 
@@ -389,7 +390,7 @@ func readOsmAndRequests(tb testing.TB, path string) []osmandRequest {
 //	                  file's cell-tower-only request), with Unit and Time set
 //	verifyNull      → an error; here ErrNoDevice (the request has no id)
 func TestDecodeOsmAndTraccarRequests(t *testing.T) {
-	reqs := readOsmAndRequests(t, sharedTestData(t, osmandRequestsFile))
+	reqs := readOsmAndRequests(t, datatest.File(t, osmandRequestsFile))
 	if len(reqs) == 0 {
 		t.Fatalf("%s: got no requests, want some", osmandRequestsFile)
 	}
@@ -449,7 +450,7 @@ func FuzzDecodeOsmAnd(f *testing.F) {
 	for _, tc := range append(osmandQueryCases(), osmandBodyCases()...) {
 		f.Add(tc.query, tc.contentType, []byte(tc.body))
 	}
-	if path, ok := lookupSharedTestData(f, osmandRequestsFile); ok {
+	if path, ok := datatest.Lookup(f, osmandRequestsFile); ok {
 		for _, r := range readOsmAndRequests(f, path) {
 			if r.form == "POST-JSON" {
 				f.Add("", osmandJSONType, []byte(r.request))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 )
 
 // chromiumPath is Debian's Chromium, which the browser test drives headless.
@@ -62,10 +63,16 @@ const spyGeometry = `(() => {
 	return window.patrolgrid.diffs;
 })()`
 
-// requireTools reports whether a missing tool or build must fail the test
-// rather than skip it: in CI (CI=true) or when PATROLGRID_REQUIRE=1.
-func requireTools() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1"
+// requireBrowser skips the test, or fails it under CI, when Chromium or
+// the built map page is missing.
+func requireBrowser(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		datatest.Missing(t, chromiumPath+" (apt-get install chromium)", err)
+	}
+	if _, err := os.Stat(filepath.Join("static", "dist", "app.js")); err != nil {
+		datatest.Missing(t, "the built map page web/static/dist/app.js (run `go generate ./web`)", err)
+	}
 }
 
 // consoleLog collects the page's console errors and uncaught exceptions.
@@ -117,20 +124,7 @@ func (l *consoleLog) all() []string {
 // error. It then checks that diffs change feature state only: the hexagon
 // geometry is never handed to the map again.
 func TestBrowserLiveMap(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		msg := fmt.Sprintf("%s not found (apt-get install chromium): %v", chromiumPath, err)
-		if requireTools() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	if _, err := os.Stat(filepath.Join("static", "dist", "app.js")); err != nil {
-		msg := "web/static/dist/app.js is missing: the map page is not built; run `go generate ./web`"
-		if requireTools() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	requireBrowser(t)
 	artifacts := os.Getenv("PATROLGRID_ARTIFACTS")
 	if artifacts == "" {
 		artifacts = t.TempDir()

@@ -20,6 +20,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
@@ -477,16 +478,9 @@ func getInto(t *testing.T, url string, v any) int {
 // sea and so off the network. It returns the server's URL.
 func monacoRoadCity(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("PATROLGRID_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	f, err := os.Open(filepath.Join(dir, "osm", "monaco.osm.pbf"))
+	f, err := os.Open(datatest.File(t, "osm/monaco.osm.pbf"))
 	if err != nil {
-		if requireTools() {
-			t.Fatalf("test data: %v", err)
-		}
-		t.Skipf("test data missing (set PATROLGRID_TESTDATA): %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	pf, err := geo.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
@@ -558,18 +552,7 @@ func monacoRoadCity(t *testing.T) string {
 // headless Chromium: the top bar says Road network, the streets are drawn
 // under the hexagons, and the unit out at sea is listed off network.
 func TestBrowserRoadMap(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if requireTools() {
-			t.Fatal(err)
-		}
-		t.Skipf("%s not found: %v", chromiumPath, err)
-	}
-	if _, err := os.Stat(filepath.Join("static", "dist", "app.js")); err != nil {
-		if requireTools() {
-			t.Fatal(err)
-		}
-		t.Skip("the map page is not built; run `go generate ./web`")
-	}
+	requireBrowser(t)
 	base := monacoRoadCity(t)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
 		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.NoFirstRun,

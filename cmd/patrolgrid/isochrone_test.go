@@ -10,27 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/uber/h3-go/v4"
 )
 
 // osmTestData returns the path of an extract in the shared test data
-// folder (PATROLGRID_TESTDATA, by default ../../../shared/data from this
-// package), skipping the test when it is missing, or failing it when
+// folder, skipping the test when it is missing, or failing it when
 // CI=true or PATROLGRID_REQUIRE=1.
 func osmTestData(t *testing.T, name string) string {
 	t.Helper()
-	dir := os.Getenv("PATROLGRID_TESTDATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data")
-	}
-	p := filepath.Join(dir, "osm", name)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1" {
-			t.Fatalf("test data %s is required: %v", p, err)
-		}
-		t.Skipf("test data %s missing (set PATROLGRID_TESTDATA): %v", p, err)
-	}
-	return p
+	return datatest.File(t, "osm/"+name)
 }
 
 // runIsochroneCmd runs patrolgrid isochrone with args and returns stdout.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,10 +49,7 @@ func Args(args ...string) Option {
 func Require(tb testing.TB) {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("PATROLGRID_REQUIRE") == "1" {
-			tb.Fatalf("redis-server is required here (CI=true or PATROLGRID_REQUIRE=1): %v", err)
-		}
-		tb.Skipf("redis-server not found: %v", err)
+		datatest.Missing(tb, "redis-server", err)
 	}
 }
 
