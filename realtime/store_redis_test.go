@@ -1,9 +1,7 @@
 package realtime
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,7 +17,6 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/redistest"
 )
@@ -607,121 +604,6 @@ func evalUsec(b *testing.B, c redis.UniversalClient) float64 {
 		}
 	}
 	return total
-}
-
-// startRedisCity runs a city on the square plan over its own RedisStore
-// object for city until the test ends, as one server instance would.
-func startRedisCity(t *testing.T, c redis.UniversalClient, city string, clk *clock) *City {
-	t.Helper()
-	plan := demoSquarePlan(t)
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := NewHub(HubConfig{})
-	cc, err := NewCity(plan, geo.NewLattice(grid), newTestRedisStore(t, c, RedisConfig{City: city, Now: clk.Now}), hub,
-		CityConfig{Now: clk.Now, StaleAfter: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = hub.Run(ctx) })
-	wg.Go(func() { _ = cc.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	waitFor(t, "city ready", cc.Ready)
-	return cc
-}
-
-// TestRedisCities runs two server instances of one city on one
-// redis-server: a fix ingested by A reaches B's live clients, and an
-// instance started late rebuilds the same coverage, units and statuses.
-func TestRedisCities(t *testing.T) {
-	c := redistest.Start(t).Client(NewRedisClient)
-	city := testCity(t)
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	a, b := startRedisCity(t, c, city, clk), startRedisCity(t, c, city, clk)
-	client, err := b.Subscribe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-client.Send() // the snapshot
-	ctx := testContext(t)
-	// Each fix is in another cell: coverage follows a unit's position when
-	// it enters a cell, so fixes within one cell would leave an instance
-	// that saw them all and one that starts late with different reaches.
-	post := geo.CellCenter(a.Plan().Units[0].Post)
-	var delays []time.Duration
-	for i := range 5 {
-		clk.Set(clk.Now().Add(10 * time.Second))
-		start := time.Now()
-		at := geo.PointAt(post, 90, geo.Meters(i*150)) // 54 km/h; H3 res 10 cells are about 70 m across
-		res, err := a.Ingest(ctx, []Fix{{Unit: "V1", Time: clk.Now(), Point: at}})
-		if err != nil || res[0].Outcome != Accepted {
-			t.Fatalf("A.Ingest = %+v, %v, want accepted", res, err)
-		}
-		delays = append(delays, waitLiveUnit(t, client, "V1", clk.Now()).Sub(start))
-	}
-	slices.Sort(delays)
-	t.Logf("fix into A to B's live client: %v", delays)
-	if delays[len(delays)/2] > 100*time.Millisecond {
-		t.Errorf("median fix-to-B delay %v, want within 100 ms", delays[len(delays)/2])
-	}
-
-	if err := a.SetStatus(ctx, "E1", patrol.Busy); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Ingest(ctx, []Fix{{Unit: "E1", Time: clk.Now(), Point: geo.CellCenter(a.Plan().Units[1].Post)}}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "B to follow A", func() bool { return sameCityView(a, b) })
-	late := startRedisCity(t, c, city, clk)
-	if !sameCityView(a, late) {
-		t.Errorf("a late instance sees other units or coverage:\n%s\nwant\n%s", cityView(late), cityView(a))
-	}
-}
-
-// waitLiveUnit reads client's diffs until one shows unit's fix at, and
-// returns when it came.
-func waitLiveUnit(t *testing.T, client *Client, unit string, at time.Time) time.Time {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case f := <-client.Send():
-			var m Message
-			if err := json.Unmarshal(f.Data, &m); err != nil {
-				t.Fatal(err)
-			}
-			for _, u := range m.Units {
-				if u.ID == unit && u.Time != nil && u.Time.Equal(at) {
-					return time.Now()
-				}
-			}
-		case <-timeout:
-			t.Fatalf("no live diff with %s's fix at %v", unit, at)
-		}
-	}
-}
-
-// sameCityView reports whether a and b show the same units (but for the
-// age of their fixes) and the same coverage.
-func sameCityView(a, b *City) bool {
-	return cityView(a) == cityView(b)
-}
-
-func cityView(c *City) string {
-	units := c.Units()
-	for i := range units {
-		units[i].AgeS = nil
-	}
-	cells := c.Coverage()
-	slices.SortFunc(cells, func(x, y CellView) int { return cmp.Compare(x.Cell, y.Cell) })
-	b, _ := json.Marshal(struct {
-		Units []UnitView
-		Cells []CellView
-	}{units, cells})
-	return string(b)
 }
 
 // TestAppendGroup drives the group commit with a fake store that takes a
