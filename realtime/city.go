@@ -12,11 +12,13 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // CityConfig tunes a City. The zero value uses the documented defaults.
 type CityConfig struct {
-	Validation ValidationConfig
+	Validation fix.Limits
 	// Tick is the shortest time between two diffs to live clients; changes
 	// within it are coalesced into one diff. Default 25 ms.
 	Tick time.Duration
@@ -38,7 +40,7 @@ type CityConfig struct {
 }
 
 func (c CityConfig) withDefaults() CityConfig {
-	c.Validation = c.Validation.withDefaults()
+	c.Validation = c.Validation.WithDefaults()
 	if c.Tick == 0 {
 		c.Tick = 25 * time.Millisecond
 	}
@@ -63,7 +65,7 @@ func (c CityConfig) withDefaults() CityConfig {
 type liveUnit struct {
 	patrol.Unit
 	mech   patrol.Mechanism
-	fix    Fix
+	fix    fix.Fix
 	hasFix bool
 	status patrol.Status
 	stale  bool
@@ -75,7 +77,7 @@ type liveUnit struct {
 // goroutine that applies events. A City is safe for concurrent use.
 type City struct {
 	plan  *patrol.Plan
-	store Store
+	store store.Store
 	hub   *Hub
 	cfg   CityConfig
 	ready atomic.Bool
@@ -95,7 +97,7 @@ type City struct {
 
 // NewCity returns a city for plan, with travel times from router, state in
 // store and live clients on hub.
-func NewCity(plan *patrol.Plan, router geo.Router, store Store, hub *Hub, cfg CityConfig) (*City, error) {
+func NewCity(plan *patrol.Plan, router geo.Router, store store.Store, hub *Hub, cfg CityConfig) (*City, error) {
 	cov, err := patrol.NewCoverage(plan, router)
 	if err != nil {
 		return nil, err
@@ -156,9 +158,9 @@ func (c *City) follow(ctx context.Context, events cityEvents) error {
 	defer second.Stop()
 	var flush <-chan time.Time
 	var last time.Time
-	var batch []Event // of events.one
+	var batch []store.Event // of events.one
 	for {
-		var evs []Event
+		var evs []store.Event
 		ok := true
 		select {
 		case <-ctx.Done():
@@ -197,13 +199,13 @@ func (c *City) follow(ctx context.Context, events cityEvents) error {
 // hands them out so (MemoryStore), one by one otherwise. One of the two
 // channels is nil.
 type cityEvents struct {
-	one     <-chan Event
-	batches <-chan []Event
+	one     <-chan store.Event
+	batches <-chan []store.Event
 }
 
 // batchSubscriber is a Store whose events come in batches too.
 type batchSubscriber interface {
-	SubscribeBatches(ctx context.Context) (<-chan []Event, error)
+	SubscribeBatches(ctx context.Context) (<-chan []store.Event, error)
 }
 
 // maxDrain is how many events Run takes from a one-by-one feed at once.
@@ -211,7 +213,7 @@ const maxDrain = 1024
 
 // drainEvents appends to evs the events ch holds now, up to maxDrain in
 // all, without waiting.
-func drainEvents(evs []Event, ch <-chan Event) []Event {
+func drainEvents(evs []store.Event, ch <-chan store.Event) []store.Event {
 	for len(evs) < maxDrain {
 		select {
 		case ev, ok := <-ch:
@@ -228,7 +230,7 @@ func drainEvents(evs []Event, ch <-chan Event) []Event {
 
 // load subscribes to the store's events, then reads every unit's state,
 // so that no change falls between the two; stop ends the subscription.
-func (c *City) load(ctx context.Context) (events cityEvents, states []UnitState, stop context.CancelFunc, err error) {
+func (c *City) load(ctx context.Context) (events cityEvents, states []store.UnitState, stop context.CancelFunc, err error) {
 	sub, stop := context.WithCancel(ctx)
 	if bs, ok := c.store.(batchSubscriber); ok {
 		events.batches, err = bs.SubscribeBatches(sub)
@@ -249,7 +251,7 @@ func (c *City) load(ctx context.Context) (events cityEvents, states []UnitState,
 // StoreHealth reports why the live store cannot be reached now, or nil.
 func (c *City) StoreHealth(ctx context.Context) error { return c.store.Ping(ctx) }
 
-func (c *City) applyState(s UnitState) {
+func (c *City) applyState(s store.UnitState) {
 	lu, ok := c.units[s.Unit]
 	if !ok {
 		return
@@ -266,7 +268,7 @@ func (c *City) applyState(s UnitState) {
 // apply takes store events, in order, into the units' state under one
 // lock. Coverage follows at the next publish or read, once per unit
 // however many of its events the batch held.
-func (c *City) apply(evs []Event) {
+func (c *City) apply(evs []store.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range evs {
@@ -275,18 +277,18 @@ func (c *City) apply(evs []Event) {
 }
 
 // applyLocked takes one event; c.mu is held.
-func (c *City) applyLocked(ev *Event) {
+func (c *City) applyLocked(ev *store.Event) {
 	lu, ok := c.units[ev.Unit]
 	if !ok {
 		return
 	}
 	switch ev.Kind {
-	case FixEvent:
+	case store.FixEvent:
 		if lu.hasFix && !ev.Fix.Time.After(lu.fix.Time) {
 			return
 		}
 		lu.fix, lu.hasFix = ev.Fix, true
-	case StatusEvent:
+	case store.StatusEvent:
 		lu.status = ev.Status
 	}
 	c.touch(lu)
@@ -542,25 +544,25 @@ func encode(m Message) (Frame, error) {
 // which fix is latest). The error is non-nil only when the store fails;
 // then the results cover the fixes surely stored or refused, and the rest
 // must be sent again.
-func (c *City) Ingest(ctx context.Context, fixes []Fix) ([]Result, error) {
+func (c *City) Ingest(ctx context.Context, fixes []fix.Fix) ([]fix.Result, error) {
 	now := c.cfg.Now()
-	out := make([]Result, len(fixes))
-	prev := map[string]Fix{}
-	keep, at := make([]Fix, 0, len(fixes)), make([]int, 0, len(fixes))
+	out := make([]fix.Result, len(fixes))
+	prev := map[string]fix.Fix{}
+	keep, at := make([]fix.Fix, 0, len(fixes)), make([]int, 0, len(fixes))
 	for i, f := range fixes {
 		if f.Time.IsZero() {
 			f.Time = now
 		}
 		f.Time = f.Time.UTC()
 		out[i] = c.check(f, now, prev)
-		if out[i].Outcome != Rejected {
+		if out[i].Outcome != fix.Rejected {
 			keep, at = append(keep, f), append(at, i)
 		}
 	}
 	latest, err := c.save(ctx, keep)
 	for j, l := range latest {
-		if r := &out[at[j]]; !l && r.Outcome == Accepted {
-			*r = Result{Stored, ErrOutOfOrder}
+		if r := &out[at[j]]; !l && r.Outcome == fix.Accepted {
+			*r = fix.Result{Outcome: fix.Stored, Err: fix.ErrOutOfOrder}
 		}
 	}
 	n := len(fixes)
@@ -576,7 +578,7 @@ func (c *City) Ingest(ctx context.Context, fixes []Fix) ([]Result, error) {
 	return out[:n], err
 }
 
-func (c *City) save(ctx context.Context, fixes []Fix) ([]bool, error) {
+func (c *City) save(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
 	switch len(fixes) {
 	case 0:
 		return nil, nil
@@ -592,13 +594,13 @@ func (c *City) save(ctx context.Context, fixes []Fix) ([]bool, error) {
 
 // check validates f against the fix before it of its unit: prev, which it
 // updates, or the latest applied.
-func (c *City) check(f Fix, now time.Time, prev map[string]Fix) Result {
+func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Result {
 	lu, ok := c.units[f.Unit] // the map is fixed after NewCity
 	if !ok {
-		return Result{Rejected, fmt.Errorf("%w %q", ErrUnknownUnit, f.Unit)}
+		return fix.Result{Outcome: fix.Rejected, Err: fmt.Errorf("%w %q", fix.ErrUnknownUnit, f.Unit)}
 	}
-	if err := c.cfg.Validation.checkFix(f, now); err != nil {
-		return Result{Rejected, err}
+	if err := c.cfg.Validation.Check(f, now); err != nil {
+		return fix.Result{Outcome: fix.Rejected, Err: err}
 	}
 	p, has := prev[f.Unit]
 	if !has {
@@ -607,21 +609,21 @@ func (c *City) check(f Fix, now time.Time, prev map[string]Fix) Result {
 		c.mu.Unlock()
 	}
 	if has {
-		switch err := c.cfg.Validation.checkAfter(f, p, lu.mech.MaxSpeedKPH); {
-		case errors.Is(err, ErrOutOfOrder):
-			return Result{Stored, err}
+		switch err := c.cfg.Validation.CheckAfter(f, p, lu.mech.MaxSpeedKPH); {
+		case errors.Is(err, fix.ErrOutOfOrder):
+			return fix.Result{Outcome: fix.Stored, Err: err}
 		case err != nil:
-			return Result{Rejected, err}
+			return fix.Result{Outcome: fix.Rejected, Err: err}
 		}
 	}
 	prev[f.Unit] = f
-	return Result{Outcome: Accepted}
+	return fix.Result{Outcome: fix.Accepted}
 }
 
 // SetStatus changes a unit's status.
 func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
 	if _, ok := c.units[unit]; !ok {
-		return fmt.Errorf("%w %q", ErrUnknownUnit, unit)
+		return fmt.Errorf("%w %q", fix.ErrUnknownUnit, unit)
 	}
 	if !st.Valid() {
 		return fmt.Errorf("realtime: unknown status %q", st)

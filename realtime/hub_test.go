@@ -1,10 +1,12 @@
-package realtime
+package realtime_test
 
 import (
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/patrolgrid/patrolgrid/realtime"
 )
 
 // TestHubDropsSlowClient checks that a client that does not read is
@@ -13,7 +15,7 @@ import (
 func TestHubDropsSlowClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := NewHub(HubConfig{QueueLen: 8})
+	h := realtime.NewHub(realtime.HubConfig{QueueLen: 8})
 	go h.Run(ctx)
 
 	slow := h.Register(frame(t, "snap-slow"))
@@ -45,9 +47,9 @@ func TestHubDropsSlowClient(t *testing.T) {
 	}
 }
 
-func frame(t *testing.T, s string) Frame {
+func frame(t *testing.T, s string) realtime.Frame {
 	t.Helper()
-	f, err := NewFrame([]byte(s))
+	f, err := realtime.NewFrame([]byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"sync"
 
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -21,7 +22,7 @@ type Metrics struct {
 
 // fixKey is the labels of one patrolgrid_fixes_total series.
 type fixKey struct {
-	outcome Outcome
+	outcome fix.Outcome
 	reason  string
 }
 
@@ -42,10 +43,10 @@ func NewMetrics(reg prometheus.Registerer, hub *Hub) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1e-5, 2, 16),
 		}),
 	}
-	for _, c := range Codes() {
-		m.fixes.WithLabelValues(string(Rejected), c)
+	for _, c := range fix.Codes() {
+		m.fixes.WithLabelValues(string(fix.Rejected), c)
 	}
-	m.accepted = m.fixes.WithLabelValues(string(Accepted), "")
+	m.accepted = m.fixes.WithLabelValues(string(fix.Accepted), "")
 	reg.MustRegister(m.fixes, m.diffs, m.applied,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "patrolgrid_live_clients", Help: "Connected live map clients.",
@@ -57,13 +58,13 @@ func NewMetrics(reg prometheus.Registerer, hub *Hub) *Metrics {
 	return m
 }
 
-func (m *Metrics) fix(r Result) {
+func (m *Metrics) fix(r fix.Result) {
 	switch {
 	case m == nil:
-	case r.Outcome == Accepted && r.Err == nil:
+	case r.Outcome == fix.Accepted && r.Err == nil:
 		m.accepted.Inc()
 	default:
-		m.counter(fixKey{r.Outcome, Code(r.Err)}).Inc()
+		m.counter(fixKey{r.Outcome, fix.Code(r.Err)}).Inc()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,7 +26,7 @@ func fixCounts(t *testing.T, reg *prometheus.Registry) map[fixKey]float64 {
 			for _, l := range m.GetLabel() {
 				switch l.GetName() {
 				case "outcome":
-					k.outcome = Outcome(l.GetValue())
+					k.outcome = fix.Outcome(l.GetValue())
 				case "reason":
 					k.reason = l.GetValue()
 				}
@@ -39,45 +40,45 @@ func fixCounts(t *testing.T, reg *prometheus.Registry) map[fixKey]float64 {
 func TestMetricsFixes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg, NewHub(HubConfig{}))
-	results := []Result{
-		{Outcome: Accepted},
-		{Outcome: Accepted},
-		{Stored, ErrOutOfOrder},
-		{Rejected, fmt.Errorf("%w: 3 s late", ErrDuplicate)},
-		{Rejected, ErrDuplicate},
-		{Rejected, fmt.Errorf("%w %q", ErrUnknownUnit, "X")},
-		{Rejected, errors.New("something else")},
+	results := []fix.Result{
+		{Outcome: fix.Accepted},
+		{Outcome: fix.Accepted},
+		{Outcome: fix.Stored, Err: fix.ErrOutOfOrder},
+		{Outcome: fix.Rejected, Err: fmt.Errorf("%w: 3 s late", fix.ErrDuplicate)},
+		{Outcome: fix.Rejected, Err: fix.ErrDuplicate},
+		{Outcome: fix.Rejected, Err: fmt.Errorf("%w %q", fix.ErrUnknownUnit, "X")},
+		{Outcome: fix.Rejected, Err: errors.New("something else")},
 	}
 	for _, r := range results {
 		m.fix(r)
 	}
 	counts := fixCounts(t, reg)
 	for _, tc := range []struct {
-		outcome Outcome
+		outcome fix.Outcome
 		reason  string
 		want    float64
 	}{
-		{Accepted, "", 2},
-		{Stored, Code(ErrOutOfOrder), 1},
-		{Rejected, Code(ErrDuplicate), 2},
-		{Rejected, Code(ErrUnknownUnit), 1},
-		{Rejected, "", 1},
-		{Rejected, Code(ErrPoorAccuracy), 0},
+		{fix.Accepted, "", 2},
+		{fix.Stored, fix.Code(fix.ErrOutOfOrder), 1},
+		{fix.Rejected, fix.Code(fix.ErrDuplicate), 2},
+		{fix.Rejected, fix.Code(fix.ErrUnknownUnit), 1},
+		{fix.Rejected, "", 1},
+		{fix.Rejected, fix.Code(fix.ErrPoorAccuracy), 0},
 	} {
 		if got := counts[fixKey{tc.outcome, tc.reason}]; got != tc.want {
 			t.Errorf("patrolgrid_fixes_total{outcome=%q,reason=%q} = %v, want %v", tc.outcome, tc.reason, got, tc.want)
 		}
 	}
-	if got, want := len(counts), len(Codes())+3; got != want {
+	if got, want := len(counts), len(fix.Codes())+3; got != want {
 		t.Errorf("%d series, want %d: one per rejection code, accepted, stored and an unknown rejection", got, want)
 	}
 	var none *Metrics
-	none.fix(Result{Outcome: Accepted}) // counts nothing, does not panic
+	none.fix(fix.Result{Outcome: fix.Accepted}) // counts nothing, does not panic
 }
 
 func BenchmarkMetricsFix(b *testing.B) {
 	m := NewMetrics(prometheus.NewRegistry(), NewHub(HubConfig{}))
-	for _, r := range []Result{{Outcome: Accepted}, {Stored, ErrOutOfOrder}} {
+	for _, r := range []fix.Result{{Outcome: fix.Accepted}, {Outcome: fix.Stored, Err: fix.ErrOutOfOrder}} {
 		b.Run(string(r.Outcome), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

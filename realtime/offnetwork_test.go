@@ -1,4 +1,4 @@
-package realtime
+package realtime_test
 
 import (
 	"context"
@@ -10,6 +10,10 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+	"github.com/patrolgrid/patrolgrid/realtime/citytest"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 )
 
 // seaRouter is a lattice whose east of lon has no roads: an isochrone
@@ -31,10 +35,10 @@ func (r seaRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit
 // near and back: the unit view says off_network, coverage drops the
 // unit's cells, and ingest reports no error.
 func TestUnitOffNetwork(t *testing.T) {
-	c := startRoutedCity(t, demoSquarePlan(t), func(l *geo.Lattice) geo.Router {
+	c := citytest.StartRouted(t, patroltest.SquarePlan(t), func(l *geo.Lattice) geo.Router {
 		return seaRouter{Lattice: l, lon: 122.262}
 	}, nil)
-	city, clk, ctx := c.City, c.clock, context.Background()
+	city, clk, ctx := c.City, c.Clock, context.Background()
 
 	road, sea := orb.Point{122.255, 43.620}, orb.Point{122.268, 43.620}
 	for i, step := range []struct {
@@ -47,15 +51,15 @@ func TestUnitOffNetwork(t *testing.T) {
 		{"back on a road", road, false},
 	} {
 		clk.Set(clk.Now().Add(time.Minute))
-		res, err := city.Ingest(ctx, []Fix{{Unit: "V1", Time: clk.Now(), Point: step.at}})
-		if err != nil || res[0].Outcome != Accepted {
+		res, err := city.Ingest(ctx, []fix.Fix{{Unit: "V1", Time: clk.Now(), Point: step.at}})
+		if err != nil || res[0].Outcome != fix.Accepted {
 			t.Fatalf("%s: Ingest = %+v, %v; want accepted", step.name, res, err)
 		}
-		waitFor(t, step.name, func() bool {
-			v := unitView(city, "V1")
+		realtimetest.WaitFor(t, step.name, func() bool {
+			v := citytest.UnitView(city, "V1")
 			return v.Lon != nil && *v.Lon == step.at[0]
 		})
-		v := unitView(city, "V1")
+		v := citytest.UnitView(city, "V1")
 		b, _ := json.Marshal(v)
 		if v.OffNetwork != step.off || strings.Contains(string(b), `"off_network":true`) != step.off {
 			t.Errorf("step %d, %s: view %s, want off_network %v", i, step.name, b, step.off)

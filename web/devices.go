@@ -8,7 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 )
 
 // The device admin API, under /api/v1/devices with an admin token:
@@ -47,7 +48,7 @@ func (s *Server) addDevice(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "unknown_unit", "no unit "+quote(body.Unit)+" in the plan")
 		return
 	}
-	d, key, err := s.cfg.Devices.Add(c.Request.Context(), realtime.DeviceSpec{ID: body.ID, Unit: body.Unit, Phone: body.Phone, Key: body.Key})
+	d, key, err := s.cfg.Devices.Add(c.Request.Context(), device.Spec{ID: body.ID, Unit: body.Unit, Phone: body.Phone, Key: body.Key})
 	if err != nil {
 		s.deviceFailed(c, err)
 		return
@@ -91,7 +92,7 @@ func (s *Server) revokeDevice(c *gin.Context) {
 
 // deviceFailed answers a registry error: its code, or the store's 503.
 func (s *Server) deviceFailed(c *gin.Context, err error) {
-	code := realtime.DeviceCode(err)
+	code := device.Code(err)
 	switch code {
 	case "bad_device":
 		fail(c, http.StatusBadRequest, code, err.Error())
@@ -106,8 +107,8 @@ func (s *Server) deviceFailed(c *gin.Context, err error) {
 		fail(c, http.StatusNotFound, code, "no device "+quote(c.Param("id")))
 		return
 	}
-	if errors.Is(err, realtime.ErrDeviceRefused) {
-		refusal(err).send(c)
+	if errors.Is(err, device.ErrRefused) {
+		answer(c, osmand.Refusal(err))
 		return
 	}
 	s.storeFailed(c, err)

@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/valyala/fasthttp"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 )
 
 // deviceCity serves the demo city with a device registry: the API on one
@@ -28,7 +30,7 @@ type deviceCity struct {
 	api, osmand string
 	plan        *patrol.Plan
 	city        *realtime.City
-	devices     *realtime.DeviceRegistry
+	devices     *device.Registry
 	metrics     *prometheus.Registry // of the device metrics
 }
 
@@ -40,11 +42,11 @@ func startDeviceCity(t *testing.T, access Access) deviceCity {
 	go func() { hub.Run(ctx); done <- struct{}{} }()
 	go func() { city.Run(ctx); done <- struct{}{} }()
 	reg := prometheus.NewRegistry()
-	metrics := realtime.NewDeviceMetrics(reg)
-	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{Metrics: metrics})
+	metrics := device.NewMetrics(reg)
+	devices := device.NewRegistry(device.Config{Metrics: metrics})
 	cfg := Config{Access: access, Devices: devices, Metrics: metrics}
 	api := httptest.NewServer(NewHandler(city, hub, cfg))
-	port := serveOsmAndPort(t, NewOsmAndServer(city, cfg))
+	port := serveOsmAndPort(t, OsmAndConfig(city, cfg))
 	t.Cleanup(func() {
 		api.CloseClientConnections()
 		cancel()
@@ -173,7 +175,7 @@ func TestDeviceAdminAPI(t *testing.T) {
 	if strings.Contains(string(raw), key) || strings.Contains(string(raw), key2) || strings.Contains(string(raw), `"key"`) {
 		t.Errorf("GET devices shows a key: %s", raw)
 	}
-	var list struct{ Devices []realtime.Device }
+	var list struct{ Devices []device.Device }
 	if err := json.Unmarshal(raw, &list); err != nil || len(list.Devices) != 2 || list.Devices[0].ID != "car-1" || list.Devices[1].ID != "phone-1" {
 		t.Errorf("GET devices?unit=%s = %s, want car-1 and phone-1", u0, raw)
 	}
@@ -209,7 +211,7 @@ func TestDeviceAdminAPI(t *testing.T) {
 func TestOsmAndDeviceKeys(t *testing.T) {
 	dc := startDeviceCity(t, Access{ViewerTokens: []string{"view"}, DeviceTokens: []string{"gateway"}, AdminTokens: []string{"admin"}})
 	u0 := dc.plan.Units[0].ID
-	_, key, err := dc.devices.Add(context.Background(), realtime.DeviceSpec{ID: "car-1", Unit: u0, Phone: "13900000001"})
+	_, key, err := dc.devices.Add(context.Background(), device.Spec{ID: "car-1", Unit: u0, Phone: "13900000001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestOsmAndDeviceKeys(t *testing.T) {
 func TestOsmAndOpenDemo(t *testing.T) {
 	dc := startDeviceCity(t, Access{Open: true})
 	u0 := dc.plan.Units[0].ID
-	if _, err := dc.devices.Seed(context.Background(), realtime.DemoDevices(dc.plan)); err != nil {
+	if _, err := dc.devices.Seed(context.Background(), device.DemoSpecs(dc.plan)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -295,117 +297,11 @@ func getJSONAuth(t *testing.T, u, token string, v any) {
 	}
 }
 
-// runningDemoCity returns the demo city with the memory store, running
-// (with its hub) until the test ends.
-func runningDemoCity(tb testing.TB) *realtime.City {
-	tb.Helper()
-	_, city, hub := demoCity(tb)
-	ctx, cancel := context.WithCancel(context.Background())
-	tb.Cleanup(cancel)
-	go hub.Run(ctx)
-	go city.Run(ctx)
-	for !city.Ready() {
-		time.Sleep(time.Millisecond)
-	}
-	return city
-}
-
-// FuzzOsmAndCredentials sends arbitrary queries, bodies and
-// Authorization headers to the OsmAnd port's handler: every answer is 200,
-// 400, 401 or 403 with a JSON error, never a failure of the server.
-func FuzzOsmAndCredentials(f *testing.F) {
-	city := runningDemoCity(f)
-	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{})
-	if _, err := devices.Seed(context.Background(), realtime.DemoDevices(city.Plan())); err != nil {
-		f.Fatal(err)
-	}
-	h := NewOsmAndServer(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}, Devices: devices}).Handler
-	for _, s := range [][4]string{
-		{"id=V01&key=demo-V01&lat=43.62&lon=122.26", "", "", ""},
-		{"id=V01&lat=43.62&lon=122.26", "", "", "Basic VjAxOmRlbW8tVjAx"},
-		{"id=V01&lat=43.62&lon=122.26", "", "", "Bearer gateway"},
-		{"", "application/x-www-form-urlencoded", "id=V02&key=demo-V02&location=43.6,122.2", ""},
-		{"key=demo-V03", "application/json", `{"device_id":"V03","location":{"coords":{"latitude":43.6,"longitude":122.2}}}`, ""},
-		{"id=V01&key=%zz", "", "", "Basic !!!"},
-		{"id=nobody&key=", "application/x-www-form-urlencoded", "key=%", "Bearer "},
-	} {
-		f.Add(s[0], s[1], s[2], s[3])
-	}
-	f.Fuzz(func(t *testing.T, query, contentType, body, auth string) {
-		var req fasthttp.Request
-		req.Header.SetMethod("POST")
-		req.SetRequestURI("/?" + query)
-		req.Header.SetContentType(contentType)
-		req.Header.Set("Authorization", auth)
-		req.SetBodyString(body)
-		var c fasthttp.RequestCtx
-		c.Init(&req, nil, nil)
-		h(&c)
-		code, got := c.Response.StatusCode(), c.Response.Body()
-		switch code {
-		case 200:
-		case 400, 401, 403, 413, 503:
-			var e apiError
-			if err := json.Unmarshal(got, &e); err != nil || e.Error.Code == "" {
-				t.Fatalf("%d with body %q, want a JSON error", code, got)
-			}
-		default:
-			t.Fatalf("query %q, %q body %q, auth %q: status %d %s", query, contentType, body, auth, code, got)
-		}
-	})
-}
-
-// BenchmarkOsmAndPort measures the OsmAnd port's handler on the demo city
-// with the memory store, without the network: decoding, credentials,
-// validation and ingest of single-fix GET requests from the city's units in
-// turn, each with a fresh timestamp, as under bench/ingest-http.sh.
-func BenchmarkOsmAndPort(b *testing.B) {
-	city := runningDemoCity(b)
-	h := NewOsmAndServer(city, Config{Access: Access{ViewerTokens: []string{"v"}, DeviceTokens: []string{"gateway"}}}).Handler
-	units := city.Plan().Units
-	var req fasthttp.Request
-	req.Header.Set("Authorization", "Bearer gateway")
-	var c fasthttp.RequestCtx
-	var uri []byte
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		u := units[i%len(units)]
-		i++
-		uri = append(uri[:0], "/?id="...)
-		uri = append(uri, u.ID...)
-		uri = append(uri, "&lat=43.62&lon=122.26&speed=0&accuracy=5&timestamp="...)
-		uri = time.Now().UTC().AppendFormat(uri, "2006-01-02T15:04:05.000000Z")
-		req.SetRequestURIBytes(uri)
-		c.Init(&req, nil, nil)
-		h(&c)
-		if code := c.Response.StatusCode(); code != 200 {
-			b.Fatalf("status %d: %s", code, c.Response.Body())
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/request")
-}
-
-// serveOsmAndPort serves srv on a loopback port until the test ends and
-// returns its URL.
-func serveOsmAndPort(t testing.TB, srv *fasthttp.Server) string {
+// serveOsmAndPort runs the OsmAnd port of cfg on a loopback port until
+// the test ends and returns its URL.
+func serveOsmAndPort(t testing.TB, cfg osmand.Config) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.ShutdownWithContext(ctx); err != nil {
-			t.Errorf("OsmAnd port shutdown: %v", err)
-		}
-		ln.Close() // in case Serve had not begun: Shutdown stops only a running one
-		<-done
-	})
-	return "http://" + ln.Addr().String()
+	return "http://" + realtimetest.ServeTCP(t, osmand.NewServer(cfg))
 }
 
 // TestOsmAndPortHTTP: the OsmAnd port answers what it cannot take with
@@ -438,7 +334,7 @@ func TestOsmAndPortHTTP(t *testing.T) {
 		if code != tc.want || errCode(body) != tc.code {
 			t.Errorf("%s: %d %v, want %d %q", tc.name, code, body, tc.want, tc.code)
 		}
-		if d := time.Since(start); d > osmandTimeout/2 {
+		if d := time.Since(start); d > 5*time.Second { // half the port's request timeout
 			t.Errorf("%s took %v beside a stalled client", tc.name, d)
 		}
 	}
@@ -460,7 +356,7 @@ func TestOsmAndPortHTTP(t *testing.T) {
 		code          string
 	}{
 		{"body over the limit", fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
-			"Content-Length: %d\r\n\r\n", maxOsmAndBytes+1), 413, "too_large"},
+			"Content-Length: %d\r\n\r\n", osmand.MaxBody+1), 413, "too_large"},
 		{"not HTTP", "NOT HTTP\r\n\r\n", 400, "bad_request"},
 	} {
 		c, err := net.Dial("tcp", strings.TrimPrefix(dc.osmand, "http://"))

@@ -18,13 +18,12 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
 
 // Body limits.
 const (
-	maxBatchBytes  = 4 << 20
-	maxOsmAndBytes = 64 << 10
+	maxBatchBytes = 4 << 20
 )
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
@@ -122,10 +121,10 @@ func (s *Server) live(c *gin.Context) {
 
 // fixResult is the answer for one fix of a batch.
 type fixResult struct {
-	Index   int              `json:"index"`
-	Status  realtime.Outcome `json:"status"`
-	Code    string           `json:"code,omitempty"`
-	Message string           `json:"message,omitempty"`
+	Index   int         `json:"index"`
+	Status  fix.Outcome `json:"status"`
+	Code    string      `json:"code,omitempty"`
+	Message string      `json:"message,omitempty"`
 }
 
 func (s *Server) fixes(c *gin.Context) {
@@ -134,13 +133,13 @@ func (s *Server) fixes(c *gin.Context) {
 		fail(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", maxBatchBytes))
 		return
 	}
-	fixes, err := realtime.DecodeFixBatch(body)
+	fixes, err := fix.DecodeBatch(body)
 	if err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	for i := range fixes {
-		fixes[i].Source = "json"
+		fixes[i].Source = fix.SourceJSON
 	}
 	results, err := s.city.Ingest(c.Request.Context(), fixes)
 	if err != nil {
@@ -156,15 +155,15 @@ func (s *Server) fixes(c *gin.Context) {
 	for i, r := range results {
 		out.Results[i] = fixResult{Index: i, Status: r.Outcome}
 		switch r.Outcome {
-		case realtime.Accepted:
+		case fix.Accepted:
 			out.Accepted++
-		case realtime.Stored:
+		case fix.Stored:
 			out.Stored++
-		case realtime.Rejected:
+		case fix.Rejected:
 			out.Rejected++
 		}
 		if r.Err != nil {
-			out.Results[i].Code, out.Results[i].Message = realtime.Code(r.Err), r.Err.Error()
+			out.Results[i].Code, out.Results[i].Message = fix.Code(r.Err), r.Err.Error()
 		}
 	}
 	c.JSON(http.StatusOK, out)
@@ -179,7 +178,7 @@ func (s *Server) setStatus(c *gin.Context) {
 		return
 	}
 	switch err := s.city.SetStatus(c.Request.Context(), c.Param("id"), body.Status); {
-	case errors.Is(err, realtime.ErrUnknownUnit):
+	case errors.Is(err, fix.ErrUnknownUnit):
 		fail(c, http.StatusNotFound, "unknown_unit", err.Error())
 	case err != nil && !body.Status.Valid():
 		fail(c, http.StatusBadRequest, "bad_status", err.Error())

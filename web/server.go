@@ -14,6 +14,9 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 )
 
 //go:embed static
@@ -34,10 +37,10 @@ type Config struct {
 	// Devices is the device registry: OsmAnd requests show their device's
 	// key, and /api/v1/devices manages it. Nil is an empty registry in
 	// memory.
-	Devices *realtime.DeviceRegistry
+	Devices *device.Registry
 	// Metrics counts OsmAnd requests that cannot be read; nil counts
 	// nothing.
-	Metrics *realtime.DeviceMetrics
+	Metrics *device.Metrics
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().
@@ -51,6 +54,8 @@ type Server struct {
 	cfg      Config
 	upgrader websocket.Upgrader
 	roads    roadLayer
+	// osmandHandler answers /api/v1/osmand as the OsmAnd port does.
+	osmandHandler *osmand.Handler
 }
 
 // NewHandler returns the HTTP handler of city, whose live clients are on
@@ -67,12 +72,23 @@ func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
 	if cfg.Devices == nil {
-		cfg.Devices = realtime.NewDeviceRegistry(realtime.DeviceConfig{Logger: cfg.Logger})
+		cfg.Devices = device.NewRegistry(device.Config{Logger: cfg.Logger})
 	}
 	return &Server{city: city, hub: hub, cfg: cfg, upgrader: websocket.Upgrader{
 		ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
 		EnableCompression: true,
-	}}
+	}, osmandHandler: osmand.NewHandler(OsmAndConfig(city, cfg))}
+}
+
+// OsmAndConfig returns the configuration of the OsmAnd protocol that the
+// API's /api/v1/osmand answers with, for the OsmAnd port to answer alike:
+// fixes go to city, device keys are checked against cfg.Devices, and
+// cfg.Access's device tokens are fleet gateways'.
+func OsmAndConfig(city *realtime.City, cfg Config) osmand.Config {
+	return osmand.Config{
+		Config: ingest.Config{Devices: cfg.Devices, Ingest: city.Ingest, Metrics: cfg.Metrics, Logger: cfg.Logger},
+		Open:   cfg.Access.Open, GatewayTokens: cfg.Access.DeviceTokens,
+	}
 }
 
 // newEngine returns a gin engine that answers unknown paths and methods

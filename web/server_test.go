@@ -24,6 +24,9 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/demo"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 type testCity struct {
@@ -45,7 +48,7 @@ func demoCity(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
 		t.Fatal(err)
 	}
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub, realtime.CityConfig{})
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +58,7 @@ func demoCity(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
 // startCity boots the real router over the embedded demo city, with a
 // memory store, on httptest. With demo set the built-in simulation moves
 // the units.
-func startCity(t testing.TB, access Access, demo bool) testCity {
+func startCity(t testing.TB, access Access, moving bool) testCity {
 	t.Helper()
 	plan, city, hub := demoCity(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,10 +69,10 @@ func startCity(t testing.TB, access Access, demo bool) testCity {
 	run(hub.Run)
 	run(city.Run)
 	n := 2
-	if demo {
-		d := realtime.NewDemo(plan, realtime.DemoConfig{})
+	if moving {
+		d := demo.New(plan, demo.Config{})
 		run(func(ctx context.Context) error {
-			return d.Run(ctx, func(ctx context.Context, fixes []realtime.Fix) error {
+			return d.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
 				_, err := city.Ingest(ctx, fixes)
 				return err
 			})
@@ -136,7 +139,7 @@ func waitUnit(t *testing.T, conn *websocket.Conn, id string, p orb.Point) []real
 
 func abs(x float64) float64 { return max(x, -x) }
 
-func osmand(t *testing.T, base, id string, p orb.Point, at time.Time) *http.Response {
+func sendOsmAnd(t *testing.T, base, id string, p orb.Point, at time.Time) *http.Response {
 	t.Helper()
 	q := url.Values{"id": {id}, "lat": {fmt.Sprint(p[1])}, "lon": {fmt.Sprint(p[0])},
 		"timestamp": {fmt.Sprint(at.Unix())}, "speed": {"5"}, "bearing": {"90"}}
@@ -178,7 +181,7 @@ func TestLiveEndToEnd(t *testing.T) {
 	unit := tc.plan.Units[0] // a vehicle
 	p := geo.CellCenter(unit.Post)
 	now := time.Now()
-	if resp := osmand(t, tc.url, unit.ID, p, now.Add(-time.Minute)); resp.StatusCode != http.StatusOK {
+	if resp := sendOsmAnd(t, tc.url, unit.ID, p, now.Add(-time.Minute)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("OsmAnd fix = %d, want 200", resp.StatusCode)
 	}
 	first := waitUnit(t, conn, unit.ID, p)
@@ -187,7 +190,7 @@ func TestLiveEndToEnd(t *testing.T) {
 	}
 
 	q := geo.PointAt(p, 90, 600) // 600 m east, a minute later
-	if resp := osmand(t, tc.url, unit.ID, q, now); resp.StatusCode != http.StatusOK {
+	if resp := sendOsmAnd(t, tc.url, unit.ID, q, now); resp.StatusCode != http.StatusOK {
 		t.Fatalf("OsmAnd fix = %d, want 200", resp.StatusCode)
 	}
 	if moved := waitUnit(t, conn, unit.ID, q); len(moved) == 0 {
@@ -327,7 +330,7 @@ func TestAccessTokens(t *testing.T) {
 func TestUnitStatus(t *testing.T) {
 	tc := startCity(t, Access{Open: true}, false)
 	id := tc.plan.Units[0].ID
-	osmand(t, tc.url, id, geo.CellCenter(tc.plan.Units[0].Post), time.Now())
+	sendOsmAnd(t, tc.url, id, geo.CellCenter(tc.plan.Units[0].Post), time.Now())
 	put := func(path, body string) int {
 		req, _ := http.NewRequest("PUT", tc.url+path, strings.NewReader(body))
 		resp, err := http.DefaultClient.Do(req)
@@ -519,7 +522,7 @@ func monacoRoadCity(t *testing.T) string {
 	}
 	router := geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{Fallback: geo.NewLattice(grid)})
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, router, realtime.NewMemoryStore(realtime.MemoryConfig{}), hub, realtime.CityConfig{})
+	city, err := realtime.NewCity(plan, router, store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,9 +541,9 @@ func monacoRoadCity(t *testing.T) string {
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
-	var fixes []realtime.Fix
+	var fixes []fix.Fix
 	for i, u := range plan.Units {
-		fixes = append(fixes, realtime.Fix{Unit: u.ID, Time: time.Now(), Point: posts[i], SpeedMPS: -1, Heading: -1})
+		fixes = append(fixes, fix.Fix{Unit: u.ID, Time: time.Now(), Point: posts[i], SpeedMPS: -1, Heading: -1})
 	}
 	if _, err := city.Ingest(ctx, fixes); err != nil {
 		t.Fatal(err)

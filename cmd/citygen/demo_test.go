@@ -7,7 +7,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/demo"
 )
 
 // TestDemoMostlyMet runs the demo city's units as serve --demo moves them
@@ -40,7 +40,7 @@ func TestDemoMostlyMet(t *testing.T) {
 		t.Fatal(err)
 	}
 	var now time.Time
-	demo := realtime.NewDemo(p, realtime.DemoConfig{Interval: step, Now: func() time.Time { return now }})
+	demo := demo.New(p, demo.Config{Interval: step, Now: func() time.Time { return now }})
 	times := []string{"03:00", "10:00", "17:30", "21:00"}
 	passed := 0
 	for _, hhmm := range times {

@@ -23,7 +23,8 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
-	"github.com/patrolgrid/patrolgrid/realtime/redistest"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
 // The black-box tests of serve --redis: real servers (in this process,
@@ -406,7 +407,7 @@ func TestRedisLateStart(t *testing.T) {
 func TestRedisClusterTwoCities(t *testing.T) {
 	url := redistest.StartCluster(t, 3).URL()
 	plan := writeMonacoPlan(t, t.TempDir())
-	client, err := realtime.NewRedisClient(url)
+	client, err := store.NewRedisClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -679,12 +680,12 @@ func TestRedisOutage(t *testing.T) {
 // lacks.
 func checkAllInRedis(t *testing.T, url, city string, since time.Time, ok map[string][]int64) {
 	t.Helper()
-	client, err := realtime.NewRedisClient(url)
+	client, err := store.NewRedisClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	store, err := realtime.NewRedisStore(client, realtime.RedisConfig{City: city})
+	store, err := store.NewRedis(client, store.RedisConfig{City: city})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,14 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/demo"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 	"github.com/patrolgrid/patrolgrid/web"
 )
 
@@ -103,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ingest, err := ingestAddrs(cfg, access.Open)
+	addrs, err := ingestAddrs(cfg, access.Open)
 	if err != nil {
 		return err
 	}
@@ -126,14 +134,14 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	hub := realtime.NewHub(realtime.HubConfig{})
-	deviceMetrics := realtime.NewDeviceMetrics(reg)
-	devices, err := openDevices(ctx, cfg, plan, live, realtime.DeviceConfig{Metrics: deviceMetrics, Logger: logger}, stdout)
+	deviceMetrics := device.NewMetrics(reg)
+	devices, err := openDevices(ctx, cfg, plan, live, device.Config{Metrics: deviceMetrics, Logger: logger}, stdout)
 	if err != nil {
 		return err
 	}
 	city, err := realtime.NewCity(plan, router, live.store, hub,
 		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
-			Validation: realtime.ValidationConfig{MaxAge: cfg.maxAge},
+			Validation: fix.Limits{MaxAge: cfg.maxAge},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return err
@@ -142,7 +150,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		Metrics: deviceMetrics}
 	handler := web.NewHandler(city, hub, webCfg)
 
-	lns, err := listenAll(ctx, cfg.listen, ingest)
+	lns, err := listenAll(ctx, cfg.listen, addrs)
 	if err != nil {
 		return err
 	}
@@ -163,40 +171,27 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
 	if cfg.demo {
-		demo := realtime.NewDemo(plan, realtime.DemoConfig{})
+		demo := demo.New(plan, demo.Config{})
 		g.Go(func() error {
-			return ignoreCancel(demo.Run(ctx, func(ctx context.Context, fixes []realtime.Fix) error {
+			return ignoreCancel(demo.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
 				_, err := city.Ingest(ctx, fixes)
 				return err
 			}))
 		})
 	}
 	serveHTTP(ctx, g, srv, lns.http)
+	ingestCfg := ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}
 	if lns.jt808 != nil {
-		jt := realtime.NewJT808Server(realtime.JT808Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics})
+		jt := jt808.NewServer(jt808.Config{Config: ingestCfg})
 		g.Go(func() error { return jt.Run(ctx, lns.jt808) })
 	}
 	if lns.nmea != nil {
-		nm := realtime.NewNMEAServer(realtime.NMEAConfig{Devices: devices, Ingest: city.Ingest, Logger: logger, KeyOptional: access.Open,
-			Metrics: deviceMetrics})
+		nm := nmea.NewServer(nmea.Config{Config: ingestCfg, KeyOptional: access.Open})
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {
-		port := web.NewOsmAndServer(city, webCfg)
-		g.Go(func() error {
-			if err := port.Serve(lns.osmand); ctx.Err() == nil {
-				return err
-			}
-			return nil // stopped, by the shutdown or by the listener closed before Serve began
-		})
-		g.Go(func() error {
-			<-ctx.Done()
-			shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-			defer cancel()
-			_ = port.ShutdownWithContext(shutdown) // past the grace, requests still running end with the process
-			_ = lns.osmand.Close()                 // a Shutdown before Serve began stops nothing; this does
-			return nil
-		})
+		port := osmand.NewServer(web.OsmAndConfig(city, webCfg))
+		g.Go(func() error { return port.Run(ctx, lns.osmand) })
 	}
 	return g.Wait()
 }
@@ -334,11 +329,11 @@ func givenFlags(fs *flag.FlagSet) map[string]bool {
 // in Redis next to the store (client not nil), loaded. With --demo it
 // registers the demo devices that were never registered.
 func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, live liveStore,
-	dc realtime.DeviceConfig, stdout io.Writer) (*realtime.DeviceRegistry, error) {
-	devices := realtime.NewDeviceRegistry(dc)
+	dc device.Config, stdout io.Writer) (*device.Registry, error) {
+	devices := device.NewRegistry(dc)
 	if live.client != nil {
 		var err error
-		devices, err = realtime.NewRedisDeviceRegistry(live.client, realtime.RedisDeviceConfig{City: live.city, DeviceConfig: dc})
+		devices, err = device.NewRedisRegistry(live.client, device.RedisConfig{City: live.city, Config: dc})
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +344,7 @@ func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, live l
 	if !cfg.demo {
 		return devices, nil
 	}
-	specs := realtime.DemoDevices(plan)
+	specs := device.DemoSpecs(plan)
 	n, err := devices.Seed(ctx, specs)
 	if err != nil {
 		return nil, fmt.Errorf("demo devices: %w", err)
@@ -667,7 +662,7 @@ func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (live 
 		if err != nil {
 			return liveStore{}, nil, err
 		}
-		return liveStore{store: realtime.NewMemoryStore(realtime.MemoryConfig{}), plan: plan}, func() {}, nil
+		return liveStore{store: store.NewMemory(store.MemoryConfig{}), plan: plan}, func() {}, nil
 	}
 	var fromFile *patrol.Plan
 	if cfg.planFile != "" {
@@ -675,13 +670,13 @@ func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (live 
 			return liveStore{}, nil, err
 		}
 	}
-	client, err := realtime.NewRedisClient(cfg.redisURL)
+	client, err := store.NewRedisClient(cfg.redisURL)
 	if err != nil {
 		return liveStore{}, nil, err
 	}
 	live = liveStore{client: client}
 	if live.city, err = redisCityName(cfg, fromFile); err == nil {
-		var rs *realtime.RedisStore
+		var rs *store.Redis
 		rs, live.plan, err = openRedisStore(ctx, cfg, client, live.city, fromFile, logger)
 		live.store = rs
 	}
@@ -694,7 +689,7 @@ func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (live 
 
 // liveStore is what openStore opens.
 type liveStore struct {
-	store  realtime.Store
+	store  store.Store
 	plan   *patrol.Plan
 	client redis.UniversalClient // nil for the memory store
 	city   string                // the city's name in Redis keys

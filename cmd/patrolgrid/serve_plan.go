@@ -13,7 +13,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/patrol"
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // planWait is how long serve waits for Redis at start-up to read or save
@@ -43,11 +43,11 @@ func redisCityName(cfg serveConfig, fromFile *patrol.Plan) (string, error) {
 // served (at --res, saved so when --res changes it), or, when there is
 // none yet, the demo city, which is then saved. Two instances starting
 // together on an empty store agree on the plan saved first.
-func activePlan(ctx context.Context, cfg serveConfig, store *realtime.RedisStore, fromFile *patrol.Plan, logger *slog.Logger) (*patrol.Plan, error) {
+func activePlan(ctx context.Context, cfg serveConfig, rs *store.Redis, fromFile *patrol.Plan, logger *slog.Logger) (*patrol.Plan, error) {
 	ctx, cancel := context.WithTimeout(ctx, planWait)
 	defer cancel()
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
-		plan, err := syncPlan(ctx, cfg, store, fromFile)
+		plan, err := syncPlan(ctx, cfg, rs, fromFile)
 		if err == nil || !retryable(err) {
 			return plan, err
 		}
@@ -71,10 +71,10 @@ func retryable(err error) bool {
 }
 
 // syncPlan makes one attempt of activePlan.
-func syncPlan(ctx context.Context, cfg serveConfig, store *realtime.RedisStore, fromFile *patrol.Plan) (*patrol.Plan, error) {
-	rec, err := store.LoadPlan(ctx)
+func syncPlan(ctx context.Context, cfg serveConfig, rs *store.Redis, fromFile *patrol.Plan) (*patrol.Plan, error) {
+	rec, err := rs.LoadPlan(ctx)
 	switch {
-	case errors.Is(err, realtime.ErrNoPlan):
+	case errors.Is(err, store.ErrNoPlan):
 		rec.Version = 0
 	case err != nil:
 		return nil, err
@@ -106,9 +106,9 @@ func syncPlan(ctx context.Context, cfg serveConfig, store *realtime.RedisStore, 
 	if fromFile != nil {
 		ifVersion = -1 // the file wins whatever was saved meanwhile
 	}
-	switch _, err := store.SavePlan(ctx, body, ifVersion); {
-	case errors.Is(err, realtime.ErrPlanVersion): // another instance saved first: serve its plan
-		return syncPlan(ctx, cfg, store, fromFile)
+	switch _, err := rs.SavePlan(ctx, body, ifVersion); {
+	case errors.Is(err, store.ErrPlanVersion): // another instance saved first: serve its plan
+		return syncPlan(ctx, cfg, rs, fromFile)
 	case err != nil:
 		return nil, err
 	}
@@ -123,8 +123,8 @@ func jsonEqual(a, b []byte) bool {
 
 // openRedisStore returns the Redis store of city, and the plan to serve
 // from it (see activePlan).
-func openRedisStore(ctx context.Context, cfg serveConfig, client redis.UniversalClient, city string, fromFile *patrol.Plan, logger *slog.Logger) (*realtime.RedisStore, *patrol.Plan, error) {
-	rs, err := realtime.NewRedisStore(client, realtime.RedisConfig{City: city})
+func openRedisStore(ctx context.Context, cfg serveConfig, client redis.UniversalClient, city string, fromFile *patrol.Plan, logger *slog.Logger) (*store.Redis, *patrol.Plan, error) {
+	rs, err := store.NewRedis(client, store.RedisConfig{City: city})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/patrol"
-	"github.com/patrolgrid/patrolgrid/realtime"
-	"github.com/patrolgrid/patrolgrid/realtime/redistest"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
 // TestActivePlan follows the active plan of one city in Redis through the
 // starts of serve that read or replace it.
 func TestActivePlan(t *testing.T) {
-	client := redistest.Start(t).Client(realtime.NewRedisClient)
+	client := redistest.Start(t).Client(store.NewRedisClient)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -25,8 +25,10 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
-	"github.com/patrolgrid/patrolgrid/realtime"
-	"github.com/patrolgrid/patrolgrid/realtime/redistest"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
 func TestAccessFor(t *testing.T) {
@@ -536,7 +538,7 @@ func TestServeDemoDevices(t *testing.T) {
 	}
 	u0, u1, u2 := plan.Units[0], plan.Units[1], plan.Units[2]
 
-	var list struct{ Devices []realtime.Device }
+	var list struct{ Devices []device.Device }
 	if code := getJSON(t, base+"/api/v1/devices", "", &list); code != 200 || len(list.Devices) != len(plan.Units) {
 		t.Fatalf("GET devices = %d, %d devices, want %d", code, len(list.Devices), len(plan.Units))
 	}
@@ -544,18 +546,18 @@ func TestServeDemoDevices(t *testing.T) {
 	// JT/T 808: register as the first unit's terminal, authenticate with
 	// the code it hands out (its demo key), report a location.
 	term := dialTerminal(t, jtAddr, "013900000001")
-	ans := term.send(realtime.JT808MsgRegister, make([]byte, 37))
-	if ans.Header.ID != realtime.JT808MsgRegisterAnswer || len(ans.Body) < 3 || ans.Body[2] != realtime.JT808Success ||
+	ans := term.send(jt808.MsgRegister, make([]byte, 37))
+	if ans.Header.ID != jt808.MsgRegisterAnswer || len(ans.Body) < 3 || ans.Body[2] != jt808.Success ||
 		string(ans.Body[3:]) != "demo-"+u0.ID {
 		t.Fatalf("register of 013900000001 = 0x%04x %q, want success with demo-%s", ans.Header.ID, ans.Body, u0.ID)
 	}
-	if got := term.result(realtime.JT808MsgAuthenticate, ans.Body[3:]); got != realtime.JT808Success {
+	if got := term.result(jt808.MsgAuthenticate, ans.Body[3:]); got != jt808.Success {
 		t.Fatalf("authenticate: result %d", got)
 	}
 	p := geo.CellCenter(u0.Post)
-	loc := realtime.AppendJT808Location(nil, realtime.JT808Location{Status: 2, Point: p, SpeedKPH: 20,
+	loc := jt808.AppendLocation(nil, jt808.Location{Status: 2, Point: p, SpeedKPH: 20,
 		Time: time.Now().Truncate(time.Second), MileageKM: -1, Satellites: -1, Signal: -1})
-	if got := term.result(realtime.JT808MsgLocation, loc); got != realtime.JT808Success {
+	if got := term.result(jt808.MsgLocation, loc); got != jt808.Success {
 		t.Fatalf("location: result %d", got)
 	}
 
@@ -567,7 +569,7 @@ func TestServeDemoDevices(t *testing.T) {
 	}
 	defer tracker.Close()
 	fmt.Fprintf(tracker, "$PGID,%s,demo-%s\r\n", u1.ID, u1.ID)
-	tracker.Write(realtime.AppendNMEA(nil, realtime.NMEA{Kind: realtime.NMEARMC, TimeOfDay: 0, Date: time.Now().UTC().Truncate(24 * time.Hour),
+	tracker.Write(nmea.Append(nil, nmea.Sentence{Kind: nmea.RMC, TimeOfDay: 0, Date: time.Now().UTC().Truncate(24 * time.Hour),
 		Valid: true, Point: geo.CellCenter(u1.Post), SpeedKnots: 1, Course: 0}))
 	tracker.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	if _, err := tracker.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -639,7 +641,7 @@ func TestServeDemoDevices(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("DELETE devices/%s = %d", u0.ID, resp.StatusCode)
 	}
-	term.write(realtime.JT808MsgHeartbeat, nil)
+	term.write(jt808.MsgHeartbeat, nil)
 	term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := term.r.ReadByte(); !errors.Is(err, io.EOF) {
 		t.Errorf("terminal connection after its device was revoked: %v, want EOF", err)
@@ -693,7 +695,7 @@ func dialTerminal(t *testing.T, addr, phone string) *terminal {
 func (c *terminal) write(id uint16, body []byte) {
 	c.t.Helper()
 	c.serial++
-	b, err := realtime.AppendJT808Frame(nil, realtime.JT808Header{ID: id, Phone: c.phone, Serial: c.serial}, body)
+	b, err := jt808.AppendFrame(nil, jt808.Header{ID: id, Phone: c.phone, Serial: c.serial}, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -703,7 +705,7 @@ func (c *terminal) write(id uint16, body []byte) {
 }
 
 // send writes message id and returns the server's answer.
-func (c *terminal) send(id uint16, body []byte) realtime.JT808Message {
+func (c *terminal) send(id uint16, body []byte) jt808.Message {
 	c.t.Helper()
 	c.write(id, body)
 	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -715,7 +717,7 @@ func (c *terminal) send(id uint16, body []byte) realtime.JT808Message {
 		if len(b) == 1 {
 			continue
 		}
-		m, err := realtime.DecodeJT808Frame(b)
+		m, err := jt808.DecodeFrame(b)
 		if err != nil {
 			c.t.Fatalf("answer % x: %v", b, err)
 		}
@@ -727,7 +729,7 @@ func (c *terminal) send(id uint16, body []byte) realtime.JT808Message {
 func (c *terminal) result(id uint16, body []byte) byte {
 	c.t.Helper()
 	m := c.send(id, body)
-	if m.Header.ID != realtime.JT808MsgPlatformReply || len(m.Body) != 5 {
+	if m.Header.ID != jt808.MsgPlatformReply || len(m.Body) != 5 {
 		c.t.Fatalf("answer to 0x%04x = 0x%04x % x, want a general reply", id, m.Header.ID, m.Body)
 	}
 	return m.Body[4]
@@ -769,11 +771,11 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 
 	term := dialTerminal(t, jtB[1], "013800000001")
-	ans := term.send(realtime.JT808MsgRegister, make([]byte, 37))
-	if len(ans.Body) < 3 || ans.Body[2] != realtime.JT808Success || string(ans.Body[3:]) != added.Key {
+	ans := term.send(jt808.MsgRegister, make([]byte, 37))
+	if len(ans.Body) < 3 || ans.Body[2] != jt808.Success || string(ans.Body[3:]) != added.Key {
 		t.Fatalf("register on the second server = % x, want success with the key", ans.Body)
 	}
-	if got := term.result(realtime.JT808MsgAuthenticate, []byte(added.Key)); got != realtime.JT808Success {
+	if got := term.result(jt808.MsgAuthenticate, []byte(added.Key)); got != jt808.Success {
 		t.Fatalf("authenticate on the second server: result %d", got)
 	}
 
@@ -789,7 +791,7 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 	// Heartbeats until the second server closes the connection.
 	for {
-		term.write(realtime.JT808MsgHeartbeat, nil)
+		term.write(jt808.MsgHeartbeat, nil)
 		term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 		b, err := term.r.ReadSlice(0x7e)
 		if errors.Is(err, io.EOF) {

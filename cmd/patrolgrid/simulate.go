@@ -25,7 +25,8 @@ import (
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
 )
 
 // The path simulated units follow: a clockwise circle around the centre of
@@ -55,7 +56,7 @@ const (
 // simJT808MaxBatch is the most locations a 0x0704 frame of simulate
 // holds: 3 bytes of count and type, then 2 + 31 bytes per location (the
 // fixed 28 and the satellites item) within the 1023-byte body.
-const simJT808MaxBatch = (realtime.JT808MaxBody - 3) / (2 + 31)
+const simJT808MaxBatch = (jt808.MaxBody - 3) / (2 + 31)
 
 // simulateConfig is the configuration of `patrolgrid simulate`.
 type simulateConfig struct {
@@ -125,7 +126,7 @@ func parseSimulateArgs(args []string, lookupEnv func(string) (string, bool), usa
 	fs.IntVar(&cfg.Watchers, "watchers", 0, "websocket clients on /api/v1/live measuring fix-to-map latency")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP workers (osmand, json)")
 	fs.IntVar(&cfg.Batch, "batch", 1, fmt.Sprintf("json: fixes per request (at most %d); jt808: locations per frame, "+
-		"1 sends 0x0200, more send 0x0704 batches (at most %d)", realtime.MaxBatchFixes, simJT808MaxBatch))
+		"1 sends 0x0200, more send 0x0704 batches (at most %d)", fix.MaxBatch, simJT808MaxBatch))
 	fs.IntVar(&cfg.Conns, "conns", 0, "jt808, nmea: TCP connections, at least --units (default one per unit); "+
 		"connections of one unit take turns in its fixes, so their fix times never collide")
 	fs.StringVar(&cfg.JT808Addr, "jt808-addr", "", "`host:port` of the JT/T 808 server (default --server's host, port "+simJT808Port+")")
@@ -208,8 +209,8 @@ func (c simulateConfig) validate() error {
 		return fmt.Errorf("simulate: --watchers %d: want 0 or more", c.Watchers)
 	case c.Concurrency < 1:
 		return fmt.Errorf("simulate: --concurrency %d: want at least 1", c.Concurrency)
-	case c.Batch < 1 || c.Batch > realtime.MaxBatchFixes:
-		return fmt.Errorf("simulate: --batch %d: want 1 to %d", c.Batch, realtime.MaxBatchFixes)
+	case c.Batch < 1 || c.Batch > fix.MaxBatch:
+		return fmt.Errorf("simulate: --batch %d: want 1 to %d", c.Batch, fix.MaxBatch)
 	case c.Protocol == simJT808 && c.Batch > simJT808MaxBatch:
 		return fmt.Errorf("simulate: --batch %d: a JT/T 808 frame holds at most %d locations", c.Batch, simJT808MaxBatch)
 	case c.Conns != 0 && c.Conns < c.Units:

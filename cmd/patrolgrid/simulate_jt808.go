@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
 )
 
 // simJT808Terminal is a JT/T 808 (2013) terminal of a run: it registers
@@ -24,17 +24,17 @@ type simJT808Terminal struct {
 	stats *simStats
 	conn  net.Conn
 	r     *bufio.Reader
-	h     realtime.JT808Header // the terminal's phone; ID and Serial set per message
+	h     jt808.Header // the terminal's phone; ID and Serial set per message
 
 	// Owned by the writer.
 	t0     time.Time
 	serial uint16
 	body   []byte
-	out    []byte                   // frames of the round
-	frames []simJT808Pending        // of the round, without their send time
-	locs   []realtime.JT808Location // of the 0x0704 being gathered
-	locsAt time.Time                // when the first of locs fell due
-	err    error                    // of a frame that could not be encoded
+	out    []byte            // frames of the round
+	frames []simJT808Pending // of the round, without their send time
+	locs   []jt808.Location  // of the 0x0704 being gathered
+	locsAt time.Time         // when the first of locs fell due
+	err    error             // of a frame that could not be encoded
 
 	mu      sync.Mutex
 	pending []simJT808Pending // written frames awaiting their reply, oldest first
@@ -52,9 +52,9 @@ type simJT808Pending struct {
 
 // simJT808Results names the results of a general reply that refuse.
 var simJT808Results = map[byte]string{
-	realtime.JT808Failure:     "jt808_failure",
-	realtime.JT808BadMessage:  "jt808_bad_message",
-	realtime.JT808Unsupported: "jt808_unsupported",
+	jt808.Failure:     "jt808_failure",
+	jt808.BadMessage:  "jt808_bad_message",
+	jt808.Unsupported: "jt808_unsupported",
 }
 
 // dialJT808 connects the terminal of lane's unit and authenticates it.
@@ -66,7 +66,7 @@ func (s *simulation) dialJT808(ctx context.Context, lane simLane, stats *simStat
 		return nil, fmt.Errorf("jt808 terminal %s (unit %s): %w", u.dev.Phone, u.id, err)
 	}
 	t := &simJT808Terminal{s: s, unit: u, lane: lane, stats: stats, conn: conn, r: bufio.NewReaderSize(conn, 4096),
-		h: realtime.JT808Header{Phone: u.dev.Phone}, done: make(chan struct{})}
+		h: jt808.Header{Phone: u.dev.Phone}, done: make(chan struct{})}
 	if err := t.handshake(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("jt808 terminal %s (unit %s) at %s: %w", u.dev.Phone, u.id, s.cfg.JT808Addr, err)
@@ -82,7 +82,7 @@ func (t *simJT808Terminal) handshake() error {
 	}
 	code := t.unit.dev.Key
 	if t.s.cfg.JT808Auth == "register" {
-		serial, err := t.writeMessage(realtime.JT808MsgRegister, simJT808RegisterBody(t.unit))
+		serial, err := t.writeMessage(jt808.MsgRegister, simJT808RegisterBody(t.unit))
 		if err != nil {
 			return err
 		}
@@ -90,15 +90,15 @@ func (t *simJT808Terminal) handshake() error {
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
 		}
-		if m.Header.ID != realtime.JT808MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != serial {
+		if m.Header.ID != jt808.MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != serial {
 			return fmt.Errorf("register: answered by 0x%04x % x, want 0x8100", m.Header.ID, m.Body)
 		}
-		if m.Body[2] != realtime.JT808Success {
+		if m.Body[2] != jt808.Success {
 			return fmt.Errorf("register refused: result %d (4: no such terminal)", m.Body[2])
 		}
 		code = string(m.Body[3:])
 	}
-	serial, err := t.writeMessage(realtime.JT808MsgAuthenticate, []byte(code))
+	serial, err := t.writeMessage(jt808.MsgAuthenticate, []byte(code))
 	if err != nil {
 		return err
 	}
@@ -106,10 +106,10 @@ func (t *simJT808Terminal) handshake() error {
 	if err != nil {
 		return fmt.Errorf("authenticate: %w", err)
 	}
-	if m.Header.ID != realtime.JT808MsgPlatformReply || len(m.Body) != 5 || binary.BigEndian.Uint16(m.Body) != serial {
+	if m.Header.ID != jt808.MsgPlatformReply || len(m.Body) != 5 || binary.BigEndian.Uint16(m.Body) != serial {
 		return fmt.Errorf("authenticate: answered by 0x%04x % x, want 0x8001", m.Header.ID, m.Body)
 	}
-	if m.Body[4] != realtime.JT808Success {
+	if m.Body[4] != jt808.Success {
 		return fmt.Errorf("authentication refused: result %d", m.Body[4])
 	}
 	return t.conn.SetDeadline(time.Time{})
@@ -131,7 +131,7 @@ func (t *simJT808Terminal) writeMessage(id uint16, body []byte) (uint16, error) 
 	t.serial++
 	h := t.h
 	h.ID, h.Serial = id, t.serial
-	b, err := realtime.AppendJT808Frame(nil, h, body)
+	b, err := jt808.AppendFrame(nil, h, body)
 	if err != nil {
 		return 0, err
 	}
@@ -140,14 +140,14 @@ func (t *simJT808Terminal) writeMessage(id uint16, body []byte) (uint16, error) 
 }
 
 // readMessage reads the next message during the handshake.
-func (t *simJT808Terminal) readMessage() (realtime.JT808Message, error) {
+func (t *simJT808Terminal) readMessage() (jt808.Message, error) {
 	for {
 		b, err := t.r.ReadSlice(0x7e)
 		if err != nil {
-			return realtime.JT808Message{}, err
+			return jt808.Message{}, err
 		}
 		if len(b) > 1 {
-			return realtime.DecodeJT808Frame(b)
+			return jt808.DecodeFrame(b)
 		}
 	}
 }
@@ -168,14 +168,14 @@ func (t *simJT808Terminal) run(ctx context.Context, t0 time.Time) {
 func (t *simJT808Terminal) emit(l *simLane, k int) {
 	at := l.series.fixTime(k)
 	p, heading := t.unit.at(at.UnixMilli())
-	loc := realtime.JT808Location{Status: 0b11, Point: p, SpeedKPH: t.unit.speedMPS * 3.6,
+	loc := jt808.Location{Status: 0b11, Point: p, SpeedKPH: t.unit.speedMPS * 3.6,
 		Direction: uint16(heading) % 360, Time: at, MileageKM: -1, Satellites: 9, Signal: -1}
 	if t.s.cfg.Watchers > 0 {
 		t.s.sent.put(simFixKey{t.unit.id, at.UnixMilli()}, time.Now())
 	}
 	if t.s.cfg.Batch == 1 {
-		t.body = realtime.AppendJT808Location(t.body[:0], loc)
-		t.appendFrame(realtime.JT808MsgLocation, 1)
+		t.body = jt808.AppendLocation(t.body[:0], loc)
+		t.appendFrame(jt808.MsgLocation, 1)
 		return
 	}
 	if len(t.locs) == 0 {
@@ -187,8 +187,8 @@ func (t *simJT808Terminal) emit(l *simLane, k int) {
 }
 
 func (t *simJT808Terminal) appendBatch() {
-	t.body = realtime.AppendJT808Batch(t.body[:0], realtime.JT808Batch{Locations: t.locs})
-	t.appendFrame(realtime.JT808MsgLocationBatch, len(t.locs))
+	t.body = jt808.AppendBatch(t.body[:0], jt808.Batch{Locations: t.locs})
+	t.appendFrame(jt808.MsgLocationBatch, len(t.locs))
 	t.locs = t.locs[:0]
 }
 
@@ -197,7 +197,7 @@ func (t *simJT808Terminal) appendFrame(id uint16, fixes int) {
 	t.serial++
 	h := t.h
 	h.ID, h.Serial = id, t.serial
-	out, err := realtime.AppendJT808Frame(t.out, h, t.body)
+	out, err := jt808.AppendFrame(t.out, h, t.body)
 	if err != nil { // the body fits by construction (simJT808MaxBatch)
 		t.err = cmpOr(t.err, err)
 		return
@@ -255,7 +255,7 @@ func (t *simJT808Terminal) read() {
 			continue
 		}
 		serial, id, result, ok := simJT808Reply(b[:len(b)-1], &buf)
-		if !ok || id != realtime.JT808MsgLocation && id != realtime.JT808MsgLocationBatch {
+		if !ok || id != jt808.MsgLocation && id != jt808.MsgLocationBatch {
 			continue
 		}
 		now := time.Now()
@@ -266,7 +266,7 @@ func (t *simJT808Terminal) read() {
 				return
 			}
 			o := simOutcome{kind: simAccepted}
-			if result != realtime.JT808Success {
+			if result != jt808.Success {
 				o = simOutcome{simRejected, simJT808Results[result]}
 				if o.code == "" {
 					o.code = fmt.Sprintf("jt808_result_%d", result)
@@ -369,8 +369,8 @@ func simJT808Reply(frame []byte, buf *[]byte) (serial, id uint16, result byte, o
 	if props&(1<<13) != 0 {
 		hdr += 4
 	}
-	if sum != b[len(b)-1] || binary.BigEndian.Uint16(b) != realtime.JT808MsgPlatformReply ||
-		props&realtime.JT808MaxBody != 5 || len(b) != hdr+5+1 {
+	if sum != b[len(b)-1] || binary.BigEndian.Uint16(b) != jt808.MsgPlatformReply ||
+		props&jt808.MaxBody != 5 || len(b) != hdr+5+1 {
 		return 0, 0, 0, false
 	}
 	body := b[hdr:]

@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
 )
 
 // simNMEATracker is a legacy NMEA tracker of a run: a $PGID login line,
@@ -79,10 +79,10 @@ func (t *simNMEATracker) emit(l *simLane, k int) {
 	p, heading := t.unit.at(at.UnixMilli())
 	day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 	if t.rmc {
-		t.out = realtime.AppendNMEA(t.out, realtime.NMEA{Kind: realtime.NMEAGGA, TimeOfDay: at.Sub(day), Valid: true,
+		t.out = nmea.Append(t.out, nmea.Sentence{Kind: nmea.GGA, TimeOfDay: at.Sub(day), Valid: true,
 			Point: p, SpeedKnots: -1, Course: -1, AltitudeM: 180, HDOP: 0.9, Satellites: 9})
 	}
-	t.out = realtime.AppendNMEA(t.out, realtime.NMEA{Kind: realtime.NMEARMC, TimeOfDay: at.Sub(day), Date: day, Valid: true,
+	t.out = nmea.Append(t.out, nmea.Sentence{Kind: nmea.RMC, TimeOfDay: at.Sub(day), Date: day, Valid: true,
 		Point: p, SpeedKnots: t.unit.speedMPS / simKnotMPS, Course: heading, AltitudeM: math.NaN(), HDOP: -1, Satellites: -1})
 	t.rmc = true
 	t.fixes++

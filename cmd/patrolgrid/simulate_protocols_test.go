@@ -24,6 +24,11 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 	"github.com/patrolgrid/patrolgrid/web"
 )
 
@@ -52,19 +57,19 @@ func startSimServer(t testing.TB, demoDevices bool) simTestServer {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), realtime.NewMemoryStore(realtime.MemoryConfig{}), hub,
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub,
 		realtime.CityConfig{Metrics: realtime.NewMetrics(reg, hub), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	devices := realtime.NewDeviceRegistry(realtime.DeviceConfig{Logger: quiet})
+	devices := device.NewRegistry(device.Config{Logger: quiet})
 	if demoDevices {
-		if _, err := devices.Seed(context.Background(), realtime.DemoDevices(plan)); err != nil {
+		if _, err := devices.Seed(context.Background(), device.DemoSpecs(plan)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	jt := realtime.NewJT808Server(realtime.JT808Config{Ingest: city.Ingest, Devices: devices, Logger: quiet})
-	nm := realtime.NewNMEAServer(realtime.NMEAConfig{Ingest: city.Ingest, Devices: devices, Logger: quiet})
+	jt := jt808.NewServer(jt808.Config{Config: ingest.Config{Ingest: city.Ingest, Devices: devices, Logger: quiet}})
+	nm := nmea.NewServer(nmea.Config{Config: ingest.Config{Ingest: city.Ingest, Devices: devices, Logger: quiet}})
 	jtLn, nmLn := simListen(t), simListen(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -298,7 +303,7 @@ func TestSimDeviceOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range realtime.DemoDevices(plan) {
+	for i, want := range device.DemoSpecs(plan) {
 		got := simDeviceOf(i, plan.Units[i].ID)
 		if got.ID != want.ID || got.Phone != want.Phone || got.Key != want.Key {
 			t.Errorf("simDeviceOf(%d, %s) = %+v, want the server's %+v", i, plan.Units[i].ID, got, want)
@@ -372,18 +377,18 @@ func TestPlanSeries(t *testing.T) {
 }
 
 func TestSimJT808Reply(t *testing.T) {
-	reply := func(h realtime.JT808Header, serial, id uint16, result byte) []byte {
-		h.ID = realtime.JT808MsgPlatformReply
+	reply := func(h jt808.Header, serial, id uint16, result byte) []byte {
+		h.ID = jt808.MsgPlatformReply
 		body := binary.BigEndian.AppendUint16(nil, serial)
 		body = binary.BigEndian.AppendUint16(body, id)
-		b, err := realtime.AppendJT808Frame(nil, h, append(body, result))
+		b, err := jt808.AppendFrame(nil, h, append(body, result))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b[1 : len(b)-1]
 	}
-	h2013 := realtime.JT808Header{Phone: "13900000001", Serial: 0x7d7e}
-	h2019 := realtime.JT808Header{V2019: true, Version: 1, Phone: "13900000001", Serial: 7}
+	h2013 := jt808.Header{Phone: "13900000001", Serial: 0x7d7e}
+	h2019 := jt808.Header{V2019: true, Version: 1, Phone: "13900000001", Serial: 7}
 	tests := []struct {
 		name       string
 		frame      []byte
@@ -395,7 +400,7 @@ func TestSimJT808Reply(t *testing.T) {
 		{"2013", reply(h2013, 0x7e7d, 0x0200, 0), 0x7e7d, 0x0200, 0, true},
 		{"2019", reply(h2019, 1, 0x0704, 2), 1, 0x0704, 2, true},
 		{"not a general reply", func() []byte {
-			b, _ := realtime.AppendJT808Frame(nil, realtime.JT808Header{ID: 0x8100, Phone: "1"}, []byte{0, 1, 0, 'x', 'y'})
+			b, _ := jt808.AppendFrame(nil, jt808.Header{ID: 0x8100, Phone: "1"}, []byte{0, 1, 0, 'x', 'y'})
 			return b[1 : len(b)-1]
 		}(), 0, 0, 0, false},
 		{"bad check byte", func() []byte { b := reply(h2019, 1, 0x0200, 0); b[len(b)-1] ^= 1; return b }(), 0, 0, 0, false},

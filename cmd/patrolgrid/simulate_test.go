@@ -25,7 +25,7 @@ import (
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
-	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 )
 
 func TestParseSimulateArgs(t *testing.T) {
@@ -246,7 +246,7 @@ func TestOsmAndURLRoundTrip(t *testing.T) {
 					if parsed.Path != "/api/v1/osmand" {
 						t.Errorf("path = %q, want /api/v1/osmand", parsed.Path)
 					}
-					fix, err := realtime.DecodeOsmAnd(parsed.Query(), "", nil)
+					fix, err := osmand.Decode(parsed.Query(), "", nil)
 					if err != nil {
 						t.Fatalf("DecodeOsmAnd(%q): %v", raw, err)
 					}
@@ -421,7 +421,7 @@ func (f *fakeServer) plan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeServer) osmand(w http.ResponseWriter, r *http.Request) {
-	fix, err := realtime.DecodeOsmAnd(r.URL.Query(), r.Header.Get("Content-Type"), nil)
+	fix, err := osmand.Decode(r.URL.Query(), r.Header.Get("Content-Type"), nil)
 	if err != nil {
 		fakeError(w, http.StatusBadRequest, "bad_request")
 		return

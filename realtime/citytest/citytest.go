@@ -1,0 +1,119 @@
+package citytest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
+)
+
+// Start is the time a test city's clock reads when it starts.
+var Start = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+// City is a running city with the parts a test drives.
+type City struct {
+	*realtime.City
+	Hub   *realtime.Hub
+	Store *store.Memory
+	Clock *realtimetest.Clock
+}
+
+// StartSquare runs a city on patroltest.SquarePlan until the test ends; a
+// nil st is a new memory store.
+func StartSquare(t testing.TB, st *store.Memory) City {
+	t.Helper()
+	return StartPlan(t, patroltest.SquarePlan(t), st)
+}
+
+// StartPlan runs a city on plan over the lattice of its boundary.
+func StartPlan(t testing.TB, plan *patrol.Plan, st *store.Memory) City {
+	t.Helper()
+	return StartRouted(t, plan, func(l *geo.Lattice) geo.Router { return l }, st)
+}
+
+// StartRouted runs a city on plan with the router that route makes of the
+// lattice of its boundary; a nil st is a new memory store. Units leave
+// coverage a minute after their latest fix.
+func StartRouted(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, st *store.Memory) City {
+	t.Helper()
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := realtimetest.NewClock(Start)
+	if st == nil {
+		st = store.NewMemory(store.MemoryConfig{Now: clk.Now})
+	}
+	hub := realtime.NewHub(realtime.HubConfig{})
+	city, err := realtime.NewCity(plan, route(geo.NewLattice(grid)), st, hub,
+		realtime.CityConfig{Now: clk.Now, StaleAfter: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, city, hub)
+	return City{city, hub, st, clk}
+}
+
+// StartDemo runs the embedded demo city over the lattice of its boundary,
+// with a memory store and the real clock, until the test ends.
+func StartDemo(t testing.TB) *realtime.City {
+	t.Helper()
+	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := realtime.NewHub(realtime.HubConfig{})
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, city, hub)
+	return city
+}
+
+// run runs city and hub until the test ends, once the city is ready.
+func run(t testing.TB, city *realtime.City, hub *realtime.Hub) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hub.Run(ctx) }()
+	go func() { defer wg.Done(); city.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	realtimetest.WaitFor(t, "city ready", city.Ready)
+}
+
+// UnitView returns the live view of unit id, or the zero view when the
+// city has no such unit.
+func UnitView(c *realtime.City, id string) realtime.UnitView {
+	for _, u := range c.Units() {
+		if u.ID == id {
+			return u
+		}
+	}
+	return realtime.UnitView{}
+}
+
+// MustAdd adds a device to r, failing the test when it cannot.
+func MustAdd(t testing.TB, r *device.Registry, spec device.Spec) (device.Device, string) {
+	t.Helper()
+	d, key, err := r.Add(realtimetest.Context(t), spec)
+	if err != nil {
+		t.Fatalf("Add(%+v) = %v", spec, err)
+	}
+	return d, key
+}

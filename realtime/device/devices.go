@@ -1,0 +1,597 @@
+package device
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+)
+
+// Errors of the device registry. Refusals of a device's credentials wrap
+// ErrDeviceRefused as well as their own sentinel.
+var (
+	ErrRefused  = errors.New("realtime: device refused")
+	ErrUnknown  = fmt.Errorf("%w: unknown device", ErrRefused)
+	ErrRevoked  = fmt.Errorf("%w: device revoked", ErrRefused)
+	ErrWrongKey = fmt.Errorf("%w: wrong device key", ErrRefused)
+	ErrNoKey    = fmt.Errorf("%w: no device key", ErrRefused)
+
+	// ErrDeviceExists is returned by Add for an id already registered
+	// and not revoked.
+	ErrExists = errors.New("realtime: device already registered")
+	// ErrPhoneTaken is returned by Add for a terminal phone that another
+	// device, not revoked, holds.
+	ErrPhoneTaken = errors.New("realtime: terminal phone held by another device")
+	// ErrBadDevice is returned by Add for a malformed id, unit, phone or
+	// key.
+	ErrBad = errors.New("realtime: invalid device")
+)
+
+// DeviceCode returns the stable code of a refusal or registry error
+// ("unknown_device", "device_revoked", "bad_device_key", "no_device_key",
+// "device_exists", "phone_taken", "bad_device"), "" for others.
+func Code(err error) string {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{{ErrUnknown, "unknown_device"}, {ErrRevoked, "device_revoked"}, {ErrWrongKey, "bad_device_key"},
+		{ErrNoKey, "no_device_key"}, {ErrExists, "device_exists"}, {ErrPhoneTaken, "phone_taken"},
+		{ErrBad, "bad_device"}} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return ""
+}
+
+// Device is a GPS device registered to a unit. It never holds its key:
+// Add hands the key out once.
+type Device struct {
+	// ID names the device in OsmAnd requests and NMEA logins: 1 to 64 of
+	// A-Z a-z 0-9 . _ : -.
+	ID string `json:"id"`
+	// Unit is the plan unit the device reports for; several devices may
+	// report for one unit.
+	Unit string `json:"unit"`
+	// Phone is the JT/T 808 terminal phone number, digits without leading
+	// zeros (the JT808Phone form); empty for a device that is no terminal.
+	Phone string `json:"phone,omitempty"`
+	// Created is when the device was added.
+	Created time.Time `json:"created"`
+	// Revoked is when the device was revoked; zero while it is active.
+	Revoked time.Time `json:"revoked,omitzero"`
+}
+
+// Active reports whether d is not revoked.
+func (d Device) Active() bool { return d.Revoked.IsZero() }
+
+// DeviceSpec is a device to add.
+type Spec struct {
+	ID, Unit string
+	// Phone is the JT/T 808 terminal phone, 1 to 20 digits (some
+	// terminals send BCD nibbles over 9: a-f); leading zeros are dropped.
+	// Empty for none.
+	Phone string
+	// Key is the device's credential; empty draws a random one (32 hex
+	// digits). A given key is 1 to 64 printable ASCII characters other
+	// than space, comma and '*' (an NMEA login holds it).
+	Key string
+}
+
+// DemoDevices returns one device per unit of plan, in plan order: the id
+// is the unit id, the terminal phone of the i-th unit (from 1) is
+// 1390000 followed by i in four digits (13900000001 for the first), and
+// the key is "demo-" and the unit id.
+func DemoSpecs(plan *patrol.Plan) []Spec {
+	out := make([]Spec, len(plan.Units))
+	for i, u := range plan.Units {
+		out[i] = Spec{ID: u.ID, Unit: u.ID, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + u.ID}
+	}
+	return out
+}
+
+// deviceRecord is a device with its key, as the backends keep it. The key
+// is empty once the device is revoked.
+type record struct {
+	Device
+	Key string `json:"key,omitempty"`
+}
+
+// deviceIndex is an immutable snapshot of the registry for lookups.
+type index struct {
+	byID    map[string]*record
+	byPhone map[string]*record // active terminals only
+}
+
+func newIndex(recs []record) *index {
+	x := &index{byID: make(map[string]*record, len(recs)), byPhone: map[string]*record{}}
+	for i := range recs {
+		r := &recs[i]
+		x.byID[r.ID] = r
+		if r.Active() && r.Phone != "" {
+			x.byPhone[r.Phone] = r
+		}
+	}
+	return x
+}
+
+// with returns a copy of x with rec in place of its id's record.
+func (x *index) with(rec record) *index {
+	recs := make([]record, 0, len(x.byID)+1)
+	for _, r := range x.byID {
+		if r.ID != rec.ID {
+			recs = append(recs, *r)
+		}
+	}
+	return newIndex(append(recs, rec))
+}
+
+// deviceBackend keeps the records of a registry: in memory, or in Redis.
+type backend interface {
+	// add stores rec unless its id is active (ErrDeviceExists), or, with
+	// ifNew, unless its id was ever registered (ErrDeviceExists), or its
+	// phone is held by another active device (ErrPhoneTaken).
+	add(ctx context.Context, rec record, ifNew bool) error
+	// revoke marks id revoked at at and drops its key; it returns the
+	// record, unchanged when it was revoked already (ErrUnknownDevice
+	// when there is none).
+	revoke(ctx context.Context, id string, at time.Time) (record, error)
+	// load returns every record.
+	load(ctx context.Context) ([]record, error)
+}
+
+// DeviceConfig configures a DeviceRegistry. The zero value of each field
+// is its documented default.
+type Config struct {
+	// Metrics counts refused credentials; nil counts nothing.
+	Metrics *Metrics
+	// Logger receives reload failures; default slog.Default().
+	Logger *slog.Logger
+	// Now stamps added and revoked devices; default time.Now.
+	Now func() time.Time
+	// Rand draws the keys; default crypto/rand.Reader.
+	Rand io.Reader
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	return c
+}
+
+// DeviceRegistry maps device ids and JT/T 808 terminal phones to units,
+// with a key per device. Writes (Add, Revoke) go to its backend: this
+// process's memory (NewDeviceRegistry) or Redis (NewRedisDeviceRegistry),
+// where every server of a city shares them. Lookups (Authenticate,
+// Terminal) read an in-memory snapshot, with no I/O, so the terminal
+// servers can check every message. A nil *DeviceRegistry knows no device.
+// It is safe for concurrent use.
+type Registry struct {
+	cfg     Config
+	backend backend
+	idx     atomic.Pointer[index]
+	mu      sync.Mutex // orders loads with the swaps of idx
+	follow  func(ctx context.Context) error
+}
+
+// NewDeviceRegistry returns an empty registry in this process's memory.
+func NewRegistry(cfg Config) *Registry {
+	return newRegistry(cfg, &memoryBackend{recs: map[string]record{}, phones: map[string]string{}})
+}
+
+func newRegistry(cfg Config, b backend) *Registry {
+	r := &Registry{cfg: cfg.withDefaults(), backend: b}
+	r.idx.Store(newIndex(nil))
+	return r
+}
+
+func (r *Registry) index() *index {
+	if r == nil {
+		return newIndex(nil)
+	}
+	return r.idx.Load()
+}
+
+// Load reads every device from the backend into the snapshot lookups use.
+// A Redis registry calls it on every change it hears of; call it once
+// before serving.
+func (r *Registry) Load(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	recs, err := r.backend.load(ctx)
+	if err != nil {
+		return fmt.Errorf("realtime: load devices: %w", err)
+	}
+	r.idx.Store(newIndex(recs))
+	return nil
+}
+
+// Run follows the changes other servers make to a shared (Redis)
+// registry until ctx ends, and returns ctx's error; a memory registry
+// returns nil at once. Its goroutine, when any, is the caller's.
+func (r *Registry) Run(ctx context.Context) error {
+	if r.follow == nil {
+		return nil
+	}
+	return r.follow(ctx)
+}
+
+// changed brings the snapshot up to date after this process wrote rec:
+// it reloads, and should that fail, puts rec in the snapshot itself.
+func (r *Registry) changed(ctx context.Context, rec record) {
+	if err := r.Load(ctx); err != nil {
+		r.cfg.Logger.Warn("devices: reload after a change failed; applying it locally", "device", rec.ID, "err", err)
+		r.mu.Lock()
+		r.idx.Store(r.idx.Load().with(rec))
+		r.mu.Unlock()
+	}
+}
+
+// Add registers spec and returns the device and its key, which is not
+// shown again. Adding an id that was revoked registers it anew, with a new
+// key. Errors wrap ErrBadDevice, ErrDeviceExists or ErrPhoneTaken, or the
+// backend's.
+func (r *Registry) Add(ctx context.Context, spec Spec) (Device, string, error) {
+	return r.add(ctx, spec, false)
+}
+
+// Seed adds each of specs whose id was never registered, so that a
+// revoked device stays revoked; it returns how many it added.
+func (r *Registry) Seed(ctx context.Context, specs []Spec) (int, error) {
+	n := 0
+	for _, s := range specs {
+		switch _, _, err := r.add(ctx, s, true); {
+		case err == nil:
+			n++
+		case !errors.Is(err, ErrExists):
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (r *Registry) add(ctx context.Context, spec Spec, ifNew bool) (Device, string, error) {
+	rec, err := r.record(spec)
+	if err != nil {
+		return Device{}, "", err
+	}
+	if err := r.backend.add(ctx, rec, ifNew); err != nil {
+		return Device{}, "", fmt.Errorf("realtime: add device %s: %w", spec.ID, err)
+	}
+	r.changed(ctx, rec)
+	return rec.Device, rec.Key, nil
+}
+
+// record checks spec and returns its record, drawing a key when it has
+// none.
+func (r *Registry) record(spec Spec) (record, error) {
+	phone, err := normalizePhone(spec.Phone)
+	if err != nil {
+		return record{}, err
+	}
+	switch {
+	case !validID(spec.ID):
+		return record{}, fmt.Errorf("%w: id %.70q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrBad, spec.ID)
+	case spec.Unit == "" || len(spec.Unit) > 64 || !utf8.ValidString(spec.Unit) || strings.ContainsFunc(spec.Unit, unicode.IsControl):
+		return record{}, fmt.Errorf("%w: unit %.70q: want 1 to 64 bytes of text", ErrBad, spec.Unit)
+	case spec.Key != "" && !validKey(spec.Key):
+		return record{}, fmt.Errorf("%w: key: want 1 to 64 printable characters other than space, comma and *", ErrBad)
+	}
+	key := spec.Key
+	if key == "" {
+		b := make([]byte, 16)
+		if _, err := io.ReadFull(r.cfg.Rand, b); err != nil {
+			return record{}, fmt.Errorf("realtime: draw a device key: %w", err)
+		}
+		key = hex.EncodeToString(b)
+	}
+	return record{Device: Device{ID: spec.ID, Unit: spec.Unit, Phone: phone, Created: r.cfg.Now().UTC()}, Key: key}, nil
+}
+
+// TrimPhone returns a terminal phone without its leading zeros, the form
+// under which terminals are registered ("013912345678" is "13912345678");
+// "0" for a phone of zeros, "" for "".
+func TrimPhone(phone string) string {
+	if phone == "" {
+		return ""
+	}
+	for i := 0; i < len(phone); i++ {
+		if phone[i] != '0' {
+			return phone[i:]
+		}
+	}
+	return "0"
+}
+
+// normalizePhone returns phone without leading zeros, hex nibbles in
+// lower case (JT808Phone's form); "" stays "".
+func normalizePhone(phone string) (string, error) {
+	if phone == "" {
+		return "", nil
+	}
+	if len(phone) > 20 {
+		return "", fmt.Errorf("%w: phone %.30q: want at most 20 digits", ErrBad, phone)
+	}
+	phone = strings.ToLower(phone)
+	for i := 0; i < len(phone); i++ {
+		if c := phone[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", fmt.Errorf("%w: phone %q: want digits only (a BCD nibble over 9 as a-f)", ErrBad, phone)
+		}
+	}
+	return TrimPhone(phone), nil
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c <= ' ' || c > '~' || c == ',' || c == '*' {
+			return false
+		}
+	}
+	return true
+}
+
+// Revoke revokes device id at once: its key stops working and the
+// terminal servers close its connections at its next message. Revoking a
+// revoked device changes nothing. It returns the device; the error wraps
+// ErrUnknownDevice when there is none.
+func (r *Registry) Revoke(ctx context.Context, id string) (Device, error) {
+	rec, err := r.backend.revoke(ctx, id, r.cfg.Now().UTC())
+	if err != nil {
+		return Device{}, fmt.Errorf("realtime: revoke device %s: %w", id, err)
+	}
+	r.changed(ctx, rec)
+	return rec.Device, nil
+}
+
+// List returns every device, revoked ones included, by id, read from the
+// backend.
+func (r *Registry) List(ctx context.Context) ([]Device, error) {
+	recs, err := r.backend.load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: list devices: %w", err)
+	}
+	out := make([]Device, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.Device
+	}
+	slices.SortFunc(out, func(a, b Device) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Device returns device id from the snapshot.
+func (r *Registry) Device(id string) (Device, bool) {
+	rec, ok := r.index().byID[id]
+	if !ok {
+		return Device{}, false
+	}
+	return rec.Device, true
+}
+
+// Authenticate returns the active device id if key is its key, from the
+// snapshot (no I/O). A refusal wraps ErrUnknownDevice, ErrDeviceRevoked,
+// ErrNoDeviceKey or ErrDeviceKey, and is counted under source.
+func (r *Registry) Authenticate(source, id, key string) (Device, error) {
+	rec, err := r.active(r.index().byID[id], id)
+	if err == nil && key == "" {
+		err = fmt.Errorf("%w for %s", ErrNoKey, id)
+	}
+	if err == nil && subtle.ConstantTimeCompare([]byte(key), []byte(rec.Key)) != 1 {
+		err = fmt.Errorf("%w for %s", ErrWrongKey, id)
+	}
+	if err != nil {
+		r.refused(source, err)
+		return Device{}, err
+	}
+	return rec.Device, nil
+}
+
+// deviceCheck is what a terminal connection keeps of its device: its id,
+// the key it showed, and the registry snapshot they were last found good
+// in. A snapshot is immutable, so the device stays good until the
+// snapshot is replaced; only then does recheck ask the registry again.
+type Check struct {
+	Device, Key string
+	KeyOptional bool // an empty key asks only that the device be active (the open demo)
+	snapshot    *index
+}
+
+// check asks the registry for the device, counting a refusal under
+// source, and remembers the snapshot that took it.
+func (c *Check) Check(r *Registry, source string) (Device, error) {
+	idx := r.index()
+	var d Device
+	var err error
+	if c.Key == "" && c.KeyOptional {
+		d, err = r.Active(source, c.Device)
+	} else {
+		d, err = r.Authenticate(source, c.Device, c.Key)
+	}
+	c.snapshot = nil
+	if err == nil {
+		c.snapshot = idx // the lookup read idx or a later one
+	}
+	return d, err
+}
+
+// recheck refuses the device when the registry changed since it was last
+// found good and no longer takes it; a connection without a device passes.
+func (c *Check) Recheck(r *Registry, source string) error {
+	if c.Device == "" || r.index() == c.snapshot {
+		return nil
+	}
+	_, err := c.Check(r, source)
+	return err
+}
+
+// Active returns device id if it is registered and active, without asking
+// for its key (loopback demo and fleet gateways), counting a refusal
+// under source.
+func (r *Registry) Active(source, id string) (Device, error) {
+	rec, err := r.active(r.index().byID[id], id)
+	if err != nil {
+		r.refused(source, err)
+		return Device{}, err
+	}
+	return rec.Device, nil
+}
+
+func (r *Registry) active(rec *record, id string) (*record, error) {
+	switch {
+	case rec == nil:
+		return nil, fmt.Errorf("%w %q", ErrUnknown, id)
+	case !rec.Active():
+		return nil, fmt.Errorf("%w: %s since %s", ErrRevoked, id, rec.Revoked.Format(time.RFC3339))
+	}
+	return rec, nil
+}
+
+// Terminal returns the active device of JT/T 808 terminal phone (the
+// JT808Phone form) and its key, from the snapshot; a refusal wraps
+// ErrUnknownDevice and is counted.
+func (r *Registry) Terminal(phone string) (Device, string, error) {
+	rec, ok := r.index().byPhone[phone]
+	if !ok {
+		err := fmt.Errorf("%w: no terminal %s", ErrUnknown, phone)
+		r.refused(fix.SourceJT808, err)
+		return Device{}, "", err
+	}
+	return rec.Device, rec.Key, nil
+}
+
+func (r *Registry) refused(source string, err error) {
+	if r != nil {
+		r.cfg.Metrics.refuse(source, err)
+	}
+}
+
+// DeviceMetrics counts what devices send that is not taken: refused
+// credentials, and input that cannot be read. A nil *DeviceMetrics counts
+// nothing.
+type Metrics struct {
+	refusals  *prometheus.CounterVec
+	malformed *prometheus.CounterVec
+}
+
+// NewDeviceMetrics registers patrolgrid_device_refusals_total{source,
+// reason} and patrolgrid_malformed_input_total{source} with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_device_refusals_total",
+			Help: "Device credentials refused, by protocol (osmand, jt808, nmea) and reason.",
+		}, []string{"source", "reason"}),
+		malformed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_malformed_input_total",
+			Help: "Device input that could not be read, by protocol (osmand, jt808, nmea): requests, frames or lines.",
+		}, []string{"source"}),
+	}
+	for _, s := range []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA} {
+		for _, r := range []string{"unknown_device", "device_revoked", "bad_device_key", "no_device_key"} {
+			m.refusals.WithLabelValues(s, r)
+		}
+		m.malformed.WithLabelValues(s)
+	}
+	reg.MustRegister(m.refusals, m.malformed)
+	return m
+}
+
+func (m *Metrics) refuse(source string, err error) {
+	if m != nil {
+		m.refusals.WithLabelValues(source, Code(err)).Inc()
+	}
+}
+
+// Malformed counts one request, frame or line of source that could not be
+// read.
+func (m *Metrics) Malformed(source string) {
+	if m != nil {
+		m.malformed.WithLabelValues(source).Inc()
+	}
+}
+
+// memoryDevices is the backend of a registry in this process's memory.
+type memoryBackend struct {
+	mu     sync.Mutex
+	recs   map[string]record
+	phones map[string]string // active terminal phone to device id
+}
+
+func (m *memoryBackend) add(_ context.Context, rec record, ifNew bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.recs[rec.ID]; ok && (ifNew || cur.Active()) {
+		return ErrExists
+	}
+	if owner, ok := m.phones[rec.Phone]; ok && rec.Phone != "" && owner != rec.ID {
+		return fmt.Errorf("%w: %s has %s", ErrPhoneTaken, owner, rec.Phone)
+	}
+	m.recs[rec.ID] = rec
+	if rec.Phone != "" {
+		m.phones[rec.Phone] = rec.ID
+	}
+	return nil
+}
+
+func (m *memoryBackend) revoke(_ context.Context, id string, at time.Time) (record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.recs[id]
+	if !ok {
+		return record{}, fmt.Errorf("%w %q", ErrUnknown, id)
+	}
+	if rec.Active() {
+		rec.Revoked, rec.Key = at, ""
+		m.recs[id] = rec
+		if m.phones[rec.Phone] == id {
+			delete(m.phones, rec.Phone)
+		}
+	}
+	return rec, nil
+}
+
+func (m *memoryBackend) load(context.Context) ([]record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Collect(maps.Values(m.recs)), nil
+}

@@ -1,0 +1,363 @@
+package device
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
+)
+
+// registryOpener opens the registry of a city; opening the same city
+// again gives a second registry on the same devices, as a second server
+// instance would have (for memory, the same registry).
+type registryOpener func(t *testing.T, city string) *Registry
+
+// TestDeviceRegistryContract runs the same tests against the memory
+// registry, one redis-server and a 3-master Redis Cluster.
+func TestDeviceRegistryContract(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		var mu sync.Mutex
+		regs := map[string]*Registry{}
+		runContract(t, func(t *testing.T, city string) *Registry {
+			mu.Lock()
+			defer mu.Unlock()
+			if regs[city] == nil {
+				regs[city] = NewRegistry(Config{})
+			}
+			return regs[city]
+		})
+	})
+	t.Run("redis", func(t *testing.T) {
+		runContract(t, redisRegistryOpener(redistest.Start(t).Client(store.NewRedisClient)))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		runContract(t, redisRegistryOpener(redistest.StartCluster(t, 3).Client(store.NewRedisClient)))
+	})
+}
+
+// redisRegistryOpener opens registries that follow their city's changes
+// until the test ends.
+func redisRegistryOpener(c redis.UniversalClient) registryOpener {
+	return func(t *testing.T, city string) *Registry {
+		r, err := NewRedisRegistry(c, RedisConfig{City: city, Config: Config{Logger: slog.New(slog.DiscardHandler)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Load(realtimetest.Context(t)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("Run = %v, want context.Canceled", err)
+			}
+		})
+		return r
+	}
+}
+
+func runContract(t *testing.T, open registryOpener) {
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, registryOpener)
+	}{
+		{"AddAuthenticate", testAddAuthenticate},
+		{"AddRefusals", testAddRefusals},
+		{"Revoke", testRevoke},
+		{"SeedKeepsRevoked", testSeedKeepsRevoked},
+		{"SharedAcrossInstances", testShared},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
+	}
+}
+
+func mustAdd(t *testing.T, r *Registry, spec Spec) (Device, string) {
+	t.Helper()
+	d, key, err := r.Add(realtimetest.Context(t), spec)
+	if err != nil {
+		t.Fatalf("Add(%+v) = %v", spec, err)
+	}
+	return d, key
+}
+
+func testAddAuthenticate(t *testing.T, open registryOpener) {
+	r := open(t, realtimetest.CityName(t))
+	d, key := mustAdd(t, r, Spec{ID: "car-1", Unit: "V01", Phone: "013900000001"})
+	if d.ID != "car-1" || d.Unit != "V01" || d.Phone != "13900000001" || d.Created.IsZero() || !d.Active() {
+		t.Errorf("Add = %+v, want car-1 of V01 with phone 13900000001, created and active", d)
+	}
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		t.Errorf("key %q, want 32 hex digits", key)
+	}
+	_, key2 := mustAdd(t, r, Spec{ID: "phone-7", Unit: "V01"}) // a second device of the unit
+	if key2 == key {
+		t.Error("two devices drew the same key")
+	}
+	for _, tc := range []struct {
+		id, key string
+		err     error
+	}{
+		{"car-1", key, nil},
+		{"phone-7", key2, nil},
+		{"car-1", key2, ErrWrongKey},
+		{"car-1", "", ErrNoKey},
+		{"nobody", key, ErrUnknown},
+	} {
+		got, err := r.Authenticate(fix.SourceOsmAnd, tc.id, tc.key)
+		if !errors.Is(err, tc.err) || err == nil && got.Unit != "V01" {
+			t.Errorf("Authenticate(%s, %.6s…) = %+v, %v, want unit V01, %v", tc.id, tc.key, got, err, tc.err)
+		}
+		if err != nil && !errors.Is(err, ErrRefused) {
+			t.Errorf("Authenticate error %v does not wrap ErrDeviceRefused", err)
+		}
+	}
+	if got, k, err := r.Terminal("13900000001"); err != nil || got.ID != "car-1" || k != key {
+		t.Errorf("Terminal(13900000001) = %+v, %.6s…, %v, want car-1 and its key", got, k, err)
+	}
+	if _, _, err := r.Terminal("13900000002"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Terminal of an unknown phone = %v, want ErrUnknownDevice", err)
+	}
+	if _, key := mustAdd(t, r, Spec{ID: "demo", Unit: "V02", Key: "demo-V02"}); key != "demo-V02" {
+		t.Errorf("Add with a key handed back %q, want it", key)
+	}
+	list, err := r.List(realtimetest.Context(t))
+	if err != nil || len(list) != 3 || list[0].ID != "car-1" || list[1].ID != "demo" || list[2].ID != "phone-7" {
+		t.Fatalf("List = %+v, %v, want car-1, demo, phone-7", list, err)
+	}
+	j, _ := json.Marshal(list)
+	if strings.Contains(string(j), key) || strings.Contains(string(j), "demo-V02") || strings.Contains(string(j), `"key"`) {
+		t.Errorf("List JSON %s shows a key", j)
+	}
+}
+
+func testAddRefusals(t *testing.T, open registryOpener) {
+	r := open(t, realtimetest.CityName(t))
+	mustAdd(t, r, Spec{ID: "a", Unit: "V01", Phone: "13900000001"})
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		err  error
+	}{
+		{"same id", Spec{ID: "a", Unit: "V02"}, ErrExists},
+		{"same phone", Spec{ID: "b", Unit: "V02", Phone: "0013900000001"}, ErrPhoneTaken},
+		{"empty id", Spec{Unit: "V01"}, ErrBad},
+		{"id with a comma", Spec{ID: "a,b", Unit: "V01"}, ErrBad},
+		{"long id", Spec{ID: strings.Repeat("x", 65), Unit: "V01"}, ErrBad},
+		{"no unit", Spec{ID: "c"}, ErrBad},
+		{"phone with letters", Spec{ID: "c", Unit: "V01", Phone: "1390000000x"}, ErrBad},
+		{"phone too long", Spec{ID: "c", Unit: "V01", Phone: strings.Repeat("1", 21)}, ErrBad},
+		{"key with a star", Spec{ID: "c", Unit: "V01", Key: "a*b"}, ErrBad},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, err := r.Add(realtimetest.Context(t), tc.spec); !errors.Is(err, tc.err) {
+				t.Errorf("Add(%+v) = %v, want %v", tc.spec, err, tc.err)
+			}
+		})
+	}
+	if list, err := r.List(realtimetest.Context(t)); err != nil || len(list) != 1 {
+		t.Errorf("List after refusals = %+v, %v, want the first device alone", list, err)
+	}
+}
+
+func testRevoke(t *testing.T, open registryOpener) {
+	r := open(t, realtimetest.CityName(t))
+	_, key := mustAdd(t, r, Spec{ID: "a", Unit: "V01", Phone: "13900000001"})
+	d, err := r.Revoke(realtimetest.Context(t), "a")
+	if err != nil || d.Active() || d.ID != "a" {
+		t.Fatalf("Revoke = %+v, %v, want a revoked", d, err)
+	}
+	if _, err := r.Authenticate(fix.SourceNMEA, "a", key); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Authenticate after Revoke = %v, want ErrDeviceRevoked", err)
+	}
+	if _, err := r.Active(fix.SourceNMEA, "a"); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Active after Revoke = %v, want ErrDeviceRevoked", err)
+	}
+	if _, _, err := r.Terminal("13900000001"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Terminal after Revoke = %v, want ErrUnknownDevice", err)
+	}
+	again, err := r.Revoke(realtimetest.Context(t), "a")
+	if err != nil || !again.Revoked.Equal(d.Revoked) {
+		t.Errorf("Revoke again = %+v, %v, want the first revocation kept", again, err)
+	}
+	if _, err := r.Revoke(realtimetest.Context(t), "nobody"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Revoke(nobody) = %v, want ErrUnknownDevice", err)
+	}
+	if list, err := r.List(realtimetest.Context(t)); err != nil || len(list) != 1 || list[0].Active() {
+		t.Errorf("List = %+v, %v, want a, revoked", list, err)
+	}
+	// The phone is free again, and the id can be registered anew with a
+	// new key; the old key stays refused.
+	mustAdd(t, r, Spec{ID: "b", Unit: "V02", Phone: "13900000001"})
+	if _, _, err := r.Add(realtimetest.Context(t), Spec{ID: "a", Unit: "V01", Phone: "13900000001"}); !errors.Is(err, ErrPhoneTaken) {
+		t.Errorf("re-adding a with b's phone = %v, want ErrPhoneTaken", err)
+	}
+	_, key2 := mustAdd(t, r, Spec{ID: "a", Unit: "V01"})
+	if _, err := r.Authenticate(fix.SourceOsmAnd, "a", key); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("the revoked key after re-adding = %v, want ErrDeviceKey", err)
+	}
+	if _, err := r.Authenticate(fix.SourceOsmAnd, "a", key2); err != nil {
+		t.Errorf("the new key = %v", err)
+	}
+}
+
+func testSeedKeepsRevoked(t *testing.T, open registryOpener) {
+	r := open(t, realtimetest.CityName(t))
+	specs := []Spec{{ID: "V01", Unit: "V01", Phone: "13900000001", Key: "demo-V01"},
+		{ID: "V02", Unit: "V02", Phone: "13900000002", Key: "demo-V02"}}
+	if n, err := r.Seed(realtimetest.Context(t), specs); n != 2 || err != nil {
+		t.Fatalf("Seed = %d, %v, want 2", n, err)
+	}
+	if _, err := r.Revoke(realtimetest.Context(t), "V01"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Seed(realtimetest.Context(t), specs); n != 0 || err != nil {
+		t.Fatalf("Seed again = %d, %v, want 0", n, err)
+	}
+	if _, err := r.Authenticate(fix.SourceOsmAnd, "V01", "demo-V01"); !errors.Is(err, ErrRevoked) {
+		t.Errorf("V01 after a second Seed = %v, want still revoked", err)
+	}
+	if _, err := r.Authenticate(fix.SourceOsmAnd, "V02", "demo-V02"); err != nil {
+		t.Errorf("V02 = %v", err)
+	}
+}
+
+// testDeviceShared: what one instance adds and revokes, another knows at
+// once.
+func testShared(t *testing.T, open registryOpener) {
+	city := realtimetest.CityName(t)
+	a := open(t, city)
+	_, key := mustAdd(t, a, Spec{ID: "x", Unit: "V01", Phone: "13900000009"})
+	b := open(t, city)
+	if _, err := b.Authenticate(fix.SourceOsmAnd, "x", key); err != nil {
+		t.Fatalf("second instance after Load: %v", err)
+	}
+	_, key2 := mustAdd(t, a, Spec{ID: "y", Unit: "V02"})
+	realtimetest.WaitFor(t, "the second instance to learn of y", func() bool {
+		_, err := b.Authenticate(fix.SourceOsmAnd, "y", key2)
+		return err == nil
+	})
+	start := time.Now()
+	if _, err := a.Revoke(realtimetest.Context(t), "x"); err != nil {
+		t.Fatal(err)
+	}
+	realtimetest.WaitFor(t, "the second instance to refuse x", func() bool {
+		_, _, err := b.Terminal("13900000009")
+		_, err2 := b.Authenticate(fix.SourceOsmAnd, "x", key)
+		return err != nil && errors.Is(err2, ErrRevoked)
+	})
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("revocation reached the second instance after %v, want well under a second", d)
+	}
+}
+
+func TestDeviceMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	r := NewRegistry(Config{Metrics: m})
+	mustAdd(t, r, Spec{ID: "a", Unit: "V01"})
+	r.Authenticate(fix.SourceOsmAnd, "a", "wrong")
+	r.Authenticate(fix.SourceOsmAnd, "a", "wrong")
+	r.Authenticate(fix.SourceJT808, "b", "x")
+	r.Terminal("42")
+	for _, tc := range []struct {
+		source, reason string
+		want           float64
+	}{
+		{fix.SourceOsmAnd, "bad_device_key", 2},
+		{fix.SourceJT808, "unknown_device", 2},
+		{fix.SourceNMEA, "device_revoked", 0},
+	} {
+		var got dto.Metric
+		if err := m.refusals.WithLabelValues(tc.source, tc.reason).Write(&got); err != nil || got.GetCounter().GetValue() != tc.want {
+			t.Errorf("refusals{%s,%s} = %v, want %v", tc.source, tc.reason, got.GetCounter().GetValue(), tc.want)
+		}
+	}
+}
+
+func TestDeviceNilRegistry(t *testing.T) {
+	var r *Registry
+	if _, err := r.Authenticate(fix.SourceOsmAnd, "a", "k"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("nil registry Authenticate = %v, want ErrUnknownDevice", err)
+	}
+	if _, _, err := r.Terminal("1"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("nil registry Terminal = %v, want ErrUnknownDevice", err)
+	}
+}
+
+func TestDemoDevices(t *testing.T) {
+	plan := patroltest.SquarePlan(t)
+	specs := DemoSpecs(plan)
+	if len(specs) != len(plan.Units) {
+		t.Fatalf("%d demo devices, want %d", len(specs), len(plan.Units))
+	}
+	u := plan.Units[0].ID
+	if s := specs[0]; s.ID != u || s.Unit != u || s.Phone != "13900000001" || s.Key != "demo-"+u {
+		t.Errorf("first demo device = %+v, want %s, phone 13900000001, key demo-%s", s, u, u)
+	}
+	r := NewRegistry(Config{})
+	if n, err := r.Seed(context.Background(), specs); err != nil || n != len(specs) {
+		t.Fatalf("Seed(demo) = %d, %v", n, err)
+	}
+}
+
+// FuzzDeviceSpec adds arbitrary devices: a malformed one is refused with
+// ErrBadDevice, and one that is taken authenticates with its key and is
+// found by its phone. Records read back from Redis go through the same
+// JSON form, checked to round-trip.
+func FuzzDeviceSpec(f *testing.F) {
+	for _, s := range [][4]string{
+		{"V01", "V01", "13900000001", "demo-V01"}, {"car-1", "V02", "013900000002", ""},
+		{"860000000000001", "F1", "", ""}, {"a,b", "V01", "", ""}, {"x", "V01", "4eb6fb4afd9e", ""},
+		{"x", "", "0", "k"}, {"x", "V01", "00000000000000000000", "a*b"}, {"x", "V01", "+86", " "},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, id, unit, phone, key string) {
+		r := NewRegistry(Config{Logger: slog.New(slog.DiscardHandler)})
+		d, k, err := r.Add(context.Background(), Spec{ID: id, Unit: unit, Phone: phone, Key: key})
+		if err != nil {
+			if !errors.Is(err, ErrBad) {
+				t.Fatalf("Add(%q, %q, %q, %q) = %v, want ErrBadDevice", id, unit, phone, key, err)
+			}
+			return
+		}
+		if key != "" && k != key {
+			t.Fatalf("Add handed back key %q, want %q", k, key)
+		}
+		if got, err := r.Authenticate(fix.SourceOsmAnd, id, k); err != nil || got != d {
+			t.Fatalf("Authenticate(%q) = %+v, %v, want %+v", id, got, err, d)
+		}
+		if d.Phone != "" {
+			if got, gk, err := r.Terminal(d.Phone); err != nil || got != d || gk != k {
+				t.Fatalf("Terminal(%q) = %+v, %v", d.Phone, got, err)
+			}
+		}
+		rec := record{Device: d, Key: k}
+		j, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back record
+		if err := json.Unmarshal(j, &back); err != nil || back.ID != rec.ID || back.Unit != rec.Unit ||
+			back.Phone != rec.Phone || back.Key != rec.Key || !back.Created.Equal(rec.Created) {
+			t.Fatalf("record %s read back as %+v, %v", j, back, err)
+		}
+	})
+}

@@ -1,0 +1,806 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
+)
+
+func TestSeedURL(t *testing.T) {
+	for _, tc := range []struct {
+		name, base, rest string
+		sentinel         bool
+		want             string
+	}{
+		{"one seed", "redis", "h1:7000", false, "redis://h1:7000"},
+		{"three seeds", "redis", "u:p@h1:7000,h2:7001,h3:7002?dial_timeout=3s", false,
+			"redis://u:p@h1:7000?addr=h2%3A7001&addr=h3%3A7002&dial_timeout=3s"},
+		{"sentinel", "rediss", "s1:26379,s2:26379/mymaster/3", true,
+			"rediss://s1:26379/3?addr=s2%3A26379&master_name=mymaster"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := seedURL(tc.base, tc.rest, tc.sentinel)
+			if err != nil || got != tc.want {
+				t.Errorf("seedURL(%q) = %q, %v, want %q", tc.rest, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewRedisClient(t *testing.T) {
+	for _, tc := range []struct {
+		url     string
+		cluster bool
+		addrs   []string
+	}{
+		{"redis://127.0.0.1:6379/2", false, []string{"127.0.0.1:6379"}},
+		{"rediss://user:secret@cache.example:6380", false, []string{"cache.example:6380"}},
+		{"redis+cluster://h1:7000,h2:7001,h3:7002?dial_timeout=3s", true, []string{"h1:7000", "h2:7001", "h3:7002"}},
+		{"rediss+cluster://user:secret@h1:7000", true, []string{"h1:7000"}},
+		{"redis+sentinel://s1:26379,s2:26379/mymaster", false, nil},
+	} {
+		c, err := NewRedisClient(tc.url)
+		if err != nil {
+			t.Errorf("NewRedisClient(%q): %v", tc.url, err)
+			continue
+		}
+		switch c := c.(type) {
+		case *redis.ClusterClient:
+			if !tc.cluster || fmt.Sprint(c.Options().Addrs) != fmt.Sprint(tc.addrs) {
+				t.Errorf("NewRedisClient(%q) = cluster of %v, want cluster %v of %v", tc.url, c.Options().Addrs, tc.cluster, tc.addrs)
+			}
+		case *redis.Client:
+			if tc.cluster || tc.addrs != nil && c.Options().Addr != tc.addrs[0] {
+				t.Errorf("NewRedisClient(%q) = client of %s, want %v", tc.url, c.Options().Addr, tc.addrs)
+			}
+		}
+		_ = c.Close()
+	}
+	for _, bad := range []string{"http://h:1", "h:1", "redis+cluster://", "redis+cluster://h1:1,,h2:2",
+		"redis+cluster://h1:1/0", "redis+sentinel://s1:26379", "redis+ring://h:1", "redis://u:hunter2@h:1/x"} {
+		c, err := NewRedisClient(bad)
+		if err == nil {
+			_ = c.Close()
+			t.Errorf("NewRedisClient(%q) = nil error, want one", bad)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("NewRedisClient(%q) error shows the password: %v", bad, err)
+		}
+	}
+}
+
+func TestNewRedisStoreCity(t *testing.T) {
+	for _, city := range []string{"", "a{b", "c}"} {
+		if _, err := NewRedis(nil, RedisConfig{City: city}); err == nil {
+			t.Errorf("NewRedisStore(city %q) = nil error, want one", city)
+		}
+	}
+}
+
+func newTestRedisStore(t *testing.T, c redis.UniversalClient, cfg RedisConfig) *Redis {
+	t.Helper()
+	if cfg.City == "" {
+		cfg.City = realtimetest.CityName(t)
+	}
+	s, err := NewRedis(c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestRedisStore runs the Redis-only tests on one redis-server.
+func TestRedisStore(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(NewRedisClient)
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, redis.UniversalClient)
+	}{
+		{"KeyLayout", testRedisKeyLayout},
+		{"ScriptCacheFlushed", testRedisScriptCacheFlushed},
+		{"AppendBatch", testRedisAppendBatch},
+		{"RejectsOutsideGEO", testRedisRejectsOutsideGEO},
+		{"StreamTrimmedByAge", testRedisStreamTrimmedByAge},
+		{"Plan", testRedisPlan},
+		{"MissedMessage", testRedisMissedMessage},
+		{"SubscriberReconnects", testRedisSubscriberReconnects},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, c) })
+	}
+	t.Run("Outage", func(t *testing.T) { testRedisOutage(t, srv, srv.Stop) })
+	t.Run("Crash", func(t *testing.T) {
+		// With every write on disk before the reply, not even SIGKILL loses
+		// an acknowledged fix.
+		srv := redistest.Start(t, redistest.Args("--appendfsync", "always"))
+		testRedisOutage(t, srv, srv.Kill)
+	})
+}
+
+// testRedisKeyLayout checks the keys of DESIGN.md, Redis layout.
+func testRedisKeyLayout(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	city := s.cfg.City
+	raw := c.Subscribe(ctx, "pg:{"+city+"}:events")
+	defer raw.Close()
+	if _, err := raw.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := fixAt("V1", baseTime(), 0)
+	if _, err := s.Append(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, "V1", patrol.Busy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SavePlan(ctx, []byte(`{"name": "test"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	for key, typ := range map[string]string{"pos": "zset", "unit:V1": "hash", "fixes": "stream", "plan": "string"} {
+		if got := c.Type(ctx, "pg:{"+city+"}:"+key).Val(); got != typ {
+			t.Errorf("TYPE pg:{%s}:%s = %q, want %q", city, key, got, typ)
+		}
+	}
+	pos := c.GeoPos(ctx, "pg:{"+city+"}:pos", "V1").Val()
+	const geoTolerance = 1e-5 // degrees; GEO cells are about 0.6 m
+	if len(pos) != 1 || pos[0] == nil || math.Abs(pos[0].Longitude-f.Lon()) > geoTolerance || math.Abs(pos[0].Latitude-f.Lat()) > geoTolerance {
+		t.Errorf("GEOPOS V1 = %v, want (%v, %v)", pos, f.Lon(), f.Lat())
+	}
+	h := c.HGetAll(ctx, "pg:{"+city+"}:unit:V1").Val()
+	for _, k := range []string{"lat", "lon", "time", "speed", "heading", "source", "status", "updated"} {
+		if h[k] == "" {
+			t.Errorf("unit hash has no %s: %v", k, h)
+		}
+	}
+	if n := c.XLen(ctx, "pg:{"+city+"}:fixes").Val(); n != 2 {
+		t.Errorf("XLEN fixes = %d, want 2 (a fix and a status)", n)
+	}
+	msg, err := raw.ReceiveMessage(ctx)
+	if err != nil || !strings.Contains(msg.Payload, `"unit":"V1"`) {
+		t.Errorf("events channel message = %v, %v, want the fix of V1", msg, err)
+	}
+}
+
+// testRedisScriptCacheFlushed: EVALSHA falls back when the server lost
+// its scripts (a restart, SCRIPT FLUSH, a failover).
+func testRedisScriptCacheFlushed(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	t0 := baseTime()
+	for i, batch := range []bool{false, true, false} {
+		if err := c.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		f := fixAt("V1", t0, time.Duration(i)*time.Second)
+		var err error
+		if batch {
+			_, err = s.AppendBatch(ctx, []fix.Fix{f, fixAt("V2", t0, 0)})
+		} else {
+			_, err = s.Append(ctx, f)
+		}
+		if err != nil {
+			t.Fatalf("append %d (batch %v) after SCRIPT FLUSH: %v", i, batch, err)
+		}
+		if err := s.SetStatus(ctx, "V1", patrol.Busy); err != nil {
+			t.Fatalf("SetStatus after SCRIPT FLUSH: %v", err)
+		}
+	}
+	if hist, _ := s.History(ctx, "V1", t0); len(hist) != 3 {
+		t.Errorf("history of V1 has %d fixes, want 3", len(hist))
+	}
+
+	// A batch of several script calls runs each once, in order.
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]fix.Fix, 2*appendBatchMax+1)
+	for i := range big {
+		big[i] = fixAt("V3", t0, time.Duration(i)*time.Millisecond)
+	}
+	latest, err := s.AppendBatch(ctx, big)
+	if err != nil || len(latest) != len(big) || slices.Contains(latest, false) {
+		t.Fatalf("AppendBatch of %d rising fixes after SCRIPT FLUSH: %d results (all latest: %v), %v",
+			len(big), len(latest), !slices.Contains(latest, false), err)
+	}
+	if hist, _ := s.History(ctx, "V3", t0); len(hist) != len(big) {
+		t.Errorf("history of V3 has %d fixes, want %d", len(hist), len(big))
+	}
+}
+
+// testRedisAppendBatch: a batch decides latest fix by fix as Append does.
+func testRedisAppendBatch(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	events, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := baseTime()
+	ats := []int{0, 2, 1, 3, 3, 5}
+	want := []bool{true, true, false, true, false, true}
+	var fixes []fix.Fix
+	for _, at := range ats {
+		fixes = append(fixes, fixAt("V1", t0, time.Duration(at)*time.Second))
+	}
+	got, err := s.AppendBatch(ctx, fixes)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("AppendBatch = %v, %v, want %v", got, err, want)
+	}
+	checkEvents(t, receive(t, events, 4), []string{
+		eventString(Event{Kind: FixEvent, Unit: "V1", Fix: fixes[0]}),
+		eventString(Event{Kind: FixEvent, Unit: "V1", Fix: fixes[1]}),
+		eventString(Event{Kind: FixEvent, Unit: "V1", Fix: fixes[3]}),
+		eventString(Event{Kind: FixEvent, Unit: "V1", Fix: fixes[5]}),
+	})
+	if got, err := s.AppendBatch(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("AppendBatch(nil) = %v, %v, want nothing", got, err)
+	}
+}
+
+// testRedisRejectsOutsideGEO: a position Redis GEO cannot hold is refused
+// before anything is written.
+func testRedisRejectsOutsideGEO(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	for _, p := range []orb.Point{{0, 89}, {181, 0}, {math.NaN(), 0}} {
+		f := fix.Fix{Unit: "V1", Time: baseTime(), Point: p}
+		if _, err := s.Append(ctx, f); err == nil {
+			t.Errorf("Append(%v) = nil error, want one", p)
+		}
+		if _, err := s.AppendBatch(ctx, []fix.Fix{fixAt("V2", baseTime(), 0), f}); err == nil {
+			t.Errorf("AppendBatch(..., %v) = nil error, want one", p)
+		}
+	}
+	if n := c.Exists(ctx, s.keys.fixes, s.keys.pos, s.unitKey("V1"), s.unitKey("V2")).Val(); n != 0 {
+		t.Errorf("%d keys written, want none", n)
+	}
+}
+
+// testRedisStreamTrimmedByAge: XADD MINID trims entries older than
+// HistoryAge (approximately: whole stream nodes of 100 entries).
+func testRedisStreamTrimmedByAge(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{HistoryAge: time.Millisecond})
+	t0 := baseTime()
+	const n = 400
+	for i := range n {
+		if _, err := s.Append(ctx, fixAt("V1", t0, time.Duration(i)*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 99 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	if got := c.XLen(ctx, s.keys.fixes).Val(); got >= n {
+		t.Errorf("XLEN = %d after %d appends with a 1 ms history, want fewer", got, n)
+	}
+}
+
+func testRedisPlan(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	if _, err := s.LoadPlan(ctx); !errors.Is(err, ErrNoPlan) {
+		t.Fatalf("LoadPlan() before any save = %v, want ErrNoPlan", err)
+	}
+	steps := []struct {
+		ifVersion, want int64
+		err             error
+	}{{0, 1, nil}, {0, 0, ErrPlanVersion}, {1, 2, nil}, {-1, 3, nil}, {2, 0, ErrPlanVersion}}
+	for i, st := range steps {
+		plan := fmt.Sprintf(`{"name": "plan %d", "version": 99}`, i)
+		v, err := s.SavePlan(ctx, []byte(plan), st.ifVersion)
+		if v != st.want || !errors.Is(err, st.err) {
+			t.Fatalf("SavePlan(if %d) = %d, %v, want %d, %v", st.ifVersion, v, err, st.want, st.err)
+		}
+	}
+	r, err := s.LoadPlan(ctx)
+	if err != nil || r.Version != 3 || string(r.Plan) != `{"name":"plan 3","version":99}` || r.SavedAt.IsZero() {
+		t.Fatalf("LoadPlan() = %+v (%s), %v, want version 3 of plan 3", r, r.Plan, err)
+	}
+	if _, err := s.SavePlan(ctx, []byte(`{"name":`), -1); err == nil {
+		t.Error("SavePlan(bad JSON) = nil error, want one")
+	}
+}
+
+// testRedisMissedMessage: an entry whose pub/sub message never came (as
+// after a lost message) is read from the stream, in order, both when the
+// next message shows the gap and when the channel stays quiet.
+func testRedisMissedMessage(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{CatchUpEvery: 100 * time.Millisecond})
+	events, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := baseTime()
+	silent := func(f fix.Fix) { // the stream entry of a latest fix, without its message
+		t.Helper()
+		d, _ := f.MarshalJSON()
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: s.keys.fixes,
+			Values: []any{"k", "b", "f", "1", "d", string(d)}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost, next := fixAt("V1", t0, 0), fixAt("V2", t0, time.Second)
+	silent(lost)
+	if _, err := s.Append(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents(t, receive(t, events, 2), []string{
+		eventString(Event{Kind: FixEvent, Unit: "V1", Fix: lost}),
+		eventString(Event{Kind: FixEvent, Unit: "V2", Fix: next}),
+	})
+	quiet := fixAt("V3", t0, 0)
+	silent(quiet)
+	start := time.Now()
+	checkEvents(t, receive(t, events, 1), []string{eventString(Event{Kind: FixEvent, Unit: "V3", Fix: quiet})})
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a quiet gap was read after %v, want about CatchUpEvery (100 ms)", d)
+	}
+}
+
+// testRedisSubscriberReconnects: the subscriber's connection is killed
+// while fixes keep coming; after go-redis reconnects, the fixes of the gap
+// come from the stream, in order, none twice.
+func testRedisSubscriberReconnects(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	events, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := baseTime()
+	var want []string
+	for i := range 300 {
+		if i%100 == 50 {
+			if err := c.ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := fixAt("V1", t0, time.Duration(i)*time.Millisecond)
+		if _, err := s.Append(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, eventString(Event{Kind: FixEvent, Unit: "V1", Fix: f}))
+	}
+	checkEvents(t, receive(t, events, len(want)), want)
+	select {
+	case ev := <-events:
+		t.Errorf("extra event %q", eventString(ev))
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// testRedisOutage stops redis-server (with halt) in the middle of a stream
+// of fixes and starts it again: appends fail while it is down (the caller
+// answers 503), Ping says why, the client reconnects by itself, and every
+// fix whose Append succeeded is in Redis afterwards and reached the
+// subscriber, in order.
+func testRedisOutage(t *testing.T, srv *redistest.Server, halt func()) {
+	c := srv.Client(NewRedisClient)
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{})
+	events, err := newTestRedisStore(t, c, RedisConfig{City: s.cfg.City}).Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := baseTime()
+	const writers = 2
+	type result struct {
+		ok, latest []fix.Fix
+		failed     int
+		slowest    time.Duration
+	}
+	results := make([]result, writers)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			r := &results[w]
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				f := fixAt(fmt.Sprintf("W%d", w), t0, time.Duration(i)*time.Millisecond)
+				callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				start := time.Now()
+				latest, err := s.Append(callCtx, f)
+				cancel()
+				if err != nil {
+					r.failed++
+					r.slowest = max(r.slowest, time.Since(start))
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
+				r.ok = append(r.ok, f)
+				if latest {
+					r.latest = append(r.latest, f)
+				}
+			}
+		})
+	}
+	time.Sleep(150 * time.Millisecond)
+	halt()
+	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
+	if err := s.Ping(pingCtx); err == nil {
+		t.Error("Ping() = nil with redis-server stopped, want an error")
+	} else {
+		t.Logf("Ping() while stopped: %v", err)
+	}
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Ping(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("Ping() still fails 5 s after redis-server restarted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(150 * time.Millisecond)
+	close(done)
+	wg.Wait()
+
+	var wantEvents int
+	for w, r := range results {
+		t.Logf("writer %d: %d appends succeeded, %d failed (slowest failure %v)", w, len(r.ok), r.failed, r.slowest)
+		if r.failed == 0 || len(r.ok) == 0 {
+			t.Errorf("writer %d: %d succeeded, %d failed; want both during an outage", w, len(r.ok), r.failed)
+		}
+		unit := fmt.Sprintf("W%d", w)
+		hist, err := s.History(ctx, unit, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[time.Time]bool{}
+		for _, f := range hist {
+			stored[f.Time] = true
+		}
+		for _, f := range r.ok {
+			if !stored[f.Time] {
+				t.Fatalf("writer %d: fix at %v was acknowledged but is not in Redis", w, f.Time)
+			}
+		}
+		wantEvents += len(r.latest)
+	}
+	// Every acknowledged latest fix reaches the subscriber, each unit's in
+	// time order; a fix whose reply was lost may add an event.
+	seen := map[string]map[time.Time]bool{"W0": {}, "W1": {}}
+	last := map[string]time.Time{}
+	timeout := time.After(10 * time.Second)
+	for missing := wantEvents; missing > 0; {
+		select {
+		case ev := <-events:
+			if !ev.Fix.Time.After(last[ev.Unit]) {
+				t.Fatalf("event %q after %v: out of order", eventString(ev), last[ev.Unit])
+			}
+			last[ev.Unit] = ev.Fix.Time
+			seen[ev.Unit][ev.Fix.Time] = true
+			missing = wantEvents
+			for w, r := range results {
+				for _, f := range r.latest {
+					if seen[fmt.Sprintf("W%d", w)][f.Time] {
+						missing--
+					}
+				}
+			}
+		case <-timeout:
+			t.Fatalf("%d acknowledged latest fixes never reached the subscriber", missing)
+		}
+	}
+}
+
+// BenchmarkRedisAppend measures the store layer's ingest into one
+// redis-server, started by the harness or, for bench/ingest.sh, the one at
+// PATROLGRID_BENCH_REDIS (host:port): 88 units, each fix newer than the
+// last (the full script path: stream, hash, GEO set, event). Batches of 1
+// go through Append (concurrent callers are grouped), larger ones through
+// AppendBatch (one pipeline); callers run at once, each on its own
+// connection when needed. server-µs/fix is the script time Redis reports.
+func BenchmarkRedisAppend(b *testing.B) {
+	var c redis.UniversalClient
+	if addr := os.Getenv("PATROLGRID_BENCH_REDIS"); addr != "" {
+		var err error
+		if c, err = NewRedisClient("redis://" + addr); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = c.Close() })
+	} else {
+		c = redistest.Start(b).Client(NewRedisClient)
+	}
+	ctx := context.Background()
+	for _, bc := range []struct {
+		batch, parallel int
+	}{{1, 1}, {1, 16}, {100, 1}, {1000, 1}, {1000, 4}} {
+		b.Run(fmt.Sprintf("batch=%d/callers=%d", bc.batch, bc.parallel), func(b *testing.B) {
+			s, err := NewRedis(c, RedisConfig{City: fmt.Sprintf("bench.%d.%d.%d", bc.batch, bc.parallel, time.Now().UnixNano())})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now().UTC()
+			usec0 := evalUsec(b, c)
+			b.ReportAllocs()
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var firstErr error
+			per := b.N/bc.parallel + 1
+			b.ResetTimer()
+			for p := range bc.parallel {
+				units := make([]string, 88)
+				for i := range units {
+					units[i] = fmt.Sprintf("V%02d.%d", i, p)
+				}
+				wg.Go(func() {
+					fixes := make([]fix.Fix, bc.batch)
+					for i := 0; i < per; i++ {
+						for j := range fixes {
+							n := (i*bc.batch + j) * bc.parallel
+							fixes[j] = fixAt(units[n%88], t0, time.Duration(n)*time.Microsecond)
+						}
+						var err error
+						if bc.batch == 1 {
+							_, err = s.Append(ctx, fixes[0])
+						} else {
+							_, err = s.AppendBatch(ctx, fixes)
+						}
+						if err != nil {
+							mu.Lock()
+							firstErr = err
+							mu.Unlock()
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			if firstErr != nil {
+				b.Fatal(firstErr)
+			}
+			n := float64(per * bc.parallel * bc.batch)
+			b.ReportMetric(n/b.Elapsed().Seconds(), "fixes/s")
+			b.ReportMetric((evalUsec(b, c)-usec0)/n, "server-µs/fix")
+			_ = c.Del(ctx, s.keys.fixes).Err()
+		})
+	}
+}
+
+// evalUsec returns the server time spent in scripts so far, in µs
+// (INFO commandstats).
+func evalUsec(b *testing.B, c redis.UniversalClient) float64 {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		if !strings.HasPrefix(line, "cmdstat_eval") {
+			continue
+		}
+		for _, kv := range strings.Split(strings.TrimSpace(line), ",") {
+			if v, ok := strings.CutPrefix(kv, "usec="); ok {
+				u, _ := strconv.ParseFloat(v, 64)
+				total += u
+			}
+		}
+	}
+	return total
+}
+
+// TestAppendGroup drives the group commit with a fake store that takes a
+// while: concurrent Appends share calls, each gets its own result, and
+// one whose context ends while queued leaves without its fix stored.
+func TestAppendGroup(t *testing.T) {
+	for _, inFlight := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("inFlight=%d", inFlight), func(t *testing.T) { testAppendGroup(t, inFlight) })
+	}
+}
+
+// testAppendGroup: the first inFlight Appends are stored alone, and the
+// ones queued meanwhile go together in one group when a store call ends;
+// an Append whose context ends while queued is not stored.
+func testAppendGroup(t *testing.T, inFlight int) {
+	defer func(n int) { appendGroupsInFlight = n }(appendGroupsInFlight)
+	appendGroupsInFlight = inFlight
+	var g appendGroup
+	var mu sync.Mutex
+	var calls, largest int
+	stored := map[string]bool{}
+	release := make(chan struct{})
+	store := func(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		largest = max(largest, len(fixes))
+		out := make([]bool, len(fixes))
+		for i, f := range fixes {
+			stored[f.Unit] = true
+			out[i] = strings.HasSuffix(f.Unit, "even")
+		}
+		return out, nil
+	}
+	queued := func(n int) func() bool {
+		return func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n }
+	}
+	ctx := realtimetest.Context(t)
+	const n = 50
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			unit := fmt.Sprintf("U%d.%s", i, []string{"even", "odd"}[i%2])
+			latest, err := g.append(ctx, fix.Fix{Unit: unit}, store)
+			if err != nil || latest != (i%2 == 0) {
+				t.Errorf("append(%s) = %v, %v, want %v", unit, latest, err, i%2 == 0)
+			}
+		})
+	}
+	realtimetest.WaitFor(t, "every Append but the leaders queued", queued(n-inFlight))
+	gone, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := g.append(gone, fix.Fix{Unit: "gone"}, store)
+		errc <- err
+	}()
+	realtimetest.WaitFor(t, "the last Append queued", queued(n-inFlight+1))
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("append with its context ended = %v, want context.Canceled", err)
+	}
+	release <- struct{}{} // one leader's call ends: the next takes every queued Append
+	realtimetest.WaitFor(t, "the queue taken by one group", queued(0))
+	close(release)
+	wg.Wait()
+	if calls != inFlight+1 || largest != n-inFlight || len(stored) != n || stored["gone"] {
+		t.Errorf("%d store calls, largest %d fixes, %d stored (gone: %v); want %d calls (%d of 1, then %d), %d stored without gone",
+			calls, largest, len(stored), stored["gone"], inFlight+1, inFlight, n-inFlight, n)
+	}
+	if g.running != 0 || len(g.queue) != 0 {
+		t.Errorf("after every Append: %d leaders, %d queued", g.running, len(g.queue))
+	}
+}
+
+// TestAppendGroupLinger: a leader that takes over from a group of
+// appendLingerMin fixes or more waits until its own group is as large, or
+// until its time runs out; one that finds no group in flight does not wait.
+func TestAppendGroupLinger(t *testing.T) {
+	g := appendGroup{linger: time.Hour}
+	var mu sync.Mutex
+	var sizes []int
+	release := make(chan struct{})
+	store := func(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
+		<-release
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(fixes))
+		return make([]bool, len(fixes)), nil
+	}
+	ctx := realtimetest.Context(t)
+	var wg sync.WaitGroup
+	send := func(n int) {
+		for range n {
+			wg.Go(func() {
+				if _, err := g.append(ctx, fix.Fix{Unit: "U"}, store); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	state := func(queued int, lingering bool) func() bool {
+		return func() bool {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return g.running == 1 && len(g.queue) == queued && (g.lingerer != nil) == lingering
+		}
+	}
+
+	send(1)
+	realtimetest.WaitFor(t, "a leader", state(0, false))
+	send(10)
+	realtimetest.WaitFor(t, "10 queued", state(10, false))
+	release <- struct{}{} // a group of 1: the next leader does not wait, and takes all 10
+	realtimetest.WaitFor(t, "the 10 taken", state(0, false))
+	send(3)
+	realtimetest.WaitFor(t, "3 queued", state(3, false))
+	release <- struct{}{} // a group of 10: the next leader waits for 10
+	realtimetest.WaitFor(t, "the leader of 3 waiting", state(2, true))
+	send(6)
+	realtimetest.WaitFor(t, "9 ready", state(8, true))
+	send(1)
+	realtimetest.WaitFor(t, "10 ready and taken", state(0, false))
+	send(2)
+	realtimetest.WaitFor(t, "2 queued", state(2, false))
+	g.mu.Lock()
+	g.linger = time.Millisecond
+	g.mu.Unlock()
+	release <- struct{}{} // a group of 10 again: the next leader waits 1 ms, then takes 2
+	realtimetest.WaitFor(t, "the 2 taken when the time ran out", state(0, false))
+	close(release)
+	wg.Wait()
+	if want := []int{1, 10, 10, 2}; !slices.Equal(sizes, want) {
+		t.Errorf("groups of %v, want %v", sizes, want)
+	}
+
+	g.mu.Lock()
+	g.last, g.linger = 4*appendLingerMin, time.Hour
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := g.append(ctx, fix.Fix{Unit: "U"}, store); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an Append that found no group in flight waited for more")
+	}
+	if g.running != 0 || len(g.queue) != 0 || g.lingerer != nil {
+		t.Errorf("after every Append: %d leaders, %d queued, lingering %v", g.running, len(g.queue), g.lingerer != nil)
+	}
+}
+
+// BenchmarkRedisAppendCall measures building one script call, without
+// Redis: a group as single-fix ingest makes them (25 fixes of 23 units)
+// and a batch of appendBatchMax fixes of 88 units.
+func BenchmarkRedisAppendCall(b *testing.B) {
+	s, err := NewRedis(nil, RedisConfig{City: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := baseTime()
+	for _, bc := range []struct{ fixes, units int }{{25, 23}, {appendBatchMax, 88}} {
+		b.Run(fmt.Sprintf("fixes=%d/units=%d", bc.fixes, bc.units), func(b *testing.B) {
+			fixes := make([]fix.Fix, bc.fixes)
+			for i := range fixes {
+				fixes[i] = fixAt(fmt.Sprintf("V%02d", i%bc.units), t0, time.Duration(i)*time.Millisecond)
+				fixes[i].AccuracyM, fixes[i].Source = 5, fix.SourceOsmAnd
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := s.appendCall(fixes); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*bc.fixes), "ns/fix")
+		})
+	}
+}
+
+func TestAppendRedisTime(t *testing.T) {
+	times := []time.Time{
+		time.Unix(0, 0), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 2, 3, 4, 5, 6, 7, time.FixedZone("", 8*3600)),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		times = append(times, time.Unix(r.Int64N(253402300800), r.Int64N(1e9)))
+	}
+	for _, at := range times {
+		if got, want := string(appendRedisTime(nil, at)), at.UTC().Format(redisTimeLayout); got != want {
+			t.Errorf("appendRedisTime(%v) = %s, want %s", at, got, want)
+		}
+	}
+}
