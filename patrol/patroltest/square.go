@@ -81,4 +81,3 @@ func Middle(area []h3.Cell) h3.Cell {
 	}
 	return best
 }
-
