@@ -24,9 +24,11 @@ $(UI_STAMP): $(UI_SOURCES)
 	$(GO) generate ./web
 	touch $@
 
-# Tools the tests drive, from Debian's packages: Chromium for the browser
-# test, redis-server for the Redis store tests (which start their own).
-DEPS := chromium:chromium redis-server:redis-server
+# Tools the tests drive, from Debian's packages, as command:package:
+# Chromium for the browser test, redis-server for the Redis store tests
+# (which start their own), osm2pgrouting for its car configuration, which
+# the pgrouting road profile is checked against.
+DEPS := chromium:chromium redis-server:redis-server osm2pgrouting:osm2pgrouting
 deps:
 	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; done; \
 	if [ -n "$$missing" ]; then \

@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/patrolgrid/patrolgrid/data/datatest"
 )
 
 // kphTolerance absorbs unit conversions of speeds.
@@ -335,12 +337,14 @@ func TestImportKeepFragments(t *testing.T) {
 }
 
 // TestPgroutingProfileMatchesMapconfig checks the shipped pgrouting
-// profile against osm2pgrouting's car configuration, where installed.
+// profile against osm2pgrouting's car configuration, from Debian's
+// osm2pgrouting package (make deps installs it). Without the package it
+// skips, and under CI it fails.
 func TestPgroutingProfileMatchesMapconfig(t *testing.T) {
 	const path = "/usr/share/osm2pgrouting/mapconfig_for_cars.xml"
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("%s not installed (apt-get install osm2pgrouting): %v", path, err)
+		datatest.Missing(t, path+" (apt-get install osm2pgrouting, or make deps)", err)
 	}
 	var cfg struct {
 		Tags []struct {

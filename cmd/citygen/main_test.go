@@ -22,40 +22,69 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
-// TestGeneratedMatchesCommitted regenerates the city and compares it byte
-// for byte with the files committed under data/tongliao and embedded in
-// package data.
+// TestGeneratedMatchesCommitted runs the generator as go generate ./data
+// does, into a temporary folder, and compares what it writes file for file
+// and byte for byte with data/tongliao, the folder package data embeds
+// whole. It fails when a file there was edited, added or removed by hand,
+// and when the generator, or a package it uses, changed without the files
+// being regenerated.
 func TestGeneratedMatchesCommitted(t *testing.T) {
-	dir := t.TempDir()
-	if err := run(dir, defaultSeed, io.Discard); err != nil {
+	fresh := t.TempDir()
+	if err := run(fresh, defaultSeed, io.Discard); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	tests := []struct {
-		name     string
-		embedded []byte
-	}{
-		{"plan.json", data.TongliaoPlan()},
-		{"incidents.csv", data.TongliaoIncidents()},
+	committed := filepath.Join("..", "..", "data", "tongliao")
+	names := fileNames(t, fresh)
+	if got := fileNames(t, committed); !slices.Equal(got, names) {
+		t.Errorf("data/tongliao holds %v, the generator writes %v; run go generate ./data", got, names)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := os.ReadFile(filepath.Join(dir, tc.name))
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(fresh, name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			committed, err := os.ReadFile(filepath.Join("..", "..", "data", "tongliao", tc.name))
+			got, err := os.ReadFile(filepath.Join(committed, name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got, committed) {
-				t.Errorf("generated %s (%d bytes) differs from data/tongliao/%s (%d bytes); run go generate ./data",
-					tc.name, len(got), tc.name, len(committed))
-			}
-			if !bytes.Equal(committed, tc.embedded) {
-				t.Errorf("embedded %s differs from data/tongliao/%s; rebuild", tc.name, tc.name)
+			if line, g, w, differ := firstDiff(got, want); differ {
+				t.Errorf("data/tongliao/%s (%d bytes) differs from a fresh generation (%d bytes) at line %d:\n"+
+					"committed: %q\ngenerated: %q\nrun go generate ./data", name, len(got), len(want), line, g, w)
 			}
 		})
 	}
+}
+
+// fileNames returns the names of the files in dir, sorted.
+func fileNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// firstDiff reports whether a and b differ and, if so, the number (from 1)
+// of the first line where they do and up to 40 bytes of each from a little
+// before the first differing byte, enough to see what changed in a long
+// line of JSON.
+func firstDiff(a, b []byte) (line int, ea, eb string, differ bool) {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) && i == len(b) {
+		return 0, "", "", false
+	}
+	from := max(i-10, bytes.LastIndexByte(a[:i], '\n')+1)
+	excerpt := func(s []byte) string { return string(s[from:min(len(s), from+40)]) }
+	return bytes.Count(a[:i], []byte("\n")) + 1, excerpt(a), excerpt(b), true
 }
 
 func readPlan(t *testing.T) *patrol.Plan {
