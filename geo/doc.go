@@ -6,5 +6,7 @@
 // h3.LatLng (lat, lng). Its readers and writers (OSM import, graph files,
 // profile files) take an io.Reader or io.Writer from the caller; it opens
 // no files and reads no environment. It starts no goroutines of its own;
-// a PBF import runs the osmpbf decoder's and closes it before returning.
+// a PBF import runs the osmpbf decoder's and closes it before returning,
+// and BandRouter.Run runs in its caller's goroutine until its context
+// ends.
 package geo
