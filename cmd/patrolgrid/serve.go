@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -446,7 +443,7 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	if err != nil {
 		return nil, nil, "", err
 	}
-	net, err := serveRoadNetwork(ctx, cfg, profiles, stdout)
+	net, err := geo.OpenRoadNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -497,73 +494,6 @@ func orNone(names []string) string {
 		return "no profile of the plan"
 	}
 	return strings.Join(names, ", ")
-}
-
-// serveRoadNetwork loads the road network of cfg.osm from its compiled
-// graph file in the cache folder, importing the extract when the file is
-// missing, stale or unreadable. Without a usable cache folder it imports
-// every time.
-func serveRoadNetwork(ctx context.Context, cfg serveConfig, profiles *geo.ProfileFile, stdout io.Writer) (*geo.RoadNetwork, error) {
-	cache, err := graphCachePath(cfg.cacheDir, cfg.osm, profiles)
-	if err != nil {
-		fmt.Fprintf(stdout, "patrolgrid: no road graph cache (%v): importing %s\n", err, cfg.osm)
-	}
-	start := time.Now()
-	fresh := cache != "" && cacheFresh(cache, cfg.osm)
-	net, err := loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
-	if err != nil && fresh {
-		fmt.Fprintf(stdout, "patrolgrid: graph file %s unreadable (%v): importing %s again\n", cache, err, cfg.osm)
-		if err = os.Remove(cache); err == nil {
-			fresh = false
-			net, err = loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	how := "imported " + cfg.osm
-	if fresh {
-		how = "loaded graph file " + cache
-	} else if cache != "" {
-		how += ", wrote " + cache
-	}
-	fmt.Fprintf(stdout, "patrolgrid: road network %s in %v:", how, time.Since(start).Round(time.Millisecond))
-	for _, g := range net.Graphs {
-		nodes, edges := g.Len()
-		fmt.Fprintf(stdout, " %s %d nodes %d edges;", g.Name, nodes, edges)
-	}
-	fmt.Fprintln(stdout)
-	return net, nil
-}
-
-// graphCachePath returns the compiled graph file of extract osm built
-// with profiles, in dir (default: the user cache folder's patrolgrid),
-// creating the folder. The name carries a hash of the extract's absolute
-// path and the profile file, so another extract or profile never reads
-// it; it never lies next to the extract, which may be read-only.
-func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) {
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(base, "patrolgrid")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(osm)
-	if err != nil {
-		return "", err
-	}
-	pj, err := json.Marshal(profiles)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s", abs, pj)
-	name := strings.SplitN(filepath.Base(osm), ".", 2)[0]
-	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
 }
 
 // openStore returns the live store and the plan to serve: the store in

@@ -409,7 +409,7 @@ func TestServeOSMBadCache(t *testing.T) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	graph, err := graphCachePath(cache, osm, profiles)
+	graph, err := geo.GraphCachePath(cache, osm, profiles)
 	if err != nil {
 		t.Fatal(err)
 	}
