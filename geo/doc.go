@@ -4,7 +4,11 @@
 //
 // It is the only package that converts between orb.Point (lon, lat) and
 // h3.LatLng (lat, lng). Its readers and writers (OSM import, graph files,
-// profile files) take an io.Reader or io.Writer from the caller; it opens
-// no files and reads no environment. It starts no goroutines of its own;
-// a PBF import runs the osmpbf decoder's and closes it before returning.
+// profile files) take an io.Reader or io.Writer from the caller. Only the
+// road graph cache (OpenRoadNetwork, LoadRoadNetwork, GraphCachePath)
+// opens files: the extract it is given, and graph files in the cache
+// folder it is given or else the user cache folder. It starts no
+// goroutines of its own; a PBF import runs the osmpbf decoder's and
+// closes it before returning, and BandRouter.Run runs in its caller's
+// goroutine until its context ends.
 package geo

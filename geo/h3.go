@@ -23,15 +23,21 @@ func ValidPoint(p orb.Point) bool {
 		lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90
 }
 
+// latLngOf returns the (lon, lat) point p as an h3.LatLng (lat, lng).
+// It and pointOf are the one place where the coordinate order swaps.
+func latLngOf(p orb.Point) h3.LatLng { return h3.LatLng{Lat: p[1], Lng: p[0]} }
+
+// pointOf returns ll (lat, lng) as a (lon, lat) point.
+func pointOf(ll h3.LatLng) orb.Point { return orb.Point{ll.Lng, ll.Lat} }
+
 // Cell returns the H3 cell at resolution res that holds p (lon, lat).
 func Cell(p orb.Point, res int) h3.Cell {
-	return h3.LatLngToCell(h3.LatLng{Lat: p[1], Lng: p[0]}, res)
+	return h3.LatLngToCell(latLngOf(p), res)
 }
 
 // CellCenter returns the centre of c as a (lon, lat) point.
 func CellCenter(c h3.Cell) orb.Point {
-	ll := h3.CellToLatLng(c)
-	return orb.Point{ll.Lng, ll.Lat}
+	return pointOf(h3.CellToLatLng(c))
 }
 
 // CellPolygon returns the boundary of c as a closed (lon, lat) polygon.
@@ -39,7 +45,7 @@ func CellPolygon(c h3.Cell) orb.Polygon {
 	b := h3.CellToBoundary(c)
 	ring := make(orb.Ring, 0, len(b)+1)
 	for _, ll := range b {
-		ring = append(ring, orb.Point{ll.Lng, ll.Lat})
+		ring = append(ring, pointOf(ll))
 	}
 	ring = append(ring, ring[0])
 	return orb.Polygon{ring}
@@ -65,7 +71,7 @@ func loop(r orb.Ring) h3.GeoLoop {
 	}
 	l := make(h3.GeoLoop, n)
 	for i := 0; i < n; i++ {
-		l[i] = h3.LatLng{Lat: r[i][1], Lng: r[i][0]}
+		l[i] = latLngOf(r[i])
 	}
 	return l
 }

@@ -157,6 +157,10 @@ func BenchmarkRoadCoverage(b *testing.B) {
 	benchCoverage(b, "units=88", plan, router, posts, posts[1]) // unit 0 is a vehicle
 }
 
+// The router serve runs on a road network: coverage must see its band
+// switches.
+var _ patrol.VersionedRouter = (*geo.BandRouter)(nil)
+
 // switchRouter is a road router whose band a test switches; Version
 // counts the switches.
 type switchRouter struct {

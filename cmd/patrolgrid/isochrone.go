@@ -82,7 +82,7 @@ func runIsochrone(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.verbose {
 		progress = os.Stderr
 	}
-	net, err := loadRoadNetwork(ctx, cfg.osm, cfg.cache, profiles, progress)
+	net, err := geo.LoadRoadNetwork(ctx, cfg.osm, cfg.cache, profiles, progress)
 	if err != nil {
 		return err
 	}
@@ -144,112 +144,6 @@ func loadProfileFile(name string) (*geo.ProfileFile, error) {
 		return nil, fmt.Errorf("profile %s: %w", name, err)
 	}
 	return pf, nil
-}
-
-// loadRoadNetwork returns the road network of the extract osm built with
-// profiles: read from the graph file cache when cache is set, exists and
-// is not older than osm, else imported from osm and, when cache is set,
-// written there. Import progress goes to progress unless it is nil.
-// serve --osm can use it as is.
-func loadRoadNetwork(ctx context.Context, osm, cache string, profiles *geo.ProfileFile, progress io.Writer) (*geo.RoadNetwork, error) {
-	if cache != "" && cacheFresh(cache, osm) {
-		f, err := os.Open(cache)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		net, err := geo.ReadRoadNetwork(bufio.NewReader(f))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cache, err)
-		}
-		return net, nil
-	}
-	if osm == "" {
-		return nil, fmt.Errorf("graph file %s is missing and no OSM extract is given", cache)
-	}
-	net, err := importOSM(ctx, osm, profiles, progress)
-	if err != nil {
-		return nil, err
-	}
-	if cache != "" {
-		if err := writeGraphFile(cache, net); err != nil {
-			return nil, err
-		}
-	}
-	return net, nil
-}
-
-// cacheFresh reports whether the graph file exists and is not older than
-// the extract (any age when there is no extract).
-func cacheFresh(cache, osm string) bool {
-	c, err := os.Stat(cache)
-	if err != nil {
-		return false
-	}
-	if osm == "" {
-		return true
-	}
-	o, err := os.Stat(osm)
-	return err == nil && !c.ModTime().Before(o.ModTime())
-}
-
-// importOSM imports an OSM extract file, reporting progress to progress
-// unless it is nil.
-func importOSM(ctx context.Context, path string, profiles *geo.ProfileFile, progress io.Writer) (*geo.RoadNetwork, error) {
-	format, ok := geo.OSMFormatOf(path)
-	if !ok {
-		return nil, fmt.Errorf("%s: unknown extract format (want .osm.pbf, .osm or .osm.bz2)", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	icfg := geo.ImportConfig{Profiles: profiles}
-	if progress != nil {
-		icfg.Progress = func(p geo.ImportProgress) { reportImport(progress, p) }
-	}
-	net, err := geo.ImportOSM(ctx, bufio.NewReaderSize(f, 1<<20), format, icfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return net, nil
-}
-
-func reportImport(log io.Writer, p geo.ImportProgress) {
-	if p.Graph == nil {
-		fmt.Fprintf(log, "import: %d nodes, %d ways read\n", p.Nodes, p.Ways)
-		return
-	}
-	st := p.Graph
-	fmt.Fprintf(log, "import: %s: %d ways, %d nodes, %d edges, %.1f km kept; dropped %d nodes, %d edges, %.1f km outside the largest of %d strongly connected components\n",
-		strings.TrimPrefix(p.Stage, "build "), st.Ways, st.Nodes, st.Edges, st.KeptKm, st.DroppedNodes, st.DroppedEdges, st.DroppedKm, st.Components)
-}
-
-// writeGraphFile writes net to path through a temporary file, so a
-// reader never sees half a graph file.
-func writeGraphFile(path string, net *geo.RoadNetwork) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	err = geo.WriteRoadNetwork(w, net)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write graph file %s: %w", path, err)
-	}
-	return nil
 }
 
 // isochrone runs the isochrone of cfg from on a grid of the cells around

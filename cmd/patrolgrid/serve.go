@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,13 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -167,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	g.Go(func() error { return ignoreCancel(hub.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(city.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(devices.Run(ctx)) })
-	if br, ok := router.(*bandRouter); ok {
+	if br, ok := router.(*geo.BandRouter); ok {
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
 	if cfg.demo {
@@ -430,7 +424,7 @@ func loadPlan(file string, res int) (*patrol.Plan, error) {
 // or the lattice alone without an extract. It also returns the car graph
 // for the map's base layer (nil on the lattice) and how the startup line
 // names the travel times. On the road network the router is a
-// bandRouter, whose Run keeps the time-of-day band on the plan's local
+// geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
 // hour.
 func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *geo.RoadGraph, string, error) {
 	lattice := geo.NewLattice(grid)
@@ -444,7 +438,7 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	if err != nil {
 		return nil, nil, "", err
 	}
-	net, err := serveRoadNetwork(ctx, cfg, profiles, stdout)
+	net, err := geo.OpenRoadNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -455,8 +449,10 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	if err != nil {
 		return nil, nil, "", err
 	}
-	router := newBandRouter(geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
-		profiles, loc, time.Now, stdout)
+	router := geo.NewBandRouter(geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
+		profiles, loc, time.Now, func(at time.Time, band string) {
+			fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
+		})
 	var onRoads, onLattice []string
 	for _, p := range plan.Profiles {
 		if net.Graph(p.Name) != nil {
@@ -472,96 +468,6 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	}
 	fmt.Fprintln(stdout)
 	return router, net.Graph(geo.ModeCar), "road travel times", nil
-}
-
-// bandRouter is a road router whose time-of-day band follows the local
-// clock of a plan: Run switches it at every hour where the band changes.
-// It is a patrol.VersionedRouter, so coverage recomputes every unit's
-// reach after a switch. It is safe for concurrent use.
-type bandRouter struct {
-	base     *geo.RoadRouter
-	profiles *geo.ProfileFile
-	loc      *time.Location
-	now      func() time.Time
-	log      io.Writer
-
-	mu      sync.Mutex // orders switches and their log lines
-	band    string
-	cur     atomic.Pointer[geo.RoadRouter]
-	version atomic.Uint64
-}
-
-var _ patrol.VersionedRouter = (*bandRouter)(nil)
-
-// newBandRouter returns base in the band of the hour now in loc; switches
-// are reported to log.
-func newBandRouter(base *geo.RoadRouter, profiles *geo.ProfileFile, loc *time.Location, now func() time.Time, log io.Writer) *bandRouter {
-	b := &bandRouter{base: base, profiles: profiles, loc: loc, now: now, log: log}
-	b.band = bandAt(profiles, now().In(loc).Hour())
-	b.cur.Store(base.WithBand(b.band))
-	return b
-}
-
-func (b *bandRouter) Grid() *geo.Grid { return b.base.Grid() }
-
-func (b *bandRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit time.Duration, dst []geo.Reach) ([]geo.Reach, error) {
-	return b.cur.Load().Isochrone(s, from, p, limit, dst)
-}
-
-// Version counts the band switches.
-func (b *bandRouter) Version() uint64 { return b.version.Load() }
-
-// Band returns the band in force ("" for none).
-func (b *bandRouter) Band() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.band
-}
-
-// follow switches to the band of the hour of t, reporting whether it
-// changed.
-func (b *bandRouter) follow(t time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	band := bandAt(b.profiles, t.In(b.loc).Hour())
-	if band == b.band {
-		return false
-	}
-	b.band = band
-	b.cur.Store(b.base.WithBand(band))
-	b.version.Add(1)
-	fmt.Fprintf(b.log, "patrolgrid: %s: time-of-day band %q\n", t.In(b.loc).Format("15:04 MST"), band)
-	return true
-}
-
-// Run follows the clock until ctx ends, checking the band at every local
-// hour (bands hold whole hours).
-func (b *bandRouter) Run(ctx context.Context) error {
-	for {
-		t := b.now().In(b.loc)
-		next := time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, b.loc)
-		timer := time.NewTimer(max(time.Second, next.Sub(t)))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
-		}
-		b.follow(b.now())
-	}
-}
-
-// bandAt returns the time-of-day band of local hour h in the car profile
-// (the first profile when there is no car), "" when none holds it.
-func bandAt(profiles *geo.ProfileFile, h int) string {
-	p, ok := profiles.Profile(geo.ModeCar)
-	if !ok && len(profiles.Profiles) > 0 {
-		p, ok = profiles.Profiles[0], true
-	}
-	if !ok {
-		return ""
-	}
-	return p.BandAt(h)
 }
 
 // roadsOnGrid reports whether any node of net's graphs lies in a cell of
@@ -583,73 +489,6 @@ func orNone(names []string) string {
 		return "no profile of the plan"
 	}
 	return strings.Join(names, ", ")
-}
-
-// serveRoadNetwork loads the road network of cfg.osm from its compiled
-// graph file in the cache folder, importing the extract when the file is
-// missing, stale or unreadable. Without a usable cache folder it imports
-// every time.
-func serveRoadNetwork(ctx context.Context, cfg serveConfig, profiles *geo.ProfileFile, stdout io.Writer) (*geo.RoadNetwork, error) {
-	cache, err := graphCachePath(cfg.cacheDir, cfg.osm, profiles)
-	if err != nil {
-		fmt.Fprintf(stdout, "patrolgrid: no road graph cache (%v): importing %s\n", err, cfg.osm)
-	}
-	start := time.Now()
-	fresh := cache != "" && cacheFresh(cache, cfg.osm)
-	net, err := loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
-	if err != nil && fresh {
-		fmt.Fprintf(stdout, "patrolgrid: graph file %s unreadable (%v): importing %s again\n", cache, err, cfg.osm)
-		if err = os.Remove(cache); err == nil {
-			fresh = false
-			net, err = loadRoadNetwork(ctx, cfg.osm, cache, profiles, stdout)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	how := "imported " + cfg.osm
-	if fresh {
-		how = "loaded graph file " + cache
-	} else if cache != "" {
-		how += ", wrote " + cache
-	}
-	fmt.Fprintf(stdout, "patrolgrid: road network %s in %v:", how, time.Since(start).Round(time.Millisecond))
-	for _, g := range net.Graphs {
-		nodes, edges := g.Len()
-		fmt.Fprintf(stdout, " %s %d nodes %d edges;", g.Name, nodes, edges)
-	}
-	fmt.Fprintln(stdout)
-	return net, nil
-}
-
-// graphCachePath returns the compiled graph file of extract osm built
-// with profiles, in dir (default: the user cache folder's patrolgrid),
-// creating the folder. The name carries a hash of the extract's absolute
-// path and the profile file, so another extract or profile never reads
-// it; it never lies next to the extract, which may be read-only.
-func graphCachePath(dir, osm string, profiles *geo.ProfileFile) (string, error) {
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(base, "patrolgrid")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(osm)
-	if err != nil {
-		return "", err
-	}
-	pj, err := json.Marshal(profiles)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s", abs, pj)
-	name := strings.SplitN(filepath.Base(osm), ".", 2)[0]
-	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
 }
 
 // openStore returns the live store and the plan to serve: the store in
