@@ -19,6 +19,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
@@ -36,7 +37,7 @@ type deviceCity struct {
 
 func startDeviceCity(t *testing.T, access Access) deviceCity {
 	t.Helper()
-	plan, city, hub := demoCity(t)
+	plan, city, hub := citytest.NewDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { hub.Run(ctx); done <- struct{}{} }()

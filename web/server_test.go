@@ -24,6 +24,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/demo"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
@@ -35,32 +36,12 @@ type testCity struct {
 	city *realtime.City
 }
 
-// demoCity returns the embedded demo city on the lattice with a memory
-// store, not yet running.
-func demoCity(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
-	t.Helper()
-	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return plan, city, hub
-}
-
 // startCity boots the real router over the embedded demo city, with a
 // memory store, on httptest. With demo set the built-in simulation moves
 // the units.
 func startCity(t testing.TB, access Access, moving bool) testCity {
 	t.Helper()
-	plan, city, hub := demoCity(t)
+	plan, city, hub := citytest.NewDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
 	run := func(f func(context.Context) error) {
@@ -390,7 +371,7 @@ const streetsOSM = `<?xml version="1.0" encoding="UTF-8"?>
 // with roads as Config.Roads.
 func roadServer(t *testing.T, roads *geo.RoadGraph) string {
 	t.Helper()
-	_, city, hub := demoCity(t)
+	_, city, hub := citytest.NewDemo(t)
 	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: Access{Open: true}, Roads: roads}))
 	t.Cleanup(srv.Close)
 	return srv.URL

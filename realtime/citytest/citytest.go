@@ -68,6 +68,16 @@ func StartRouted(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.R
 // with a memory store and the real clock, until the test ends.
 func StartDemo(t testing.TB) *realtime.City {
 	t.Helper()
+	_, city, hub := NewDemo(t)
+	run(t, city, hub)
+	return city
+}
+
+// NewDemo returns the embedded demo city's plan, and a city on it over the
+// lattice of its boundary, with a memory store, the real clock and its
+// hub, none of them running.
+func NewDemo(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
+	t.Helper()
 	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +91,7 @@ func StartDemo(t testing.TB) *realtime.City {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, city, hub)
-	return city
+	return plan, city, hub
 }
 
 // run runs city and hub until the test ends, once the city is ready.

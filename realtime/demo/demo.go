@@ -17,7 +17,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
 
-// DemoConfig configures a Demo. The zero value uses the documented
+// Config configures a Motion. The zero value uses the documented
 // defaults.
 type Config struct {
 	// Interval is the time between two fixes of one moving unit, and the
@@ -54,11 +54,11 @@ const (
 	probeM       = 10.0 // step when testing that a path stays inside an area
 )
 
-// Demo moves the units of a plan plausibly, for a deployment without
+// Motion moves the units of a plan plausibly, for a deployment without
 // live terminals: vehicle and e-bike units drive loops inside their own
 // areas, foot and joint patrols walk small loops near their posts, all at
 // about their profile's speed with small variation, and never faster than
-// demoTopShare of their mechanism's max_speed_kph. Units of the "post"
+// topShare of their mechanism's max_speed_kph. Units of the "post"
 // mechanism (fixed posts) and of mechanisms without a travel profile
 // (video patrol) stay at their posts, reporting every 10 s with at most
 // 3 m of noise, zero speed and an unknown heading (-1). Units that are off
@@ -66,7 +66,7 @@ const (
 // plan's boundary, and a loop keeps to its unit's area: it is probed every
 // 10 m, so it may cut the corner of a neighbouring cell.
 //
-// A Demo is not safe for concurrent use: Run owns it while it runs.
+// A Motion is not safe for concurrent use: Run owns it while it runs.
 type Motion struct {
 	cfg      Config
 	rng      *rand.Rand
@@ -74,7 +74,7 @@ type Motion struct {
 	units    []*unit
 }
 
-// demoUnit is the simulated state of one unit.
+// unit is the simulated state of one unit.
 type unit struct {
 	id     string
 	home   orb.Point     // centre of the post cell
@@ -87,7 +87,7 @@ type unit struct {
 	since  time.Duration // since the last fix
 }
 
-// NewDemo returns a demo of plan's units, which it reads but does not
+// New returns a demo of plan's units, which it reads but does not
 // keep; plan should be valid (see patrol.Plan.Validate). It starts no
 // goroutine.
 func New(plan *patrol.Plan, cfg Config) *Motion {
@@ -205,7 +205,7 @@ func (d *Motion) Run(ctx context.Context, ingest func(context.Context, []fix.Fix
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return fmt.Errorf("realtime: demo ingest: %w", err)
+				return fmt.Errorf("demo: ingest: %w", err)
 			}
 		}
 		select {
@@ -219,14 +219,14 @@ func (d *Motion) Run(ctx context.Context, ingest func(context.Context, []fix.Fix
 	}
 }
 
-// demoLoop is a closed path: a star-shaped ring of waypoints around a
+// loop is a closed path: a star-shaped ring of waypoints around a
 // post, (lon, lat) points with the first repeated at the end.
 type loop struct {
 	pts []orb.Point
 	cum []float64 // metres from pts[0] to pts[i] along the path
 }
 
-// newDemoLoop lays out a loop around home whose every point passes inside,
+// newLoop lays out a loop around home whose every point passes inside,
 // the waypoints at most radius metres away, in a random direction of
 // travel. It returns nil when no loop of at least 30 m fits.
 func newLoop(rng *rand.Rand, home orb.Point, radius float64, inside func(orb.Point) bool) *loop {
@@ -272,7 +272,7 @@ func newLoop(rng *rand.Rand, home orb.Point, radius float64, inside func(orb.Poi
 	return newPath(pts)
 }
 
-// newDemoPath measures a closed path, or returns nil when it is shorter
+// newPath measures a closed path, or returns nil when it is shorter
 // than 30 m.
 func newPath(pts []orb.Point) *loop {
 	l := &loop{pts: pts, cum: make([]float64, len(pts))}
@@ -285,8 +285,8 @@ func newPath(pts []orb.Point) *loop {
 	return l
 }
 
-// demoReach returns how far from home, up to limit metres, the ray along
-// bearing stays inside, probed every demoProbeM metres.
+// reach returns how far from home, up to limit metres, the ray along
+// bearing stays inside, probed every probeM metres.
 func reachAlong(home orb.Point, bearing, limit float64, inside func(orb.Point) bool) float64 {
 	for d := probeM; d <= limit; d += probeM {
 		if !inside(geo.PointAt(home, bearing, geo.Meters(d))) {
@@ -296,8 +296,8 @@ func reachAlong(home orb.Point, bearing, limit float64, inside func(orb.Point) b
 	return limit
 }
 
-// demoSegmentInside reports whether the straight segment from a to b
-// stays inside, probed every demoProbeM metres.
+// segmentInside reports whether the straight segment from a to b
+// stays inside, probed every probeM metres.
 func segmentInside(a, b orb.Point, inside func(orb.Point) bool) bool {
 	n := int(math.Ceil(float64(geo.Distance(a, b)) / probeM))
 	for i := 0; i <= n; i++ {

@@ -38,7 +38,7 @@ func plans(t *testing.T) []struct {
 	}{{"square", patroltest.SquarePlan(t)}, {"tongliao", tongliaoPlan(t)}}
 }
 
-// demoRun steps a new demo of plan n times by dt on a clock that starts at
+// runMotion steps a new demo of plan n times by dt on a clock that starts at
 // start and moves with the steps, and returns the fixes per unit.
 func runMotion(plan *patrol.Plan, seed uint64, n int, dt time.Duration) (*Motion, map[string][]fix.Fix) {
 	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
@@ -157,7 +157,7 @@ func checkImplied(t *testing.T, prev, f fix.Fix, m patrol.Mechanism) {
 	}
 }
 
-// demoDilate returns area's cells and their neighbours.
+// dilate returns area's cells and their neighbours.
 func dilate(area []h3.Cell) map[h3.Cell]bool {
 	out := map[h3.Cell]bool{}
 	for _, c := range area {
@@ -243,7 +243,7 @@ func TestDemoLoopCloses(t *testing.T) {
 	}
 }
 
-// demoCheckReturns checks that fixes go more than 50 m from the first and
+// checkReturns checks that fixes go more than 50 m from the first and
 // later come back within tol metres of it.
 func checkReturns(t *testing.T, fixes []fix.Fix, tol float64) {
 	t.Helper()

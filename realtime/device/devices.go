@@ -26,26 +26,26 @@ import (
 )
 
 // Errors of the device registry. Refusals of a device's credentials wrap
-// ErrDeviceRefused as well as their own sentinel.
+// ErrRefused as well as their own sentinel.
 var (
-	ErrRefused  = errors.New("realtime: device refused")
+	ErrRefused  = errors.New("device: refused")
 	ErrUnknown  = fmt.Errorf("%w: unknown device", ErrRefused)
 	ErrRevoked  = fmt.Errorf("%w: device revoked", ErrRefused)
 	ErrWrongKey = fmt.Errorf("%w: wrong device key", ErrRefused)
 	ErrNoKey    = fmt.Errorf("%w: no device key", ErrRefused)
 
-	// ErrDeviceExists is returned by Add for an id already registered
+	// ErrExists is returned by Add for an id already registered
 	// and not revoked.
-	ErrExists = errors.New("realtime: device already registered")
+	ErrExists = errors.New("device: already registered")
 	// ErrPhoneTaken is returned by Add for a terminal phone that another
 	// device, not revoked, holds.
-	ErrPhoneTaken = errors.New("realtime: terminal phone held by another device")
-	// ErrBadDevice is returned by Add for a malformed id, unit, phone or
+	ErrPhoneTaken = errors.New("device: terminal phone held by another device")
+	// ErrBad is returned by Add for a malformed id, unit, phone or
 	// key.
-	ErrBad = errors.New("realtime: invalid device")
+	ErrBad = errors.New("device: invalid device")
 )
 
-// DeviceCode returns the stable code of a refusal or registry error
+// Code returns the stable code of a refusal or registry error
 // ("unknown_device", "device_revoked", "bad_device_key", "no_device_key",
 // "device_exists", "phone_taken", "bad_device"), "" for others.
 func Code(err error) string {
@@ -72,7 +72,7 @@ type Device struct {
 	// report for one unit.
 	Unit string `json:"unit"`
 	// Phone is the JT/T 808 terminal phone number, digits without leading
-	// zeros (the JT808Phone form); empty for a device that is no terminal.
+	// zeros (the jt808.Phone form); empty for a device that is no terminal.
 	Phone string `json:"phone,omitempty"`
 	// Created is when the device was added.
 	Created time.Time `json:"created"`
@@ -83,7 +83,7 @@ type Device struct {
 // Active reports whether d is not revoked.
 func (d Device) Active() bool { return d.Revoked.IsZero() }
 
-// DeviceSpec is a device to add.
+// Spec is a device to add.
 type Spec struct {
 	ID, Unit string
 	// Phone is the JT/T 808 terminal phone, 1 to 20 digits (some
@@ -96,7 +96,7 @@ type Spec struct {
 	Key string
 }
 
-// DemoDevices returns one device per unit of plan, in plan order: the id
+// DemoSpecs returns one device per unit of plan, in plan order: the id
 // is the unit id, the terminal phone of the i-th unit (from 1) is
 // 1390000 followed by i in four digits (13900000001 for the first), and
 // the key is "demo-" and the unit id.
@@ -108,14 +108,14 @@ func DemoSpecs(plan *patrol.Plan) []Spec {
 	return out
 }
 
-// deviceRecord is a device with its key, as the backends keep it. The key
+// record is a device with its key, as the backends keep it. The key
 // is empty once the device is revoked.
 type record struct {
 	Device
 	Key string `json:"key,omitempty"`
 }
 
-// deviceIndex is an immutable snapshot of the registry for lookups.
+// index is an immutable snapshot of the registry for lookups.
 type index struct {
 	byID    map[string]*record
 	byPhone map[string]*record // active terminals only
@@ -144,21 +144,21 @@ func (x *index) with(rec record) *index {
 	return newIndex(append(recs, rec))
 }
 
-// deviceBackend keeps the records of a registry: in memory, or in Redis.
+// backend keeps the records of a registry: in memory, or in Redis.
 type backend interface {
-	// add stores rec unless its id is active (ErrDeviceExists), or, with
-	// ifNew, unless its id was ever registered (ErrDeviceExists), or its
+	// add stores rec unless its id is active (ErrExists), or, with
+	// ifNew, unless its id was ever registered (ErrExists), or its
 	// phone is held by another active device (ErrPhoneTaken).
 	add(ctx context.Context, rec record, ifNew bool) error
 	// revoke marks id revoked at at and drops its key; it returns the
-	// record, unchanged when it was revoked already (ErrUnknownDevice
+	// record, unchanged when it was revoked already (ErrUnknown
 	// when there is none).
 	revoke(ctx context.Context, id string, at time.Time) (record, error)
 	// load returns every record.
 	load(ctx context.Context) ([]record, error)
 }
 
-// DeviceConfig configures a DeviceRegistry. The zero value of each field
+// Config configures a Registry. The zero value of each field
 // is its documented default.
 type Config struct {
 	// Metrics counts refused credentials; nil counts nothing.
@@ -184,12 +184,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// DeviceRegistry maps device ids and JT/T 808 terminal phones to units,
+// Registry maps device ids and JT/T 808 terminal phones to units,
 // with a key per device. Writes (Add, Revoke) go to its backend: this
-// process's memory (NewDeviceRegistry) or Redis (NewRedisDeviceRegistry),
+// process's memory (NewRegistry) or Redis (NewRedisRegistry),
 // where every server of a city shares them. Lookups (Authenticate,
 // Terminal) read an in-memory snapshot, with no I/O, so the terminal
-// servers can check every message. A nil *DeviceRegistry knows no device.
+// servers can check every message. A nil *Registry knows no device.
 // It is safe for concurrent use.
 type Registry struct {
 	cfg     Config
@@ -199,7 +199,7 @@ type Registry struct {
 	follow  func(ctx context.Context) error
 }
 
-// NewDeviceRegistry returns an empty registry in this process's memory.
+// NewRegistry returns an empty registry in this process's memory.
 func NewRegistry(cfg Config) *Registry {
 	return newRegistry(cfg, &memoryBackend{recs: map[string]record{}, phones: map[string]string{}})
 }
@@ -225,7 +225,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	defer r.mu.Unlock()
 	recs, err := r.backend.load(ctx)
 	if err != nil {
-		return fmt.Errorf("realtime: load devices: %w", err)
+		return fmt.Errorf("device: load devices: %w", err)
 	}
 	r.idx.Store(newIndex(recs))
 	return nil
@@ -254,7 +254,7 @@ func (r *Registry) changed(ctx context.Context, rec record) {
 
 // Add registers spec and returns the device and its key, which is not
 // shown again. Adding an id that was revoked registers it anew, with a new
-// key. Errors wrap ErrBadDevice, ErrDeviceExists or ErrPhoneTaken, or the
+// key. Errors wrap ErrBad, ErrExists or ErrPhoneTaken, or the
 // backend's.
 func (r *Registry) Add(ctx context.Context, spec Spec) (Device, string, error) {
 	return r.add(ctx, spec, false)
@@ -281,7 +281,7 @@ func (r *Registry) add(ctx context.Context, spec Spec, ifNew bool) (Device, stri
 		return Device{}, "", err
 	}
 	if err := r.backend.add(ctx, rec, ifNew); err != nil {
-		return Device{}, "", fmt.Errorf("realtime: add device %s: %w", spec.ID, err)
+		return Device{}, "", fmt.Errorf("device: add device %s: %w", spec.ID, err)
 	}
 	r.changed(ctx, rec)
 	return rec.Device, rec.Key, nil
@@ -306,7 +306,7 @@ func (r *Registry) record(spec Spec) (record, error) {
 	if key == "" {
 		b := make([]byte, 16)
 		if _, err := io.ReadFull(r.cfg.Rand, b); err != nil {
-			return record{}, fmt.Errorf("realtime: draw a device key: %w", err)
+			return record{}, fmt.Errorf("device: draw a device key: %w", err)
 		}
 		key = hex.EncodeToString(b)
 	}
@@ -329,7 +329,7 @@ func TrimPhone(phone string) string {
 }
 
 // normalizePhone returns phone without leading zeros, hex nibbles in
-// lower case (JT808Phone's form); "" stays "".
+// lower case (jt808.Phone's form); "" stays "".
 func normalizePhone(phone string) (string, error) {
 	if phone == "" {
 		return "", nil
@@ -374,11 +374,11 @@ func validKey(k string) bool {
 // Revoke revokes device id at once: its key stops working and the
 // terminal servers close its connections at its next message. Revoking a
 // revoked device changes nothing. It returns the device; the error wraps
-// ErrUnknownDevice when there is none.
+// ErrUnknown when there is none.
 func (r *Registry) Revoke(ctx context.Context, id string) (Device, error) {
 	rec, err := r.backend.revoke(ctx, id, r.cfg.Now().UTC())
 	if err != nil {
-		return Device{}, fmt.Errorf("realtime: revoke device %s: %w", id, err)
+		return Device{}, fmt.Errorf("device: revoke device %s: %w", id, err)
 	}
 	r.changed(ctx, rec)
 	return rec.Device, nil
@@ -389,7 +389,7 @@ func (r *Registry) Revoke(ctx context.Context, id string) (Device, error) {
 func (r *Registry) List(ctx context.Context) ([]Device, error) {
 	recs, err := r.backend.load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("realtime: list devices: %w", err)
+		return nil, fmt.Errorf("device: list devices: %w", err)
 	}
 	out := make([]Device, len(recs))
 	for i, rec := range recs {
@@ -409,8 +409,8 @@ func (r *Registry) Device(id string) (Device, bool) {
 }
 
 // Authenticate returns the active device id if key is its key, from the
-// snapshot (no I/O). A refusal wraps ErrUnknownDevice, ErrDeviceRevoked,
-// ErrNoDeviceKey or ErrDeviceKey, and is counted under source.
+// snapshot (no I/O). A refusal wraps ErrUnknown, ErrRevoked,
+// ErrNoKey or ErrWrongKey, and is counted under source.
 func (r *Registry) Authenticate(source, id, key string) (Device, error) {
 	rec, err := r.active(r.index().byID[id], id)
 	if err == nil && key == "" {
@@ -426,7 +426,7 @@ func (r *Registry) Authenticate(source, id, key string) (Device, error) {
 	return rec.Device, nil
 }
 
-// deviceCheck is what a terminal connection keeps of its device: its id,
+// check is what a terminal connection keeps of its device: its id,
 // the key it showed, and the registry snapshot they were last found good
 // in. A snapshot is immutable, so the device stays good until the
 // snapshot is replaced; only then does recheck ask the registry again.
@@ -487,8 +487,8 @@ func (r *Registry) active(rec *record, id string) (*record, error) {
 }
 
 // Terminal returns the active device of JT/T 808 terminal phone (the
-// JT808Phone form) and its key, from the snapshot; a refusal wraps
-// ErrUnknownDevice and is counted.
+// jt808.Phone form) and its key, from the snapshot; a refusal wraps
+// ErrUnknown and is counted.
 func (r *Registry) Terminal(phone string) (Device, string, error) {
 	rec, ok := r.index().byPhone[phone]
 	if !ok {
@@ -505,15 +505,15 @@ func (r *Registry) refused(source string, err error) {
 	}
 }
 
-// DeviceMetrics counts what devices send that is not taken: refused
-// credentials, and input that cannot be read. A nil *DeviceMetrics counts
+// Metrics counts what devices send that is not taken: refused
+// credentials, and input that cannot be read. A nil *Metrics counts
 // nothing.
 type Metrics struct {
 	refusals  *prometheus.CounterVec
 	malformed *prometheus.CounterVec
 }
 
-// NewDeviceMetrics registers patrolgrid_device_refusals_total{source,
+// NewMetrics registers patrolgrid_device_refusals_total{source,
 // reason} and patrolgrid_malformed_input_total{source} with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
@@ -550,7 +550,7 @@ func (m *Metrics) Malformed(source string) {
 	}
 }
 
-// memoryDevices is the backend of a registry in this process's memory.
+// memoryBackend is the backend of a registry in this process's memory.
 type memoryBackend struct {
 	mu     sync.Mutex
 	recs   map[string]record

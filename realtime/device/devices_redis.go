@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisDeviceConfig configures a registry in Redis. City is required;
+// RedisConfig configures a registry in Redis. City is required;
 // every other field has a documented default.
 type RedisConfig struct {
 	// City names the city, as RedisConfig.City: the registry's keys are
@@ -23,7 +23,7 @@ type RedisConfig struct {
 	Config
 }
 
-// NewRedisDeviceRegistry returns the device registry of cfg.City in the
+// NewRedisRegistry returns the device registry of cfg.City in the
 // Redis behind client, shared by every server of the city:
 //
 //	pg:{city}:devices          hash: device id to its JSON record (with
@@ -39,7 +39,7 @@ type RedisConfig struct {
 // keeps closing client.
 func NewRedisRegistry(client redis.UniversalClient, cfg RedisConfig) (*Registry, error) {
 	if cfg.City == "" || strings.ContainsAny(cfg.City, "{}") {
-		return nil, fmt.Errorf("realtime: redis city name %q: want a non-empty name without braces", cfg.City)
+		return nil, fmt.Errorf("device: redis city name %q: want a non-empty name without braces", cfg.City)
 	}
 	if cfg.ReloadEvery <= 0 {
 		cfg.ReloadEvery = 30 * time.Second
@@ -52,14 +52,14 @@ func NewRedisRegistry(client redis.UniversalClient, cfg RedisConfig) (*Registry,
 	return r, nil
 }
 
-// redisDevices is the backend of a registry in Redis.
+// redisBackend is the backend of a registry in Redis.
 type redisBackend struct {
 	c                        redis.UniversalClient
 	devices, phones, channel string
 	addScript, revokeScript  *redis.Script
 }
 
-// deviceAddScript stores a device. KEYS: devices, phones. ARGV: channel,
+// addScript stores a device. KEYS: devices, phones. ARGV: channel,
 // id, phone, record JSON, "1" to add only an id never registered. It
 // returns 0 when stored, 1 when the id is taken, 2 when the phone is.
 const addScript = `
@@ -75,7 +75,7 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 0
 `
 
-// deviceRevokeScript revokes a device. KEYS: devices, phones. ARGV:
+// revokeScript revokes a device. KEYS: devices, phones. ARGV:
 // channel, id, revoked-at (RFC 3339). It returns the record, false (nil)
 // when there is none.
 const revokeScript = `

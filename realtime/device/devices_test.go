@@ -238,7 +238,7 @@ func testSeedKeepsRevoked(t *testing.T, open registryOpener) {
 	}
 }
 
-// testDeviceShared: what one instance adds and revokes, another knows at
+// testShared: what one instance adds and revokes, another knows at
 // once.
 func testShared(t *testing.T, open registryOpener) {
 	city := realtimetest.CityName(t)
@@ -318,7 +318,7 @@ func TestDemoDevices(t *testing.T) {
 }
 
 // FuzzDeviceSpec adds arbitrary devices: a malformed one is refused with
-// ErrBadDevice, and one that is taken authenticates with its key and is
+// ErrBad, and one that is taken authenticates with its key and is
 // found by its phone. Records read back from Redis go through the same
 // JSON form, checked to round-trip.
 func FuzzDeviceSpec(f *testing.F) {

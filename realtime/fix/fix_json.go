@@ -80,10 +80,10 @@ func unknown(p *float64) float64 {
 	return *p
 }
 
-// MaxBatchFixes is the most fixes DecodeFixBatch takes in one batch.
+// MaxBatch is the most fixes DecodeBatch takes in one batch.
 const MaxBatch = 10000
 
-// DecodeFixBatch decodes a batch of fixes: {"fixes": [...]} or a bare
+// DecodeBatch decodes a batch of fixes: {"fixes": [...]} or a bare
 // array of fixes.
 func DecodeBatch(body []byte) ([]Fix, error) {
 	fixes, ok := decodeFixBatchFast(body)
@@ -102,7 +102,7 @@ func DecodeBatch(body []byte) ([]Fix, error) {
 	return fixes, nil
 }
 
-// decodeFixBatchSlow is DecodeFixBatch through encoding/json.
+// decodeFixBatchSlow is DecodeBatch through encoding/json.
 func decodeFixBatchSlow(body []byte) ([]Fix, error) {
 	var fixes []Fix
 	var err error

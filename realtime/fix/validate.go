@@ -57,7 +57,7 @@ func Codes() []string {
 	return out
 }
 
-// ValidationConfig sets the limits a fix must respect. The zero value
+// Limits sets the limits a fix must respect. The zero value
 // uses the documented defaults.
 type Limits struct {
 	// MaxAhead is how far a fix time may be ahead of the server clock;

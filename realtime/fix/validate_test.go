@@ -2,7 +2,9 @@ package fix
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,5 +69,40 @@ func TestCheckAfter(t *testing.T) {
 				t.Fatalf("checkAfter = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRejectionCodes pins every rejection code as a literal: clients and
+// dashboards match on them, so a code is never renamed, and a wrapped
+// error keeps its code.
+func TestRejectionCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{ErrUnknownUnit, "unknown_unit"},
+		{ErrBadCoordinates, "bad_coordinates"},
+		{ErrZeroPosition, "zero_position"},
+		{ErrFuture, "future_time"},
+		{ErrTooOld, "too_old"},
+		{ErrDuplicate, "duplicate"},
+		{ErrOutOfOrder, "out_of_order"},
+		{ErrJump, "implausible_jump"},
+		{ErrPoorAccuracy, "poor_accuracy"},
+	} {
+		if got := Code(tc.err); got != tc.code {
+			t.Errorf("Code(%v) = %q, want %q", tc.err, got, tc.code)
+		}
+		if got := Code(fmt.Errorf("unit V01: %w", tc.err)); got != tc.code {
+			t.Errorf("Code(wrapped %v) = %q, want %q", tc.err, got, tc.code)
+		}
+	}
+	want := []string{"unknown_unit", "bad_coordinates", "zero_position", "future_time", "too_old",
+		"duplicate", "out_of_order", "implausible_jump", "poor_accuracy"}
+	if got := Codes(); !slices.Equal(got, want) {
+		t.Errorf("Codes() = %v, want %v", got, want)
+	}
+	if got := Code(errors.New("something else")); got != "" {
+		t.Errorf("Code(an unknown error) = %q, want \"\"", got)
 	}
 }

@@ -18,10 +18,10 @@ import (
 const (
 	flag   = 0x7e
 	escape = 0x7d
-	// JT808MaxBody is the largest body a message can carry: its length
+	// MaxBody is the largest body a message can carry: its length
 	// is a 10-bit field of the header.
 	MaxBody = 1<<10 - 1
-	// JT808MaxFrame is the largest escaped frame, flags included, in
+	// MaxFrame is the largest escaped frame, flags included, in
 	// bytes: a 2019 header with packet fields (21 bytes), the largest
 	// body and the check byte, each byte possibly escaped, plus two flags.
 	MaxFrame = 2*(21+MaxBody+1) + 2
@@ -47,7 +47,7 @@ const (
 	Failure     byte = 1 // 0x8001
 	BadMessage  byte = 2 // 0x8001
 	Unsupported byte = 3 // 0x8001
-	// JT808NoSuchTerminal is the 0x8100 result for a terminal the
+	// NoSuchTerminal is the 0x8100 result for a terminal the
 	// platform does not know.
 	NoSuchTerminal byte = 4
 )
@@ -55,17 +55,17 @@ const (
 // The ways a JT/T 808 frame or body is malformed; callers tell them apart
 // with errors.Is. The wrapping message says what exactly is wrong.
 var (
-	// ErrJT808Frame reports a frame that cannot be a message: bad
+	// ErrFrame reports a frame that cannot be a message: bad
 	// escape, wrong check byte, too short, too long, or a body length
 	// that disagrees with the header.
 	ErrFrame = errors.New("malformed jt808 frame")
-	// ErrJT808Body reports a message whose body does not hold what its id
+	// ErrBody reports a message whose body does not hold what its id
 	// promises: a truncated location, coordinates out of range, a time
 	// that is not BCD or not a date.
 	ErrBody = errors.New("malformed jt808 body")
 )
 
-// JT808Header is the header of a JT/T 808 message. The zero value is a
+// Header is the header of a JT/T 808 message. The zero value is a
 // 2013 header of message 0 from phone 000000000000.
 type Header struct {
 	// ID is the message id (0x0200 for a location).
@@ -79,7 +79,7 @@ type Header struct {
 	// Phone is the terminal phone number as the hex digits of its BCD
 	// field: 12 digits in a 2013 header, 20 in a 2019 one, leading zeros
 	// kept ("013912345678"). Digits a-f appear only if a terminal sends
-	// them. See JT808Phone for the form device lookups use.
+	// them. See Phone for the form device lookups use.
 	Phone string
 	// Serial is the message serial number, counted by the sender.
 	Serial uint16
@@ -93,7 +93,7 @@ type Header struct {
 // Fragmented reports whether the message is one packet of several.
 func (h Header) Fragmented() bool { return h.Packets != 0 }
 
-// JT808Phone returns the phone of a header without its leading zeros, the
+// Phone returns the phone of a header without its leading zeros, the
 // form under which terminals are registered ("013912345678" is
 // "13912345678"); "0" for a phone of zeros.
 func Phone(h Header) string {
@@ -103,7 +103,7 @@ func Phone(h Header) string {
 	return device.TrimPhone(h.Phone)
 }
 
-// JT808Message is one decoded JT/T 808 message.
+// Message is one decoded JT/T 808 message.
 type Message struct {
 	Header Header
 	// Body is the message body, unescaped; it aliases the buffer the
@@ -111,11 +111,11 @@ type Message struct {
 	Body []byte
 }
 
-// DecodeJT808Frame decodes one frame: the bytes between two 0x7e flags,
+// DecodeFrame decodes one frame: the bytes between two 0x7e flags,
 // with or without the flags themselves. It unescapes into a new buffer,
 // checks the XOR check byte, reads the 2013 or 2019 header and checks the
-// body length against it. Errors wrap ErrJT808Frame. It does not look
-// into the body; see DecodeJT808Location and DecodeJT808Batch. It is safe
+// body length against it. Errors wrap ErrFrame. It does not look
+// into the body; see DecodeLocation and DecodeBatch. It is safe
 // for concurrent use.
 func DecodeFrame(frame []byte) (Message, error) {
 	raw, err := unescape(make([]byte, 0, len(frame)), frame)
@@ -125,7 +125,7 @@ func DecodeFrame(frame []byte) (Message, error) {
 	return decodeRaw(raw)
 }
 
-// jt808Unescape appends the unescaped content of frame to dst, dropping a
+// unescape appends the unescaped content of frame to dst, dropping a
 // leading and a trailing flag.
 func unescape(dst, frame []byte) ([]byte, error) {
 	if len(frame) > 0 && frame[0] == flag {
@@ -152,10 +152,10 @@ func unescape(dst, frame []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// decodeJT808Raw decodes an unescaped message: header, body, check byte.
+// decodeRaw decodes an unescaped message: header, body, check byte.
 func decodeRaw(raw []byte) (Message, error) { return decodeRawFrom(raw, "") }
 
-// decodeJT808RawFrom is decodeJT808Raw for a connection whose last header
+// decodeRawFrom is decodeRaw for a connection whose last header
 // had phone: a header of the same phone shares that string instead of
 // allocating its own.
 func decodeRawFrom(raw []byte, phone string) (Message, error) {
@@ -181,7 +181,7 @@ func decodeRawFrom(raw []byte, phone string) (Message, error) {
 	return Message{Header: h, Body: raw[n : len(raw)-1]}, nil
 }
 
-// decodeJT808Header reads the header at the start of b and returns it,
+// decodeHeader reads the header at the start of b and returns it,
 // its length in bytes and the body length it announces; its Phone is
 // phone when b holds that phone.
 func decodeHeader(b []byte, phone string) (h Header, n, bodyLen int, err error) {
@@ -222,7 +222,7 @@ func decodeHeader(b []byte, phone string) (h Header, n, bodyLen int, err error) 
 
 const hexDigits = "0123456789abcdef"
 
-// jt808BCDString returns the nibbles of b as hex digits: same when it
+// bCDString returns the nibbles of b as hex digits: same when it
 // spells them.
 func bCDString(b []byte, same string) string {
 	if spellsBCD(same, b) {
@@ -235,7 +235,7 @@ func bCDString(b []byte, same string) string {
 	return string(s)
 }
 
-// jt808SpellsBCD reports whether s is the nibbles of b as hex digits.
+// spellsBCD reports whether s is the nibbles of b as hex digits.
 func spellsBCD(s string, b []byte) bool {
 	if len(s) != 2*len(b) {
 		return false
@@ -248,11 +248,11 @@ func spellsBCD(s string, b []byte) bool {
 	return true
 }
 
-// AppendJT808Frame appends to dst the frame of a message with header h and
+// AppendFrame appends to dst the frame of a message with header h and
 // body: flag, escaped header, body and check byte, flag. The phone is
 // padded on the left with zeros to 12 digits (20 for a 2019 header);
 // Packets and Packet are written when Packets is not 0. It fails, wrapping
-// ErrJT808Frame, when the body is longer than JT808MaxBody, the phone is
+// ErrFrame, when the body is longer than MaxBody, the phone is
 // too long or not hex digits, or Encryption is above 7.
 func AppendFrame(dst []byte, h Header, body []byte) ([]byte, error) {
 	phone, err := phoneBCD(h)
@@ -291,7 +291,7 @@ func AppendFrame(dst []byte, h Header, body []byte) ([]byte, error) {
 	return append(dst, flag), nil
 }
 
-// jt808AppendEscaped appends b escaped to dst and folds b into sum.
+// appendEscaped appends b escaped to dst and folds b into sum.
 func appendEscaped(dst, b []byte, sum byte) ([]byte, byte) {
 	for _, x := range b {
 		sum ^= x
@@ -307,7 +307,7 @@ func appendEscaped(dst, b []byte, sum byte) ([]byte, byte) {
 	return dst, sum
 }
 
-// jt808PhoneLen is the length in bytes of the BCD phone field of h.
+// phoneLen is the length in bytes of the BCD phone field of h.
 func phoneLen(h Header) int {
 	if h.V2019 {
 		return 10
@@ -315,8 +315,8 @@ func phoneLen(h Header) int {
 	return 6
 }
 
-// jt808PhoneBCD returns the BCD field of the header's phone in its first
-// jt808PhoneLen(h) bytes.
+// phoneBCD returns the BCD field of the header's phone in its first
+// phoneLen(h) bytes.
 func phoneBCD(h Header) (out [10]byte, err error) {
 	size := phoneLen(h)
 	if len(h.Phone) > 2*size {
@@ -346,7 +346,7 @@ func hexValue(c byte) int {
 	return -1
 }
 
-// JT808Location is one location report: the body of 0x0200, or one item
+// Location is one location report: the body of 0x0200, or one item
 // of a 0x0704 batch.
 type Location struct {
 	// Alarm is the alarm word; bit 0 is the emergency button.
@@ -381,17 +381,17 @@ type Location struct {
 // Positioned reports whether the terminal had a GNSS fix (status bit 1).
 func (l Location) Positioned() bool { return l.Status&(1<<1) != 0 }
 
-// jt808LocationLen is the length of the fixed part of a location.
+// locationLen is the length of the fixed part of a location.
 const locationLen = 28
 
-// jt808UTC8 is the time zone of JT/T 808 times (UTC+8, Beijing time).
+// utc8 is the time zone of JT/T 808 times (UTC+8, Beijing time).
 var utc8 = time.FixedZone("UTC+8", 8*3600)
 
-// DecodeJT808Location decodes a location body (that of 0x0200): the fixed
+// DecodeLocation decodes a location body (that of 0x0200): the fixed
 // 28 bytes, then the extra items (id, length, value), of which 0x01,
 // 0x30 and 0x31 are read and the rest skipped. Extra bytes that do not
 // form whole items are ignored, as terminals append vendor data. Errors
-// wrap ErrJT808Body and say what is wrong: a body shorter than 28 bytes, a
+// wrap ErrBody and say what is wrong: a body shorter than 28 bytes, a
 // latitude above 90 or longitude above 180 degrees, a time that is not BCD
 // or not a date. It is safe for concurrent use.
 func DecodeLocation(body []byte) (Location, error) {
@@ -445,7 +445,7 @@ func (l *Location) readExtras(b []byte) {
 	}
 }
 
-// jt808Time reads BCD YYMMDDhhmmss in UTC+8 (years 2000 to 2099).
+// decodeBCDTime reads BCD YYMMDDhhmmss in UTC+8 (years 2000 to 2099).
 func decodeBCDTime(b []byte) (time.Time, error) {
 	var f [6]int
 	zero := true
@@ -468,11 +468,11 @@ func decodeBCDTime(b []byte) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// AppendJT808Location appends the location body of l to dst: the fixed
+// AppendLocation appends the location body of l to dst: the fixed
 // 28 bytes and the extra items 0x01, 0x30 and 0x31 of those that are not
 // negative. The south and west status bits are set from the signs of the
 // point; the time is written in UTC+8, and a zero Time as zeros. It is the
-// inverse of DecodeJT808Location for times in 2000 to 2099 and values in
+// inverse of DecodeLocation for times in 2000 to 2099 and values in
 // the fields' ranges.
 func AppendLocation(dst []byte, l Location) []byte {
 	be := binary.BigEndian
@@ -504,7 +504,7 @@ func AppendLocation(dst []byte, l Location) []byte {
 	return dst
 }
 
-// appendJT808Time appends t as BCD YYMMDDhhmmss in UTC+8.
+// appendTime appends t as BCD YYMMDDhhmmss in UTC+8.
 func appendTime(dst []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(dst, 0, 0, 0, 0, 0, 0)
@@ -516,7 +516,7 @@ func appendTime(dst []byte, t time.Time) []byte {
 	return dst
 }
 
-// JT808Batch is a decoded 0x0704 body.
+// Batch is a decoded 0x0704 body.
 type Batch struct {
 	// Backfill is set for locations recorded in a blind area (no
 	// network) and sent late; clear for a normal batch.
@@ -525,9 +525,9 @@ type Batch struct {
 	Locations []Location
 }
 
-// DecodeJT808Batch decodes a 0x0704 body: a count, a type byte, then per
+// DecodeBatch decodes a 0x0704 body: a count, a type byte, then per
 // item a 2-byte length and a location body. On an error it returns the
-// locations decoded before the bad item, and the error wraps ErrJT808Body
+// locations decoded before the bad item, and the error wraps ErrBody
 // and names the item (from 1). A count that disagrees with the items
 // present is an error after the items that are whole. It is safe for
 // concurrent use.
@@ -558,7 +558,7 @@ func DecodeBatch(body []byte) (Batch, error) {
 	return b, nil
 }
 
-// AppendJT808Batch appends the 0x0704 body of b to dst.
+// AppendBatch appends the 0x0704 body of b to dst.
 func AppendBatch(dst []byte, b Batch) []byte {
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(b.Locations)))
 	kind := byte(0)
@@ -574,7 +574,7 @@ func AppendBatch(dst []byte, b Batch) []byte {
 	return dst
 }
 
-// JT808Fix returns the fix of unit that a location reports: speed in m/s,
+// Fix returns the fix of unit that a location reports: speed in m/s,
 // heading unknown (-1) when the direction is above 359, accuracy and
 // battery unknown, fix.SourceJT808 "jt808". A zero Time stays zero (the ingest
 // stamps it with the receive time).

@@ -26,7 +26,7 @@ type Config struct {
 	ingest.Config
 }
 
-// JT808Server takes GPS positions from JT/T 808 (2013 and 2019) vehicle
+// Server takes GPS positions from JT/T 808 (2013 and 2019) vehicle
 // terminals over TCP. A terminal registers (0x0100, answered by 0x8100
 // with its device's key as the authentication code, or result 4 "no such
 // terminal" when its phone is no active device's), authenticates with
@@ -56,7 +56,7 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
-// jt808Session is the state of one terminal connection, owned by its
+// session is the state of one terminal connection, owned by its
 // goroutine.
 type session struct {
 	s         *Server
@@ -67,7 +67,7 @@ type session struct {
 	buf       []byte // unescaped message
 	out       []byte // reply frame
 	serial    uint16 // of the platform's messages
-	phone     string // authenticated phone (JT808Phone form); "" before
+	phone     string // authenticated phone (Phone form); "" before
 	unit      string
 	dev       device.Check // the authenticated device; checked again when the registry changes
 	lastPhone string       // of the last header, whose string the next one of the same phone shares
@@ -88,7 +88,7 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 	for {
 		if !ingest.BuffersDelimiter(ss.r, flag) {
 			if err := ss.w.Flush(); err != nil {
-				ss.log.Info("closing", "err", fmt.Errorf("realtime: jt808 reply: %w", err), "unit", ss.unit)
+				ss.log.Info("closing", "err", fmt.Errorf("jt808: reply: %w", err), "unit", ss.unit)
 				return
 			}
 			if err := ss.idle.Arm(); err != nil {
@@ -118,9 +118,9 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 
 var errOversize = fmt.Errorf("%w: longer than %d bytes without a flag", ErrFrame, MaxFrame)
 
-// readJT808Frame returns the bytes up to the next flag, without it; it is
+// readFrame returns the bytes up to the next flag, without it; it is
 // empty between two flags. The slice is valid until the next read. A run
-// longer than JT808MaxFrame is discarded and reported as errJT808Oversize.
+// longer than MaxFrame is discarded and reported as errOversize.
 func readFrame(r *bufio.Reader) ([]byte, error) {
 	b, err := r.ReadSlice(flag)
 	if errors.Is(err, bufio.ErrBufferFull) {
@@ -170,11 +170,11 @@ func (ss *session) reply(h Header, id uint16, body []byte) error {
 	out, err := AppendFrame(ss.out[:0], Header{ID: id, V2019: h.V2019, Version: h.Version,
 		Phone: h.Phone, Serial: ss.serial}, body)
 	if err != nil {
-		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
+		return fmt.Errorf("jt808: reply 0x%04x: %w", id, err)
 	}
 	ss.out = out
 	if _, err := ss.w.Write(out); err != nil {
-		return fmt.Errorf("realtime: jt808 reply 0x%04x: %w", id, err)
+		return fmt.Errorf("jt808: reply 0x%04x: %w", id, err)
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func (ss *session) handle(ctx context.Context, m Message) (uint16, []byte) {
 	return MsgPlatformReply, generalReply(dst, h, Success)
 }
 
-// jt808GeneralReply appends to dst the body of a 0x8001 answering h.
+// generalReply appends to dst the body of a 0x8001 answering h.
 func generalReply(dst []byte, h Header, result byte) []byte {
 	dst = binary.BigEndian.AppendUint16(dst, h.Serial)
 	dst = binary.BigEndian.AppendUint16(dst, h.ID)

@@ -28,7 +28,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 )
 
-// jt808Terminal is a test terminal written with this package's encoder.
+// terminal is a test terminal written with this package's encoder.
 type terminal struct {
 	t      *testing.T
 	conn   net.Conn
@@ -263,7 +263,7 @@ func TestJT808ServerRevoked(t *testing.T) {
 	}
 }
 
-// goJT808Terminal drives the server with go-jt808's encoders and decoders.
+// goTerminal drives the server with go-jt808's encoders and decoders.
 type goTerminal struct {
 	t      *testing.T
 	conn   net.Conn
@@ -273,7 +273,7 @@ type goTerminal struct {
 	queue  [][]byte
 }
 
-// newGoJT808Terminal builds the library's header for phone by decoding
+// newGoTerminal builds the library's header for phone by decoding
 // a heartbeat assembled from the library's BCD and check-byte helpers.
 func newGoTerminal(t *testing.T, addr, phone string, v2019 bool) *goTerminal {
 	raw := []byte{0x00, 0x02, 0x00, 0x00}

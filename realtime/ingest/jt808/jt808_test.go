@@ -21,7 +21,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// jt808Frame is one line of jt808/traccar-frames.txt.
+// capturedFrame is one line of jt808/traccar-frames.txt.
 type capturedFrame struct {
 	line  int
 	id    string // message id as written, "0200"
@@ -29,7 +29,7 @@ type capturedFrame struct {
 	frame []byte // the whole frame, flags included
 }
 
-// readJT808Frames reads the shared frames file: "# ..." comment lines,
+// readFrames reads the shared frames file: "# ..." comment lines,
 // then "id check hex" per frame.
 func readFrames(tb testing.TB, path string) []capturedFrame {
 	tb.Helper()
@@ -62,7 +62,7 @@ func readFrames(tb testing.TB, path string) []capturedFrame {
 	return out
 }
 
-// decodeCapturedJT808 decodes a frame of the shared file. The reference
+// decodeCaptured decodes a frame of the shared file. The reference
 // decoder's tests hand frames to the decoder after its frame decoder has
 // unescaped them, so some lines hold a bare 0x7e or 0x7d inside; when
 // escaped decoding fails on that, the content is taken as unescaped.
@@ -125,7 +125,7 @@ func TestJT808TraccarFrames(t *testing.T) {
 	}
 }
 
-// jt808FrameLocations returns the locations of a 0x0200 or 0x0704 message.
+// frameLocations returns the locations of a 0x0200 or 0x0704 message.
 func frameLocations(m Message, err error) ([]Location, error) {
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func TestJT808FrameErrors(t *testing.T) {
 	}
 }
 
-// jt808Patched unescapes frame, applies f to the raw message (check byte
+// patched unescapes frame, applies f to the raw message (check byte
 // last), fixes the check byte and escapes it again.
 func patched(frame []byte, f func(raw []byte) []byte) []byte {
 	raw, err := unescape(nil, frame)
@@ -289,7 +289,7 @@ func TestJT808Phone(t *testing.T) {
 	}
 }
 
-// jt808Body returns a location body from its fields.
+// locationBody returns a location body from its fields.
 func locationBody(status uint32, lat, lon uint32, alt, speed, dir uint16, bcdTime string, extra ...byte) []byte {
 	b := []byte{0, 0, 0, 1}
 	b = append(b, byte(status>>24), byte(status>>16), byte(status>>8), byte(status))
@@ -488,7 +488,7 @@ func FuzzJT808Frame(f *testing.F) {
 	})
 }
 
-// fuzzJT808Location checks that a body that decodes as a location
+// fuzzLocation checks that a body that decodes as a location
 // re-encodes to the same fixed fields.
 func fuzzLocation(t *testing.T, body []byte) {
 	l, err := DecodeLocation(body)

@@ -12,39 +12,39 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// nmeaKnotMPS is one knot in metres per second.
+// knotMPS is one knot in metres per second.
 const knotMPS = 1852.0 / 3600.0
 
-// NMEAMaxLine is the longest line the NMEA decoder and server take, in
+// MaxLine is the longest line the decoder and server take, in
 // bytes. NMEA 0183 allows 82; trackers add proprietary fields.
 const MaxLine = 512
 
 // The ways an NMEA line is refused; callers tell them apart with
 // errors.Is. The wrapping message says what exactly is wrong.
 var (
-	// ErrNMEAChecksum reports a sentence whose "*hh" checksum is not two
+	// ErrChecksum reports a sentence whose "*hh" checksum is not two
 	// hex digits or is not the XOR of the bytes between '$' and '*'.
 	ErrChecksum = errors.New("nmea checksum mismatch")
-	// ErrNMEASentence reports a line that is not a sentence, or a RMC or
+	// ErrSentence reports a line that is not a sentence, or a RMC or
 	// GGA sentence with a field that cannot be read: too few fields, a
 	// time, date, coordinate or number that is not one or is out of range.
 	ErrSentence = errors.New("malformed nmea sentence")
-	// ErrNMEAUnsupported reports a well-formed sentence of a type other
+	// ErrUnsupported reports a well-formed sentence of a type other
 	// than RMC, GGA and the $PGID login.
 	ErrUnsupported = errors.New("unsupported nmea sentence")
 )
 
-// NMEAKind names the sentence a NMEA value came from.
+// Kind names the sentence a Sentence value came from.
 type Kind string
 
-// The sentences DecodeNMEA reads.
+// The sentences Decode reads.
 const (
 	RMC   Kind = "RMC"  // recommended minimum: time, date, position, speed, course
 	GGA   Kind = "GGA"  // fix data: time, position, quality, satellites, HDOP, altitude
 	Login Kind = "PGID" // $PGID,<device>[,<key>]: the tracker names itself
 )
 
-// NMEA is one decoded sentence: a RMC or GGA position, or a $PGID login.
+// Sentence is one decoded sentence: a RMC or GGA position, or a $PGID login.
 // Unknown numeric fields are -1 (a negative value sent means unknown too),
 // and unknown altitude and position NaN.
 type Sentence struct {
@@ -90,12 +90,12 @@ func (n Sentence) Time() time.Time {
 	return n.Date.Add(n.TimeOfDay)
 }
 
-// DecodeNMEA decodes one line: "$", the sentence, an optional "*hh"
+// Decode decodes one line: "$", the sentence, an optional "*hh"
 // checksum, optional trailing CR LF and spaces. A checksum, when present,
 // must match; a sentence without one is taken, as some trackers send
 // none. It reads RMC and GGA of any talker and the $PGID,<device> login;
-// other sentences are ErrNMEAUnsupported. Errors wrap ErrNMEAChecksum,
-// ErrNMEASentence or ErrNMEAUnsupported. It is safe for concurrent use.
+// other sentences are ErrUnsupported. Errors wrap ErrChecksum,
+// ErrSentence or ErrUnsupported. It is safe for concurrent use.
 func Decode(line []byte) (Sentence, error) {
 	fields, err := fields(line)
 	if err != nil {
@@ -113,7 +113,7 @@ func Decode(line []byte) (Sentence, error) {
 	return Sentence{}, fmt.Errorf("%w: %.16q", ErrUnsupported, head)
 }
 
-// nmeaFields checks the framing and checksum of line and splits it.
+// fields checks the framing and checksum of line and splits it.
 func fields(line []byte) ([]string, error) {
 	line = bytes.TrimRight(line, " \t\r\n")
 	if len(line) > MaxLine {
@@ -140,7 +140,7 @@ func fields(line []byte) ([]string, error) {
 	return strings.Split(string(body), ","), nil
 }
 
-// decodeNMEALogin reads $PGID,<device>[,<key>].
+// decodeLogin reads $PGID,<device>[,<key>].
 func decodeLogin(f []string) (Sentence, error) {
 	if len(f) < 2 || strings.TrimSpace(f[1]) == "" {
 		return Sentence{}, fmt.Errorf("%w: $PGID without a device id", ErrSentence)
@@ -162,13 +162,13 @@ func decodeLogin(f []string) (Sentence, error) {
 	return n, nil
 }
 
-// newNMEA returns a position sentence with every field unknown.
+// newSentence returns a position sentence with every field unknown.
 func newSentence(kind Kind, talker string) Sentence {
 	return Sentence{Kind: kind, Talker: talker, TimeOfDay: -1, Point: orb.Point{math.NaN(), math.NaN()},
 		SpeedKnots: -1, Course: -1, AltitudeM: math.NaN(), HDOP: -1, Satellites: -1}
 }
 
-// decodeNMEARMC reads $xxRMC,time,status,lat,N,lon,E,knots,course,date,...
+// decodeRMC reads $xxRMC,time,status,lat,N,lon,E,knots,course,date,...
 func decodeRMC(f []string) (Sentence, error) {
 	n := newSentence(RMC, f[0][:2])
 	if len(f) < 10 {
@@ -184,7 +184,7 @@ func decodeRMC(f []string) (Sentence, error) {
 	return n, p.err
 }
 
-// decodeNMEAGGA reads $xxGGA,time,lat,N,lon,E,quality,sats,hdop,alt,M,sep,M,...
+// decodeGGA reads $xxGGA,time,lat,N,lon,E,quality,sats,hdop,alt,M,sep,M,...
 func decodeGGA(f []string) (Sentence, error) {
 	n := newSentence(GGA, f[0][:2])
 	if len(f) < 10 {
@@ -202,7 +202,7 @@ func decodeGGA(f []string) (Sentence, error) {
 	return n, p.err
 }
 
-// nmeaUnknown maps any negative value to -1, unknown.
+// unknown maps any negative value to -1, unknown.
 func unknown(x float64) float64 {
 	if x < 0 {
 		return -1
@@ -210,7 +210,7 @@ func unknown(x float64) float64 {
 	return x
 }
 
-// nmeaParser reads the fields of a sentence, keeping the first error.
+// fieldParser reads the fields of a sentence, keeping the first error.
 type fieldParser struct {
 	f   []string
 	err error
@@ -331,7 +331,7 @@ func digits(s string) bool {
 	return true
 }
 
-// nmeaAtoi returns the value of a string of digits.
+// atoi returns the value of a string of digits.
 func atoi(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -340,9 +340,9 @@ func atoi(s string) int {
 	return n
 }
 
-// AppendNMEA appends the sentence of n (a RMC, GGA or login, with
+// Append appends the sentence of n (a RMC, GGA or login, with
 // talker "GP" when n.Talker is empty), its checksum and CR LF to dst;
-// the inverse of DecodeNMEA to the precision written (1e-5 minute,
+// the inverse of Decode to the precision written (1e-5 minute,
 // 1 ms, 0.001 knot and degree, 0.01 m and HDOP).
 func Append(dst []byte, n Sentence) []byte {
 	var b strings.Builder

@@ -28,7 +28,7 @@ type Config struct {
 	KeyOptional bool
 }
 
-// NMEAServer takes GPS positions from legacy trackers that stream NMEA
+// Server takes GPS positions from legacy trackers that stream NMEA
 // 0183 over TCP: a "$PGID,<device>,<key>" line names the device and shows
 // its key, then RMC and GGA sentences of any talker follow, one per line
 // (LF or CR LF). It sends nothing back. Sentences before the login,
@@ -113,8 +113,8 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 	}
 }
 
-// readNMEALine returns the next line, valid until the next read. A line
-// longer than NMEAMaxLine is discarded and reported as errNMEALongLine.
+// readLine returns the next line, valid until the next read. A line
+// longer than MaxLine is discarded and reported as errLongLine.
 func readLine(r *bufio.Reader) ([]byte, error) {
 	b, err := r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
@@ -139,7 +139,7 @@ func (s *Server) ingest(ctx context.Context, log *slog.Logger, f fix.Fix) {
 	}
 }
 
-// nmeaSession turns the sentences of one connection into fixes. It is
+// session turns the sentences of one connection into fixes. It is
 // owned by the connection's goroutine.
 type session struct {
 	now  func() time.Time

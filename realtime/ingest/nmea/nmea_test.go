@@ -16,7 +16,7 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// nmeaLogs are the shared gpsd captures, with where each was recorded.
+// logs are the shared gpsd captures, with where each was recorded.
 var logs = []struct {
 	file  string
 	where orb.Point // (lon, lat)
@@ -27,7 +27,7 @@ var logs = []struct {
 	{"nl2008u.log", orb.Point{8.4, 48.2}},       // Schramberg, 48.2N 8.4E
 }
 
-// readNMEALog returns the sentences of a gpsd log: its lines that start
+// readLog returns the sentences of a gpsd log: its lines that start
 // with '$', CR LF trimmed.
 func readLog(tb testing.TB, path string) [][]byte {
 	tb.Helper()
@@ -45,7 +45,7 @@ func readLog(tb testing.TB, path string) [][]byte {
 	return out
 }
 
-// nmeaLogTrack is what a log holds, read plainly: the UTC time and
+// logTrack is what a log holds, read plainly: the UTC time and
 // position of each RMC with status A and a position.
 func logTrack(lines [][]byte) (times []time.Time) {
 	for _, l := range lines {
@@ -156,7 +156,7 @@ func TestDecodeNMEA(t *testing.T) {
 	}
 }
 
-// nmeaEqual compares two sentences, floats within tol (NaN equals NaN).
+// equal compares two sentences, floats within tol (NaN equals NaN).
 func equal(a, b Sentence, tol float64) bool {
 	near := func(x, y, tol float64) bool {
 		return math.IsNaN(x) && math.IsNaN(y) || math.Abs(x-y) <= tol

@@ -16,10 +16,10 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// osmandKnotMPS is one knot in metres per second.
+// knotMPS is one knot in metres per second.
 const knotMPS = 1852.0 / 3600.0
 
-// The reasons DecodeOsmAnd fails; callers tell them apart with errors.Is.
+// The reasons Decode fails; callers tell them apart with errors.Is.
 // All three describe a malformed request, never a server fault.
 var (
 	// ErrNoDevice reports a request without a device id: no id or deviceid
@@ -34,7 +34,7 @@ var (
 	ErrBadField = errors.New("bad field")
 )
 
-// DecodeOsmAnd decodes one position report of the OsmAnd protocol, the
+// Decode decodes one position report of the OsmAnd protocol, the
 // protocol of the Traccar Client and OsmAnd apps, sent by GET or POST.
 //
 // query is the URL query of the request. body is the request body (nil for
@@ -92,7 +92,7 @@ const (
 	jsonBody
 )
 
-// osmandBodyKind tells how to read body given its content type.
+// bodyKindOf tells how to read body given its content type.
 func bodyKindOf(contentType string, body []byte) bodyKind {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -108,7 +108,7 @@ func bodyKindOf(contentType string, body []byte) bodyKind {
 	return noBody
 }
 
-// osmandMerge returns the values of a followed by those of b, key by key.
+// merge returns the values of a followed by those of b, key by key.
 func merge(a, b url.Values) url.Values {
 	m := make(url.Values, len(a)+len(b))
 	for k, vs := range a {
@@ -120,13 +120,13 @@ func merge(a, b url.Values) url.Values {
 	return m
 }
 
-// newOsmAndFix returns a fix of unit with every optional field unknown.
+// newFix returns a fix of unit with every optional field unknown.
 func newFix(unit string) fix.Fix {
 	return fix.Fix{Unit: unit, Point: orb.Point{math.NaN(), math.NaN()},
 		SpeedMPS: -1, Heading: -1, Battery: -1, Source: fix.SourceOsmAnd}
 }
 
-// decodeOsmAndParams decodes the query (or form) form of the protocol.
+// decodeParams decodes the query (or form) form of the protocol.
 func decodeParams(v url.Values) (fix.Fix, error) {
 	_, unit := param(v, "id", "deviceid")
 	if unit == "" {
@@ -153,7 +153,7 @@ func decodeParams(v url.Values) (fix.Fix, error) {
 	return f, nil
 }
 
-// osmandParams reads typed parameters, keeping the first error.
+// params reads typed parameters, keeping the first error.
 type params struct {
 	v   url.Values
 	err error
@@ -218,7 +218,7 @@ func (p *params) parse(field, s string) float64 {
 	return x
 }
 
-// osmandParam returns the first of keys with a non-blank value, and that
+// param returns the first of keys with a non-blank value, and that
 // value trimmed of spaces; "" when there is none.
 func param(v url.Values, keys ...string) (key, value string) {
 	for _, k := range keys {
@@ -231,7 +231,7 @@ func param(v url.Values, keys ...string) (key, value string) {
 	return "", ""
 }
 
-// osmandFloat parses s as a finite float64 for the named field.
+// float parses s as a finite float64 for the named field.
 func float(field, s string) (float64, error) {
 	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	switch {
@@ -243,7 +243,7 @@ func float(field, s string) (float64, error) {
 	return x, nil
 }
 
-// osmandUnknown maps any negative value to -1, the Fix "unknown".
+// unknown maps any negative value to -1, the Fix "unknown".
 func unknown(x float64) float64 {
 	if x < 0 {
 		return -1
@@ -251,7 +251,7 @@ func unknown(x float64) float64 {
 	return x
 }
 
-// parseOsmAndTime reads a timestamp: an integer below 2^31-1 in magnitude
+// parseTime reads a timestamp: an integer below 2^31-1 in magnitude
 // is Unix seconds, a larger one Unix milliseconds; otherwise ISO 8601 or
 // "yyyy-MM-dd HH:mm:ss", in UTC unless a zone is given. The result is UTC.
 func parseTime(s string) (time.Time, bool) {
@@ -299,7 +299,7 @@ func isDecimal(s string) bool {
 	return true
 }
 
-// osmandJSON is the Traccar Client JSON form of a report.
+// jsonRequest is the Traccar Client JSON form of a report.
 type jsonRequest struct {
 	DeviceID json.RawMessage `json:"device_id"`
 	Location *struct {
@@ -318,7 +318,7 @@ type jsonRequest struct {
 	} `json:"location"`
 }
 
-// decodeOsmAndJSON decodes the JSON form, taking a missing device id from
+// decodeJSON decodes the JSON form, taking a missing device id from
 // the query.
 func decodeJSON(query url.Values, body []byte) (fix.Fix, error) {
 	var v jsonRequest
@@ -361,7 +361,7 @@ func decodeJSON(query url.Values, body []byte) (fix.Fix, error) {
 	return f, nil
 }
 
-// osmandJSONError turns a JSON decoding error into ErrBadField, naming the
+// jsonError turns a JSON decoding error into ErrBadField, naming the
 // field of a type mismatch (such as a location sent as an array).
 func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
@@ -371,7 +371,7 @@ func jsonError(err error) error {
 	return badField("body", "", "not a JSON object")
 }
 
-// osmandDeviceID reads device_id, a string or a number; "" when absent.
+// deviceID reads device_id, a string or a number; "" when absent.
 func deviceID(raw json.RawMessage) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
@@ -389,7 +389,7 @@ func deviceID(raw json.RawMessage) (string, error) {
 	return "", badField("device_id", string(raw), "want a string or number")
 }
 
-// osmandJSONTime reads location.timestamp, a string in any form the query
+// jsonTime reads location.timestamp, a string in any form the query
 // takes or a number of Unix seconds or milliseconds; zero when absent.
 func jsonTime(raw json.RawMessage) (time.Time, error) {
 	raw = bytes.TrimSpace(raw)
@@ -421,21 +421,21 @@ func or(p *float64, def float64) float64 {
 }
 
 func errNoDevice(want string) error {
-	return fmt.Errorf("realtime: osmand: %w (want %s)", ErrNoDevice, want)
+	return fmt.Errorf("osmand: %w (want %s)", ErrNoDevice, want)
 }
 
 func errNoPosition(unit, why string) error {
-	return fmt.Errorf("realtime: osmand: unit %s: %w: %s", unit, ErrNoPosition, why)
+	return fmt.Errorf("osmand: unit %s: %w: %s", unit, ErrNoPosition, why)
 }
 
-// osmandBadField returns ErrBadField for field, quoting at most 32 bytes of
+// badField returns ErrBadField for field, quoting at most 32 bytes of
 // the offending value (none when value is empty).
 func badField(field, value, why string) error {
 	if value == "" {
-		return fmt.Errorf("realtime: osmand: %w %q: %s", ErrBadField, field, why)
+		return fmt.Errorf("osmand: %w %q: %s", ErrBadField, field, why)
 	}
 	if len(value) > 32 {
 		value = value[:32] + "..."
 	}
-	return fmt.Errorf("realtime: osmand: %w %q: %s: %q", ErrBadField, field, why, value)
+	return fmt.Errorf("osmand: %w %q: %s: %q", ErrBadField, field, why, value)
 }

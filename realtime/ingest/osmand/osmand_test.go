@@ -16,11 +16,11 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// osmandEpsilon is the tolerance for decoded numbers: far below the
+// epsilon is the tolerance for decoded numbers: far below the
 // precision any client sends (1e-9 degrees is 0.1 mm).
 const epsilon = 1e-9
 
-// osmandRequestsFile is the shared file of real OsmAnd requests.
+// requestsFile is the shared file of real OsmAnd requests.
 const requestsFile = "osmand/traccar-requests.txt"
 
 const (
@@ -28,7 +28,7 @@ const (
 	jsonType = "application/json"
 )
 
-// osmandCase is one request and what DecodeOsmAnd makes of it.
+// testCase is one request and what Decode makes of it.
 type testCase struct {
 	name        string
 	query       string // raw URL query
@@ -291,8 +291,8 @@ func isZeroFix(f fix.Fix) bool {
 	return f.Unit == "" && f.Time.IsZero() && f.Point == orb.Point{} && f.Source == ""
 }
 
-// diffOsmAndFix names the first field in which got and want differ, "" if none.
-// Numbers are compared within osmandEpsilon; NaN equals NaN.
+// diffFix names the first field in which got and want differ, "" if none.
+// Numbers are compared within epsilon; NaN equals NaN.
 func diffFix(got, want fix.Fix) string {
 	nums := []struct {
 		name      string
@@ -328,7 +328,7 @@ func near(a, b float64) bool {
 	return math.Abs(a-b) <= epsilon
 }
 
-// osmandRequest is one line of the shared requests file.
+// request is one line of the shared requests file.
 type request struct {
 	line    int
 	check   string // verifyPosition, verifyAttribute, verifyNotNull, verifyNull
@@ -350,7 +350,7 @@ func (r request) decode() (fix.Fix, error) {
 	return fix.Fix{}, fmt.Errorf("line %d: unknown form %q", r.line, r.form)
 }
 
-// readOsmAndRequests reads the shared requests file, or returns nil when
+// readRequests reads the shared requests file, or returns nil when
 // it is missing and may be.
 func readRequests(tb testing.TB, path string) []request {
 	tb.Helper()
@@ -443,7 +443,7 @@ func finite(xs ...float64) bool {
 	return true
 }
 
-// FuzzDecodeOsmAnd holds DecodeOsmAnd to its contract on any request: it
+// FuzzDecodeOsmAnd holds Decode to its contract on any request: it
 // never panics; every error wraps one of the three sentinels; a success
 // has a unit, a finite position and finite numbers; ErrNoPosition still
 // names the unit.
