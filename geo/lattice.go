@@ -69,25 +69,24 @@ func (l *Lattice) Isochrone(s *Search, from orb.Point, p Profile, limit time.Dur
 	if !ok {
 		return dst, ErrOffGrid
 	}
-	s.reset(len(l.nbr))
+	s.Reset(len(l.nbr))
 	secPerMeter := p.Detour / p.MetersPerSecond()
 	if eta := p.Travel(Distance(from, CellCenter(l.grid.Cell(origin)))); eta <= limit {
-		s.push(origin, eta)
+		s.Push(origin, eta)
 	}
-	for s.h.len() > 0 {
-		it := s.h.pop()
-		if s.done[it.node] == s.gen {
-			continue
+	for {
+		node, at, ok := s.Next()
+		if !ok {
+			break
 		}
-		s.done[it.node] = s.gen
-		dst = append(dst, Reach{Cell: it.node, ETA: it.eta})
-		for k, j := range l.nbr[it.node] {
-			if j < 0 || s.done[j] == s.gen {
+		dst = append(dst, Reach{Cell: node, ETA: at})
+		for k, j := range l.nbr[node] {
+			if j < 0 || s.Done(j) {
 				continue
 			}
-			eta := it.eta + time.Duration(float64(l.hop[it.node][k])*secPerMeter*float64(time.Second))
+			eta := at + time.Duration(float64(l.hop[node][k])*secPerMeter*float64(time.Second))
 			if eta <= limit {
-				s.push(j, eta)
+				s.Push(j, eta)
 			}
 		}
 	}

@@ -175,30 +175,29 @@ func (r *RoadRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.
 }
 
 // isochrone runs the bounded Dijkstra from sn. Nodes are numbered 0..n-1
-// in s, and cell i of the grid is n+i: s.eta holds both node times and
+// in s, and cell i of the grid is n+i: s holds both node times and
 // cell times, in base (unscaled) travel time.
 func (rg *routedGraph) isochrone(s *Search, sn Snap, cells int, limit time.Duration, dst []Reach) []Reach {
 	g := rg.g
 	n := int32(len(g.nodes))
-	s.reset(int(n) + cells)
+	s.Reset(int(n) + cells)
 	start := len(dst)
 	base := time.Duration(float64(limit) * rg.factor)
 	dst = rg.startEdge(s, sn, n, base, dst)
-	for s.h.len() > 0 {
-		it := s.h.pop()
-		if s.done[it.node] == s.gen {
-			continue
+	for {
+		node, at, ok := s.Next()
+		if !ok {
+			break
 		}
-		s.done[it.node] = s.gen
-		for _, a := range g.arcs[g.first[it.node]:g.first[it.node+1]] {
-			if s.done[a.to] != s.gen {
-				if t := it.eta + a.cost; t <= base {
-					s.push(a.to, t)
+		for _, a := range g.arcs[g.first[node]:g.first[node+1]] {
+			if !s.Done(a.to) {
+				if t := at + a.cost; t <= base {
+					s.Push(a.to, t)
 				}
 			}
 		}
-		for _, c := range rg.out[rg.outFirst[it.node]:rg.outFirst[it.node+1]] {
-			if t := it.eta + c.dt; t <= base {
+		for _, c := range rg.out[rg.outFirst[node]:rg.outFirst[node+1]] {
+			if t := at + c.dt; t <= base {
 				dst = reachCell(s, n+c.cell, t, dst)
 			}
 		}
@@ -217,7 +216,7 @@ func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duratio
 	if ed.fwdKPH > 0 {
 		full := travel(float64(ed.length), ed.fwdKPH)
 		if t := time.Duration((1 - f) * float64(full)); t <= limit {
-			s.push(ed.to, t)
+			s.Push(ed.to, t)
 		}
 		for _, c := range crs {
 			if float64(c.exit) >= f {
@@ -230,7 +229,7 @@ func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duratio
 	if ed.bwdKPH > 0 {
 		full := travel(float64(ed.length), ed.bwdKPH)
 		if t := time.Duration(f * float64(full)); t <= limit {
-			s.push(ed.from, t)
+			s.Push(ed.from, t)
 		}
 		for _, c := range crs {
 			if float64(c.enter) <= f {
@@ -254,23 +253,18 @@ func (rg *routedGraph) atEnds(s *Search, sn Snap) {
 	ed := rg.g.edges[sn.Edge]
 	kph := max(ed.fwdKPH, ed.bwdKPH)
 	if sn.Along <= endSnap {
-		s.push(ed.from, travel(float64(sn.Along), kph))
+		s.Push(ed.from, travel(float64(sn.Along), kph))
 	}
 	if rest := Meters(ed.length) - sn.Along; rest <= endSnap {
-		s.push(ed.to, travel(float64(rest), kph))
+		s.Push(ed.to, travel(float64(rest), kph))
 	}
 }
 
 // reachCell records that slot i (a cell) is reached at t, appending it to
 // dst the first time.
 func reachCell(s *Search, i int32, t time.Duration, dst []Reach) []Reach {
-	if s.seen[i] != s.gen {
-		s.seen[i] = s.gen
-		s.eta[i] = t
+	if s.Offer(i, t) {
 		return append(dst, Reach{Cell: i, ETA: t})
-	}
-	if t < s.eta[i] {
-		s.eta[i] = t
 	}
 	return dst
 }
@@ -281,7 +275,7 @@ func (rg *routedGraph) finishReach(s *Search, n int32, start int, dst []Reach) [
 	out := dst[start:]
 	for i := range out {
 		slot := out[i].Cell
-		out[i] = Reach{Cell: slot - n, ETA: time.Duration(float64(s.eta[slot]) / rg.factor)}
+		out[i] = Reach{Cell: slot - n, ETA: time.Duration(float64(s.ETA(slot)) / rg.factor)}
 	}
 	return dst
 }
@@ -466,28 +460,27 @@ func (r *RoadRouter) DriveTime(s *Search, from, to orb.Point, p Profile, limit t
 // settle runs the bounded Dijkstra from sn over nodes only.
 func (rg *routedGraph) settle(s *Search, sn Snap, limit time.Duration) {
 	g := rg.g
-	s.reset(len(g.nodes))
+	s.Reset(len(g.nodes))
 	ed := g.edges[sn.Edge]
 	rg.atEnds(s, sn)
 	if ed.fwdKPH > 0 {
 		if t := time.Duration((1 - sn.Fraction) * float64(travel(float64(ed.length), ed.fwdKPH))); t <= limit {
-			s.push(ed.to, t)
+			s.Push(ed.to, t)
 		}
 	}
 	if ed.bwdKPH > 0 {
 		if t := time.Duration(sn.Fraction * float64(travel(float64(ed.length), ed.bwdKPH))); t <= limit {
-			s.push(ed.from, t)
+			s.Push(ed.from, t)
 		}
 	}
-	for s.h.len() > 0 {
-		it := s.h.pop()
-		if s.done[it.node] == s.gen {
-			continue
+	for {
+		node, at, ok := s.Next()
+		if !ok {
+			break
 		}
-		s.done[it.node] = s.gen
-		for _, a := range g.arcs[g.first[it.node]:g.first[it.node+1]] {
-			if t := it.eta + a.cost; s.done[a.to] != s.gen && t <= limit {
-				s.push(a.to, t)
+		for _, a := range g.arcs[g.first[node]:g.first[node+1]] {
+			if t := at + a.cost; !s.Done(a.to) && t <= limit {
+				s.Push(a.to, t)
 			}
 		}
 	}
@@ -505,16 +498,16 @@ func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
 		}
 	}
 	kph := max(ed.fwdKPH, ed.bwdKPH)
-	if b.Along <= endSnap && s.done[ed.from] == s.gen {
-		try(s.eta[ed.from] + travel(float64(b.Along), kph))
+	if b.Along <= endSnap && s.Done(ed.from) {
+		try(s.ETA(ed.from) + travel(float64(b.Along), kph))
 	}
-	if rest := Meters(ed.length) - b.Along; rest <= endSnap && s.done[ed.to] == s.gen {
-		try(s.eta[ed.to] + travel(float64(rest), kph))
+	if rest := Meters(ed.length) - b.Along; rest <= endSnap && s.Done(ed.to) {
+		try(s.ETA(ed.to) + travel(float64(rest), kph))
 	}
 	if ed.fwdKPH > 0 {
 		full := float64(travel(float64(ed.length), ed.fwdKPH))
-		if s.done[ed.from] == s.gen {
-			try(s.eta[ed.from] + time.Duration(b.Fraction*full))
+		if s.Done(ed.from) {
+			try(s.ETA(ed.from) + time.Duration(b.Fraction*full))
 		}
 		if a.Edge == b.Edge && a.Fraction <= b.Fraction {
 			try(time.Duration((b.Fraction - a.Fraction) * full))
@@ -522,8 +515,8 @@ func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
 	}
 	if ed.bwdKPH > 0 {
 		full := float64(travel(float64(ed.length), ed.bwdKPH))
-		if s.done[ed.to] == s.gen {
-			try(s.eta[ed.to] + time.Duration((1-b.Fraction)*full))
+		if s.Done(ed.to) {
+			try(s.ETA(ed.to) + time.Duration((1-b.Fraction)*full))
 		}
 		if a.Edge == b.Edge && a.Fraction >= b.Fraction {
 			try(time.Duration((a.Fraction - b.Fraction) * full))

@@ -201,10 +201,10 @@ func testNeverBeatsStraightLine(t *testing.T, r *RoadRouter, box orb.Bound) {
 				t.Fatalf("%s: Isochrone(%v): %v", name, from, err)
 			}
 			for i, nd := range rg.g.nodes {
-				if s.done[i] == s.gen {
+				if s.Done(int32(i)) {
 					// float32 edge lengths and the linear snap point leave centimetres
-					if floor := top.Travel(max(0, Distance(sn.Point, nd)-0.1)); s.eta[i]+etaTolerance < floor {
-						t.Fatalf("%s from %v: node %d at %v, below straight line at top speed %v", name, from, i, s.eta[i], floor)
+					if floor := top.Travel(max(0, Distance(sn.Point, nd)-0.1)); s.ETA(int32(i))+etaTolerance < floor {
+						t.Fatalf("%s from %v: node %d at %v, below straight line at top speed %v", name, from, i, s.ETA(int32(i)), floor)
 					}
 				}
 			}

@@ -13,7 +13,8 @@ type Search struct {
 	h    etaHeap
 }
 
-func (s *Search) reset(n int) {
+// Reset starts a search over nodes 0..n-1, forgetting the last one.
+func (s *Search) Reset(n int) {
 	if len(s.seen) < n {
 		s.seen = make([]uint32, n)
 		s.done = make([]uint32, n)
@@ -29,14 +30,49 @@ func (s *Search) reset(n int) {
 	s.h = s.h[:0]
 }
 
-// push records eta for node i if it improves on what is known.
-func (s *Search) push(i int32, eta time.Duration) {
+// Push records eta for node i if it improves on what is known, and queues
+// it to be settled.
+func (s *Search) Push(i int32, eta time.Duration) {
 	if s.seen[i] == s.gen && s.eta[i] <= eta {
 		return
 	}
 	s.seen[i] = s.gen
 	s.eta[i] = eta
 	s.h.push(heapItem{node: i, eta: eta})
+}
+
+// Next settles the queued node of the earliest time that is not settled
+// yet and returns it with its final time; false when none is left.
+func (s *Search) Next() (node int32, eta time.Duration, ok bool) {
+	for s.h.len() > 0 {
+		it := s.h.pop()
+		if s.done[it.node] != s.gen {
+			s.done[it.node] = s.gen
+			return it.node, it.eta, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Done reports whether node i is settled.
+func (s *Search) Done(i int32) bool { return s.done[i] == s.gen }
+
+// ETA returns the time last recorded for node i: final once it is Done.
+func (s *Search) ETA(i int32) time.Duration { return s.eta[i] }
+
+// Offer records t for node i without queueing it, keeping the earliest
+// time offered; it reports whether i had no time yet. It is for nodes the
+// search reaches but never expands, such as the cells a road crosses.
+func (s *Search) Offer(i int32, t time.Duration) (first bool) {
+	if s.seen[i] != s.gen {
+		s.seen[i] = s.gen
+		s.eta[i] = t
+		return true
+	}
+	if t < s.eta[i] {
+		s.eta[i] = t
+	}
+	return false
 }
 
 type heapItem struct {
