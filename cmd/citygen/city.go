@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/paulmach/orb"
+
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
@@ -41,19 +43,40 @@ func generate(seed uint64) (*city, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boundary grid: %w", err)
 	}
-	pt := newPartitioner(geo.NewLattice(grid), demand(grid, incidents))
-	if err := pt.connected(); err != nil {
-		return nil, err
-	}
-	sites, beat, err := deploy(rng(streamSeeds), grid, pt, zones)
+	units, loads, err := deployUnits(rng(streamSeeds), grid, incidents, zones)
 	if err != nil {
 		return nil, err
 	}
-	owner := pt.run(sites, beat)
-	if err := pt.contiguous(owner, len(sites)); err != nil {
+	plan, err := newPlan(boundary, units, zones)
+	if err != nil {
 		return nil, err
 	}
-	units := makeUnits(grid, owner, sites, zones)
+	return &city{plan: plan, incidents: incidents, cells: grid.Len(),
+		minLoad: slices.Min(loads), maxLoad: slices.Max(loads)}, nil
+}
+
+// deployUnits places the units' sites over grid and grows their areas on
+// the incidents' demand, and returns the units and, per unit, the demand
+// of its area over its share (1 for a beat unit).
+func deployUnits(rng *rand.Rand, grid *geo.Grid, incidents []incident, zones []patrol.Zone) ([]patrol.Unit, []float64, error) {
+	pt := newPartitioner(geo.NewLattice(grid), demand(grid, incidents))
+	if err := pt.connected(); err != nil {
+		return nil, nil, err
+	}
+	sites, beat, err := deploy(rng, grid, pt, zones)
+	if err != nil {
+		return nil, nil, err
+	}
+	owner := pt.run(sites, beat)
+	if err := pt.contiguous(owner, len(sites)); err != nil {
+		return nil, nil, err
+	}
+	return makeUnits(grid, owner, sites, zones), pt.relativeLoads(owner, sites), nil
+}
+
+// newPlan returns the demo city's plan of boundary, units and zones,
+// validated.
+func newPlan(boundary orb.Polygon, units []patrol.Unit, zones []patrol.Zone) (*patrol.Plan, error) {
 	plan := &patrol.Plan{
 		Name: "Horqin demo city", City: "tongliao", Notice: notice,
 		Resolution: resolution, Timezone: "Asia/Shanghai", Boundary: boundary,
@@ -62,15 +85,15 @@ func generate(seed uint64) (*city, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, fmt.Errorf("generated plan: %w", err)
 	}
-	loads := pt.relativeLoads(owner, sites)
-	return &city{plan: plan, incidents: incidents, cells: grid.Len(),
-		minLoad: slices.Min(loads), maxLoad: slices.Max(loads)}, nil
+	return plan, nil
 }
 
+// notice is the plan's notice that its data are synthetic.
 const notice = "Illustrative demo data: the boundary, priority zones, patrol units and incidents " +
 	"of this plan are synthetic and their positions approximate. It is not official data of " +
 	"Tongliao or of its police."
 
+// profiles returns the travel profiles of the units: car, bike and foot.
 func profiles() []geo.Profile {
 	return []geo.Profile{
 		{Name: "car", SpeedKPH: 30, Detour: 1.35},
@@ -79,6 +102,7 @@ func profiles() []geo.Profile {
 	}
 }
 
+// mechanisms returns the patrol mechanisms and the profile each moves by.
 func mechanisms() []patrol.Mechanism {
 	return []patrol.Mechanism{
 		{ID: "vehicle", Name: "Vehicle patrol", Profile: "car", CountsResponse: true, MaxSpeedKPH: 130},

@@ -27,4 +27,5 @@ func toXY(p orb.Point) (x, y float64) {
 	return (p[0] - centreLon) * mPerDegLon(), (p[1] - centreLat) * mPerDegLat
 }
 
+// round6 rounds v to 6 decimal places.
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
