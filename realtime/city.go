@@ -194,14 +194,14 @@ func (c *City) follow(ctx context.Context, events cityEvents) error {
 }
 
 // cityEvents is a store's feed of events: in batches from a store that
-// hands them out so (MemoryStore), one by one otherwise. One of the two
+// hands them out so (store.Memory), one by one otherwise. One of the two
 // channels is nil.
 type cityEvents struct {
 	one     <-chan store.Event
 	batches <-chan []store.Event
 }
 
-// batchSubscriber is a Store whose events come in batches too.
+// batchSubscriber is a store.Store whose events come in batches too.
 type batchSubscriber interface {
 	SubscribeBatches(ctx context.Context) (<-chan []store.Event, error)
 }
