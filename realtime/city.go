@@ -16,6 +16,8 @@ import (
 
 // CityConfig tunes a City. The zero value uses the documented defaults.
 type CityConfig struct {
+	// Validation is the limits every fix must respect; its zero value
+	// uses fix.Limits' defaults.
 	Validation fix.Limits
 	// Tick is the shortest time between two diffs to live clients; changes
 	// within it are coalesced into one diff. Default 25 ms.
@@ -37,6 +39,7 @@ type CityConfig struct {
 	Metrics *Metrics
 }
 
+// withDefaults returns c with each zero field set to its default.
 func (c CityConfig) withDefaults() CityConfig {
 	c.Validation = c.Validation.WithDefaults()
 	if c.Tick == 0 {
@@ -60,6 +63,8 @@ func (c CityConfig) withDefaults() CityConfig {
 	return c
 }
 
+// liveUnit is a plan unit and its live state: the latest fix, if any, the
+// status, and whether the fix went stale when it was last placed.
 type liveUnit struct {
 	patrol.Unit
 	mech   patrol.Mechanism

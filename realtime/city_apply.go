@@ -7,6 +7,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
+// applyState takes a unit's state as loaded from the store; c.mu is held.
 func (c *City) applyState(s store.UnitState) {
 	lu, ok := c.units[s.Unit]
 	if !ok {

@@ -51,6 +51,8 @@ func (c *City) Ingest(ctx context.Context, fixes []fix.Fix) ([]fix.Result, error
 	return out[:n], err
 }
 
+// save stores fixes and reports, per fix stored, whether it is its unit's
+// latest; on an error, the fixes it reports on are surely stored.
 func (c *City) save(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
 	switch len(fixes) {
 	case 0:

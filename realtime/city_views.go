@@ -6,6 +6,7 @@ import (
 	"time"
 )
 
+// view returns lu as clients see it at now; c.mu is held.
 func (c *City) view(lu *liveUnit, now time.Time) UnitView {
 	v := UnitView{ID: lu.ID, Name: lu.Name, Mechanism: lu.Mechanism, Status: lu.status, Stale: lu.stale}
 	if !lu.hasFix {
@@ -106,6 +107,7 @@ func (c *City) snapshot() (Frame, error) {
 	return encode(msg)
 }
 
+// publish is publishLocked under c.mu.
 func (c *City) publish() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -143,6 +145,7 @@ func (c *City) publishLocked() {
 	c.cfg.Metrics.diff()
 }
 
+// encode returns the frame of m as JSON.
 func encode(m Message) (Frame, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
