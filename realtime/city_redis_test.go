@@ -31,7 +31,7 @@ func newRedisStore(t *testing.T, c redis.UniversalClient, city string, now func(
 	return s
 }
 
-// startRedisCity runs a city on the square plan over its own RedisStore
+// startRedisCity runs a city on the square plan over its own Redis store
 // object for city until the test ends, as one server instance would.
 func startRedisCity(t *testing.T, c redis.UniversalClient, city string, clk *realtimetest.Clock) *realtime.City {
 	t.Helper()

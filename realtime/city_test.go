@@ -166,7 +166,7 @@ func square(p orb.Point, half float64) orb.Polygon {
 		{p[0] - half, p[1] + half}, {p[0] - half, p[1] - half}}}
 }
 
-// oneByOneStore hides MemoryStore.SubscribeBatches: its events come one by
+// oneByOneStore hides store.Memory's SubscribeBatches: its events come one by
 // one, as a store without batches hands them out.
 type oneByOneStore struct{ store.Store }
 

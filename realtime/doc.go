@@ -1,13 +1,16 @@
-// Package realtime keeps the live state of a city: it validates GPS fixes
-// arriving by HTTP, OsmAnd and other protocols, stores the latest position
-// and status of every unit, drives the coverage engine as units move, and
-// fans the resulting changes out to live map clients over websockets.
+// Package realtime holds the live City and the websocket Hub: the City
+// follows a store's fixes and statuses into the coverage engine, tracks
+// each zone's gap and raises alerts as gaps open and close, and the Hub
+// and its pump carry the City's views, a snapshot and then diffs, to live
+// map clients.
+//
+// The City validates fixes with realtime/fix and keeps its state in a
+// realtime/store.Store; the servers of realtime/ingest/... and package web
+// hand fixes to City.Ingest.
 //
 // Goroutines: City.Run owns the goroutine that applies store events to the
-// coverage engine and publishes diffs; Hub.Run owns the set of live clients;
-// each websocket connection has one reader and one writer goroutine, owned
-// by the handler that upgraded it; JT808Server.Run and NMEAServer.Run own
-// one goroutine per terminal connection and wait for them before they
-// return; a RedisStore subscription owns its reader until its context
-// ends. Constructors start none.
+// coverage engine and publishes diffs; Hub.Run owns the set of live
+// clients; Hub.Serve runs a websocket connection's writer in the calling
+// goroutine and owns its one reader goroutine, which it waits for before it
+// returns. Constructors start none.
 package realtime

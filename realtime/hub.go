@@ -19,7 +19,7 @@ type HubConfig struct {
 // frame prepared once so that all clients share the encoding (and the
 // compression, for clients that negotiated it).
 type Frame struct {
-	Data     []byte
+	Data     []byte // the message, JSON text; shared, not to be modified
 	prepared *websocket.PreparedMessage
 }
 

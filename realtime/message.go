@@ -12,20 +12,25 @@ import (
 // UnitView is a unit as API and live clients see it. Position, motion and
 // time fields are absent until the unit's first fix.
 type UnitView struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Mechanism string        `json:"mechanism"`
-	Status    patrol.Status `json:"status"`
+	ID        string        `json:"id"`        // the plan's unit id
+	Name      string        `json:"name"`      // the plan's unit name
+	Mechanism string        `json:"mechanism"` // the plan's mechanism id
+	Status    patrol.Status `json:"status"`    // as last set; a Stale unit keeps it
 	// Stale tells that the latest fix is too old for the unit to count in
 	// coverage.
-	Stale    bool       `json:"stale,omitempty"`
-	Lat      *float64   `json:"lat,omitempty"`
-	Lon      *float64   `json:"lon,omitempty"`
-	Heading  *float64   `json:"heading,omitempty"`
+	Stale bool     `json:"stale,omitempty"`
+	Lat   *float64 `json:"lat,omitempty"` // degrees north, WGS 84
+	Lon   *float64 `json:"lon,omitempty"` // degrees east, WGS 84
+	// Heading is the course in degrees clockwise from north, in [0, 360);
+	// absent when the fix has none.
+	Heading *float64 `json:"heading,omitempty"`
+	// SpeedMPS is the ground speed in m/s; absent when the fix has none.
 	SpeedMPS *float64   `json:"speed_mps,omitempty"`
-	Time     *time.Time `json:"time,omitempty"`
+	Time     *time.Time `json:"time,omitempty"` // when the device took the latest fix, UTC
 	// AgeS is the age of the latest fix in seconds when the view was made.
 	AgeS *float64 `json:"age_s,omitempty"`
+	// Cell is the coverage cell the unit was last placed in; absent when
+	// its fix lies off the grid.
 	Cell *h3.Cell `json:"cell,omitempty"`
 	// OffNetwork tells that the latest fix lies farther from every road
 	// than the snapping distance, so the unit does not count in coverage
@@ -36,11 +41,11 @@ type UnitView struct {
 // CellView is a cell's coverage: the best ETA in seconds (absent when no
 // unit reaches it within 5 minutes) and the units within 1, 3 and 5 minutes.
 type CellView struct {
-	Cell h3.Cell  `json:"cell"`
-	ETAS *float64 `json:"eta_s,omitempty"`
-	N1   int      `json:"n1"`
-	N3   int      `json:"n3"`
-	N5   int      `json:"n5"`
+	Cell h3.Cell  `json:"cell"`            // at the plan's resolution
+	ETAS *float64 `json:"eta_s,omitempty"` // best ETA in seconds
+	N1   int      `json:"n1"`              // units within 1 minute
+	N3   int      `json:"n3"`              // units within 3 minutes
+	N5   int      `json:"n5"`              // units within 5 minutes
 }
 
 // NewCellView returns the view of c, with the ETA rounded to 0.1 s.
@@ -56,22 +61,22 @@ func NewCellView(c patrol.CellCover) CellView {
 // Shares are the shares (0 to 1) of a zone's cells that meet each tier of
 // its rule.
 type Shares struct {
-	M1 float64 `json:"m1"`
-	M3 float64 `json:"m3"`
-	M5 float64 `json:"m5"`
+	M1 float64 `json:"m1"` // within 1 minute
+	M3 float64 `json:"m3"` // within 3 minutes
+	M5 float64 `json:"m5"` // within 5 minutes
 }
 
 // ZoneView is a priority zone against its rule now. Gap is Active && !Met.
 type ZoneView struct {
-	ID     string      `json:"id"`
-	Name   string      `json:"name"`
-	Kind   string      `json:"kind"`
-	Active bool        `json:"active"`
-	Met    bool        `json:"met"`
-	Gap    bool        `json:"gap"`
-	Rule   patrol.Rule `json:"rule"`
-	Shares Shares      `json:"shares"`
-	Cells  int         `json:"cells"`
+	ID     string      `json:"id"`     // the plan's zone id
+	Name   string      `json:"name"`   // the plan's zone name
+	Kind   string      `json:"kind"`   // the plan's zone kind, such as "park"
+	Active bool        `json:"active"` // the zone's hours include now
+	Met    bool        `json:"met"`    // every tier's share reaches the rule's
+	Gap    bool        `json:"gap"`    // Active && !Met
+	Rule   patrol.Rule `json:"rule"`   // the zone's response rule
+	Shares Shares      `json:"shares"` // the shares of its cells that meet each tier
+	Cells  int         `json:"cells"`  // the number of H3 cells the zone covers
 }
 
 // NewZoneView returns the view of s, with shares rounded to 0.001.
@@ -86,21 +91,23 @@ func NewZoneView(s patrol.ZoneStatus) ZoneView {
 
 // Alert says that a zone's gap opened or closed.
 type Alert struct {
-	Zone  string    `json:"zone"`
-	Name  string    `json:"name"`
+	Zone  string    `json:"zone"`  // the zone's id
+	Name  string    `json:"name"`  // the zone's name
 	State string    `json:"state"` // "open" or "closed"
-	Time  time.Time `json:"time"`
+	Time  time.Time `json:"time"`  // when the gap opened or closed, at least GapHold before the alert
 }
 
 // Message is what a live client receives: a "snapshot" of everything on
 // connect, then "diff" messages with only what changed.
 type Message struct {
-	Type       string     `json:"type"`
-	Time       time.Time  `json:"time"`
+	Type string    `json:"type"` // "snapshot" or "diff"
+	Time time.Time `json:"time"` // the city's clock when the message was made
+	// Seq numbers the diffs from 1; a snapshot carries the Seq of the last
+	// diff before it, so the next diff a client receives has Seq+1.
 	Seq        int64      `json:"seq"`
-	Resolution int        `json:"resolution,omitempty"`
-	Units      []UnitView `json:"units,omitempty"`
-	Cells      []CellView `json:"cells,omitempty"`
-	Zones      []ZoneView `json:"zones,omitempty"`
-	Alerts     []Alert    `json:"alerts,omitempty"`
+	Resolution int        `json:"resolution,omitempty"` // H3 resolution of the cells; snapshots only
+	Units      []UnitView `json:"units,omitempty"`      // every unit, or those changed
+	Cells      []CellView `json:"cells,omitempty"`      // every reached cell, or those changed
+	Zones      []ZoneView `json:"zones,omitempty"`      // every zone, or those whose view changed
+	Alerts     []Alert    `json:"alerts,omitempty"`     // the recent alerts, or those raised now
 }

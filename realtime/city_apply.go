@@ -1,0 +1,106 @@
+package realtime
+
+import (
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
+)
+
+// applyState takes a unit's state as loaded from the store; c.mu is held.
+func (c *City) applyState(s store.UnitState) {
+	lu, ok := c.units[s.Unit]
+	if !ok {
+		return
+	}
+	if s.Status.Valid() {
+		lu.status = s.Status
+	}
+	if s.HasFix {
+		lu.fix, lu.hasFix = s.Fix, true
+	}
+	c.touch(lu)
+}
+
+// apply takes store events, in order, into the units' state under one
+// lock. Coverage follows at the next publish or read, once per unit
+// however many of its events the batch held.
+func (c *City) apply(evs []store.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range evs {
+		c.applyLocked(&evs[i])
+	}
+}
+
+// applyLocked takes one event; c.mu is held.
+func (c *City) applyLocked(ev *store.Event) {
+	lu, ok := c.units[ev.Unit]
+	if !ok {
+		return
+	}
+	switch ev.Kind {
+	case store.FixEvent:
+		if lu.hasFix && !ev.Fix.Time.After(lu.fix.Time) {
+			return
+		}
+		lu.fix, lu.hasFix = ev.Fix, true
+	case store.StatusEvent:
+		lu.status = ev.Status
+	}
+	c.touch(lu)
+}
+
+// touch marks lu to be placed in coverage and reported; c.mu is held.
+// Placing waits until coverage is read or published, so a unit that
+// reports many fixes within one Tick costs one coverage update.
+func (c *City) touch(lu *liveUnit) {
+	c.changed[lu.ID] = true
+	c.pending[lu.ID] = true
+}
+
+// flush places every touched unit; c.mu is held.
+func (c *City) flush() {
+	if len(c.pending) == 0 {
+		return
+	}
+	for _, lu := range c.order {
+		if c.pending[lu.ID] {
+			c.place(lu)
+		}
+	}
+	clear(c.pending)
+	c.snap = nil
+}
+
+// place moves lu in the coverage engine; c.mu is held.
+func (c *City) place(lu *liveUnit) {
+	start := time.Now()
+	lu.stale = lu.hasFix && c.cfg.Now().Sub(lu.fix.Time) > c.cfg.StaleAfter
+	st := lu.status
+	if lu.stale {
+		st = patrol.OffDuty
+	}
+	var err error
+	if lu.hasFix {
+		_, err = c.cov.Move(lu.ID, lu.fix.Point, st)
+	} else {
+		_, err = c.cov.SetStatus(lu.ID, st)
+	}
+	if err != nil {
+		c.cfg.Logger.Error("coverage update", "unit", lu.ID, "err", err)
+	}
+	c.cfg.Metrics.observeApply(time.Since(start).Seconds())
+}
+
+// expire takes units whose fixes went stale out of coverage.
+func (c *City) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	for _, lu := range c.order {
+		if lu.hasFix && !lu.stale && now.Sub(lu.fix.Time) > c.cfg.StaleAfter {
+			c.touch(lu)
+		}
+	}
+}

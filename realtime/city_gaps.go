@@ -1,0 +1,47 @@
+package realtime
+
+import "time"
+
+// gapState follows one zone's gap for alerts: the state now, since when,
+// and the state last alerted.
+type gapState struct {
+	now     bool
+	since   time.Time
+	alerted bool
+}
+
+// zoneChanges evaluates every zone and returns those whose view changed,
+// and an alert for each zone whose gap has opened or closed for GapHold;
+// c.mu is held.
+func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
+	var zones []ZoneView
+	var alerts []Alert
+	for _, s := range c.cov.Zones(now) {
+		v := NewZoneView(s)
+		if old, seen := c.zones[v.ID]; !seen || old != v {
+			zones = append(zones, v)
+			c.zones[v.ID] = v
+		}
+		g, ok := c.gaps[v.ID]
+		if !ok {
+			g = &gapState{now: v.Gap, since: now}
+			c.gaps[v.ID] = g
+		}
+		if v.Gap != g.now {
+			g.now, g.since = v.Gap, now
+		}
+		if g.now != g.alerted && now.Sub(g.since) >= c.cfg.GapHold {
+			g.alerted = g.now
+			state := "closed"
+			if g.now {
+				state = "open"
+			}
+			alerts = append(alerts, Alert{Zone: v.ID, Name: v.Name, State: state, Time: g.since})
+		}
+	}
+	c.alerts = append(c.alerts, alerts...)
+	if n := len(c.alerts) - c.cfg.Alerts; n > 0 {
+		c.alerts = append(c.alerts[:0], c.alerts[n:]...)
+	}
+	return zones, alerts
+}
