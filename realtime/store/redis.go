@@ -1,0 +1,347 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+)
+
+// RedisConfig configures a RedisStore. The zero value is not usable: City
+// is required; every other field has a documented default.
+type RedisConfig struct {
+	// City names the city; its keys are pg:{City}:..., so a whole city lives
+	// in one cluster hash slot. It must not be empty nor hold '{' or '}'.
+	City string
+	// HistoryAge is how long the fix stream keeps entries, measured on
+	// Now against entry ids, which the Redis server's clock sets (XADD
+	// MINID ~ on each write, so whole stream nodes go at once); default
+	// 24 hours.
+	HistoryAge time.Duration
+	// HistorySkew is how far before since History starts reading the
+	// stream, whose entry ids are arrival times: a fix may be up to this much
+	// ahead of the server clock when it arrives. Default 10 minutes.
+	HistorySkew time.Duration
+	// CatchUpEvery is how long a subscriber may go without a pub/sub
+	// message before it checks the stream for entries it missed; default 1 s.
+	CatchUpEvery time.Duration
+	// Now is the clock for updated-at times; default time.Now.
+	Now func() time.Time
+}
+
+func (c RedisConfig) withDefaults() RedisConfig {
+	if c.HistoryAge == 0 {
+		c.HistoryAge = 24 * time.Hour
+	}
+	if c.HistorySkew == 0 {
+		c.HistorySkew = 10 * time.Minute
+	}
+	if c.CatchUpEvery == 0 {
+		c.CatchUpEvery = time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// redisKeys are the keys of one city (DESIGN.md, Redis layout).
+type redisKeys struct {
+	pos, fixes, events, plan, unit string // unit is the prefix of unit hashes
+}
+
+func newRedisKeys(city string) redisKeys {
+	p := "pg:{" + city + "}:"
+	return redisKeys{pos: p + "pos", fixes: p + "fixes", events: p + "events", plan: p + "plan", unit: p + "unit:"}
+}
+
+// RedisStore is a Store in Redis, shared by every server instance of a
+// city, with the keys of DESIGN.md (all in the city's hash slot):
+//
+//	pg:{city}:unit:<id>  hash: latest fix (lat, lon, time, speed, heading,
+//	                     accuracy, altitude, battery, source), status, updated
+//	pg:{city}:pos        GEO set: latest position per unit
+//	pg:{city}:fixes      stream, trimmed by age: one entry per batch of
+//	                     accepted fixes (flags and JSON lines) or status change
+//	pg:{city}:events     pub/sub: each stream entry as it is added
+//	pg:{city}:plan       string: the active plan, {"version":n,...}
+//
+// Requires Redis 6.2 or later (XADD MINID, exclusive XRANGE). It works
+// through a single node, Sentinel or Cluster client alike. A RedisStore is
+// safe for concurrent use; it does not own the client.
+type Redis struct {
+	c      redis.UniversalClient
+	cfg    RedisConfig
+	keys   redisKeys
+	append *redis.Script
+	status *redis.Script
+	save   *redis.Script
+	group  appendGroup
+}
+
+// NewRedisStore returns the store of cfg.City in the Redis behind client.
+// It does no I/O; the caller keeps closing client.
+func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
+	if cfg.City == "" || strings.ContainsAny(cfg.City, "{}") {
+		return nil, fmt.Errorf("realtime: redis city name %q: want a non-empty name without braces", cfg.City)
+	}
+	return &Redis{c: client, cfg: cfg.withDefaults(), keys: newRedisKeys(cfg.City),
+		append: redis.NewScript(appendScript), status: redis.NewScript(statusScript),
+		save: redis.NewScript(savePlanScript)}, nil
+}
+
+// statusScript stores a status. KEYS: unit hash, stream. ARGV: channel,
+// status, updated-at, status JSON, the stream's oldest id to keep. Its stream
+// entry and message are those of a batch of one, flagged s.
+const statusScript = `
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated', ARGV[3])
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local prev = '0-0'
+if last[1] then prev = last[1][1] end
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[5], '*', 'k', 's', 'f', 's', 'd', ARGV[4])
+redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ns\n' .. ARGV[4])
+return 1
+`
+
+func (s *Redis) unitKey(unit string) string { return s.keys.unit + unit }
+
+// trimMinID is the id before which each write trims the stream (XADD
+// MINID ~, so whole stream nodes go at once): HistoryAge before now.
+func (s *Redis) trimMinID(now time.Time) int64 {
+	return max(now.Add(-s.cfg.HistoryAge).UnixMilli(), 0)
+}
+
+// unitFields returns the unit hash fields Latest and Units read.
+func unitFields() []string {
+	return []string{"lat", "lon", "time", "speed", "heading", "accuracy", "altitude", "battery", "source", "status", "updated"}
+}
+
+// Latest implements Store.
+func (s *Redis) Latest(ctx context.Context, unit string) (fix.Fix, bool, error) {
+	vals, err := s.c.HMGet(ctx, s.unitKey(unit), unitFields()...).Result()
+	if err != nil {
+		return fix.Fix{}, false, fmt.Errorf("realtime: latest fix of %s: %w", unit, err)
+	}
+	st, err := parseUnitState(unit, fieldMap(vals))
+	if err != nil {
+		return fix.Fix{}, false, err
+	}
+	return st.Fix, st.HasFix, nil
+}
+
+// fieldMap pairs the values HMGET returned with unitFields, leaving out
+// missing ones.
+func fieldMap(vals []any) map[string]string {
+	names := unitFields()
+	m := make(map[string]string, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok && i < len(names) {
+			m[names[i]] = s
+		}
+	}
+	return m
+}
+
+// parseUnitState reads a unit hash; a hash without a time has no fix.
+func parseUnitState(unit string, h map[string]string) (UnitState, error) {
+	st := UnitState{Unit: unit, Status: patrol.Status(h["status"])}
+	if u, ok := h["updated"]; ok {
+		t, err := time.Parse(time.RFC3339Nano, u)
+		if err != nil {
+			return st, fmt.Errorf("realtime: unit %s updated-at %q: %w", unit, u, err)
+		}
+		st.UpdatedAt = t
+	}
+	if _, ok := h["time"]; !ok {
+		return st, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, h["time"])
+	if err != nil {
+		return st, fmt.Errorf("realtime: unit %s fix time %q: %w", unit, h["time"], err)
+	}
+	var num [7]float64
+	for i, k := range []string{"lon", "lat", "speed", "heading", "accuracy", "altitude", "battery"} {
+		if num[i], err = strconv.ParseFloat(h[k], 64); err != nil {
+			return st, fmt.Errorf("realtime: unit %s field %s %q: %w", unit, k, h[k], err)
+		}
+	}
+	st.Fix = fix.Fix{Unit: unit, Time: t, Point: orb.Point{num[0], num[1]}, SpeedMPS: num[2], Heading: num[3],
+		AccuracyM: num[4], AltitudeM: num[5], Battery: num[6], Source: h["source"]}
+	st.HasFix = true
+	return st, nil
+}
+
+// SetStatus implements Store with one Lua script.
+func (s *Redis) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
+	d, err := json.Marshal(statusJSON{Unit: unit, Status: st})
+	if err != nil {
+		return fmt.Errorf("realtime: encode status of %s: %w", unit, err)
+	}
+	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(st),
+		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.trimMinID(s.cfg.Now())).Err()
+	if err != nil {
+		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
+	}
+	return nil
+}
+
+// statusJSON is a status change as the stream and the events channel
+// carry it.
+type statusJSON struct {
+	Unit   string        `json:"unit"`
+	Status patrol.Status `json:"status"`
+}
+
+// Units implements Store. It finds the unit hashes with CLUSTER
+// GETKEYSINSLOT on a cluster (the city's slot only) and with SCAN on a
+// single node (the whole keyspace), then reads them in one pipeline: a
+// start-up cost, not one for every fix.
+func (s *Redis) Units(ctx context.Context) ([]UnitState, error) {
+	keys, err := s.unitKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: list units of %s: %w", s.cfg.City, err)
+	}
+	cmds := make([]*redis.SliceCmd, len(keys))
+	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.HMGet(ctx, k, unitFields()...)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("realtime: read units of %s: %w", s.cfg.City, err)
+	}
+	out := make([]UnitState, 0, len(keys))
+	for i, k := range keys {
+		st, err := parseUnitState(strings.TrimPrefix(k, s.keys.unit), fieldMap(cmds[i].Val()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (s *Redis) unitKeys(ctx context.Context) ([]string, error) {
+	var keys []string
+	if cc, ok := s.c.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, s.keys.pos)
+		if err != nil {
+			return nil, err
+		}
+		slot, err := node.ClusterKeySlot(ctx, s.keys.pos).Result()
+		if err != nil {
+			return nil, err
+		}
+		n, err := node.ClusterCountKeysInSlot(ctx, int(slot)).Result()
+		if err != nil {
+			return nil, err
+		}
+		all, err := node.ClusterGetKeysInSlot(ctx, int(slot), int(n)+1).Result()
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range all {
+			if strings.HasPrefix(k, s.keys.unit) {
+				keys = append(keys, k)
+			}
+		}
+		return keys, nil
+	}
+	iter := s.c.Scan(ctx, 0, globEscape(s.keys.unit)+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	return keys, iter.Err()
+}
+
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// History implements Store. It reads the stream from since minus
+// HistorySkew on, so its cost grows with the fixes of the whole city in
+// that span, not with the unit's; only the unit's lines are decoded.
+func (s *Redis) History(ctx context.Context, unit string, since time.Time) ([]fix.Fix, error) {
+	start := since.Add(-s.cfg.HistorySkew).UnixMilli()
+	prefix := string(fix.AppendJSONString([]byte(`{"unit":`), unit)) + ","
+	var out []fix.Fix
+	err := s.scanStream(ctx, strconv.FormatInt(max(start, 0), 10), "+", func(m redis.XMessage) error {
+		e, err := parseStreamEntry(m)
+		if err != nil || e.flags == "s" {
+			return err
+		}
+		for _, line := range e.data {
+			if !strings.HasPrefix(line, prefix) {
+				continue
+			}
+			f, err := fix.ParseJSON(line)
+			if err != nil {
+				return fmt.Errorf("realtime: stream entry %s: %w", m.ID, err)
+			}
+			if !f.Time.Before(since) {
+				out = append(out, f)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: history of %s: %w", unit, err)
+	}
+	slices.SortStableFunc(out, func(a, b fix.Fix) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+// scanStream calls fn for each stream entry from start to end (ids or
+// "-", "+"; a start of "(id" excludes id), oldest first, a page at a time.
+func (s *Redis) scanStream(ctx context.Context, start, end string, fn func(redis.XMessage) error) error {
+	const page = 1000
+	for {
+		msgs, err := s.c.XRangeN(ctx, s.keys.fixes, start, end, page).Result()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if len(msgs) < page {
+			return nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+}
+
+// Ping checks that the Redis node holding the city answers. It is what a
+// readiness check calls; it is safe for concurrent use.
+func (s *Redis) Ping(ctx context.Context) error {
+	var err error
+	if cc, ok := s.c.(*redis.ClusterClient); ok {
+		var node *redis.Client
+		if node, err = cc.MasterForKey(ctx, s.keys.pos); err == nil {
+			err = node.Ping(ctx).Err()
+		}
+	} else {
+		err = s.c.Ping(ctx).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("realtime: redis store of %s: %w", s.cfg.City, err)
+	}
+	return nil
+}

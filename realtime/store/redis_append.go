@@ -1,0 +1,310 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
+)
+
+// appendScript stores a batch of fixes, in order, as one stream entry.
+// KEYS: the stream, the GEO set, then the hash of each unit of the batch.
+// ARGV: channel, the stream's oldest id to keep (trimMinID), updated-at,
+// the fixes' JSON one per
+// line, the number of units, then per unit (appendArgsPerUnit) the unit and
+// the fields of its newest fix in the batch (the first of them if several
+// share its time): time (fixed width, so that string order is time order),
+// lon, lat, speed, heading, accuracy, altitude, battery, source; then per
+// fix (appendArgsPerFix) its unit's number and its time.
+//
+// A fix newer than its unit's stored one (or than the one before it in
+// the batch) becomes the latest. Should any fix of a unit win, its newest
+// one wins last, so hash and GEO set are written once per unit, with those
+// fields. The stream entry (k=b) holds the flags (1 latest, 0 not, one per
+// fix) and the JSON lines; the message on the channel holds the same (see
+// eventMessage). The script returns the flags as 1 or 0 per fix.
+const appendScript = `
+local stream, pos = KEYS[1], KEYS[2]
+local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+local prev = '0-0'
+if last[1] then prev = last[1][1] end
+local nu = tonumber(ARGV[5])
+local cur, init = {}, {}
+for j = 1, nu do
+  cur[j] = redis.call('HGET', KEYS[2 + j], 'time') or ''
+  init[j] = cur[j]
+end
+local base = 5 + nu * 10
+local out = {}
+for i = 1, (#ARGV - base) / 2 do
+  local a = base + i * 2
+  local j, t = tonumber(ARGV[a - 1]), ARGV[a]
+  if t > cur[j] then
+    cur[j], out[i] = t, 1
+  else
+    out[i] = 0
+  end
+end
+local flags = table.concat(out)
+local id = redis.call('XADD', stream, 'MINID', '~', ARGV[2], '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
+local geo = {}
+for j = 1, nu do
+  if cur[j] ~= init[j] then
+    local a = 6 + (j - 1) * 10
+    redis.call('HSET', KEYS[2 + j], 'time', ARGV[a + 1], 'lon', ARGV[a + 2], 'lat', ARGV[a + 3], 'speed', ARGV[a + 4],
+      'heading', ARGV[a + 5], 'accuracy', ARGV[a + 6], 'altitude', ARGV[a + 7], 'battery', ARGV[a + 8],
+      'source', ARGV[a + 9], 'updated', ARGV[3])
+    geo[#geo + 1], geo[#geo + 2], geo[#geo + 3] = ARGV[a + 2], ARGV[a + 3], ARGV[a]
+    if #geo >= 3000 then
+      redis.call('GEOADD', pos, unpack(geo))
+      geo = {}
+    end
+  end
+end
+if #geo > 0 then redis.call('GEOADD', pos, unpack(geo)) end
+redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\n' .. flags .. '\n' .. ARGV[4])
+return out
+`
+
+// redisTimeLayout writes fix times with a fixed width, so that comparing
+// two of them as strings (in the Lua script) compares the times.
+const redisTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// The GEO range Redis accepts, in degrees.
+const (
+	geoMaxLat = 85.05112878
+	geoMaxLon = 180
+)
+
+func checkRedisFix(f fix.Fix) error {
+	for _, v := range []float64{f.SpeedMPS, f.Heading, f.AccuracyM, f.AltitudeM, f.Battery} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("realtime: fix of %s has a value that is not a number: %v", f.Unit, v)
+		}
+	}
+	lat, lon := f.Lat(), f.Lon()
+	if math.IsNaN(lat) || math.IsNaN(lon) || math.Abs(lat) > geoMaxLat || math.Abs(lon) > geoMaxLon {
+		return fmt.Errorf("realtime: fix of %s at (lon %v, lat %v) is outside the range Redis GEO holds", f.Unit, lon, lat)
+	}
+	if y := f.Time.UTC().Year(); y < 1970 || y > 9999 {
+		return fmt.Errorf("realtime: fix of %s at %v: time out of range", f.Unit, f.Time)
+	}
+	return nil
+}
+
+// How many ARGV values appendScript takes before the units, per unit and
+// per fix.
+const (
+	appendArgsHead    = 5
+	appendArgsPerUnit = 10
+	appendArgsPerFix  = 2
+)
+
+// appendBatchMax is the most fixes one script call (and one stream entry)
+// holds: a call blocks the Redis server, for about a µs a fix.
+const appendBatchMax = 500
+
+// appendCall returns the keys and arguments of appendScript for fixes.
+// Its text arguments are cut from one string, so that building a call
+// costs a few allocations per unit rather than one per value.
+func (s *Redis) appendCall(fixes []fix.Fix) ([]string, []any, error) {
+	const lineLen = 160 // bytes of a typical fix's JSON
+	lines := make([]byte, 0, lineLen*len(fixes))
+	unitNum := make(map[string]int, min(len(fixes), 128))
+	var newest []int // per unit, the index of its newest fix
+	for i, f := range fixes {
+		if err := checkRedisFix(f); err != nil {
+			return nil, nil, err
+		}
+		if i > 0 {
+			lines = append(lines, '\n')
+		}
+		lines = fix.AppendJSON(lines, f)
+		j, ok := unitNum[f.Unit]
+		if !ok {
+			j = len(newest)
+			unitNum[f.Unit] = j
+			newest = append(newest, i)
+		}
+		if f.Time.After(fixes[newest[j]].Time) {
+			newest[j] = i
+		}
+	}
+	// text holds each unit's fields, then each fix's time; ends marks
+	// where each value ends.
+	const unitLen = 2*len(redisTimeLayout) + 64 // time and numbers, roughly
+	text := make([]byte, 0, unitLen*len(newest)+len(redisTimeLayout)*len(fixes))
+	ends := make([]int, 0, (appendArgsPerUnit-2)*len(newest)+len(fixes))
+	for _, i := range newest {
+		f := fixes[i]
+		text = appendRedisTime(text, f.Time)
+		ends = append(ends, len(text))
+		for _, v := range [...]float64{f.Lon(), f.Lat(), f.SpeedMPS, f.Heading, f.AccuracyM, f.AltitudeM, f.Battery} {
+			text = strconv.AppendFloat(text, v, 'f', -1, 64)
+			ends = append(ends, len(text))
+		}
+	}
+	for _, f := range fixes {
+		text = appendRedisTime(text, f.Time)
+		ends = append(ends, len(text))
+	}
+	all, at := string(text), 0
+	vals := make([]string, len(ends))
+	for k, end := range ends {
+		vals[k], at = all[at:end], end
+	}
+
+	// The text arguments go in as pointers (to vals, to the fixes' unit
+	// and source), which fit in an interface value without an allocation
+	// each; go-redis writes what they point to.
+	keys := make([]string, 2, 2+len(newest))
+	keys[0], keys[1] = s.keys.fixes, s.keys.pos
+	args := make([]any, 0, appendArgsHead+appendArgsPerUnit*len(newest)+appendArgsPerFix*len(fixes))
+	now := s.cfg.Now()
+	args = append(args, s.keys.events, s.trimMinID(now), now.UTC().Format(time.RFC3339Nano), lines, len(newest))
+	for _, i := range newest {
+		f := &fixes[i]
+		keys = append(keys, s.unitKey(f.Unit))
+		args = append(args, &f.Unit)
+		for k := range appendArgsPerUnit - 2 {
+			args = append(args, &vals[k])
+		}
+		args = append(args, &f.Source)
+		vals = vals[appendArgsPerUnit-2:]
+	}
+	for j := range fixes {
+		args = append(args, unitNum[fixes[j].Unit]+1, &vals[j])
+	}
+	return keys, args, nil
+}
+
+// appendRedisTime appends t in redisTimeLayout (t's year is within
+// 1970-9999: checkRedisFix), as Time.AppendFormat would, at a fraction of
+// its cost.
+func appendRedisTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the width lowest decimal digits of v >= 0.
+func appendDigits(b []byte, v, width int) []byte {
+	b = append(b, make([]byte, width)...)
+	for i := len(b) - 1; i >= len(b)-width; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
+// Append implements Store with one Lua script (EVALSHA; on NOSCRIPT, as
+// after a Redis restart, the script is loaded and the call repeated): the
+// fix always goes into the stream, and becomes the latest (hash, GEO set,
+// event) only when it is newer than the stored one. Concurrent Appends are
+// stored together (see appendGroup): one returns when its fix is stored.
+// On error the fix may or may not have been stored; appending it again may
+// leave a duplicate in the history but never changes the latest fix.
+func (s *Redis) Append(ctx context.Context, f fix.Fix) (bool, error) {
+	if err := checkRedisFix(f); err != nil {
+		return false, err
+	}
+	return s.group.append(ctx, f, s.AppendBatch)
+}
+
+// AppendBatch is Append for many fixes, in order: one script call per
+// appendBatchMax fixes, all in one pipelined round trip. It returns whether
+// each fix became its unit's latest. A fix that fails the checks (a
+// position outside the GEO range) fails the batch before anything is
+// written. On a Redis error the returned slice is shorter than fixes: its
+// fixes are stored, and the rest may or may not be (retrying them is safe,
+// as for Append).
+func (s *Redis) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
+	type call struct {
+		keys []string
+		args []any
+	}
+	calls := make([]call, 0, (len(fixes)+appendBatchMax-1)/appendBatchMax)
+	for lo := 0; lo < len(fixes); lo += appendBatchMax {
+		keys, args, err := s.appendCall(fixes[lo:min(lo+appendBatchMax, len(fixes))])
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, call{keys, args})
+	}
+	flags := make([][]int64, len(calls)) // per call, once it ran
+	pending := make([]int, len(calls))   // the calls still to run, in order
+	for i := range pending {
+		pending[i] = i
+	}
+	for loads := 0; len(pending) > 0; {
+		cmds := make([]*redis.Cmd, len(pending))
+		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, c := range pending {
+				cmds[i] = s.append.EvalSha(ctx, p, calls[c].keys, calls[c].args...)
+			}
+			return nil
+		})
+		// A call refused with NOSCRIPT did not run, and runs again once the
+		// script is loaded, as after a Redis restart; the calls after it may
+		// have run, as when another client loaded the script meanwhile.
+		var again []int
+		var err error
+		for i, cmd := range cmds {
+			f, cerr := cmd.Int64Slice()
+			switch {
+			case redis.HasErrorPrefix(cerr, "NOSCRIPT") && loads < 2:
+				again = append(again, pending[i])
+			case cerr != nil:
+				err = cmp.Or(err, cerr)
+			default:
+				flags[pending[i]] = f
+			}
+		}
+		if err != nil {
+			return ranPrefix(flags), fmt.Errorf("realtime: append %d fixes: %w", len(fixes), err)
+		}
+		if len(again) > 0 {
+			loads++
+			if err := s.append.Load(ctx, s.c).Err(); err != nil {
+				return ranPrefix(flags), fmt.Errorf("realtime: load the append script: %w", err)
+			}
+		}
+		pending = again
+	}
+	return ranPrefix(flags), nil
+}
+
+// ranPrefix returns whether each fix became its unit's latest, for the
+// calls that ran before the first that did not.
+func ranPrefix(flags [][]int64) []bool {
+	var out []bool
+	for _, f := range flags {
+		if f == nil {
+			break
+		}
+		for _, l := range f {
+			out = append(out, l == 1)
+		}
+	}
+	return out
+}
