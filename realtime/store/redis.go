@@ -95,22 +95,9 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		return nil, fmt.Errorf("realtime: redis city name %q: want a non-empty name without braces", cfg.City)
 	}
 	return &Redis{c: client, cfg: cfg.withDefaults(), keys: newRedisKeys(cfg.City),
-		append: redis.NewScript(appendScript), status: redis.NewScript(statusScript),
-		save: redis.NewScript(savePlanScript)}, nil
+		append: redis.NewScript(appendLua), status: redis.NewScript(statusLua),
+		save: redis.NewScript(savePlanLua)}, nil
 }
-
-// statusScript stores a status. KEYS: unit hash, stream. ARGV: channel,
-// status, updated-at, status JSON, the stream's oldest id to keep. Its stream
-// entry and message are those of a batch of one, flagged s.
-const statusScript = `
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updated', ARGV[3])
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-local prev = '0-0'
-if last[1] then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[5], '*', 'k', 's', 'f', 's', 'd', ARGV[4])
-redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ns\n' .. ARGV[4])
-return 1
-`
 
 func (s *Redis) unitKey(unit string) string { return s.keys.unit + unit }
 

@@ -20,20 +20,6 @@ var (
 	ErrPlanVersion = errors.New("realtime: the active plan changed since it was read")
 )
 
-// savePlanScript replaces the active plan. KEYS: plan. ARGV: the version
-// the caller read (negative: any), saved-at, plan JSON. It returns the new
-// version, or -(current version)-1 when the caller's is not current.
-const savePlanScript = `
-local cur = redis.call('GET', KEYS[1])
-local v = 0
-if cur then v = tonumber(string.match(cur, '^{"version":(%d+)')) or 0 end
-local want = tonumber(ARGV[1])
-if want >= 0 and want ~= v then return -v - 1 end
-v = v + 1
-redis.call('SET', KEYS[1], '{"version":' .. string.format('%d', v) .. ',"saved_at":"' .. ARGV[2] .. '","plan":' .. ARGV[3] .. '}')
-return v
-`
-
 // PlanRecord is the active plan as the store holds it at pg:{city}:plan.
 type PlanRecord struct {
 	// Version counts saves from 1; every save adds one.
