@@ -27,9 +27,7 @@ func TestAppendGroup(t *testing.T) {
 // ones queued meanwhile go together in one group when a store call ends;
 // an Append whose context ends while queued is not stored.
 func testAppendGroup(t *testing.T, inFlight int) {
-	defer func(n int) { appendGroupsInFlight = n }(appendGroupsInFlight)
-	appendGroupsInFlight = inFlight
-	var g appendGroup
+	g := newAppendGroup(RedisConfig{AppendGroupsInFlight: inFlight})
 	var mu sync.Mutex
 	var calls, largest int
 	stored := map[string]bool{}
@@ -88,10 +86,10 @@ func testAppendGroup(t *testing.T, inFlight int) {
 }
 
 // TestAppendGroupLinger: a leader that takes over from a group of
-// appendLingerMin fixes or more waits until its own group is as large, or
+// AppendLingerMin fixes or more waits until its own group is as large, or
 // until its time runs out; one that finds no group in flight does not wait.
 func TestAppendGroupLinger(t *testing.T) {
-	g := appendGroup{linger: time.Hour}
+	g := newAppendGroup(RedisConfig{AppendLinger: time.Hour})
 	var mu sync.Mutex
 	var sizes []int
 	release := make(chan struct{})
@@ -149,7 +147,7 @@ func TestAppendGroupLinger(t *testing.T) {
 	}
 
 	g.mu.Lock()
-	g.last, g.linger = 4*appendLingerMin, time.Hour
+	g.last, g.linger = 4*g.lingerMin, time.Hour
 	g.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
@@ -165,5 +163,24 @@ func TestAppendGroupLinger(t *testing.T) {
 	}
 	if g.running != 0 || len(g.queue) != 0 || g.lingerer != nil {
 		t.Errorf("after every Append: %d leaders, %d queued, lingering %v", g.running, len(g.queue), g.lingerer != nil)
+	}
+}
+
+// TestAppendGroupNoLinger: with a negative AppendLinger, a leader that
+// takes over from a large group stores its own at once.
+func TestAppendGroupNoLinger(t *testing.T) {
+	g := newAppendGroup(RedisConfig{AppendLinger: -1})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.mu.Lock()
+		g.last = 4 * g.lingerMin
+		g.awaitGroup(&appendWaiter{signal: make(chan struct{}, 1)})
+		g.mu.Unlock()
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a leader waited for its group with AppendLinger < 0")
 	}
 }

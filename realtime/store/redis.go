@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,42 +17,72 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
 
-// RedisConfig configures a RedisStore. The zero value is not usable: City
-// is required; every other field has a documented default.
+// RedisConfig configures a Redis store. The zero value is not usable:
+// City is required; every other field has a documented default, which its
+// zero value stands for.
 type RedisConfig struct {
 	// City names the city; its keys are pg:{City}:..., so a whole city lives
 	// in one cluster hash slot. It must not be empty nor hold '{' or '}'.
 	City string
 	// HistoryAge is how long the fix stream keeps entries, measured on
 	// Now against entry ids, which the Redis server's clock sets (XADD
-	// MINID ~ on each write, so whole stream nodes go at once); default
+	// MINID ~ on each write, so whole stream nodes go at once); zero means
 	// 24 hours.
 	HistoryAge time.Duration
 	// HistorySkew is how far before since History starts reading the
 	// stream, whose entry ids are arrival times: a fix may be up to this much
-	// ahead of the server clock when it arrives. Default 10 minutes.
+	// ahead of the server clock when it arrives. Zero means 10 minutes.
 	HistorySkew time.Duration
 	// CatchUpEvery is how long a subscriber may go without a pub/sub
-	// message before it checks the stream for entries it missed; default 1 s.
+	// message before it checks the stream for entries it missed; zero
+	// means 1 s.
 	CatchUpEvery time.Duration
-	// Now is the clock for updated-at times; default time.Now.
+	// Now is the clock for updated-at and saved-at times; nil means
+	// time.Now.
 	Now func() time.Time
+
+	// AppendBatchMax is the most fixes one script call (and one stream
+	// entry) holds: a call blocks the Redis server, for about a µs a fix.
+	// Zero or less means 500.
+	AppendBatchMax int
+	// AppendGroupsInFlight is how many groups of concurrent Appends are
+	// stored at once (see Append); zero or less means 1.
+	AppendGroupsInFlight int
+	// AppendLinger is how long the leader of a group that follows a group
+	// of AppendLingerMin fixes or more may wait for its own group to grow
+	// as large. Zero means 300 µs; a negative value, no waiting.
+	AppendLinger time.Duration
+	// AppendLingerMin is the size of group after which the next leader
+	// lingers (AppendLinger); zero or less means 8.
+	AppendLingerMin int
+	// AppendGroupTimeout bounds the store call of a group of Appends,
+	// which runs on for the others when its leader's context ends; zero or
+	// less means 10 s.
+	AppendGroupTimeout time.Duration
 }
 
+// withDefaults fills in the defaults RedisConfig documents.
 func (c RedisConfig) withDefaults() RedisConfig {
-	if c.HistoryAge == 0 {
-		c.HistoryAge = 24 * time.Hour
-	}
-	if c.HistorySkew == 0 {
-		c.HistorySkew = 10 * time.Minute
-	}
-	if c.CatchUpEvery == 0 {
-		c.CatchUpEvery = time.Second
-	}
+	c.HistoryAge = cmp.Or(c.HistoryAge, 24*time.Hour)
+	c.HistorySkew = cmp.Or(c.HistorySkew, 10*time.Minute)
+	c.CatchUpEvery = cmp.Or(c.CatchUpEvery, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.AppendBatchMax = positiveOr(c.AppendBatchMax, defaultAppendBatchMax)
+	c.AppendGroupsInFlight = positiveOr(c.AppendGroupsInFlight, defaultAppendGroupsInFlight)
+	c.AppendLinger = cmp.Or(c.AppendLinger, defaultAppendLinger)
+	c.AppendLingerMin = positiveOr(c.AppendLingerMin, defaultAppendLingerMin)
+	c.AppendGroupTimeout = positiveOr(c.AppendGroupTimeout, defaultAppendGroupTimeout)
 	return c
+}
+
+// positiveOr returns v when it is positive, and def otherwise.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // redisKeys are the keys of one city (DESIGN.md, Redis layout).
@@ -85,7 +116,7 @@ type Redis struct {
 	append *redis.Script
 	status *redis.Script
 	save   *redis.Script
-	group  appendGroup
+	group  *appendGroup
 }
 
 // NewRedisStore returns the store of cfg.City in the Redis behind client.
@@ -94,9 +125,10 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if cfg.City == "" || strings.ContainsAny(cfg.City, "{}") {
 		return nil, fmt.Errorf("realtime: redis city name %q: want a non-empty name without braces", cfg.City)
 	}
-	return &Redis{c: client, cfg: cfg.withDefaults(), keys: newRedisKeys(cfg.City),
+	cfg = cfg.withDefaults()
+	return &Redis{c: client, cfg: cfg, keys: newRedisKeys(cfg.City),
 		append: redis.NewScript(appendLua), status: redis.NewScript(statusLua),
-		save: redis.NewScript(savePlanLua)}, nil
+		save: redis.NewScript(savePlanLua), group: newAppendGroup(cfg)}, nil
 }
 
 func (s *Redis) unitKey(unit string) string { return s.keys.unit + unit }

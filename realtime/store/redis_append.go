@@ -47,9 +47,8 @@ const (
 	appendArgsPerFix  = 2
 )
 
-// appendBatchMax is the most fixes one script call (and one stream entry)
-// holds: a call blocks the Redis server, for about a µs a fix.
-const appendBatchMax = 500
+// defaultAppendBatchMax is RedisConfig.AppendBatchMax's default.
+const defaultAppendBatchMax = 500
 
 // appendCall returns the keys and arguments of lua/append.lua for fixes.
 // Its text arguments are cut from one string, so that building a call
@@ -173,7 +172,7 @@ func (s *Redis) Append(ctx context.Context, f fix.Fix) (bool, error) {
 }
 
 // AppendBatch is Append for many fixes, in order: one script call per
-// appendBatchMax fixes, all in one pipelined round trip. It returns whether
+// AppendBatchMax fixes (RedisConfig), all in one pipelined round trip. It returns whether
 // each fix became its unit's latest. A fix that fails the checks (a
 // position outside the GEO range) fails the batch before anything is
 // written. On a Redis error the returned slice is shorter than fixes: its
@@ -184,9 +183,10 @@ func (s *Redis) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, error
 		keys []string
 		args []any
 	}
-	calls := make([]call, 0, (len(fixes)+appendBatchMax-1)/appendBatchMax)
-	for lo := 0; lo < len(fixes); lo += appendBatchMax {
-		keys, args, err := s.appendCall(fixes[lo:min(lo+appendBatchMax, len(fixes))])
+	per := s.cfg.AppendBatchMax
+	calls := make([]call, 0, (len(fixes)+per-1)/per)
+	for lo := 0; lo < len(fixes); lo += per {
+		keys, args, err := s.appendCall(fixes[lo:min(lo+per, len(fixes))])
 		if err != nil {
 			return nil, err
 		}

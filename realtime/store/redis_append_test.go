@@ -116,14 +116,14 @@ func evalUsec(b *testing.B, c redis.UniversalClient) float64 {
 
 // BenchmarkRedisAppendCall measures building one script call, without
 // Redis: a group as single-fix ingest makes them (25 fixes of 23 units)
-// and a batch of appendBatchMax fixes of 88 units.
+// and a batch of defaultAppendBatchMax fixes of 88 units.
 func BenchmarkRedisAppendCall(b *testing.B) {
 	s, err := NewRedis(nil, RedisConfig{City: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	t0 := baseTime()
-	for _, bc := range []struct{ fixes, units int }{{25, 23}, {appendBatchMax, 88}} {
+	for _, bc := range []struct{ fixes, units int }{{25, 23}, {defaultAppendBatchMax, 88}} {
 		b.Run(fmt.Sprintf("fixes=%d/units=%d", bc.fixes, bc.units), func(b *testing.B) {
 			fixes := make([]fix.Fix, bc.fixes)
 			for i := range fixes {

@@ -51,6 +51,7 @@ func TestRedisStore(t *testing.T) {
 		{"KeyLayout", testRedisKeyLayout},
 		{"ScriptCacheFlushed", testRedisScriptCacheFlushed},
 		{"AppendBatch", testRedisAppendBatch},
+		{"AppendBatchMax", testRedisAppendBatchMax},
 		{"RejectsOutsideGEO", testRedisRejectsOutsideGEO},
 		{"StreamTrimmedByAge", testRedisStreamTrimmedByAge},
 		{"Plan", testRedisPlan},
@@ -145,7 +146,7 @@ func testRedisScriptCacheFlushed(t *testing.T, c redis.UniversalClient) {
 	if err := c.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	big := make([]fix.Fix, 2*appendBatchMax+1)
+	big := make([]fix.Fix, 2*s.cfg.AppendBatchMax+1)
 	for i := range big {
 		big[i] = fixAt("V3", t0, time.Duration(i)*time.Millisecond)
 	}
@@ -186,6 +187,23 @@ func testRedisAppendBatch(t *testing.T, c redis.UniversalClient) {
 	})
 	if got, err := s.AppendBatch(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("AppendBatch(nil) = %v, %v, want nothing", got, err)
+	}
+}
+
+// testRedisAppendBatchMax: a batch goes in calls of AppendBatchMax fixes,
+// one stream entry each.
+func testRedisAppendBatchMax(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{AppendBatchMax: 2})
+	fixes := make([]fix.Fix, 5)
+	for i := range fixes {
+		fixes[i] = fixAt("V1", baseTime(), time.Duration(i)*time.Second)
+	}
+	if latest, err := s.AppendBatch(ctx, fixes); err != nil || len(latest) != len(fixes) {
+		t.Fatalf("AppendBatch of %d fixes = %v, %v, want %d results", len(fixes), latest, err, len(fixes))
+	}
+	if n := c.XLen(ctx, s.keys.fixes).Val(); n != 3 {
+		t.Errorf("XLEN fixes = %d after 5 fixes, 2 a call; want 3", n)
 	}
 }
 
