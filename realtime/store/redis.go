@@ -249,32 +249,12 @@ func (s *Redis) Units(ctx context.Context) ([]UnitState, error) {
 	return out, nil
 }
 
+// unitKeys returns the keys of the city's unit hashes.
 func (s *Redis) unitKeys(ctx context.Context) ([]string, error) {
-	var keys []string
 	if cc, ok := s.c.(*redis.ClusterClient); ok {
-		node, err := cc.MasterForKey(ctx, s.keys.pos)
-		if err != nil {
-			return nil, err
-		}
-		slot, err := node.ClusterKeySlot(ctx, s.keys.pos).Result()
-		if err != nil {
-			return nil, err
-		}
-		n, err := node.ClusterCountKeysInSlot(ctx, int(slot)).Result()
-		if err != nil {
-			return nil, err
-		}
-		all, err := node.ClusterGetKeysInSlot(ctx, int(slot), int(n)+1).Result()
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range all {
-			if strings.HasPrefix(k, s.keys.unit) {
-				keys = append(keys, k)
-			}
-		}
-		return keys, nil
+		return s.clusterUnitKeys(ctx, cc)
 	}
+	var keys []string
 	iter := s.c.Scan(ctx, 0, globEscape(s.keys.unit)+"*", 1000).Iterator()
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
@@ -282,6 +262,36 @@ func (s *Redis) unitKeys(ctx context.Context) ([]string, error) {
 	return keys, iter.Err()
 }
 
+// clusterUnitKeys is unitKeys on a cluster: it lists the keys of the
+// city's slot on the master that holds it.
+func (s *Redis) clusterUnitKeys(ctx context.Context, cc *redis.ClusterClient) ([]string, error) {
+	node, err := cc.MasterForKey(ctx, s.keys.pos)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := node.ClusterKeySlot(ctx, s.keys.pos).Result()
+	if err != nil {
+		return nil, err
+	}
+	n, err := node.ClusterCountKeysInSlot(ctx, int(slot)).Result()
+	if err != nil {
+		return nil, err
+	}
+	all, err := node.ClusterGetKeysInSlot(ctx, int(slot), int(n)+1).Result()
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, k := range all {
+		if strings.HasPrefix(k, s.keys.unit) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// globEscape escapes the characters of s that SCAN MATCH patterns treat
+// as special.
 func globEscape(s string) string {
 	var b strings.Builder
 	for _, r := range s {

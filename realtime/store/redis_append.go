@@ -50,17 +50,23 @@ const (
 // defaultAppendBatchMax is RedisConfig.AppendBatchMax's default.
 const defaultAppendBatchMax = 500
 
-// appendCall returns the keys and arguments of lua/append.lua for fixes.
-// Its text arguments are cut from one string, so that building a call
-// costs a few allocations per unit rather than one per value.
-func (s *Redis) appendCall(fixes []fix.Fix) ([]string, []any, error) {
+// scriptCall is the keys and arguments of one script call.
+type scriptCall struct {
+	keys []string
+	args []any
+}
+
+// appendCall returns the call of lua/append.lua that stores fixes. It
+// numbers the units itself, where unitNum and newest do not escape and so
+// stay on the stack.
+func (s *Redis) appendCall(fixes []fix.Fix) (scriptCall, error) {
 	const lineLen = 160 // bytes of a typical fix's JSON
 	lines := make([]byte, 0, lineLen*len(fixes))
 	unitNum := make(map[string]int, min(len(fixes), 128))
 	var newest []int // per unit, the index of its newest fix
 	for i, f := range fixes {
 		if err := checkRedisFix(f); err != nil {
-			return nil, nil, err
+			return scriptCall{}, err
 		}
 		if i > 0 {
 			lines = append(lines, '\n')
@@ -76,33 +82,17 @@ func (s *Redis) appendCall(fixes []fix.Fix) ([]string, []any, error) {
 			newest[j] = i
 		}
 	}
-	// text holds each unit's fields, then each fix's time; ends marks
-	// where each value ends.
-	const unitLen = 2*len(redisTimeLayout) + 64 // time and numbers, roughly
-	text := make([]byte, 0, unitLen*len(newest)+len(redisTimeLayout)*len(fixes))
-	ends := make([]int, 0, (appendArgsPerUnit-2)*len(newest)+len(fixes))
-	for _, i := range newest {
-		f := fixes[i]
-		text = appendRedisTime(text, f.Time)
-		ends = append(ends, len(text))
-		for _, v := range [...]float64{f.Lon(), f.Lat(), f.SpeedMPS, f.Heading, f.AccuracyM, f.AltitudeM, f.Battery} {
-			text = strconv.AppendFloat(text, v, 'f', -1, 64)
-			ends = append(ends, len(text))
-		}
-	}
-	for _, f := range fixes {
-		text = appendRedisTime(text, f.Time)
-		ends = append(ends, len(text))
-	}
-	all, at := string(text), 0
-	vals := make([]string, len(ends))
-	for k, end := range ends {
-		vals[k], at = all[at:end], end
-	}
+	return s.appendArgs(fixes, lines, unitNum, newest), nil
+}
 
-	// The text arguments go in as pointers (to vals, to the fixes' unit
-	// and source), which fit in an interface value without an allocation
-	// each; go-redis writes what they point to.
+// appendArgs returns the call of lua/append.lua for fixes, whose JSON
+// lines are lines, whose units unitNum numbers (from 0, in order of their
+// first fix) and whose units' newest fixes newest indexes. The text
+// arguments go in as pointers (to appendValues', to the fixes' unit and
+// source), which fit in an interface value without an allocation each;
+// go-redis writes what they point to.
+func (s *Redis) appendArgs(fixes []fix.Fix, lines []byte, unitNum map[string]int, newest []int) scriptCall {
+	vals := appendValues(fixes, newest)
 	keys := make([]string, 2, 2+len(newest))
 	keys[0], keys[1] = s.keys.fixes, s.keys.pos
 	args := make([]any, 0, appendArgsHead+appendArgsPerUnit*len(newest)+appendArgsPerFix*len(fixes))
@@ -121,7 +111,36 @@ func (s *Redis) appendCall(fixes []fix.Fix) ([]string, []any, error) {
 	for j := range fixes {
 		args = append(args, unitNum[fixes[j].Unit]+1, &vals[j])
 	}
-	return keys, args, nil
+	return scriptCall{keys, args}
+}
+
+// appendValues returns the text arguments of a call: per unit the time
+// and numbers of its newest fix (appendArgsPerUnit-2 of them), then per
+// fix its time. They are cut from one string, so that building a call
+// costs a few allocations per unit rather than one per value.
+func appendValues(fixes []fix.Fix, newest []int) []string {
+	const unitLen = 2*len(redisTimeLayout) + 64 // time and numbers, roughly
+	text := make([]byte, 0, unitLen*len(newest)+len(redisTimeLayout)*len(fixes))
+	ends := make([]int, 0, (appendArgsPerUnit-2)*len(newest)+len(fixes)) // where each value ends
+	for _, i := range newest {
+		f := &fixes[i]
+		text = appendRedisTime(text, f.Time)
+		ends = append(ends, len(text))
+		for _, v := range [...]float64{f.Lon(), f.Lat(), f.SpeedMPS, f.Heading, f.AccuracyM, f.AltitudeM, f.Battery} {
+			text = strconv.AppendFloat(text, v, 'f', -1, 64)
+			ends = append(ends, len(text))
+		}
+	}
+	for _, f := range fixes {
+		text = appendRedisTime(text, f.Time)
+		ends = append(ends, len(text))
+	}
+	all, at := string(text), 0
+	vals := make([]string, len(ends))
+	for k, end := range ends {
+		vals[k], at = all[at:end], end
+	}
+	return vals
 }
 
 // appendRedisTime appends t in redisTimeLayout (t's year is within
@@ -172,67 +191,76 @@ func (s *Redis) Append(ctx context.Context, f fix.Fix) (bool, error) {
 }
 
 // AppendBatch is Append for many fixes, in order: one script call per
-// AppendBatchMax fixes (RedisConfig), all in one pipelined round trip. It returns whether
-// each fix became its unit's latest. A fix that fails the checks (a
-// position outside the GEO range) fails the batch before anything is
-// written. On a Redis error the returned slice is shorter than fixes: its
-// fixes are stored, and the rest may or may not be (retrying them is safe,
-// as for Append).
+// RedisConfig.AppendBatchMax fixes, all in one pipelined round trip. It
+// returns whether each fix became its unit's latest. A fix that fails the
+// checks (a position outside the GEO range) fails the batch before
+// anything is written. On a Redis error the returned slice is shorter than
+// fixes: its fixes are stored, and the rest may or may not be (retrying
+// them is safe, as for Append).
 func (s *Redis) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, error) {
-	type call struct {
-		keys []string
-		args []any
-	}
-	per := s.cfg.AppendBatchMax
-	calls := make([]call, 0, (len(fixes)+per-1)/per)
-	for lo := 0; lo < len(fixes); lo += per {
-		keys, args, err := s.appendCall(fixes[lo:min(lo+per, len(fixes))])
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, call{keys, args})
+	calls, err := s.appendCalls(fixes)
+	if err != nil {
+		return nil, err
 	}
 	flags := make([][]int64, len(calls)) // per call, once it ran
 	pending := make([]int, len(calls))   // the calls still to run, in order
 	for i := range pending {
 		pending[i] = i
 	}
-	for loads := 0; len(pending) > 0; {
-		cmds := make([]*redis.Cmd, len(pending))
-		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, c := range pending {
-				cmds[i] = s.append.EvalSha(ctx, p, calls[c].keys, calls[c].args...)
-			}
-			return nil
-		})
-		// A call refused with NOSCRIPT did not run, and runs again once the
-		// script is loaded, as after a Redis restart; the calls after it may
-		// have run, as when another client loaded the script meanwhile.
-		var again []int
-		var err error
-		for i, cmd := range cmds {
-			f, cerr := cmd.Int64Slice()
-			switch {
-			case redis.HasErrorPrefix(cerr, "NOSCRIPT") && loads < 2:
-				again = append(again, pending[i])
-			case cerr != nil:
-				err = cmp.Or(err, cerr)
-			default:
-				flags[pending[i]] = f
-			}
-		}
-		if err != nil {
-			return ranPrefix(flags), fmt.Errorf("realtime: append %d fixes: %w", len(fixes), err)
-		}
-		if len(again) > 0 {
-			loads++
+	for loads := 0; len(pending) > 0; loads++ {
+		if loads > 0 {
 			if err := s.append.Load(ctx, s.c).Err(); err != nil {
 				return ranPrefix(flags), fmt.Errorf("realtime: load the append script: %w", err)
 			}
 		}
-		pending = again
+		if pending, err = s.evalAppends(ctx, calls, pending, flags, loads < 2); err != nil {
+			return ranPrefix(flags), fmt.Errorf("realtime: append %d fixes: %w", len(fixes), err)
+		}
 	}
 	return ranPrefix(flags), nil
+}
+
+// appendCalls cuts fixes into the script calls that store them.
+func (s *Redis) appendCalls(fixes []fix.Fix) ([]scriptCall, error) {
+	per := s.cfg.AppendBatchMax
+	calls := make([]scriptCall, 0, (len(fixes)+per-1)/per)
+	for lo := 0; lo < len(fixes); lo += per {
+		call, err := s.appendCall(fixes[lo:min(lo+per, len(fixes))])
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, call)
+	}
+	return calls, nil
+}
+
+// evalAppends runs the calls numbered pending in one pipeline, sets the
+// flags of each that ran, and returns those refused with NOSCRIPT, to run
+// again once the script is loaded (without retry, NOSCRIPT is an error as
+// any other). A call refused so did not run; the calls after it may have,
+// as when another client loaded the script meanwhile.
+func (s *Redis) evalAppends(ctx context.Context, calls []scriptCall, pending []int, flags [][]int64, retry bool) ([]int, error) {
+	cmds := make([]*redis.Cmd, len(pending))
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range pending {
+			cmds[i] = s.append.EvalSha(ctx, p, calls[c].keys, calls[c].args...)
+		}
+		return nil
+	})
+	var again []int
+	var err error
+	for i, cmd := range cmds {
+		f, cerr := cmd.Int64Slice()
+		switch {
+		case retry && redis.HasErrorPrefix(cerr, "NOSCRIPT"):
+			again = append(again, pending[i])
+		case cerr != nil:
+			err = cmp.Or(err, cerr)
+		default:
+			flags[pending[i]] = f
+		}
+	}
+	return again, err
 }
 
 // ranPrefix returns whether each fix became its unit's latest, for the

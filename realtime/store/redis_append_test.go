@@ -132,7 +132,7 @@ func BenchmarkRedisAppendCall(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := s.appendCall(fixes); err != nil {
+				if _, err := s.appendCall(fixes); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -41,50 +41,83 @@ const defaultDialerRetries = 1
 // every command; a failed dial is not repeated (see defaultDialerRetries).
 // The caller closes the client.
 func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
+	c, err := newRedisClient(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: redis URL %q: %w", redactURL(rawURL), err)
+	}
+	return c, nil
+}
+
+// newRedisClient is NewRedisClient without the URL in its errors.
+func newRedisClient(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("realtime: redis URL %q: no scheme", redactURL(rawURL))
+		return nil, errors.New("no scheme")
 	}
 	base, mode := scheme, ""
 	if i := strings.IndexByte(scheme, '+'); i >= 0 {
 		base, mode = scheme[:i], scheme[i:]
 	}
 	if base != schemeRedis && base != schemeRedis+"s" {
-		return nil, fmt.Errorf("realtime: redis URL %q: scheme %q, want redis or rediss", redactURL(rawURL), scheme)
+		return nil, fmt.Errorf("scheme %q, want redis or rediss", scheme)
 	}
 	switch mode {
 	case "":
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("realtime: redis URL %q: %w", redactURL(rawURL), err)
-		}
-		o.ContextTimeoutEnabled = true
-		o.DialerRetries = cmp.Or(o.DialerRetries, defaultDialerRetries)
-		return redis.NewClient(o), nil
+		return newNodeClient(rawURL)
 	case schemeCluster:
-		u, err := seedURL(base, rest, false)
-		if err == nil {
-			var o *redis.ClusterOptions
-			if o, err = redis.ParseClusterURL(u); err == nil {
-				o.ContextTimeoutEnabled = true
-				o.DialerRetries = cmp.Or(o.DialerRetries, defaultDialerRetries)
-				return redis.NewClusterClient(o), nil
-			}
-		}
-		return nil, fmt.Errorf("realtime: redis URL %q: %w", redactURL(rawURL), err)
+		return newClusterClient(base, rest)
 	case schemeSentinel:
-		u, err := seedURL(base, rest, true)
-		if err == nil {
-			var o *redis.FailoverOptions
-			if o, err = redis.ParseFailoverURL(u); err == nil {
-				o.ContextTimeoutEnabled = true
-				o.DialerRetries = cmp.Or(o.DialerRetries, defaultDialerRetries)
-				return redis.NewFailoverClient(o), nil
-			}
-		}
-		return nil, fmt.Errorf("realtime: redis URL %q: %w", redactURL(rawURL), err)
+		return newSentinelClient(base, rest)
 	}
-	return nil, fmt.Errorf("realtime: redis URL %q: scheme %q, want redis, redis+cluster or redis+sentinel", redactURL(rawURL), scheme)
+	return nil, fmt.Errorf("scheme %q, want redis, redis+cluster or redis+sentinel", scheme)
+}
+
+// newNodeClient returns a client of the one node at rawURL.
+func newNodeClient(rawURL string) (redis.UniversalClient, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	storeClientOptions(&o.ContextTimeoutEnabled, &o.DialerRetries)
+	return redis.NewClient(o), nil
+}
+
+// newClusterClient returns a client of the cluster whose seed nodes rest
+// lists (see seedURL).
+func newClusterClient(base, rest string) (redis.UniversalClient, error) {
+	u, err := seedURL(base, rest, false)
+	if err != nil {
+		return nil, err
+	}
+	o, err := redis.ParseClusterURL(u)
+	if err != nil {
+		return nil, err
+	}
+	storeClientOptions(&o.ContextTimeoutEnabled, &o.DialerRetries)
+	return redis.NewClusterClient(o), nil
+}
+
+// newSentinelClient returns a client of the master that rest names,
+// found through the Sentinels it lists (see seedURL).
+func newSentinelClient(base, rest string) (redis.UniversalClient, error) {
+	u, err := seedURL(base, rest, true)
+	if err != nil {
+		return nil, err
+	}
+	o, err := redis.ParseFailoverURL(u)
+	if err != nil {
+		return nil, err
+	}
+	storeClientOptions(&o.ContextTimeoutEnabled, &o.DialerRetries)
+	return redis.NewFailoverClient(o), nil
+}
+
+// storeClientOptions sets, on the options of any kind of client, what the
+// store wants of every client: context deadlines bound commands, and a
+// failed dial is not repeated unless the URL says so.
+func storeClientOptions(contextTimeout *bool, dialerRetries *int) {
+	*contextTimeout = true
+	*dialerRetries = cmp.Or(*dialerRetries, defaultDialerRetries)
 }
 
 // seedURL rewrites "[user@]h1,h2,.../path?q" into the go-redis form
@@ -108,15 +141,8 @@ func seedURL(base, rest string, sentinel bool) (string, error) {
 	for _, a := range addrs[1:] {
 		q.Add("addr", a)
 	}
-	if sentinel {
-		master, db, _ := strings.Cut(path, "/")
-		if master == "" {
-			return "", errors.New("no master name: want redis+sentinel://host:port,.../master")
-		}
-		q.Set("master_name", master)
-		path = db
-	} else if path != "" {
-		return "", errors.New("a cluster URL has no path")
+	if path, err = seedPath(path, q, sentinel); err != nil {
+		return "", err
 	}
 	u := base + "://" + user + addrs[0]
 	if path != "" {
@@ -126,6 +152,23 @@ func seedURL(base, rest string, sentinel bool) (string, error) {
 		u += "?" + q.Encode()
 	}
 	return u, nil
+}
+
+// seedPath returns the path of seedURL's URL: none for a cluster, and for
+// a Sentinel the db after the master name, which it moves into q.
+func seedPath(path string, q url.Values, sentinel bool) (string, error) {
+	if !sentinel {
+		if path != "" {
+			return "", errors.New("a cluster URL has no path")
+		}
+		return "", nil
+	}
+	master, db, _ := strings.Cut(path, "/")
+	if master == "" {
+		return "", errors.New("no master name: want redis+sentinel://host:port,.../master")
+	}
+	q.Set("master_name", master)
+	return db, nil
 }
 
 // redactURL hides the password of a URL for error messages.

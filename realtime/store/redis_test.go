@@ -355,42 +355,7 @@ func testRedisOutage(t *testing.T, srv *redistest.Server, halt func()) {
 		t.Fatal(err)
 	}
 	t0 := baseTime()
-	const writers = 2
-	type result struct {
-		ok, latest []fix.Fix
-		failed     int
-		slowest    time.Duration
-	}
-	results := make([]result, writers)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			r := &results[w]
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				f := fixAt(fmt.Sprintf("W%d", w), t0, time.Duration(i)*time.Millisecond)
-				callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				start := time.Now()
-				latest, err := s.Append(callCtx, f)
-				cancel()
-				if err != nil {
-					r.failed++
-					r.slowest = max(r.slowest, time.Since(start))
-					time.Sleep(5 * time.Millisecond)
-					continue
-				}
-				r.ok = append(r.ok, f)
-				if latest {
-					r.latest = append(r.latest, f)
-				}
-			}
-		})
-	}
+	stop, results := startOutageWriters(ctx, s, t0)
 	time.Sleep(150 * time.Millisecond)
 	halt()
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
@@ -410,17 +375,69 @@ func testRedisOutage(t *testing.T, srv *redistest.Server, halt func()) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(150 * time.Millisecond)
-	close(done)
-	wg.Wait()
+	stop()
+	checkOutageStored(t, s, t0, results)
+	checkOutageEvents(t, events, results)
+}
 
-	var wantEvents int
+// outageWriter is what one writer of testRedisOutage saw.
+type outageWriter struct {
+	ok, latest []fix.Fix // the fixes acknowledged, and those of them latest
+	failed     int
+	slowest    time.Duration // of the failed Appends
+}
+
+// startOutageWriters starts two writers, of units W0 and W1, that append
+// rising fixes to s until stop is called; stop waits for them and returns
+// what each saw.
+func startOutageWriters(ctx context.Context, s *Redis, t0 time.Time) (stop func(), results []outageWriter) {
+	const writers = 2
+	results = make([]outageWriter, writers)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() { results[w].run(ctx, s, fmt.Sprintf("W%d", w), t0, done) })
+	}
+	return func() { close(done); wg.Wait() }, results
+}
+
+// run appends the fixes of unit from t0 on, a millisecond apart, until
+// done is closed.
+func (r *outageWriter) run(ctx context.Context, s *Redis, unit string, t0 time.Time, done <-chan struct{}) {
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		f := fixAt(unit, t0, time.Duration(i)*time.Millisecond)
+		callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		start := time.Now()
+		latest, err := s.Append(callCtx, f)
+		cancel()
+		if err != nil {
+			r.failed++
+			r.slowest = max(r.slowest, time.Since(start))
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		r.ok = append(r.ok, f)
+		if latest {
+			r.latest = append(r.latest, f)
+		}
+	}
+}
+
+// checkOutageStored checks that each writer saw failures and successes,
+// and that every acknowledged fix is in Redis.
+func checkOutageStored(t *testing.T, s *Redis, t0 time.Time, results []outageWriter) {
+	ctx := realtimetest.Context(t)
 	for w, r := range results {
 		t.Logf("writer %d: %d appends succeeded, %d failed (slowest failure %v)", w, len(r.ok), r.failed, r.slowest)
 		if r.failed == 0 || len(r.ok) == 0 {
 			t.Errorf("writer %d: %d succeeded, %d failed; want both during an outage", w, len(r.ok), r.failed)
 		}
-		unit := fmt.Sprintf("W%d", w)
-		hist, err := s.History(ctx, unit, t0)
+		hist, err := s.History(ctx, fmt.Sprintf("W%d", w), t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,10 +450,17 @@ func testRedisOutage(t *testing.T, srv *redistest.Server, halt func()) {
 				t.Fatalf("writer %d: fix at %v was acknowledged but is not in Redis", w, f.Time)
 			}
 		}
+	}
+}
+
+// checkOutageEvents checks that every acknowledged latest fix reaches the
+// subscriber, each unit's in time order; a fix whose reply was lost may
+// add an event.
+func checkOutageEvents(t *testing.T, events <-chan Event, results []outageWriter) {
+	var wantEvents int
+	for _, r := range results {
 		wantEvents += len(r.latest)
 	}
-	// Every acknowledged latest fix reaches the subscriber, each unit's in
-	// time order; a fix whose reply was lost may add an event.
 	seen := map[string]map[time.Time]bool{"W0": {}, "W1": {}}
 	last := map[string]time.Time{}
 	timeout := time.After(10 * time.Second)
