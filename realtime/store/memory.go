@@ -36,6 +36,9 @@ type Memory struct {
 	units   map[string]*memoryUnit
 	subs    []*memorySub // replaced, never modified: publishers read it once per change
 	scratch []Event      // the events of one AppendBatch; pub is held
+
+	planMu sync.Mutex
+	plan   PlanRecord // the active plan; Version 0: none yet
 }
 
 type memoryUnit struct {

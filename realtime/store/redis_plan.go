@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,46 +10,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Errors of the Redis store.
-var (
-	// ErrNoPlan is returned by RedisStore.LoadPlan when no plan was saved.
-	ErrNoPlan = errors.New("realtime: no active plan in the store")
-	// ErrPlanVersion is returned by RedisStore.SavePlan when the stored
-	// plan's version is not the one the caller read.
-	ErrPlanVersion = errors.New("realtime: the active plan changed since it was read")
-)
-
-// PlanRecord is the active plan as the store holds it at pg:{city}:plan.
-type PlanRecord struct {
-	// Version counts saves from 1; every save adds one.
-	Version int64 `json:"version"`
-	// SavedAt is the store clock when it was saved.
-	SavedAt time.Time `json:"saved_at"`
-	// Plan is the plan as JSON (patrol.ReadPlan reads it).
-	Plan json.RawMessage `json:"plan"`
-}
-
-// SavePlan makes plan (JSON) the city's active plan and returns its new
-// version. With ifVersion >= 0 it saves only when the stored version is
-// ifVersion (0: no plan yet), and fails with ErrPlanVersion otherwise;
-// with a negative ifVersion it always saves.
+// SavePlan implements Plans with one Lua script (lua/save_plan.lua), which
+// compares the versions and writes pg:{city}:plan in one step.
 func (s *Redis) SavePlan(ctx context.Context, plan []byte, ifVersion int64) (int64, error) {
-	var b bytes.Buffer
-	if err := json.Compact(&b, plan); err != nil {
+	b, err := compactPlan(plan)
+	if err != nil {
 		return 0, fmt.Errorf("realtime: save plan of %s: %w", s.cfg.City, err)
 	}
 	v, err := s.save.Run(ctx, s.c, []string{s.keys.plan}, ifVersion,
-		s.cfg.Now().UTC().Format(time.RFC3339Nano), b.String()).Int64()
+		s.cfg.Now().UTC().Format(time.RFC3339Nano), b).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("realtime: save plan of %s: %w", s.cfg.City, err)
 	}
 	if v < 0 {
-		return 0, fmt.Errorf("%w: stored version %d, read %d", ErrPlanVersion, -v-1, ifVersion)
+		return 0, planVersionError(-v-1, ifVersion)
 	}
 	return v, nil
 }
 
-// LoadPlan returns the city's active plan, or ErrNoPlan.
+// LoadPlan implements Plans.
 func (s *Redis) LoadPlan(ctx context.Context) (PlanRecord, error) {
 	b, err := s.c.Get(ctx, s.keys.plan).Bytes()
 	if errors.Is(err, redis.Nil) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -54,7 +53,6 @@ func TestRedisStore(t *testing.T) {
 		{"AppendBatchMax", testRedisAppendBatchMax},
 		{"RejectsOutsideGEO", testRedisRejectsOutsideGEO},
 		{"StreamTrimmedByAge", testRedisStreamTrimmedByAge},
-		{"Plan", testRedisPlan},
 		{"MissedMessage", testRedisMissedMessage},
 		{"SubscriberReconnects", testRedisSubscriberReconnects},
 	} {
@@ -243,32 +241,6 @@ func testRedisStreamTrimmedByAge(t *testing.T, c redis.UniversalClient) {
 	}
 	if got := c.XLen(ctx, s.keys.fixes).Val(); got >= n {
 		t.Errorf("XLEN = %d after %d appends with a 1 ms history, want fewer", got, n)
-	}
-}
-
-func testRedisPlan(t *testing.T, c redis.UniversalClient) {
-	ctx := realtimetest.Context(t)
-	s := newTestRedisStore(t, c, RedisConfig{})
-	if _, err := s.LoadPlan(ctx); !errors.Is(err, ErrNoPlan) {
-		t.Fatalf("LoadPlan() before any save = %v, want ErrNoPlan", err)
-	}
-	steps := []struct {
-		ifVersion, want int64
-		err             error
-	}{{0, 1, nil}, {0, 0, ErrPlanVersion}, {1, 2, nil}, {-1, 3, nil}, {2, 0, ErrPlanVersion}}
-	for i, st := range steps {
-		plan := fmt.Sprintf(`{"name": "plan %d", "version": 99}`, i)
-		v, err := s.SavePlan(ctx, []byte(plan), st.ifVersion)
-		if v != st.want || !errors.Is(err, st.err) {
-			t.Fatalf("SavePlan(if %d) = %d, %v, want %d, %v", st.ifVersion, v, err, st.want, st.err)
-		}
-	}
-	r, err := s.LoadPlan(ctx)
-	if err != nil || r.Version != 3 || string(r.Plan) != `{"name":"plan 3","version":99}` || r.SavedAt.IsZero() {
-		t.Fatalf("LoadPlan() = %+v (%s), %v, want version 3 of plan 3", r, r.Plan, err)
-	}
-	if _, err := s.SavePlan(ctx, []byte(`{"name":`), -1); err == nil {
-		t.Error("SavePlan(bad JSON) = nil error, want one")
 	}
 }
 
