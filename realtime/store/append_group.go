@@ -157,7 +157,7 @@ func (g *appendGroup) wait(ctx context.Context, w *appendWaiter) error {
 	if i := slices.Index(g.queue, w); i >= 0 {
 		g.queue = slices.Delete(g.queue, i, i+1)
 		g.mu.Unlock()
-		return fmt.Errorf("realtime: append fix of %s: %w", w.fix.Unit, ctx.Err())
+		return fmt.Errorf("store: append fix of %s: %w", w.fix.Unit, ctx.Err())
 	}
 	g.mu.Unlock()
 	<-w.signal // it is being stored, or it leads: either ends within g.timeout

@@ -90,13 +90,14 @@ type redisKeys struct {
 	pos, fixes, events, plan, unit string // unit is the prefix of unit hashes
 }
 
+// newRedisKeys returns the keys of city.
 func newRedisKeys(city string) redisKeys {
 	p := "pg:{" + city + "}:"
 	return redisKeys{pos: p + "pos", fixes: p + "fixes", events: p + "events", plan: p + "plan", unit: p + "unit:"}
 }
 
-// RedisStore is a Store in Redis, shared by every server instance of a
-// city, with the keys of DESIGN.md (all in the city's hash slot):
+// Redis is a Store, and Plans, in Redis, shared by every server instance
+// of a city, with the keys of DESIGN.md (all in the city's hash slot):
 //
 //	pg:{city}:unit:<id>  hash: latest fix (lat, lon, time, speed, heading,
 //	                     accuracy, altitude, battery, source), status, updated
@@ -107,8 +108,9 @@ func newRedisKeys(city string) redisKeys {
 //	pg:{city}:plan       string: the active plan, {"version":n,...}
 //
 // Requires Redis 6.2 or later (XADD MINID, exclusive XRANGE). It works
-// through a single node, Sentinel or Cluster client alike. A RedisStore is
-// safe for concurrent use; it does not own the client.
+// through a single node, Sentinel or Cluster client alike. A Redis store
+// is safe for concurrent use; it does not own the client. Each
+// subscription owns a goroutine (see Subscribe); the store starts no other.
 type Redis struct {
 	c      redis.UniversalClient
 	cfg    RedisConfig
@@ -119,11 +121,11 @@ type Redis struct {
 	group  *appendGroup
 }
 
-// NewRedisStore returns the store of cfg.City in the Redis behind client.
-// It does no I/O; the caller keeps closing client.
+// NewRedis returns the store of cfg.City in the Redis behind client. It
+// does no I/O and starts no goroutine; the caller keeps closing client.
 func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if cfg.City == "" || strings.ContainsAny(cfg.City, "{}") {
-		return nil, fmt.Errorf("realtime: redis city name %q: want a non-empty name without braces", cfg.City)
+		return nil, fmt.Errorf("store: redis city name %q: want a non-empty name without braces", cfg.City)
 	}
 	cfg = cfg.withDefaults()
 	return &Redis{c: client, cfg: cfg, keys: newRedisKeys(cfg.City),
@@ -131,6 +133,7 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 		save: redis.NewScript(savePlanLua), group: newAppendGroup(cfg)}, nil
 }
 
+// unitKey is the key of unit's hash.
 func (s *Redis) unitKey(unit string) string { return s.keys.unit + unit }
 
 // trimMinID is the id before which each write trims the stream (XADD
@@ -148,7 +151,7 @@ func unitFields() []string {
 func (s *Redis) Latest(ctx context.Context, unit string) (fix.Fix, bool, error) {
 	vals, err := s.c.HMGet(ctx, s.unitKey(unit), unitFields()...).Result()
 	if err != nil {
-		return fix.Fix{}, false, fmt.Errorf("realtime: latest fix of %s: %w", unit, err)
+		return fix.Fix{}, false, fmt.Errorf("store: latest fix of %s: %w", unit, err)
 	}
 	st, err := parseUnitState(unit, fieldMap(vals))
 	if err != nil {
@@ -176,7 +179,7 @@ func parseUnitState(unit string, h map[string]string) (UnitState, error) {
 	if u, ok := h["updated"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, u)
 		if err != nil {
-			return st, fmt.Errorf("realtime: unit %s updated-at %q: %w", unit, u, err)
+			return st, fmt.Errorf("store: unit %s updated-at %q: %w", unit, u, err)
 		}
 		st.UpdatedAt = t
 	}
@@ -185,12 +188,12 @@ func parseUnitState(unit string, h map[string]string) (UnitState, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, h["time"])
 	if err != nil {
-		return st, fmt.Errorf("realtime: unit %s fix time %q: %w", unit, h["time"], err)
+		return st, fmt.Errorf("store: unit %s fix time %q: %w", unit, h["time"], err)
 	}
 	var num [7]float64
 	for i, k := range []string{"lon", "lat", "speed", "heading", "accuracy", "altitude", "battery"} {
 		if num[i], err = strconv.ParseFloat(h[k], 64); err != nil {
-			return st, fmt.Errorf("realtime: unit %s field %s %q: %w", unit, k, h[k], err)
+			return st, fmt.Errorf("store: unit %s field %s %q: %w", unit, k, h[k], err)
 		}
 	}
 	st.Fix = fix.Fix{Unit: unit, Time: t, Point: orb.Point{num[0], num[1]}, SpeedMPS: num[2], Heading: num[3],
@@ -203,12 +206,12 @@ func parseUnitState(unit string, h map[string]string) (UnitState, error) {
 func (s *Redis) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
 	d, err := json.Marshal(statusJSON{Unit: unit, Status: st})
 	if err != nil {
-		return fmt.Errorf("realtime: encode status of %s: %w", unit, err)
+		return fmt.Errorf("store: encode status of %s: %w", unit, err)
 	}
 	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(st),
 		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.trimMinID(s.cfg.Now())).Err()
 	if err != nil {
-		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
+		return fmt.Errorf("store: set status of %s: %w", unit, err)
 	}
 	return nil
 }
@@ -227,7 +230,7 @@ type statusJSON struct {
 func (s *Redis) Units(ctx context.Context) ([]UnitState, error) {
 	keys, err := s.unitKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("realtime: list units of %s: %w", s.cfg.City, err)
+		return nil, fmt.Errorf("store: list units of %s: %w", s.cfg.City, err)
 	}
 	cmds := make([]*redis.SliceCmd, len(keys))
 	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -236,7 +239,7 @@ func (s *Redis) Units(ctx context.Context) ([]UnitState, error) {
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("realtime: read units of %s: %w", s.cfg.City, err)
+		return nil, fmt.Errorf("store: read units of %s: %w", s.cfg.City, err)
 	}
 	out := make([]UnitState, 0, len(keys))
 	for i, k := range keys {
@@ -321,7 +324,7 @@ func (s *Redis) History(ctx context.Context, unit string, since time.Time) ([]fi
 			}
 			f, err := fix.ParseJSON(line)
 			if err != nil {
-				return fmt.Errorf("realtime: stream entry %s: %w", m.ID, err)
+				return fmt.Errorf("store: stream entry %s: %w", m.ID, err)
 			}
 			if !f.Time.Before(since) {
 				out = append(out, f)
@@ -330,7 +333,7 @@ func (s *Redis) History(ctx context.Context, unit string, since time.Time) ([]fi
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("realtime: history of %s: %w", unit, err)
+		return nil, fmt.Errorf("store: history of %s: %w", unit, err)
 	}
 	slices.SortStableFunc(out, func(a, b fix.Fix) int { return a.Time.Compare(b.Time) })
 	return out, nil
@@ -370,7 +373,7 @@ func (s *Redis) Ping(ctx context.Context) error {
 		err = s.c.Ping(ctx).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("realtime: redis store of %s: %w", s.cfg.City, err)
+		return fmt.Errorf("store: redis store of %s: %w", s.cfg.City, err)
 	}
 	return nil
 }

@@ -23,18 +23,21 @@ const (
 	geoMaxLon = 180
 )
 
+// checkRedisFix reports why the Redis store cannot hold f: a number that
+// is not one, a position outside the GEO range or a time that
+// redisTimeLayout cannot write.
 func checkRedisFix(f fix.Fix) error {
 	for _, v := range []float64{f.SpeedMPS, f.Heading, f.AccuracyM, f.AltitudeM, f.Battery} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("realtime: fix of %s has a value that is not a number: %v", f.Unit, v)
+			return fmt.Errorf("store: fix of %s has a value that is not a number: %v", f.Unit, v)
 		}
 	}
 	lat, lon := f.Lat(), f.Lon()
 	if math.IsNaN(lat) || math.IsNaN(lon) || math.Abs(lat) > geoMaxLat || math.Abs(lon) > geoMaxLon {
-		return fmt.Errorf("realtime: fix of %s at (lon %v, lat %v) is outside the range Redis GEO holds", f.Unit, lon, lat)
+		return fmt.Errorf("store: fix of %s at (lon %v, lat %v) is outside the range Redis GEO holds", f.Unit, lon, lat)
 	}
 	if y := f.Time.UTC().Year(); y < 1970 || y > 9999 {
-		return fmt.Errorf("realtime: fix of %s at %v: time out of range", f.Unit, f.Time)
+		return fmt.Errorf("store: fix of %s at %v: time out of range", f.Unit, f.Time)
 	}
 	return nil
 }
@@ -180,9 +183,11 @@ func appendDigits(b []byte, v, width int) []byte {
 // after a Redis restart, the script is loaded and the call repeated): the
 // fix always goes into the stream, and becomes the latest (hash, GEO set,
 // event) only when it is newer than the stored one. Concurrent Appends are
-// stored together (see appendGroup): one returns when its fix is stored.
-// On error the fix may or may not have been stored; appending it again may
-// leave a duplicate in the history but never changes the latest fix.
+// stored together, one script call a group (a group commit, tuned by the
+// RedisConfig fields AppendGroupsInFlight, AppendLinger, AppendLingerMin
+// and AppendGroupTimeout): one returns when its fix is stored. On error
+// the fix may or may not have been stored; appending it again may leave a
+// duplicate in the history but never changes the latest fix.
 func (s *Redis) Append(ctx context.Context, f fix.Fix) (bool, error) {
 	if err := checkRedisFix(f); err != nil {
 		return false, err
@@ -210,11 +215,11 @@ func (s *Redis) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, error
 	for loads := 0; len(pending) > 0; loads++ {
 		if loads > 0 {
 			if err := s.append.Load(ctx, s.c).Err(); err != nil {
-				return ranPrefix(flags), fmt.Errorf("realtime: load the append script: %w", err)
+				return ranPrefix(flags), fmt.Errorf("store: load the append script: %w", err)
 			}
 		}
 		if pending, err = s.evalAppends(ctx, calls, pending, flags, loads < 2); err != nil {
-			return ranPrefix(flags), fmt.Errorf("realtime: append %d fixes: %w", len(fixes), err)
+			return ranPrefix(flags), fmt.Errorf("store: append %d fixes: %w", len(fixes), err)
 		}
 	}
 	return ranPrefix(flags), nil

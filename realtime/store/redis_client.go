@@ -43,7 +43,7 @@ const defaultDialerRetries = 1
 func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 	c, err := newRedisClient(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("realtime: redis URL %q: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("store: redis URL %q: %w", redactURL(rawURL), err)
 	}
 	return c, nil
 }

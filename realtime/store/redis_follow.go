@@ -24,12 +24,12 @@ func (s *Redis) Subscribe(ctx context.Context) (<-chan Event, error) {
 	ps := s.c.Subscribe(ctx, s.keys.events)
 	if _, err := ps.Receive(ctx); err != nil { // the subscription is confirmed
 		_ = ps.Close()
-		return nil, fmt.Errorf("realtime: subscribe to %s: %w", s.keys.events, err)
+		return nil, fmt.Errorf("store: subscribe to %s: %w", s.keys.events, err)
 	}
 	last, err := s.lastID(ctx)
 	if err != nil {
 		_ = ps.Close()
-		return nil, fmt.Errorf("realtime: subscribe to %s: %w", s.keys.events, err)
+		return nil, fmt.Errorf("store: subscribe to %s: %w", s.keys.events, err)
 	}
 	out := make(chan Event, 1024)
 	f := &redisFollower{s: s, ps: ps, last: last, out: out}
@@ -55,6 +55,9 @@ type redisFollower struct {
 	out  chan<- Event
 }
 
+// run feeds f.out until ctx ends, from pub/sub and, for what that missed
+// or when it stays quiet for CatchUpEvery, from the stream; then it closes
+// f.out.
 func (f *redisFollower) run(ctx context.Context) {
 	defer close(f.out)
 	defer f.ps.Close()
@@ -158,6 +161,7 @@ func (f *redisFollower) catchUp(ctx context.Context, upto streamID) bool {
 	}
 }
 
+// send hands ev out; false means ctx ended.
 func (f *redisFollower) send(ctx context.Context, ev Event) bool {
 	select {
 	case f.out <- ev:
@@ -179,6 +183,7 @@ type streamEntry struct {
 	data  []string
 }
 
+// parseStreamEntry reads an entry of the fix stream.
 func parseStreamEntry(m redis.XMessage) (streamEntry, error) {
 	id, err := parseStreamID(m.ID)
 	if err != nil {
@@ -189,10 +194,12 @@ func parseStreamEntry(m redis.XMessage) (streamEntry, error) {
 	return newStreamEntry(id, flags, d)
 }
 
+// newStreamEntry returns the entry id of flags and data (the JSON lines),
+// which must have a line a flag.
 func newStreamEntry(id streamID, flags, data string) (streamEntry, error) {
 	e := streamEntry{id: id, flags: flags, data: strings.Split(data, "\n")}
 	if len(e.flags) == 0 || len(e.flags) != len(e.data) {
-		return e, fmt.Errorf("realtime: stream entry %s: %d flags, %d lines", id, len(e.flags), len(e.data))
+		return e, fmt.Errorf("store: stream entry %s: %d flags, %d lines", id, len(e.flags), len(e.data))
 	}
 	return e, nil
 }
@@ -203,13 +210,13 @@ func (e streamEntry) event(i int) (Event, bool, error) {
 	case '1':
 		fix, err := fix.ParseJSON(e.data[i])
 		if err != nil {
-			return Event{}, false, fmt.Errorf("realtime: stream entry %s: %w", e.id, err)
+			return Event{}, false, fmt.Errorf("store: stream entry %s: %w", e.id, err)
 		}
 		return Event{Kind: FixEvent, Unit: fix.Unit, Fix: fix}, true, nil
 	case 's':
 		var st statusJSON
 		if err := json.Unmarshal([]byte(e.data[i]), &st); err != nil {
-			return Event{}, false, fmt.Errorf("realtime: stream entry %s: %w", e.id, err)
+			return Event{}, false, fmt.Errorf("store: stream entry %s: %w", e.id, err)
 		}
 		return Event{Kind: StatusEvent, Unit: st.Unit, Status: st.Status}, true, nil
 	}
@@ -228,12 +235,13 @@ type eventMessage struct {
 	streamEntry
 }
 
+// parseEventMessage reads the payload of an events message.
 func parseEventMessage(p string) (eventMessage, error) {
 	head, rest, _ := strings.Cut(p, "\n")
 	flags, data, _ := strings.Cut(rest, "\n")
 	prev, id, ok := strings.Cut(head, " ")
 	if !ok {
-		return eventMessage{}, fmt.Errorf("realtime: event message %q", head)
+		return eventMessage{}, fmt.Errorf("store: event message %q", head)
 	}
 	var m eventMessage
 	var err error
@@ -254,16 +262,18 @@ type streamID struct {
 	max     bool
 }
 
+// parseStreamID reads an id of the form ms-seq.
 func parseStreamID(s string) (streamID, error) {
 	a, b, ok := strings.Cut(s, "-")
 	ms, err1 := strconv.ParseUint(a, 10, 64)
 	seq, err2 := strconv.ParseUint(b, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return streamID{}, fmt.Errorf("realtime: stream id %q", s)
+		return streamID{}, fmt.Errorf("store: stream id %q", s)
 	}
 	return streamID{ms: ms, seq: seq}, nil
 }
 
+// String returns id as Redis writes it, or "+" for the max id.
 func (id streamID) String() string {
 	if id.max {
 		return "+"
@@ -271,6 +281,7 @@ func (id streamID) String() string {
 	return strconv.FormatUint(id.ms, 10) + "-" + strconv.FormatUint(id.seq, 10)
 }
 
+// less reports whether id comes before o in the stream.
 func (id streamID) less(o streamID) bool {
 	switch {
 	case id.max:

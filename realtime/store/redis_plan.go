@@ -15,12 +15,12 @@ import (
 func (s *Redis) SavePlan(ctx context.Context, plan []byte, ifVersion int64) (int64, error) {
 	b, err := compactPlan(plan)
 	if err != nil {
-		return 0, fmt.Errorf("realtime: save plan of %s: %w", s.cfg.City, err)
+		return 0, fmt.Errorf("store: save plan of %s: %w", s.cfg.City, err)
 	}
 	v, err := s.save.Run(ctx, s.c, []string{s.keys.plan}, ifVersion,
 		s.cfg.Now().UTC().Format(time.RFC3339Nano), b).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("realtime: save plan of %s: %w", s.cfg.City, err)
+		return 0, fmt.Errorf("store: save plan of %s: %w", s.cfg.City, err)
 	}
 	if v < 0 {
 		return 0, planVersionError(-v-1, ifVersion)
@@ -35,11 +35,11 @@ func (s *Redis) LoadPlan(ctx context.Context) (PlanRecord, error) {
 		return PlanRecord{}, ErrNoPlan
 	}
 	if err != nil {
-		return PlanRecord{}, fmt.Errorf("realtime: load plan of %s: %w", s.cfg.City, err)
+		return PlanRecord{}, fmt.Errorf("store: load plan of %s: %w", s.cfg.City, err)
 	}
 	var r PlanRecord
 	if err := json.Unmarshal(b, &r); err != nil {
-		return PlanRecord{}, fmt.Errorf("realtime: load plan of %s: %w", s.cfg.City, err)
+		return PlanRecord{}, fmt.Errorf("store: load plan of %s: %w", s.cfg.City, err)
 	}
 	return r, nil
 }

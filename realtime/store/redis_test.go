@@ -19,10 +19,10 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
-func TestNewRedisStoreCity(t *testing.T) {
+func TestNewRedisCity(t *testing.T) {
 	for _, city := range []string{"", "a{b", "c}"} {
 		if _, err := NewRedis(nil, RedisConfig{City: city}); err == nil {
-			t.Errorf("NewRedisStore(city %q) = nil error, want one", city)
+			t.Errorf("NewRedis(city %q) = nil error, want one", city)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 // NewClientFunc builds a client from a redis://, redis+cluster:// or
 // redis+sentinel:// URL; tests pass the client constructor they exercise
-// (such as realtime.NewRedisClient), which this package cannot import.
+// (such as store.NewRedisClient), which this package cannot import.
 type NewClientFunc func(url string) (redis.UniversalClient, error)
 
 // Server is one redis-server process the test started on a free loopback
