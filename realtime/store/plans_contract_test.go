@@ -22,19 +22,14 @@ var (
 // runPlansContract runs the plan tests on the stores open opens (each of
 // TestStoreContract's), each test in its own city.
 func runPlansContract(t *testing.T, open storeOpener) {
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T, storeOpener, string)
-	}{
+	runSuite(t, open, []contractTest{
 		{"NoPlanYet", testPlansNoPlanYet},
 		{"CompareAndSet", testPlansCompareAndSet},
 		{"NotJSON", testPlansNotJSON},
 		{"OtherInstances", testPlansOtherInstances},
 		{"ConcurrentSavers", testPlansConcurrentSavers},
 		{"TwoCities", testPlansTwoCities},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, open, realtimetest.CityName(t)) })
-	}
+	})
 }
 
 func testPlansNoPlanYet(t *testing.T, open storeOpener, city string) {

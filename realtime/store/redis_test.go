@@ -39,6 +39,18 @@ func newTestRedisStore(t *testing.T, c redis.UniversalClient, cfg RedisConfig) *
 	return s
 }
 
+// newSubscribedRedisStore returns a Redis store of cfg, in a city of its
+// own unless cfg names one, and a subscription to it for the test.
+func newSubscribedRedisStore(t *testing.T, c redis.UniversalClient, cfg RedisConfig) (*Redis, <-chan Event) {
+	t.Helper()
+	s := newTestRedisStore(t, c, cfg)
+	events, err := s.Subscribe(realtimetest.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, events
+}
+
 // TestRedisStore runs the Redis-only tests on one redis-server.
 func TestRedisStore(t *testing.T) {
 	srv := redistest.Start(t)
@@ -161,11 +173,7 @@ func testRedisScriptCacheFlushed(t *testing.T, c redis.UniversalClient) {
 // testRedisAppendBatch: a batch decides latest fix by fix as Append does.
 func testRedisAppendBatch(t *testing.T, c redis.UniversalClient) {
 	ctx := realtimetest.Context(t)
-	s := newTestRedisStore(t, c, RedisConfig{})
-	events, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, events := newSubscribedRedisStore(t, c, RedisConfig{})
 	t0 := baseTime()
 	ats := []int{0, 2, 1, 3, 3, 5}
 	want := []bool{true, true, false, true, false, true}
@@ -249,11 +257,7 @@ func testRedisStreamTrimmedByAge(t *testing.T, c redis.UniversalClient) {
 // next message shows the gap and when the channel stays quiet.
 func testRedisMissedMessage(t *testing.T, c redis.UniversalClient) {
 	ctx := realtimetest.Context(t)
-	s := newTestRedisStore(t, c, RedisConfig{CatchUpEvery: 100 * time.Millisecond})
-	events, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, events := newSubscribedRedisStore(t, c, RedisConfig{CatchUpEvery: 100 * time.Millisecond})
 	t0 := baseTime()
 	silent := func(f fix.Fix) { // the stream entry of a latest fix, without its message
 		t.Helper()
@@ -286,11 +290,7 @@ func testRedisMissedMessage(t *testing.T, c redis.UniversalClient) {
 // come from the stream, in order, none twice.
 func testRedisSubscriberReconnects(t *testing.T, c redis.UniversalClient) {
 	ctx := realtimetest.Context(t)
-	s := newTestRedisStore(t, c, RedisConfig{})
-	events, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, events := newSubscribedRedisStore(t, c, RedisConfig{})
 	t0 := baseTime()
 	var want []string
 	for i := range 300 {

@@ -76,11 +76,22 @@ func redisOpener(c redis.UniversalClient) storeOpener {
 	}
 }
 
+// contractTest is one test of a contract suite: it runs on the stores
+// open opens, in a city of its own.
+type contractTest struct {
+	name string
+	test func(t *testing.T, open storeOpener, city string)
+}
+
+// runSuite runs each of tests as a subtest of t, in a city of its own.
+func runSuite(t *testing.T, open storeOpener, tests []contractTest) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open, realtimetest.CityName(t)) })
+	}
+}
+
 func runStoreContract(t *testing.T, open storeOpener) {
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T, storeOpener, string)
-	}{
+	runSuite(t, open, []contractTest{
 		{"Ordering", testStoreOrdering},
 		{"FixRoundTrip", testStoreFixRoundTrip},
 		{"EventsInOrder", testStoreEventsInOrder},
@@ -90,9 +101,7 @@ func runStoreContract(t *testing.T, open storeOpener) {
 		{"History", testStoreHistory},
 		{"TwoCities", testStoreTwoCities},
 		{"SubscribeEnds", testStoreSubscribeEnds},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, open, realtimetest.CityName(t)) })
-	}
+	})
 }
 
 // fixAt is a fix of unit at t0+at, east of the demo city's centre.
