@@ -36,18 +36,18 @@ func redisCityName(cfg serveConfig, fromFile *patrol.Plan) (string, error) {
 	return demo.City, nil
 }
 
-// activePlan returns the plan to serve with a Redis store, where the
-// city's active plan lives so that every instance and every restart serves
-// the same one: a --plan file (at --res) becomes the active plan, saved
+// activePlan returns the plan to serve from plans, where the city's
+// active plan lives so that every instance and every restart serves the
+// same one: a --plan file (at --res) becomes the active plan, saved
 // when it differs from the stored one; without --plan the stored plan is
 // served (at --res, saved so when --res changes it), or, when there is
 // none yet, the demo city, which is then saved. Two instances starting
 // together on an empty store agree on the plan saved first.
-func activePlan(ctx context.Context, cfg serveConfig, rs *store.Redis, fromFile *patrol.Plan, logger *slog.Logger) (*patrol.Plan, error) {
+func activePlan(ctx context.Context, cfg serveConfig, plans store.Plans, fromFile *patrol.Plan, logger *slog.Logger) (*patrol.Plan, error) {
 	ctx, cancel := context.WithTimeout(ctx, planWait)
 	defer cancel()
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
-		plan, err := syncPlan(ctx, cfg, rs, fromFile)
+		plan, err := syncPlan(ctx, cfg, plans, fromFile)
 		if err == nil || !retryable(err) {
 			return plan, err
 		}
@@ -71,8 +71,8 @@ func retryable(err error) bool {
 }
 
 // syncPlan makes one attempt of activePlan.
-func syncPlan(ctx context.Context, cfg serveConfig, rs *store.Redis, fromFile *patrol.Plan) (*patrol.Plan, error) {
-	rec, err := rs.LoadPlan(ctx)
+func syncPlan(ctx context.Context, cfg serveConfig, plans store.Plans, fromFile *patrol.Plan) (*patrol.Plan, error) {
+	rec, err := plans.LoadPlan(ctx)
 	switch {
 	case errors.Is(err, store.ErrNoPlan):
 		rec.Version = 0
@@ -106,9 +106,9 @@ func syncPlan(ctx context.Context, cfg serveConfig, rs *store.Redis, fromFile *p
 	if fromFile != nil {
 		ifVersion = -1 // the file wins whatever was saved meanwhile
 	}
-	switch _, err := rs.SavePlan(ctx, body, ifVersion); {
+	switch _, err := plans.SavePlan(ctx, body, ifVersion); {
 	case errors.Is(err, store.ErrPlanVersion): // another instance saved first: serve its plan
-		return syncPlan(ctx, cfg, rs, fromFile)
+		return syncPlan(ctx, cfg, plans, fromFile)
 	case err != nil:
 		return nil, err
 	}

@@ -11,8 +11,11 @@ import (
 // UnitState is what a store holds for one unit: its latest fix, if any,
 // and its status.
 type UnitState struct {
-	Unit   string
-	Fix    fix.Fix
+	// Unit is the unit's id.
+	Unit string
+	// Fix is the unit's latest fix when HasFix, the zero Fix otherwise.
+	Fix fix.Fix
+	// HasFix reports whether the store holds a fix of the unit.
 	HasFix bool
 	// Status is empty when it was never set: the plan's status stands.
 	Status patrol.Status
@@ -32,8 +35,8 @@ const (
 // Event is a change to a unit's live state, in the order the store
 // applied it.
 type Event struct {
-	Kind   EventKind
-	Unit   string
+	Kind   EventKind     // what changed
+	Unit   string        // the unit's id
 	Fix    fix.Fix       // with FixEvent
 	Status patrol.Status // with StatusEvent
 }

@@ -17,19 +17,26 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
+// cityStore is what the contract suites test: the live state of a city
+// and its plans, which every store holds.
+type cityStore interface {
+	Store
+	Plans
+}
+
 // storeOpener opens the store of a city; opening the same city again
 // gives a second store object on the same state, as a second server
 // instance or a restarted one would have.
-type storeOpener func(t *testing.T, city string) Store
+type storeOpener func(t *testing.T, city string) cityStore
 
-// TestStoreContract runs the same tests against the memory store, one
-// redis-server (directly and through a Sentinel) and a 3-master Redis
-// Cluster, each test in its own city.
+// TestStoreContract runs the same tests, of the live state and of plans,
+// against the memory store, one redis-server (directly and through a
+// Sentinel) and a 3-master Redis Cluster, each test in its own city.
 func TestStoreContract(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		var mu sync.Mutex
 		stores := map[string]*Memory{}
-		runStoreContract(t, func(t *testing.T, city string) Store {
+		runContracts(t, func(t *testing.T, city string) cityStore {
 			mu.Lock()
 			defer mu.Unlock()
 			if stores[city] == nil {
@@ -40,21 +47,27 @@ func TestStoreContract(t *testing.T) {
 	})
 	t.Run("redis", func(t *testing.T) {
 		c := redistest.Start(t).Client(NewRedisClient)
-		runStoreContract(t, redisOpener(c))
+		runContracts(t, redisOpener(c))
 	})
 	t.Run("sentinel", func(t *testing.T) {
 		c := redistest.StartSentinel(t, redistest.Start(t)).SentinelClient(NewRedisClient)
-		runStoreContract(t, redisOpener(c))
+		runContracts(t, redisOpener(c))
 	})
 	t.Run("cluster", func(t *testing.T) {
 		c := redistest.StartCluster(t, 3).Client(NewRedisClient)
-		runStoreContract(t, redisOpener(c))
+		runContracts(t, redisOpener(c))
 		t.Run("CitiesInDifferentSlots", func(t *testing.T) { testCitiesOnDifferentMasters(t, c) })
 	})
 }
 
+// runContracts runs the store suite, and the plans suite under Plans.
+func runContracts(t *testing.T, open storeOpener) {
+	runStoreContract(t, open)
+	t.Run("Plans", func(t *testing.T) { runPlansContract(t, open) })
+}
+
 func redisOpener(c redis.UniversalClient) storeOpener {
-	return func(t *testing.T, city string) Store {
+	return func(t *testing.T, city string) cityStore {
 		s, err := NewRedis(c, RedisConfig{City: city})
 		if err != nil {
 			t.Fatal(err)
@@ -63,11 +76,22 @@ func redisOpener(c redis.UniversalClient) storeOpener {
 	}
 }
 
+// contractTest is one test of a contract suite: it runs on the stores
+// open opens, in a city of its own.
+type contractTest struct {
+	name string
+	test func(t *testing.T, open storeOpener, city string)
+}
+
+// runSuite runs each of tests as a subtest of t, in a city of its own.
+func runSuite(t *testing.T, open storeOpener, tests []contractTest) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open, realtimetest.CityName(t)) })
+	}
+}
+
 func runStoreContract(t *testing.T, open storeOpener) {
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T, storeOpener, string)
-	}{
+	runSuite(t, open, []contractTest{
 		{"Ordering", testStoreOrdering},
 		{"FixRoundTrip", testStoreFixRoundTrip},
 		{"EventsInOrder", testStoreEventsInOrder},
@@ -77,9 +101,7 @@ func runStoreContract(t *testing.T, open storeOpener) {
 		{"History", testStoreHistory},
 		{"TwoCities", testStoreTwoCities},
 		{"SubscribeEnds", testStoreSubscribeEnds},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, open, realtimetest.CityName(t)) })
-	}
+	})
 }
 
 // fixAt is a fix of unit at t0+at, east of the demo city's centre.

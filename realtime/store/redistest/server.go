@@ -17,7 +17,7 @@ import (
 
 // NewClientFunc builds a client from a redis://, redis+cluster:// or
 // redis+sentinel:// URL; tests pass the client constructor they exercise
-// (such as realtime.NewRedisClient), which this package cannot import.
+// (such as store.NewRedisClient), which this package cannot import.
 type NewClientFunc func(url string) (redis.UniversalClient, error)
 
 // Server is one redis-server process the test started on a free loopback
@@ -94,24 +94,9 @@ func freeLoopbackAddr(tb testing.TB) string {
 
 // start runs redis-server on s.addr and waits until it answers PING.
 func (s *Server) start() error {
-	_, port, _ := net.SplitHostPort(s.addr)
-	args := []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--daemonize", "no",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "no",
-		"--logfile", filepath.Join(s.dir, "redis.log")}
-	if s.cluster {
-		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000")
-	}
-	args = append(args, s.extra...)
-	if s.master != "" {
-		host, mport, _ := net.SplitHostPort(s.master)
-		conf := filepath.Join(s.dir, "sentinel.conf")
-		text := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor %s %s %s 1\n",
-			port, s.dir, filepath.Join(s.dir, "redis.log"), MasterName, host, mport)
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			return err
-		}
-		args = []string{conf, "--sentinel"}
+	args, err := s.args()
+	if err != nil {
+		return err
 	}
 	s.cmd = exec.Command("redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
@@ -119,6 +104,33 @@ func (s *Server) start() error {
 	}
 	s.exited = make(chan struct{})
 	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.cmd, s.exited)
+	return s.awaitPing()
+}
+
+// args returns the redis-server arguments of s, writing the configuration
+// file of a Sentinel.
+func (s *Server) args() ([]string, error) {
+	_, port, _ := net.SplitHostPort(s.addr)
+	if s.master != "" {
+		host, mport, _ := net.SplitHostPort(s.master)
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		text := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor %s %s %s 1\n",
+			port, s.dir, filepath.Join(s.dir, "redis.log"), MasterName, host, mport)
+		return []string{conf, "--sentinel"}, os.WriteFile(conf, []byte(text), 0o600)
+	}
+	args := []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--daemonize", "no",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "no",
+		"--logfile", filepath.Join(s.dir, "redis.log")}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000")
+	}
+	return append(args, s.extra...), nil
+}
+
+// awaitPing waits until the server s started answers PING, for 10 s at
+// most; it stops a server that does not answer.
+func (s *Server) awaitPing() error {
 	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)

@@ -10,20 +10,24 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
 
-// MemoryConfig sizes a MemoryStore. The zero value uses the defaults.
+// MemoryConfig sizes a Memory store. Its zero value is the defaults, which
+// each field's zero value stands for.
 type MemoryConfig struct {
-	// HistoryAge is how long accepted fixes are kept; default 24 hours.
+	// HistoryAge is how long accepted fixes are kept, measured on Now
+	// against fix times; zero means 24 hours.
 	HistoryAge time.Duration
-	// HistoryLen caps the number of fixes kept per unit; default 4096.
+	// HistoryLen caps the number of fixes kept per unit; zero means 4096.
 	HistoryLen int
-	// Now is the clock; default time.Now.
+	// Now is the clock for updated-at and saved-at times and for history
+	// trimming; nil means time.Now.
 	Now func() time.Time
 }
 
-// MemoryStore is a Store in the process's memory, for a single server
-// instance: nothing survives a restart. Each subscription owns a goroutine,
-// started by Subscribe or SubscribeBatches and ended with its context,
-// that hands the subscriber its events.
+// Memory is a Store, and Plans, in the process's memory, for a single
+// server instance: nothing survives a restart. It is safe for concurrent
+// use. Each subscription owns a goroutine, started by Subscribe or
+// SubscribeBatches and ended with its context, that hands the subscriber
+// its events.
 type Memory struct {
 	cfg MemoryConfig
 
@@ -36,8 +40,12 @@ type Memory struct {
 	units   map[string]*memoryUnit
 	subs    []*memorySub // replaced, never modified: publishers read it once per change
 	scratch []Event      // the events of one AppendBatch; pub is held
+
+	planMu sync.Mutex
+	plan   PlanRecord // the active plan; Version 0: none yet
 }
 
+// memoryUnit is what a Memory store holds for one unit.
 type memoryUnit struct {
 	UnitState
 	// history is the accepted fixes, oldest first: a window that trim
@@ -77,7 +85,7 @@ type memorySub struct {
 	taken chan struct{} // cap 1: the queue was taken, there may be room
 }
 
-// NewMemoryStore returns an empty store.
+// NewMemory returns an empty store; it starts no goroutine.
 func NewMemory(cfg MemoryConfig) *Memory {
 	if cfg.HistoryAge == 0 {
 		cfg.HistoryAge = 24 * time.Hour
@@ -91,6 +99,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 	return &Memory{cfg: cfg, units: map[string]*memoryUnit{}}
 }
 
+// unit returns the unit id, added when new; s.mu is held.
 func (s *Memory) unit(id string) *memoryUnit {
 	u, ok := s.units[id]
 	if !ok {
@@ -150,6 +159,8 @@ func (s *Memory) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, erro
 	return out, nil
 }
 
+// trim drops the fixes of u past HistoryLen or older than HistoryAge;
+// s.mu is held.
 func (s *Memory) trim(u *memoryUnit, now time.Time) {
 	cut := 0
 	for cut < len(u.history) && (len(u.history)-cut > s.cfg.HistoryLen || now.Sub(u.history[cut].Time) > s.cfg.HistoryAge) {
@@ -250,6 +261,7 @@ func (s *Memory) subscribe(ctx context.Context, deliver func([]Event) bool, done
 	}()
 }
 
+// unsubscribe removes sub from the subscribers.
 func (s *Memory) unsubscribe(sub *memorySub) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
