@@ -5,7 +5,7 @@
 #
 #   geoadd  redis-benchmark GEOADD, pipelined: one command per fix, the
 #           ceiling of a store that writes each fix with one command
-#   store   BenchmarkRedisAppend: realtime.RedisStore through go-redis, the
+#   store   BenchmarkRedisAppend: store.Redis through go-redis, the
 #           Lua script per batch (stream, hashes, GEO set, event)
 #
 # and prints fixes/s and each store figure as a share of GEOADD.
@@ -42,7 +42,7 @@ geoadd=$(redis-benchmark -p "$port" -P "$P" -n "$N" -r 100000 -q \
 echo "redis-benchmark -P $P -n $N GEOADD: $geoadd fixes/s"
 
 out=$(PATROLGRID_BENCH_REDIS="127.0.0.1:$port" go test -run '^$' -bench 'BenchmarkRedisAppend' \
-  -benchtime "$BENCHTIME" ./realtime 2>/dev/null | grep '^BenchmarkRedisAppend')
+  -benchtime "$BENCHTIME" ./realtime/store 2>/dev/null | grep '^BenchmarkRedisAppend')
 echo "$out"
 echo
 printf '%-40s %12s %9s\n' "what" "fixes/s" "÷ GEOADD"
