@@ -93,11 +93,10 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg serveConfig
-	fs := serveFlags(&cfg)
-	if err := parse(fs, args); err != nil {
+	var err error
+	if cfg.given, err = parseFlags(serveFlags(&cfg), args, os.LookupEnv); err != nil {
 		return err
 	}
-	cfg.given = givenFlags(fs)
 	if cfg.maxAge <= 0 {
 		return fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
 	}
@@ -304,19 +303,6 @@ func (lns listeners) print(w io.Writer) {
 	if lns.osmand != nil {
 		fmt.Fprintf(w, "patrolgrid: OsmAnd (Traccar Client) on http://%s/\n", lns.osmand.Addr())
 	}
-}
-
-// givenFlags returns the names of the flags of fs set on the command line
-// or by their environment variable.
-func givenFlags(fs *flag.FlagSet) map[string]bool {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, ok := os.LookupEnv("PATROLGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); ok {
-			given[f.Name] = true
-		}
-	})
-	return given
 }
 
 // openDevices returns the device registry: in this process's memory, or

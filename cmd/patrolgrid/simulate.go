@@ -135,21 +135,14 @@ func parseSimulateArgs(args []string, lookupEnv func(string) (string, bool), usa
 		"(0x0100, then 0x0102 with the code answered) or key (0x0102 with the device key)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", 24*time.Hour, "the server's too_old limit: an accelerated replay starts no further back")
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "how long to wait for the answers to the last fixes")
-	if err := simApplyEnv(fs, lookupEnv); err != nil {
-		return cfg, err
-	}
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseFlags(fs, args, lookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "Usage: patrolgrid simulate [flags]\n\nDrives units of the server's plan with fixes "+
 				"(OsmAnd, JSON batches, JT/T 808 or NMEA) and measures the server.\nEach flag may also be set as PATROLGRID_<FLAG>.\n\nFlags:")
 			fs.SetOutput(usage)
 			fs.PrintDefaults()
-			return cfg, err
 		}
-		return cfg, fmt.Errorf("simulate: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("simulate: unexpected argument %q", fs.Arg(0))
+		return cfg, err
 	}
 	cfg.Server = strings.TrimRight(cfg.Server, "/")
 	if err := cfg.validate(); err != nil {
@@ -168,22 +161,6 @@ func simDefaultAddr(addr, server, port string) string {
 	}
 	u, _ := url.Parse(server) // validated
 	return net.JoinHostPort(u.Hostname(), port)
-}
-
-// simApplyEnv sets every flag whose PATROLGRID_<FLAG> variable is set.
-func simApplyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "PATROLGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v, ok := lookupEnv(name)
-		if !ok || v == "" || err != nil {
-			return
-		}
-		if e := fs.Set(f.Name, v); e != nil {
-			err = fmt.Errorf("simulate: %s=%q: %w", name, v, e)
-		}
-	})
-	return err
 }
 
 // validate reports the first setting out of range.
