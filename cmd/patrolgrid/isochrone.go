@@ -61,7 +61,7 @@ func isochroneFlags(cfg *isochroneConfig) *flag.FlagSet {
 // limit on the road network of an OSM extract, with their ETAs.
 func runIsochrone(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg isochroneConfig
-	if err := parse(isochroneFlags(&cfg), args); err != nil {
+	if _, err := parseFlags(isochroneFlags(&cfg), args, os.LookupEnv); err != nil {
 		return err
 	}
 	from, err := parseLatLon(cfg.from)

@@ -4,7 +4,8 @@
 //	patrolgrid simulate [flags]   stream OsmAnd fixes to a running server
 //
 // Every flag can also be set by an environment variable: --listen is
-// PATROLGRID_LISTEN, --viewer-token is PATROLGRID_VIEWER_TOKEN, and so on.
+// PATROLGRID_LISTEN, --viewer-token is PATROLGRID_VIEWER_TOKEN, and so on;
+// a flag on the command line wins over its variable (see parseFlags).
 package main
 
 import (
@@ -15,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	_ "time/tzdata" // zone hours need Asia/Shanghai on machines without tzdata
 )
@@ -60,37 +60,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
-}
-
-// envDefaults sets every flag of fs that was not given on the command line
-// from its environment variable PATROLGRID_<NAME>, with dashes as
-// underscores.
-func envDefaults(fs *flag.FlagSet, given map[string]bool) error {
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
-			return
-		}
-		name := "PATROLGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, e)
-			}
-		}
-	})
-	return err
-}
-
-// parse parses args into fs, then fills the flags not given from the
-// environment.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	return envDefaults(fs, given)
 }

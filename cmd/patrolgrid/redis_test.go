@@ -23,6 +23,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/simulate"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
@@ -44,12 +45,12 @@ const (
 // monacoSimUnits returns the moving units of the Monaco test plan
 // (writeMonacoPlan), each circling its post no faster than its mechanism
 // allows.
-func monacoSimUnits() []simUnit {
+func monacoSimUnits() []simulate.Unit {
 	maxKPH := []float64{130, 130, 60, 15, 130, 0} // the plan's mechanisms in turn
-	units := make([]simUnit, len(monacoPosts))
+	units := make([]simulate.Unit, len(monacoPosts))
 	for i, ll := range monacoPosts {
 		post := geo.Cell(orb.Point{ll[1], ll[0]}, 10)
-		units[i] = newSimUnit(i, fmt.Sprintf("M%02d", i+1), post, maxKPH[i%len(maxKPH)])
+		units[i] = simulate.NewUnit(i, fmt.Sprintf("M%02d", i+1), post, maxKPH[i%len(maxKPH)])
 	}
 	return units
 }
@@ -63,9 +64,9 @@ type jsonFix struct {
 }
 
 // fixAt returns u's fix at Unix time ms.
-func fixAt(u simUnit, ms int64) jsonFix {
-	p, _ := u.at(ms)
-	return jsonFix{Unit: u.id, Time: time.UnixMilli(ms).UTC(), Lat: p.Lat(), Lon: p.Lon()}
+func fixAt(u simulate.Unit, ms int64) jsonFix {
+	p, _ := u.At(ms)
+	return jsonFix{Unit: u.ID(), Time: time.UnixMilli(ms).UTC(), Lat: p.Lat(), Lon: p.Lon()}
 }
 
 // send makes a request with the device or viewer token and returns the
@@ -583,7 +584,7 @@ func (r *outageRecord) add(unit string, ms int64, resp *http.Response, body []by
 
 // stream sends OsmAnd fixes of units in turn, one every interval, until
 // ctx ends.
-func (r *outageRecord) stream(ctx context.Context, client *http.Client, base string, units []simUnit, interval time.Duration) {
+func (r *outageRecord) stream(ctx context.Context, client *http.Client, base string, units []simulate.Unit, interval time.Duration) {
 	last := make([]int64, len(units))
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -596,7 +597,7 @@ func (r *outageRecord) stream(ctx context.Context, client *http.Client, base str
 		k := i % len(units)
 		ms := max(time.Now().UnixMilli(), last[k]+1)
 		last[k] = ms
-		req, _ := http.NewRequest(http.MethodGet, osmandURL(base, units[k], ms), nil)
+		req, _ := http.NewRequest(http.MethodGet, units[k].OsmAndURL(base, ms), nil)
 		req.Header.Set("Authorization", "Bearer "+deviceToken)
 		resp, err := client.Do(req)
 		var body []byte
@@ -604,7 +605,7 @@ func (r *outageRecord) stream(ctx context.Context, client *http.Client, base str
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
 		}
-		r.add(units[k].id, ms, resp, body, err)
+		r.add(units[k].ID(), ms, resp, body, err)
 	}
 }
 

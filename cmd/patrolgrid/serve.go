@@ -91,15 +91,12 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	return fs
 }
 
+// runServe parses args (without the subcommand name) and serves until ctx
+// ends or a part of the server fails.
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
-	var cfg serveConfig
-	fs := serveFlags(&cfg)
-	if err := parse(fs, args); err != nil {
+	cfg, err := parseServeArgs(args, os.LookupEnv)
+	if err != nil {
 		return err
-	}
-	cfg.given = givenFlags(fs)
-	if cfg.maxAge <= 0 {
-		return fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
 	}
 	access, err := accessFor(cfg)
 	if err != nil {
@@ -115,79 +112,132 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeStore()
-	plan := live.plan
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		return fmt.Errorf("grid of the plan boundary: %w", err)
-	}
-	router, roads, travel, err := serveRouter(ctx, cfg, plan, grid, stdout)
+	travel, err := openTravelTimes(ctx, cfg, live.plan, stdout)
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	hub := realtime.NewHub(realtime.HubConfig{})
-	deviceMetrics := device.NewMetrics(reg)
-	devices, err := openDevices(ctx, cfg, plan, live, device.Config{Metrics: deviceMetrics, Logger: logger}, stdout)
+	parts, err := newServeParts(ctx, cfg, live, travel, access, logger, stdout)
 	if err != nil {
 		return err
 	}
-	city, err := realtime.NewCity(plan, router, live.store, hub,
-		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
-			Validation: fix.Limits{MaxAge: cfg.maxAge},
-			Metrics:    realtime.NewMetrics(reg, hub)})
-	if err != nil {
-		return err
-	}
-	webCfg := web.Config{Access: access, Tiles: cfg.tiles, Roads: roads, Gatherer: reg, Logger: logger, Devices: devices,
-		Metrics: deviceMetrics}
-	handler := web.NewHandler(city, hub, webCfg)
-
 	lns, err := listenAll(ctx, cfg.listen, addrs)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "patrolgrid: %s: %d units, %d zones, %d cells at H3 resolution %d (%s)\n",
-		plan.Name, len(plan.Units), len(plan.Zones), grid.Len(), plan.Resolution, travel)
-	if plan.Notice != "" {
-		fmt.Fprintf(stdout, "patrolgrid: %s\n", plan.Notice)
-	}
-	fmt.Fprintf(stdout, "patrolgrid: map and API on http://%s/\n", lns.http.Addr())
-	lns.print(stdout)
+	printStartup(stdout, live.plan, travel, lns)
+	return parts.run(ctx, cfg.demo, lns)
+}
 
+// parseServeArgs reads the flags of serve, each of which may also come
+// from the environment (see parseFlags).
+func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serveConfig, error) {
+	var cfg serveConfig
+	var err error
+	if cfg.given, err = parseFlags(serveFlags(&cfg), args, lookupEnv); err != nil {
+		return cfg, err
+	}
+	if cfg.maxAge <= 0 {
+		return cfg, fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
+	}
+	return cfg, nil
+}
+
+// serveParts are the long-lived parts of serve, wired to one another and
+// not yet running.
+type serveParts struct {
+	plan    *patrol.Plan
+	router  geo.Router
+	hub     *realtime.Hub
+	city    *realtime.City
+	devices *device.Registry
+	web     web.Config    // of the API and the OsmAnd port
+	ingest  ingest.Config // of the terminal servers
+}
+
+// newServeParts builds the city of live's plan over travel and the parts
+// around it: the metrics registry, the live hub, the device registry, and
+// the configurations of the web API and the ingest servers.
+func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel travelTimes, access web.Access,
+	logger *slog.Logger, stdout io.Writer) (*serveParts, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hub := realtime.NewHub(realtime.HubConfig{})
+	deviceMetrics := device.NewMetrics(reg)
+	devices, err := openDevices(ctx, cfg, live.plan, live, device.Config{Metrics: deviceMetrics, Logger: logger}, stdout)
+	if err != nil {
+		return nil, err
+	}
+	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
+		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
+			Validation: fix.Limits{MaxAge: cfg.maxAge},
+			Metrics:    realtime.NewMetrics(reg, hub)})
+	if err != nil {
+		return nil, err
+	}
+	return &serveParts{plan: live.plan, router: travel.router, hub: hub, city: city, devices: devices,
+		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
+			Metrics: deviceMetrics},
+		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}}, nil
+}
+
+// printStartup says what is served and where.
+func printStartup(w io.Writer, plan *patrol.Plan, travel travelTimes, lns listeners) {
+	fmt.Fprintf(w, "patrolgrid: %s: %d units, %d zones, %d cells at H3 resolution %d (%s)\n",
+		plan.Name, len(plan.Units), len(plan.Zones), travel.grid.Len(), plan.Resolution, travel.name)
+	if plan.Notice != "" {
+		fmt.Fprintf(w, "patrolgrid: %s\n", plan.Notice)
+	}
+	fmt.Fprintf(w, "patrolgrid: map and API on http://%s/\n", lns.http.Addr())
+	lns.print(w)
+}
+
+// run runs every part under one errgroup until ctx ends or one fails, the
+// demo motion too when withDemo is set, and serves on lns: the API and
+// map on lns.http, each ingest server on its own listener.
+func (p *serveParts) run(ctx context.Context, withDemo bool, lns listeners) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ignoreCancel(hub.Run(ctx)) })
-	g.Go(func() error { return ignoreCancel(city.Run(ctx)) })
-	g.Go(func() error { return ignoreCancel(devices.Run(ctx)) })
-	if br, ok := router.(*geo.BandRouter); ok {
+	p.runCity(ctx, g, withDemo)
+	srv := &http.Server{Handler: web.NewHandler(p.city, p.hub, p.web), ReadHeaderTimeout: 10 * time.Second}
+	serveHTTP(ctx, g, srv, lns.http)
+	p.serveIngest(ctx, g, lns)
+	return g.Wait()
+}
+
+// runCity runs the hub, the city, the device registry, the time-of-day
+// band of the road network, and with withDemo the demo motion, under g.
+func (p *serveParts) runCity(ctx context.Context, g *errgroup.Group, withDemo bool) {
+	g.Go(func() error { return ignoreCancel(p.hub.Run(ctx)) })
+	g.Go(func() error { return ignoreCancel(p.city.Run(ctx)) })
+	g.Go(func() error { return ignoreCancel(p.devices.Run(ctx)) })
+	if br, ok := p.router.(*geo.BandRouter); ok {
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
-	if cfg.demo {
-		demo := demo.New(plan, demo.Config{})
+	if withDemo {
+		motion := demo.New(p.plan, demo.Config{})
 		g.Go(func() error {
-			return ignoreCancel(demo.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
-				_, err := city.Ingest(ctx, fixes)
+			return ignoreCancel(motion.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
+				_, err := p.city.Ingest(ctx, fixes)
 				return err
 			}))
 		})
 	}
-	serveHTTP(ctx, g, srv, lns.http)
-	ingestCfg := ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}
+}
+
+// serveIngest runs, under g, the ingest server of each listener of lns
+// that is open: JT/T 808, NMEA and the OsmAnd port.
+func (p *serveParts) serveIngest(ctx context.Context, g *errgroup.Group, lns listeners) {
 	if lns.jt808 != nil {
-		jt := jt808.NewServer(jt808.Config{Config: ingestCfg})
+		jt := jt808.NewServer(jt808.Config{Config: p.ingest})
 		g.Go(func() error { return jt.Run(ctx, lns.jt808) })
 	}
 	if lns.nmea != nil {
-		nm := nmea.NewServer(nmea.Config{Config: ingestCfg, KeyOptional: access.Open})
+		nm := nmea.NewServer(nmea.Config{Config: p.ingest, KeyOptional: p.web.Access.Open})
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {
-		port := osmand.NewServer(web.OsmAndConfig(city, webCfg))
+		port := osmand.NewServer(web.OsmAndConfig(p.city, p.web))
 		g.Go(func() error { return port.Run(ctx, lns.osmand) })
 	}
-	return g.Wait()
 }
 
 // serveHTTP serves srv on ln under g until ctx ends, then shuts it down.
@@ -306,19 +356,6 @@ func (lns listeners) print(w io.Writer) {
 	}
 }
 
-// givenFlags returns the names of the flags of fs set on the command line
-// or by their environment variable.
-func givenFlags(fs *flag.FlagSet) map[string]bool {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, ok := os.LookupEnv("PATROLGRID_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); ok {
-			given[f.Name] = true
-		}
-	})
-	return given
-}
-
 // openDevices returns the device registry: in this process's memory, or
 // in Redis next to the store (client not nil), loaded. With --demo it
 // registers the demo devices that were never registered.
@@ -417,78 +454,6 @@ func loadPlan(file string, res int) (*patrol.Plan, error) {
 		return plan.WithResolution(res)
 	}
 	return plan, nil
-}
-
-// serveRouter returns the travel times of the plan's grid: the road
-// network of cfg.osm, with the lattice for profiles it has no graph for,
-// or the lattice alone without an extract. It also returns the car graph
-// for the map's base layer (nil on the lattice) and how the startup line
-// names the travel times. On the road network the router is a
-// geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
-// hour.
-func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *geo.RoadGraph, string, error) {
-	lattice := geo.NewLattice(grid)
-	if cfg.osm == "" {
-		return lattice, nil, "lattice travel times", nil
-	}
-	if cfg.snap <= 0 {
-		return nil, nil, "", fmt.Errorf("--snap %v: want a positive distance in metres", cfg.snap)
-	}
-	profiles, err := loadProfileFile(cfg.profile)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	net, err := geo.OpenRoadNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if !roadsOnGrid(net, grid) {
-		return nil, nil, "", fmt.Errorf("no road of %s lies inside the boundary of plan %q: every unit would be off the network", cfg.osm, plan.Name)
-	}
-	loc, err := plan.Location()
-	if err != nil {
-		return nil, nil, "", err
-	}
-	router := geo.NewBandRouter(geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
-		profiles, loc, time.Now, func(at time.Time, band string) {
-			fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
-		})
-	var onRoads, onLattice []string
-	for _, p := range plan.Profiles {
-		if net.Graph(p.Name) != nil {
-			onRoads = append(onRoads, p.Name)
-		} else {
-			onLattice = append(onLattice, p.Name)
-		}
-	}
-	fmt.Fprintf(stdout, "patrolgrid: road travel times for %s (profile file %s, band %q now, following %s hours; snapping within %v m)",
-		orNone(onRoads), profiles.Name, router.Band(), loc, cfg.snap)
-	if len(onLattice) > 0 {
-		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
-	}
-	fmt.Fprintln(stdout)
-	return router, net.Graph(geo.ModeCar), "road travel times", nil
-}
-
-// roadsOnGrid reports whether any node of net's graphs lies in a cell of
-// grid.
-func roadsOnGrid(net *geo.RoadNetwork, grid *geo.Grid) bool {
-	for _, g := range net.Graphs {
-		nodes, _ := g.Len()
-		for i := range int32(nodes) {
-			if _, ok := grid.Locate(g.Node(i)); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func orNone(names []string) string {
-	if len(names) == 0 {
-		return "no profile of the plan"
-	}
-	return strings.Join(names, ", ")
 }
 
 // openStore returns the live store and the plan to serve: the store in

@@ -1,7 +1,8 @@
-package main
+package simulate
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -13,15 +14,15 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
 )
 
-// simJT808Terminal is a JT/T 808 (2013) terminal of a run: it registers
+// jt808Terminal is a JT/T 808 (2013) terminal of a run: it registers
 // or goes straight to authentication, then sends the locations of its
 // lane as 0x0200 frames or 0x0704 batches, and counts the general replies
 // (0x8001) to them. One goroutine writes (run), one reads replies.
-type simJT808Terminal struct {
+type jt808Terminal struct {
 	s     *simulation
-	unit  simUnit
-	lane  simLane
-	stats *simStats
+	unit  Unit
+	lane  lane
+	stats *stats
 	conn  net.Conn
 	r     *bufio.Reader
 	h     jt808.Header // the terminal's phone; ID and Serial set per message
@@ -30,42 +31,42 @@ type simJT808Terminal struct {
 	t0     time.Time
 	serial uint16
 	body   []byte
-	out    []byte            // frames of the round
-	frames []simJT808Pending // of the round, without their send time
-	locs   []jt808.Location  // of the 0x0704 being gathered
-	locsAt time.Time         // when the first of locs fell due
-	err    error             // of a frame that could not be encoded
+	out    []byte           // frames of the round
+	frames []jt808Pending   // of the round, without their send time
+	locs   []jt808.Location // of the 0x0704 being gathered
+	locsAt time.Time        // when the first of locs fell due
+	err    error            // of a frame that could not be encoded
 
 	mu      sync.Mutex
-	pending []simJT808Pending // written frames awaiting their reply, oldest first
-	readErr error             // why the reader stopped; set before done closes
-	done    chan struct{}     // closed when the reader stops
+	pending []jt808Pending // written frames awaiting their reply, oldest first
+	readErr error          // why the reader stopped; set before done closes
+	done    chan struct{}  // closed when the reader stops
 }
 
-// simJT808Pending is a written location frame.
-type simJT808Pending struct {
+// jt808Pending is a written location frame.
+type jt808Pending struct {
 	serial   uint16
 	fixes    int
 	at       time.Time // when it was written
 	measured bool      // after the warm-up: its latency counts
 }
 
-// simJT808Results names the results of a general reply that refuse.
-var simJT808Results = map[byte]string{
+// jt808Results names the results of a general reply that refuse.
+var jt808Results = map[byte]string{
 	jt808.Failure:     "jt808_failure",
 	jt808.BadMessage:  "jt808_bad_message",
 	jt808.Unsupported: "jt808_unsupported",
 }
 
-// dialJT808 connects the terminal of lane's unit and authenticates it.
-func (s *simulation) dialJT808(ctx context.Context, lane simLane, stats *simStats) (simTerminal, error) {
-	u := s.units[lane.unit]
+// dialJT808 connects the terminal of ln's unit and authenticates it.
+func (s *simulation) dialJT808(ctx context.Context, ln lane, st *stats) (terminal, error) {
+	u := s.units[ln.unit]
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", s.cfg.JT808Addr)
 	if err != nil {
 		return nil, fmt.Errorf("jt808 terminal %s (unit %s): %w", u.dev.Phone, u.id, err)
 	}
-	t := &simJT808Terminal{s: s, unit: u, lane: lane, stats: stats, conn: conn, r: bufio.NewReaderSize(conn, 4096),
+	t := &jt808Terminal{s: s, unit: u, lane: ln, stats: st, conn: conn, r: bufio.NewReaderSize(conn, 4096),
 		h: jt808.Header{Phone: u.dev.Phone}, done: make(chan struct{})}
 	if err := t.handshake(); err != nil {
 		conn.Close()
@@ -76,13 +77,13 @@ func (s *simulation) dialJT808(ctx context.Context, lane simLane, stats *simStat
 }
 
 // handshake registers (with --jt808-auth register) and authenticates.
-func (t *simJT808Terminal) handshake() error {
+func (t *jt808Terminal) handshake() error {
 	if err := t.conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
 	}
 	code := t.unit.dev.Key
 	if t.s.cfg.JT808Auth == "register" {
-		serial, err := t.writeMessage(jt808.MsgRegister, simJT808RegisterBody(t.unit))
+		serial, err := t.writeMessage(jt808.MsgRegister, jt808RegisterBody(t.unit))
 		if err != nil {
 			return err
 		}
@@ -115,9 +116,9 @@ func (t *simJT808Terminal) handshake() error {
 	return t.conn.SetDeadline(time.Time{})
 }
 
-// simJT808RegisterBody returns a 2013 registration: province, city,
+// jt808RegisterBody returns a 2013 registration: province, city,
 // maker, model, terminal id, plate colour and plate.
-func simJT808RegisterBody(u simUnit) []byte {
+func jt808RegisterBody(u Unit) []byte {
 	b := binary.BigEndian.AppendUint16(nil, 15)        // Inner Mongolia
 	b = binary.BigEndian.AppendUint16(b, 502)          // Tongliao
 	b = append(b, "PGRID"...)                          // maker, 5 bytes
@@ -127,7 +128,7 @@ func simJT808RegisterBody(u simUnit) []byte {
 }
 
 // writeMessage writes one message and returns its serial.
-func (t *simJT808Terminal) writeMessage(id uint16, body []byte) (uint16, error) {
+func (t *jt808Terminal) writeMessage(id uint16, body []byte) (uint16, error) {
 	t.serial++
 	h := t.h
 	h.ID, h.Serial = id, t.serial
@@ -140,7 +141,7 @@ func (t *simJT808Terminal) writeMessage(id uint16, body []byte) (uint16, error) 
 }
 
 // readMessage reads the next message during the handshake.
-func (t *simJT808Terminal) readMessage() (jt808.Message, error) {
+func (t *jt808Terminal) readMessage() (jt808.Message, error) {
 	for {
 		b, err := t.r.ReadSlice(0x7e)
 		if err != nil {
@@ -152,26 +153,26 @@ func (t *simJT808Terminal) readMessage() (jt808.Message, error) {
 	}
 }
 
-func (t *simJT808Terminal) ready() error { return nil }
+func (t *jt808Terminal) ready() error { return nil }
 
-func (t *simJT808Terminal) run(ctx context.Context, t0 time.Time) {
+func (t *jt808Terminal) run(ctx context.Context, t0 time.Time) {
 	t.t0 = t0
-	err := pace(ctx, t0, []simLane{t.lane}, simTCPMinGap, t.emit, t.flush)
+	err := pace(ctx, t0, []lane{t.lane}, tcpMinGap, t.emit, t.flush)
 	if err != nil {
-		t.stats.update(func(c *simCounts) { c.failures = addCount(c.failures, "write", 1) })
+		t.stats.update(func(c *counts) { c.failures = addCount(c.failures, "write", 1) })
 	}
 	t.drain(ctx)
 }
 
 // emit adds fix k of lane l to the round: a 0x0200 frame, or a location
 // of the 0x0704 being gathered.
-func (t *simJT808Terminal) emit(l *simLane, k int) {
+func (t *jt808Terminal) emit(l *lane, k int) {
 	at := l.series.fixTime(k)
-	p, heading := t.unit.at(at.UnixMilli())
+	p, heading := t.unit.At(at.UnixMilli())
 	loc := jt808.Location{Status: 0b11, Point: p, SpeedKPH: t.unit.speedMPS * 3.6,
 		Direction: uint16(heading) % 360, Time: at, MileageKM: -1, Satellites: 9, Signal: -1}
 	if t.s.cfg.Watchers > 0 {
-		t.s.sent.put(simFixKey{t.unit.id, at.UnixMilli()}, time.Now())
+		t.s.sent.put(fixKey{t.unit.id, at.UnixMilli()}, time.Now())
 	}
 	if t.s.cfg.Batch == 1 {
 		t.body = jt808.AppendLocation(t.body[:0], loc)
@@ -186,29 +187,29 @@ func (t *simJT808Terminal) emit(l *simLane, k int) {
 	}
 }
 
-func (t *simJT808Terminal) appendBatch() {
+func (t *jt808Terminal) appendBatch() {
 	t.body = jt808.AppendBatch(t.body[:0], jt808.Batch{Locations: t.locs})
 	t.appendFrame(jt808.MsgLocationBatch, len(t.locs))
 	t.locs = t.locs[:0]
 }
 
 // appendFrame adds the frame of message id with t.body to the round.
-func (t *simJT808Terminal) appendFrame(id uint16, fixes int) {
+func (t *jt808Terminal) appendFrame(id uint16, fixes int) {
 	t.serial++
 	h := t.h
 	h.ID, h.Serial = id, t.serial
 	out, err := jt808.AppendFrame(t.out, h, t.body)
-	if err != nil { // the body fits by construction (simJT808MaxBatch)
-		t.err = cmpOr(t.err, err)
+	if err != nil { // the body fits by construction (MaxJT808Batch)
+		t.err = cmp.Or(t.err, err)
 		return
 	}
 	t.out = out
-	t.frames = append(t.frames, simJT808Pending{serial: t.serial, fixes: fixes})
+	t.frames = append(t.frames, jt808Pending{serial: t.serial, fixes: fixes})
 }
 
 // flush writes the frames of the round; a partial 0x0704 goes when it
 // has waited a second, or at the end.
-func (t *simJT808Terminal) flush(done bool) error {
+func (t *jt808Terminal) flush(done bool) error {
 	if t.err != nil {
 		return t.err
 	}
@@ -240,7 +241,7 @@ func (t *simJT808Terminal) flush(done bool) error {
 
 // read counts the general replies to location frames until the
 // connection closes.
-func (t *simJT808Terminal) read() {
+func (t *jt808Terminal) read() {
 	defer close(t.done)
 	var buf []byte
 	for {
@@ -254,20 +255,20 @@ func (t *simJT808Terminal) read() {
 		if len(b) <= 1 {
 			continue
 		}
-		serial, id, result, ok := simJT808Reply(b[:len(b)-1], &buf)
+		serial, id, result, ok := jt808Reply(b[:len(b)-1], &buf)
 		if !ok || id != jt808.MsgLocation && id != jt808.MsgLocationBatch {
 			continue
 		}
 		now := time.Now()
 		p, skipped, ok := t.answered(serial)
-		t.stats.update(func(c *simCounts) {
-			c.outcome(simOutcome{simFailed, "no_reply"}, int64(skipped))
+		t.stats.update(func(c *counts) {
+			c.outcome(outcome{failed, "no_reply"}, int64(skipped))
 			if !ok {
 				return
 			}
-			o := simOutcome{kind: simAccepted}
+			o := outcome{kind: accepted}
 			if result != jt808.Success {
-				o = simOutcome{simRejected, simJT808Results[result]}
+				o = outcome{rejected, jt808Results[result]}
 				if o.code == "" {
 					o.code = fmt.Sprintf("jt808_result_%d", result)
 				}
@@ -282,7 +283,7 @@ func (t *simJT808Terminal) read() {
 
 // answered takes the pending frame of serial and those written before
 // it, which the server skipped; ok is false for a serial not pending.
-func (t *simJT808Terminal) answered(serial uint16) (p simJT808Pending, skippedFixes int, ok bool) {
+func (t *jt808Terminal) answered(serial uint16) (p jt808Pending, skippedFixes int, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, q := range t.pending {
@@ -298,7 +299,7 @@ func (t *simJT808Terminal) answered(serial uint16) (p simJT808Pending, skippedFi
 }
 
 // drain waits at most cfg.Drain for the replies to every written frame.
-func (t *simJT808Terminal) drain(ctx context.Context) {
+func (t *jt808Terminal) drain(ctx context.Context) {
 	deadline := time.Now().Add(t.s.cfg.Drain)
 	for time.Now().Before(deadline) {
 		t.mu.Lock()
@@ -319,7 +320,7 @@ func (t *simJT808Terminal) drain(ctx context.Context) {
 
 // close closes the connection, waits for the reader and counts the
 // frames left without a reply.
-func (t *simJT808Terminal) close() {
+func (t *jt808Terminal) close() {
 	t.conn.Close()
 	<-t.done
 	t.mu.Lock()
@@ -333,14 +334,14 @@ func (t *simJT808Terminal) close() {
 		reason = "connection_lost"
 	}
 	t.mu.Unlock()
-	t.stats.update(func(c *simCounts) { c.outcome(simOutcome{simFailed, reason}, int64(fixes)) })
+	t.stats.update(func(c *counts) { c.outcome(outcome{failed, reason}, int64(fixes)) })
 }
 
-// simJT808Reply reads a platform general reply (0x8001) from a frame
+// jt808Reply reads a platform general reply (0x8001) from a frame
 // without its flags: the serial and id of the message it answers and the
 // result. ok is false for any other message and for a malformed frame.
 // *buf is reused for the unescaped bytes.
-func simJT808Reply(frame []byte, buf *[]byte) (serial, id uint16, result byte, ok bool) {
+func jt808Reply(frame []byte, buf *[]byte) (serial, id uint16, result byte, ok bool) {
 	b := (*buf)[:0]
 	for i := 0; i < len(frame); i++ {
 		c := frame[i]

@@ -1,4 +1,4 @@
-package main
+package simulate
 
 import (
 	"context"
@@ -7,37 +7,22 @@ import (
 )
 
 // What simulate assumes of the server's validation (realtime.ValidationConfig
-// defaults; serve sets neither): a fix more than simServerMaxAhead ahead of
+// defaults; serve sets neither): a fix more than serverMaxAhead ahead of
 // the server clock is future_time, one older than --max-age is too_old.
 const (
-	simServerMaxAhead = 5 * time.Minute
-	// simClockMargin is kept clear of both limits, for the clocks of
+	serverMaxAhead = 5 * time.Minute
+	// clockMargin is kept clear of both limits, for the clocks of
 	// simulate and the server and for the time a run takes to start.
-	simClockMargin = time.Minute
+	clockMargin = time.Minute
 )
 
-// simDevice is how the server knows a simulated unit as a terminal.
-type simDevice struct {
-	ID    string // NMEA $PGID device id
-	Phone string // JT/T 808 terminal phone, digits without the BCD padding
-	Key   string // device key: the NMEA login's key and the JT/T 808 auth code
-}
-
-// simDeviceOf returns the device of the i-th unit of the plan (from 0,
-// plan order) by the demo city's convention: device id = unit id, phone
-// 1390000 and the unit's number from 1 in four digits ("13900000001",
-// BCD 013900000001), key "demo-" + unit id.
-func simDeviceOf(i int, unit string) simDevice {
-	return simDevice{ID: unit, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + unit}
-}
-
-// simSeries is the fixes of one unit in a run. Fix k (from 0) is due at
+// series is the fixes of one unit in a run. Fix k (from 0) is due at
 // t0+offset+k·period on the wall clock and carries the fix time
 // start+k·step, truncated to res. When the protocol's times are coarser
 // than the period (JT/T 808 and NMEA send whole seconds), step is res and
 // the series replays the unit's track in accelerated time, from far enough
 // back that no fix is ahead of the moment it is sent.
-type simSeries struct {
+type series struct {
 	offset, period time.Duration
 	step, res      time.Duration
 	start          time.Time
@@ -45,12 +30,12 @@ type simSeries struct {
 }
 
 // due returns the wall time of fix k.
-func (s simSeries) due(t0 time.Time, k int) time.Time {
+func (s series) due(t0 time.Time, k int) time.Time {
 	return t0.Add(s.offset + time.Duration(k)*s.period)
 }
 
 // fixTime returns the fix time of fix k.
-func (s simSeries) fixTime(k int) time.Time {
+func (s series) fixTime(k int) time.Time {
 	return s.start.Add(time.Duration(k) * s.step).Truncate(s.res)
 }
 
@@ -59,10 +44,10 @@ func (s simSeries) fixTime(k int) time.Time {
 // resolution res; latest is the time of the unit's latest fix on the
 // server (zero for none). It fails when the series cannot fit between the
 // server's too_old limit maxAge and the unit's latest fix without running
-// more than simServerMaxAhead ahead of the clock.
+// more than serverMaxAhead ahead of the clock.
 func planSeries(i, units int, unit string, rate float64, d time.Duration, t0 time.Time, res, maxAge time.Duration,
-	latest time.Time) (simSeries, error) {
-	s := simSeries{period: time.Duration(float64(time.Second) / rate), res: res}
+	latest time.Time) (series, error) {
+	s := series{period: time.Duration(float64(time.Second) / rate), res: res}
 	s.offset = s.period * time.Duration(i) / time.Duration(units)
 	s.step = max(s.period, res)
 	if d > s.offset {
@@ -72,30 +57,30 @@ func planSeries(i, units int, unit string, rate float64, d time.Duration, t0 tim
 	// that: the latest k binds, as step ≥ period.
 	lag := time.Duration(max(s.n-1, 0)) * (s.step - s.period)
 	s.start = t0.Add(s.offset - lag).Truncate(res)
-	if oldest := t0.Add(-maxAge + simClockMargin); s.start.Before(oldest) {
+	if oldest := t0.Add(-maxAge + clockMargin); s.start.Before(oldest) {
 		return s, fmt.Errorf("simulate: %v Hz for %v is %d fixes of unit %s at least %v apart in fix time: "+
 			"the first would be %v old, past the server's too_old limit of %v (--max-age); lower --rate or --duration",
 			rate, d, s.n, unit, s.step, t0.Sub(s.start).Round(time.Second), maxAge)
 	}
 	if !latest.IsZero() && !s.start.After(latest) {
 		shift := latest.Add(res).Truncate(res).Sub(s.start)
-		if shift > simServerMaxAhead-simClockMargin {
+		if shift > serverMaxAhead-clockMargin {
 			return s, fmt.Errorf("simulate: unit %s's latest fix on the server is at %s, and this run's fixes would start at %s: "+
 				"the server refuses a fix not newer than its unit's latest, and one more than %v ahead of its clock, "+
 				"so a run at %v Hz for %v cannot follow it (restart a server on a memory store, or wait %v)",
-				unit, latest.UTC().Format(time.RFC3339), s.start.UTC().Format(time.RFC3339), simServerMaxAhead,
-				rate, d, (shift - (simServerMaxAhead - simClockMargin)).Round(time.Second))
+				unit, latest.UTC().Format(time.RFC3339), s.start.UTC().Format(time.RFC3339), serverMaxAhead,
+				rate, d, (shift - (serverMaxAhead - clockMargin)).Round(time.Second))
 		}
 		s.start = s.start.Add(shift)
 	}
 	return s, nil
 }
 
-// simLane is the share of one unit's series that one sender sends: the
+// lane is the share of one unit's series that one sender sends: the
 // fixes k ≡ share (mod of), of being the number of senders of the unit.
-type simLane struct {
+type lane struct {
 	unit      int // index in simulation.units
-	series    simSeries
+	series    series
 	share, of int
 	k         int // next fix to send
 }
@@ -104,8 +89,8 @@ type simLane struct {
 // every lane is done or ctx ends, and flush after each round of fixes
 // gathered; a flush error stops it and is returned. Rounds are at least
 // minGap apart, so that fast senders write several fixes at a time.
-func pace(ctx context.Context, t0 time.Time, lanes []simLane, minGap time.Duration,
-	emit func(l *simLane, k int), flush func(done bool) error) error {
+func pace(ctx context.Context, t0 time.Time, lanes []lane, minGap time.Duration,
+	emit func(l *lane, k int), flush func(done bool) error) error {
 	for i := range lanes {
 		lanes[i].k = lanes[i].share
 	}
@@ -125,7 +110,7 @@ func pace(ctx context.Context, t0 time.Time, lanes []simLane, minGap time.Durati
 		if err := flush(done || ctx.Err() != nil); err != nil || done {
 			return err
 		}
-		if !simSleep(ctx, max(time.Until(next), minGap)) {
+		if !sleep(ctx, max(time.Until(next), minGap)) {
 			return flush(true)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package simulate
 
 import (
 	"bufio"
@@ -11,13 +11,13 @@ import (
 	"time"
 )
 
-// simFixesMetric is the server's counter of fixes by outcome and reason.
-const simFixesMetric = "patrolgrid_fixes_total"
+// fixesMetric is the server's counter of fixes by outcome and reason.
+const fixesMetric = "patrolgrid_fixes_total"
 
-// simServerCounts is what the server's patrolgrid_fixes_total counted:
+// ServerCounts is what the server's patrolgrid_fixes_total counted:
 // fixes by outcome, and the rejected ones by reason. Counts of the whole
 // server: any other sender's fixes are in them too.
-type simServerCounts struct {
+type ServerCounts struct {
 	Accepted, Stored, Rejected int64
 	Rejections                 map[string]int64 // by reason
 	// Elapsed is the time from the start of the run to the reading that
@@ -27,11 +27,11 @@ type simServerCounts struct {
 }
 
 // Total returns every fix counted.
-func (c simServerCounts) Total() int64 { return c.Accepted + c.Stored + c.Rejected }
+func (c ServerCounts) Total() int64 { return c.Accepted + c.Stored + c.Rejected }
 
 // minus returns the counts of c since base.
-func (c simServerCounts) minus(base simServerCounts) simServerCounts {
-	d := simServerCounts{Accepted: c.Accepted - base.Accepted, Stored: c.Stored - base.Stored, Rejected: c.Rejected - base.Rejected}
+func (c ServerCounts) minus(base ServerCounts) ServerCounts {
+	d := ServerCounts{Accepted: c.Accepted - base.Accepted, Stored: c.Stored - base.Stored, Rejected: c.Rejected - base.Rejected}
 	for k, n := range c.Rejections {
 		if n -= base.Rejections[k]; n != 0 {
 			d.Rejections = addCount(d.Rejections, k, n)
@@ -40,31 +40,31 @@ func (c simServerCounts) minus(base simServerCounts) simServerCounts {
 	return d
 }
 
-func (c simServerCounts) print(out io.Writer, protocol string) {
+func (c ServerCounts) print(out io.Writer, protocol Protocol) {
 	rate := ""
 	if c.Elapsed > 0 {
 		rate = fmt.Sprintf(" in %.1fs, %.0f fixes/s", c.Elapsed.Seconds(), float64(c.Total())/c.Elapsed.Seconds())
 	}
-	fmt.Fprintf(out, "  server counted %d fixes%s (/metrics %s, all senders):\n", c.Total(), rate, simFixesMetric)
+	fmt.Fprintf(out, "  server counted %d fixes%s (/metrics %s, all senders):\n", c.Total(), rate, fixesMetric)
 	fmt.Fprintf(out, "    accepted    %d\n", c.Accepted)
 	if c.Stored > 0 {
 		fmt.Fprintf(out, "    stored      %d (out of order: kept in history only)\n", c.Stored)
 	}
-	fmt.Fprintf(out, "    rejected    %d%s\n", c.Rejected, simCountsList(c.Rejections))
-	if protocol == simJT808 {
+	fmt.Fprintf(out, "    rejected    %d%s\n", c.Rejected, countsList(c.Rejections))
+	if protocol == JT808 {
 		fmt.Fprintln(out, "    (a 0x8001 reply says a frame was taken; whether each location passed validation only /metrics says)")
 	}
 }
 
-// parseSimServerCounts reads patrolgrid_fixes_total from a Prometheus
+// parseServerCounts reads patrolgrid_fixes_total from a Prometheus
 // text exposition.
-func parseSimServerCounts(r io.Reader) (simServerCounts, bool) {
-	var c simServerCounts
+func parseServerCounts(r io.Reader) (ServerCounts, bool) {
+	var c ServerCounts
 	found := false
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), simFixesMetric+"{")
+		line, ok := strings.CutPrefix(sc.Text(), fixesMetric+"{")
 		if !ok {
 			continue
 		}
@@ -78,7 +78,7 @@ func parseSimServerCounts(r io.Reader) (simServerCounts, bool) {
 		}
 		found = true
 		n := int64(v)
-		outcome, reason := simLabel(labels, "outcome"), simLabel(labels, "reason")
+		outcome, reason := label(labels, "outcome"), label(labels, "reason")
 		switch outcome {
 		case "accepted":
 			c.Accepted += n
@@ -94,8 +94,8 @@ func parseSimServerCounts(r io.Reader) (simServerCounts, bool) {
 	return c, found
 }
 
-// simLabel returns the value of label name in `a="x",b="y"`.
-func simLabel(labels, name string) string {
+// label returns the value of label name in `a="x",b="y"`.
+func label(labels, name string) string {
 	for _, kv := range strings.Split(labels, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == name {
@@ -105,18 +105,18 @@ func simLabel(labels, name string) string {
 	return ""
 }
 
-// fetchSimServerCounts reads the server's fix counters from /metrics.
-func fetchSimServerCounts(ctx context.Context, client *http.Client, cfg simulateConfig) (simServerCounts, error) {
+// fetchServerCounts reads the server's fix counters from /metrics.
+func fetchServerCounts(ctx context.Context, client *http.Client, cfg Config) (ServerCounts, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := simGet(ctx, client, cfg, "/metrics")
+	resp, err := get(ctx, client, cfg, "/metrics")
 	if err != nil {
-		return simServerCounts{}, fmt.Errorf("simulate: read the server's fix counters: %w", err)
+		return ServerCounts{}, fmt.Errorf("simulate: read the server's fix counters: %w", err)
 	}
 	defer resp.Body.Close()
-	c, ok := parseSimServerCounts(resp.Body)
+	c, ok := parseServerCounts(resp.Body)
 	if !ok {
-		return c, fmt.Errorf("simulate: the server's /metrics has no %s", simFixesMetric)
+		return c, fmt.Errorf("simulate: the server's /metrics has no %s", fixesMetric)
 	}
 	return c, nil
 }

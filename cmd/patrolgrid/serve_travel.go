@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+)
+
+// travelTimes is how serve times trips over the plan's grid.
+type travelTimes struct {
+	grid   *geo.Grid
+	router geo.Router     // a *geo.BandRouter on the road network, whose Run follows the hour
+	roads  *geo.RoadGraph // the car graph for the map's base layer; nil on the lattice
+	name   string         // how the start-up line names them
+}
+
+// openTravelTimes returns the grid of plan's boundary and the travel
+// times over it (see serveRouter).
+func openTravelTimes(ctx context.Context, cfg serveConfig, plan *patrol.Plan, stdout io.Writer) (travelTimes, error) {
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		return travelTimes{}, fmt.Errorf("grid of the plan boundary: %w", err)
+	}
+	t := travelTimes{grid: grid}
+	t.router, t.roads, t.name, err = serveRouter(ctx, cfg, plan, grid, stdout)
+	return t, err
+}
+
+// serveRouter returns the travel times of the plan's grid: the road
+// network of cfg.osm, with the lattice for profiles it has no graph for,
+// or the lattice alone without an extract. It also returns the car graph
+// for the map's base layer (nil on the lattice) and how the startup line
+// names the travel times. On the road network the router is a
+// geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
+// hour.
+func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *geo.RoadGraph, string, error) {
+	lattice := geo.NewLattice(grid)
+	if cfg.osm == "" {
+		return lattice, nil, "lattice travel times", nil
+	}
+	if cfg.snap <= 0 {
+		return nil, nil, "", fmt.Errorf("--snap %v: want a positive distance in metres", cfg.snap)
+	}
+	profiles, err := loadProfileFile(cfg.profile)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	net, err := geo.OpenRoadNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !roadsOnGrid(net, grid) {
+		return nil, nil, "", fmt.Errorf("no road of %s lies inside the boundary of plan %q: every unit would be off the network", cfg.osm, plan.Name)
+	}
+	loc, err := plan.Location()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	router := geo.NewBandRouter(geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
+		profiles, loc, time.Now, func(at time.Time, band string) {
+			fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
+		})
+	var onRoads, onLattice []string
+	for _, p := range plan.Profiles {
+		if net.Graph(p.Name) != nil {
+			onRoads = append(onRoads, p.Name)
+		} else {
+			onLattice = append(onLattice, p.Name)
+		}
+	}
+	fmt.Fprintf(stdout, "patrolgrid: road travel times for %s (profile file %s, band %q now, following %s hours; snapping within %v m)",
+		orNone(onRoads), profiles.Name, router.Band(), loc, cfg.snap)
+	if len(onLattice) > 0 {
+		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
+	}
+	fmt.Fprintln(stdout)
+	return router, net.Graph(geo.ModeCar), "road travel times", nil
+}
+
+// roadsOnGrid reports whether any node of net's graphs lies in a cell of
+// grid.
+func roadsOnGrid(net *geo.RoadNetwork, grid *geo.Grid) bool {
+	for _, g := range net.Graphs {
+		nodes, _ := g.Len()
+		for i := range int32(nodes) {
+			if _, ok := grid.Locate(g.Node(i)); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "no profile of the plan"
+	}
+	return strings.Join(names, ", ")
+}

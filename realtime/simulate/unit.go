@@ -1,0 +1,77 @@
+package simulate
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// The path simulated units follow: a clockwise circle around the centre of
+// the post cell, at a speed the server's jump filter accepts.
+const (
+	radius      = geo.Meters(300)
+	maxSpeedMPS = 12.0
+	minSpeedMPS = 6.0
+	accuracyM   = 5
+	knotMPS     = 1852.0 / 3600.0
+)
+
+// Unit is a unit a run drives: it circles the centre of its post cell
+// at radius, clockwise, at a speed the server's jump filter accepts. Its
+// zero value is not a unit; NewUnit makes one. It is a value, safe to
+// copy and to use concurrently.
+type Unit struct {
+	id       string
+	centre   orb.Point // centre of the post cell, (lon, lat)
+	phase    float64   // bearing from the centre at Unix time 0, degrees
+	speedMPS float64   // speed along the circle
+	dev      identity  // how the server knows it as a terminal
+	latest   time.Time // its latest fix on the server when the run starts; zero for none
+}
+
+// NewUnit returns the unit id, the i-th of the plan (from 0, plan order),
+// whose post is the cell post: the units of a plan are spread in phase
+// and in speed (6 to 12 m/s), each at most 80% of its mechanism's limit
+// maxSpeedKPH in km/h (0: none).
+func NewUnit(i int, id string, post h3.Cell, maxSpeedKPH float64) Unit {
+	speed := minSpeedMPS + float64(i%7)*(maxSpeedMPS-minSpeedMPS)/6
+	if maxSpeedKPH > 0 {
+		speed = min(speed, 0.8*maxSpeedKPH/3.6)
+	}
+	return Unit{id: id, centre: geo.CellCenter(post), phase: math.Mod(float64(i)*137.508, 360), speedMPS: speed,
+		dev: identityOf(i, id)}
+}
+
+// ID returns the unit's id in the plan.
+func (u Unit) ID() string { return u.id }
+
+// At returns the position (lon, lat) and heading (degrees clockwise from
+// north, [0, 360)) of u at Unix time ms. The path depends on the time
+// alone, so successive runs continue it smoothly.
+func (u Unit) At(ms int64) (orb.Point, float64) {
+	degPerSec := u.speedMPS / float64(radius) * 180 / math.Pi
+	theta := math.Mod(u.phase+degPerSec*float64(ms)/1000, 360)
+	if theta < 0 {
+		theta += 360
+	}
+	return geo.PointAt(u.centre, theta, radius), math.Mod(theta+90, 360)
+}
+
+// identity is how the server knows a simulated unit as a terminal.
+type identity struct {
+	ID    string // NMEA $PGID device id
+	Phone string // JT/T 808 terminal phone, digits without the BCD padding
+	Key   string // device key: the NMEA login's key and the JT/T 808 auth code
+}
+
+// identityOf returns the device of the i-th unit of the plan (from 0,
+// plan order) by the demo city's convention: device id = unit id, phone
+// 1390000 and the unit's number from 1 in four digits ("13900000001",
+// BCD 013900000001), key "demo-" + unit id.
+func identityOf(i int, unit string) identity {
+	return identity{ID: unit, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + unit}
+}
