@@ -14,20 +14,21 @@ import (
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
 // monacoNet is the road network of the Monaco extract, imported once.
 var monacoNet struct {
 	once sync.Once
-	net  *geo.RoadNetwork
+	net  *road.Network
 	err  error
 }
 
 // monacoRoads returns the road network of the shared extract
 // osm/monaco.osm.pbf with the default profiles, skipping when the file is
 // missing (failing under CI=true or PATROLGRID_REQUIRE=1).
-func monacoRoads(t testing.TB) *geo.RoadNetwork {
+func monacoRoads(t testing.TB) *road.Network {
 	t.Helper()
 	f, err := os.Open(datatest.File(t, "osm/monaco.osm.pbf"))
 	if err != nil {
@@ -36,12 +37,12 @@ func monacoRoads(t testing.TB) *geo.RoadNetwork {
 	defer f.Close()
 	monacoNet.once.Do(func() {
 		b, _ := data.Profiles("default")
-		var pf *geo.ProfileFile
-		if pf, monacoNet.err = geo.ReadProfileFile(bytes.NewReader(b)); monacoNet.err != nil {
+		var pf *road.ProfileFile
+		if pf, monacoNet.err = road.ReadProfileFile(bytes.NewReader(b)); monacoNet.err != nil {
 			return
 		}
-		monacoNet.net, monacoNet.err = geo.ImportOSM(context.Background(), bufio.NewReader(f), geo.OSMPBF,
-			geo.ImportConfig{Profiles: pf})
+		monacoNet.net, monacoNet.err = road.ImportOSM(context.Background(), bufio.NewReader(f), road.OSMPBF,
+			road.ImportConfig{Profiles: pf})
 	})
 	if monacoNet.err != nil {
 		t.Fatalf("import %s: %v", f.Name(), monacoNet.err)
@@ -59,7 +60,7 @@ var atSea = orb.Point{7.4360, 43.7330}
 // monacoPlan returns a plan over Monaco with n units of mixed mechanisms
 // posted at car graph nodes spread evenly through the graph, and two
 // zones; posts[i] is unit i's post position.
-func monacoPlan(t testing.TB, net *geo.RoadNetwork, n int) (plan *patrol.Plan, posts []orb.Point) {
+func monacoPlan(t testing.TB, net *road.Network, n int) (plan *patrol.Plan, posts []orb.Point) {
 	t.Helper()
 	car := net.Graph("car")
 	nodes, _ := car.Len()
@@ -100,13 +101,13 @@ func monacoPlan(t testing.TB, net *geo.RoadNetwork, n int) (plan *patrol.Plan, p
 
 // monacoRouter returns the road router of net over plan's boundary, with
 // the lattice as fallback.
-func monacoRouter(t testing.TB, net *geo.RoadNetwork, plan *patrol.Plan) *geo.RoadRouter {
+func monacoRouter(t testing.TB, net *road.Network, plan *patrol.Plan) *road.Router {
 	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{Fallback: geo.NewLattice(grid)})
+	return road.NewRouter(net, grid, road.RouterConfig{Fallback: geo.NewLattice(grid)})
 }
 
 // TestCoverageOffNetwork moves a vehicle out to sea and back on the
@@ -159,12 +160,12 @@ func BenchmarkRoadCoverage(b *testing.B) {
 
 // The router serve runs on a road network: coverage must see its band
 // switches.
-var _ patrol.VersionedRouter = (*geo.BandRouter)(nil)
+var _ patrol.VersionedRouter = (*road.BandRouter)(nil)
 
 // switchRouter is a road router whose band a test switches; Version
 // counts the switches.
 type switchRouter struct {
-	*geo.RoadRouter
+	*road.Router
 	version uint64
 }
 
@@ -178,11 +179,11 @@ func TestCoverageFollowsBand(t *testing.T) {
 	plan, posts := monacoPlan(t, net, 20)
 	base := monacoRouter(t, net, plan)
 	place := func(r geo.Router) *patrol.Coverage { return placeUnits(t, plan, r, posts) }
-	sw := &switchRouter{RoadRouter: base}
+	sw := &switchRouter{Router: base}
 	cv := place(sw)
 	cv.Changes()
 	for _, band := range []string{"peak", ""} {
-		sw.RoadRouter, sw.version = base.WithBand(band), sw.version+1
+		sw.Router, sw.version = base.WithBand(band), sw.version+1
 		if changed := cv.Changes(); len(changed) == 0 {
 			t.Errorf("band %q: Changes after the switch = none, want the cells whose tier moved", band)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
@@ -17,7 +18,7 @@ import (
 )
 
 // seaRouter is a lattice whose east of lon has no roads: an isochrone
-// from there fails with geo.ErrOffNetwork, as a RoadRouter's does beyond
+// from there fails with geo.ErrOffNetwork, as a road.Router's does beyond
 // its snapping distance.
 type seaRouter struct {
 	*geo.Lattice
@@ -26,7 +27,7 @@ type seaRouter struct {
 
 func (r seaRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit time.Duration, dst []geo.Reach) ([]geo.Reach, error) {
 	if from[0] > r.lon {
-		return dst, geo.ErrOffNetwork
+		return dst, road.ErrOffNetwork
 	}
 	return r.Lattice.Isochrone(s, from, p, limit, dst)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb/simplify"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
@@ -208,7 +209,7 @@ type roadLayer struct {
 // geoJSON returns a FeatureCollection with one LineString per edge of g
 // near bound (lon, lat), simplified, coordinates to 6 decimals; the
 // collection's "truncated" member tells when edges were left out.
-func (l *roadLayer) geoJSON(g *geo.RoadGraph, bound orb.Bound) ([]byte, error) {
+func (l *roadLayer) geoJSON(g *road.Graph, bound orb.Bound) ([]byte, error) {
 	l.once.Do(func() {
 		area := bound.Pad(roadMargin)
 		fc := geojson.NewFeatureCollection()

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest"
@@ -33,7 +33,7 @@ type Config struct {
 	// profile's): GET /api/v1/config says "travel":"road" and
 	// GET /api/v1/roads serves its streets for the map's base layer. Nil
 	// means lattice travel times, and /api/v1/roads is 404.
-	Roads *geo.RoadGraph
+	Roads *road.Graph
 	// Devices is the device registry: OsmAnd requests show their device's
 	// key, and /api/v1/devices manages it. Nil is an empty registry in
 	// memory.

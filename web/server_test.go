@@ -22,6 +22,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/data/datatest"
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
@@ -369,7 +370,7 @@ const streetsOSM = `<?xml version="1.0" encoding="UTF-8"?>
 
 // roadServer serves the demo city (not running: only plan-level answers)
 // with roads as Config.Roads.
-func roadServer(t *testing.T, roads *geo.RoadGraph) string {
+func roadServer(t *testing.T, roads *road.Graph) string {
 	t.Helper()
 	_, city, hub := citytest.NewDemo(t)
 	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: Access{Open: true}, Roads: roads}))
@@ -380,11 +381,11 @@ func roadServer(t *testing.T, roads *geo.RoadGraph) string {
 // TestRoadsAndTravel checks GET /api/v1/config's travel and GET
 // /api/v1/roads on the lattice (404) and on a road graph (its streets).
 func TestRoadsAndTravel(t *testing.T) {
-	pf, err := geo.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
+	pf, err := road.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := geo.ImportOSM(context.Background(), strings.NewReader(streetsOSM), geo.OSMXML, geo.ImportConfig{Profiles: pf})
+	net, err := road.ImportOSM(context.Background(), strings.NewReader(streetsOSM), road.OSMXML, road.ImportConfig{Profiles: pf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +393,7 @@ func TestRoadsAndTravel(t *testing.T) {
 	_, edges := car.Len()
 	for _, tc := range []struct {
 		name       string
-		roads      *geo.RoadGraph
+		roads      *road.Graph
 		travel     string
 		roadStatus int
 		lines      int
@@ -467,11 +468,11 @@ func monacoRoadCity(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	pf, err := geo.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
+	pf, err := road.ReadProfileFile(bytes.NewReader(mustProfiles(t, "default")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := geo.ImportOSM(context.Background(), f, geo.OSMPBF, geo.ImportConfig{Profiles: pf})
+	net, err := road.ImportOSM(context.Background(), f, road.OSMPBF, road.ImportConfig{Profiles: pf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +502,7 @@ func monacoRoadCity(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	router := geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{Fallback: geo.NewLattice(grid)})
+	router := road.NewRouter(net, grid, road.RouterConfig{Fallback: geo.NewLattice(grid)})
 	hub := realtime.NewHub(realtime.HubConfig{})
 	city, err := realtime.NewCity(plan, router, store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
 	if err != nil {

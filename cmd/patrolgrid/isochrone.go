@@ -23,6 +23,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 )
 
 type isochroneConfig struct {
@@ -46,11 +47,11 @@ func isochroneFlags(cfg *isochroneConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.cache, "cache", "", "road graph file: loaded instead of importing --osm when present and newer, written after an import otherwise")
 	fs.StringVar(&cfg.profile, "profile", "default", "profile file: the name of a built-in one ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
 	fs.StringVar(&cfg.from, "from", "", "start point as LAT,LON in degrees")
-	fs.StringVar(&cfg.mode, "mode", geo.ModeCar, "travel profile in the profile file: car, bike or foot")
+	fs.StringVar(&cfg.mode, "mode", road.ModeCar, "travel profile in the profile file: car, bike or foot")
 	fs.StringVar(&cfg.band, "band", "", "time-of-day band whose speed factor applies: peak, off-peak or night (default: none)")
 	fs.DurationVar(&cfg.limit, "limit", 5*time.Minute, "longest travel time")
 	fs.IntVar(&cfg.res, "res", geo.DefaultResolution, "H3 resolution of the cells")
-	fs.Float64Var(&cfg.snap, "snap", float64(geo.DefaultSnapRadius), "snapping distance to the nearest road in metres")
+	fs.Float64Var(&cfg.snap, "snap", float64(road.DefaultSnapRadius), "snapping distance to the nearest road in metres")
 	fs.StringVar(&cfg.format, "format", "csv", "output: csv (cell,eta_s) or geojson (hexagons)")
 	fs.IntVar(&cfg.repeat, "repeat", 0, "time this many isochrones after the first and print the median to stderr")
 	fs.BoolVar(&cfg.verbose, "v", false, "report import progress and graph statistics on stderr")
@@ -82,7 +83,7 @@ func runIsochrone(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.verbose {
 		progress = os.Stderr
 	}
-	net, err := geo.LoadRoadNetwork(ctx, cfg.osm, cfg.cache, profiles, progress)
+	net, err := road.LoadNetwork(ctx, cfg.osm, cfg.cache, profiles, progress)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func parseLatLon(s string) (orb.Point, error) {
 }
 
 // loadProfileFile reads a built-in profile file by name, or a JSON file.
-func loadProfileFile(name string) (*geo.ProfileFile, error) {
+func loadProfileFile(name string) (*road.ProfileFile, error) {
 	b, ok := data.Profiles(name)
 	if !ok {
 		var err error
@@ -139,7 +140,7 @@ func loadProfileFile(name string) (*geo.ProfileFile, error) {
 			return nil, fmt.Errorf("profile %q is neither built in (%s) nor a readable file: %w", name, strings.Join(data.ProfileNames(), ", "), err)
 		}
 	}
-	pf, err := geo.ReadProfileFile(bytes.NewReader(b))
+	pf, err := road.ReadProfileFile(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: %w", name, err)
 	}
@@ -149,7 +150,7 @@ func loadProfileFile(name string) (*geo.ProfileFile, error) {
 // isochrone runs the isochrone of cfg from on a grid of the cells around
 // from that the profile's top speed can reach within the limit, and when
 // cfg.repeat > 0 times that many more and prints the median to stderr.
-func isochrone(net *geo.RoadNetwork, cfg isochroneConfig, from orb.Point) ([]geo.Reach, *geo.Grid, error) {
+func isochrone(net *road.Network, cfg isochroneConfig, from orb.Point) ([]geo.Reach, *geo.Grid, error) {
 	g := net.Graph(cfg.mode)
 	if g == nil {
 		return nil, nil, fmt.Errorf("isochrone: the road graph has no %q profile", cfg.mode)
@@ -159,17 +160,17 @@ func isochrone(net *geo.RoadNetwork, cfg isochroneConfig, from orb.Point) ([]geo
 		factor = b.Factor
 	}
 	reachM := g.TopKPH() * factor / 3.6 * cfg.limit.Seconds()
-	k := int(math.Ceil(reachM/(float64(geo.HexagonEdge(cfg.res))*math.Sqrt(3)))) + 1
+	k := int(math.Ceil(reachM/(float64(road.HexagonEdge(cfg.res))*math.Sqrt(3)))) + 1
 	grid, err := geo.NewGrid(h3.GridDisk(geo.Cell(from, cfg.res), k))
 	if err != nil {
 		return nil, nil, err
 	}
-	one := &geo.RoadNetwork{Graphs: []*geo.RoadGraph{g}} // cells for this profile only
-	r := geo.NewRoadRouter(one, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Band: cfg.band})
+	one := &road.Network{Graphs: []*road.Graph{g}} // cells for this profile only
+	r := road.NewRouter(one, grid, road.RouterConfig{SnapRadius: geo.Meters(cfg.snap), Band: cfg.band})
 	var s geo.Search
 	p := geo.Profile{Name: cfg.mode}
 	reach, err := r.Isochrone(&s, from, p, cfg.limit, nil)
-	if errors.Is(err, geo.ErrOffNetwork) {
+	if errors.Is(err, road.ErrOffNetwork) {
 		return nil, nil, fmt.Errorf("isochrone: %v is off the %s network: no road within %v m", cfg.from, cfg.mode, cfg.snap)
 	}
 	if err != nil {

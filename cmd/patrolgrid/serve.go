@@ -21,6 +21,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/demo"
@@ -83,7 +84,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
 	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
 	fs.StringVar(&cfg.cacheDir, "cache-dir", "", "writable folder for compiled road graphs (default: the user cache folder's patrolgrid)")
-	fs.Float64Var(&cfg.snap, "snap", float64(geo.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
+	fs.Float64Var(&cfg.snap, "snap", float64(road.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
 		"rediss://..., redis+cluster://h1:p1,h2:p2,..., redis+sentinel://h1:p1,.../master (default: in this process's memory)")
 	fs.StringVar(&cfg.redisCity, "redis-city", "", "the city's name in Redis keys pg:{name}:... (default: the --plan file's city, or else the demo city's); "+
@@ -209,7 +210,7 @@ func (p *serveParts) runCity(ctx context.Context, g *errgroup.Group, withDemo bo
 	g.Go(func() error { return ignoreCancel(p.hub.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(p.city.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(p.devices.Run(ctx)) })
-	if br, ok := p.router.(*geo.BandRouter); ok {
+	if br, ok := p.router.(*road.BandRouter); ok {
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
 	if withDemo {

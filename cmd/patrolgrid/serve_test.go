@@ -24,6 +24,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
@@ -411,7 +412,7 @@ func TestServeOSMBadCache(t *testing.T) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	graph, err := geo.GraphCachePath(cache, osm, profiles)
+	graph, err := road.GraphCachePath(cache, osm, profiles)
 	if err != nil {
 		t.Fatal(err)
 	}

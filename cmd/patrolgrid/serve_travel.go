@@ -8,15 +8,16 @@ import (
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
 // travelTimes is how serve times trips over the plan's grid.
 type travelTimes struct {
 	grid   *geo.Grid
-	router geo.Router     // a *geo.BandRouter on the road network, whose Run follows the hour
-	roads  *geo.RoadGraph // the car graph for the map's base layer; nil on the lattice
-	name   string         // how the start-up line names them
+	router geo.Router  // a *geo.BandRouter on the road network, whose Run follows the hour
+	roads  *road.Graph // the car graph for the map's base layer; nil on the lattice
+	name   string      // how the start-up line names them
 }
 
 // openTravelTimes returns the grid of plan's boundary and the travel
@@ -38,7 +39,7 @@ func openTravelTimes(ctx context.Context, cfg serveConfig, plan *patrol.Plan, st
 // names the travel times. On the road network the router is a
 // geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
 // hour.
-func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *geo.RoadGraph, string, error) {
+func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *road.Graph, string, error) {
 	lattice := geo.NewLattice(grid)
 	if cfg.osm == "" {
 		return lattice, nil, "lattice travel times", nil
@@ -50,7 +51,7 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	if err != nil {
 		return nil, nil, "", err
 	}
-	net, err := geo.OpenRoadNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
+	net, err := road.OpenNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -61,7 +62,7 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 	if err != nil {
 		return nil, nil, "", err
 	}
-	router := geo.NewBandRouter(geo.NewRoadRouter(net, grid, geo.RoadRouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
+	router := road.NewBandRouter(road.NewRouter(net, grid, road.RouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
 		profiles, loc, time.Now, func(at time.Time, band string) {
 			fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
 		})
@@ -79,12 +80,12 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
 	}
 	fmt.Fprintln(stdout)
-	return router, net.Graph(geo.ModeCar), "road travel times", nil
+	return router, net.Graph(road.ModeCar), "road travel times", nil
 }
 
 // roadsOnGrid reports whether any node of net's graphs lies in a cell of
 // grid.
-func roadsOnGrid(net *geo.RoadNetwork, grid *geo.Grid) bool {
+func roadsOnGrid(net *road.Network, grid *geo.Grid) bool {
 	for _, g := range net.Graphs {
 		nodes, _ := g.Len()
 		for i := range int32(nodes) {

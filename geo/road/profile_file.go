@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"sort"
 )
 
-// Modes of travel on a road network. A RoadProfile's Mode picks which OSM
+// Modes of travel on a road network. A Profile's Mode picks which OSM
 // access tags apply to it and whether oneway streets bind it.
 const (
 	ModeCar  = "car"
@@ -17,7 +17,7 @@ const (
 	ModeFoot = "foot"
 )
 
-// Time-of-day bands a RoadProfile may scale its speeds by.
+// Time-of-day bands a Profile may scale its speeds by.
 const (
 	BandPeak    = "peak"
 	BandOffPeak = "off-peak"
@@ -34,14 +34,14 @@ type ProfileFile struct {
 	// its speed in km/h. It serves every profile of the file.
 	Zones map[string]float64 `json:"zones,omitempty"`
 	// Profiles are the travel profiles, at most one per name.
-	Profiles []RoadProfile `json:"profiles"`
+	Profiles []Profile `json:"profiles"`
 }
 
-// RoadProfile says which OSM ways a mode of travel may use, in which
+// Profile says which OSM ways a mode of travel may use, in which
 // directions and how fast. The zero value admits no way.
-type RoadProfile struct {
+type Profile struct {
 	// Name identifies the profile ("car", "bike", "foot", ...); it is the
-	// geo.Profile name a RoadRouter picks its graph by.
+	// geo.Profile name a Router picks its graph by.
 	Name string `json:"name"`
 	// Mode is ModeCar, ModeBike or ModeFoot: it selects the access tag
 	// hierarchy (access, vehicle, motor_vehicle, motorcar for a car;
@@ -96,7 +96,7 @@ func ReadProfileFile(r io.Reader) (*ProfileFile, error) {
 	dec.DisallowUnknownFields()
 	var f ProfileFile
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("geo: profile file: %w", err)
+		return nil, fmt.Errorf("road: profile file: %w", err)
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -107,31 +107,31 @@ func ReadProfileFile(r io.Reader) (*ProfileFile, error) {
 // Validate reports a profile file that cannot build a road graph.
 func (f *ProfileFile) Validate() error {
 	if len(f.Profiles) == 0 {
-		return fmt.Errorf("geo: profile file %q: no profiles", f.Name)
+		return fmt.Errorf("road: profile file %q: no profiles", f.Name)
 	}
 	seen := map[string]bool{}
 	for _, p := range f.Profiles {
 		if seen[p.Name] {
-			return fmt.Errorf("geo: profile file %q: profile %q twice", f.Name, p.Name)
+			return fmt.Errorf("road: profile file %q: profile %q twice", f.Name, p.Name)
 		}
 		seen[p.Name] = true
 		if err := p.Validate(); err != nil {
-			return fmt.Errorf("geo: profile file %q: %w", f.Name, err)
+			return fmt.Errorf("road: profile file %q: %w", f.Name, err)
 		}
 	}
 	for z, v := range f.Zones {
 		if v <= 0 || v > 300 {
-			return fmt.Errorf("geo: profile file %q: zone %s speed %v out of (0, 300]", f.Name, z, v)
+			return fmt.Errorf("road: profile file %q: zone %s speed %v out of (0, 300]", f.Name, z, v)
 		}
 	}
 	return nil
 }
 
 // Profile returns the profile called name, and false when there is none.
-func (f *ProfileFile) Profile(name string) (RoadProfile, bool) {
-	i := slices.IndexFunc(f.Profiles, func(p RoadProfile) bool { return p.Name == name })
+func (f *ProfileFile) Profile(name string) (Profile, bool) {
+	i := slices.IndexFunc(f.Profiles, func(p Profile) bool { return p.Name == name })
 	if i < 0 {
-		return RoadProfile{}, false
+		return Profile{}, false
 	}
 	return f.Profiles[i], true
 }
@@ -147,7 +147,7 @@ func (f *ProfileFile) Names() []string {
 }
 
 // Validate reports a road profile that cannot build a road graph.
-func (p RoadProfile) Validate() error {
+func (p Profile) Validate() error {
 	switch p.Mode {
 	case ModeCar, ModeBike, ModeFoot:
 	default:
@@ -187,7 +187,7 @@ func (p RoadProfile) Validate() error {
 
 // BandAt returns the name of the band holding local hour h (0..23), and
 // "" when no band's hours hold it. The first band by name wins.
-func (p RoadProfile) BandAt(h int) string {
+func (p Profile) BandAt(h int) string {
 	names := make([]string, 0, len(p.Bands))
 	for n := range p.Bands {
 		names = append(names, n)
@@ -212,7 +212,7 @@ func inHours(h int, r [2]int) bool {
 
 // BandFactor returns the speed factor of band name, 1 for "" and false
 // for a band the profile does not have.
-func (p RoadProfile) BandFactor(name string) (float64, bool) {
+func (p Profile) BandFactor(name string) (float64, bool) {
 	if name == "" {
 		return 1, true
 	}

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -16,11 +17,11 @@ import (
 // from the Casino, cells included.
 func BenchmarkRoadIsochrone(b *testing.B) {
 	for _, res := range []int{9, 10} {
-		r := monacoRouter(b, res, RoadRouterConfig{})
-		for _, p := range []Profile{carProfile, {Name: "bike"}, footProfile} {
+		r := monacoRouter(b, res, RouterConfig{})
+		for _, p := range []geo.Profile{carProfile, {Name: "bike"}, footProfile} {
 			b.Run(fmt.Sprintf("%s/res%d", p.Name, res), func(b *testing.B) {
-				var s Search
-				var dst []Reach
+				var s geo.Search
+				var dst []geo.Reach
 				cells := 0
 				b.ReportAllocs()
 				for b.Loop() {
@@ -58,7 +59,7 @@ func BenchmarkImportMonaco(b *testing.B) {
 // graph file (in memory), snap indexes included.
 func BenchmarkLoadGraphFile(b *testing.B) {
 	var buf bytes.Buffer
-	if err := WriteRoadNetwork(&buf, testNetwork(b, monacoPBF)); err != nil {
+	if err := WriteNetwork(&buf, testNetwork(b, monacoPBF)); err != nil {
 		b.Fatal(err)
 	}
 	raw := buf.Bytes()
@@ -66,7 +67,7 @@ func BenchmarkLoadGraphFile(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	edges := 0
 	for b.Loop() {
-		net, err := ReadRoadNetwork(bytes.NewReader(raw))
+		net, err := ReadNetwork(bytes.NewReader(raw))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -79,10 +80,10 @@ func BenchmarkLoadGraphFile(b *testing.B) {
 // graphs crosses at resolution 10.
 func BenchmarkNewRoadRouter(b *testing.B) {
 	net := testNetwork(b, monacoPBF)
-	r := monacoRouter(b, 10, RoadRouterConfig{})
+	r := monacoRouter(b, 10, RouterConfig{})
 	b.ReportAllocs()
 	for b.Loop() {
-		NewRoadRouter(net, r.grid, RoadRouterConfig{})
+		NewRouter(net, r.grid, RouterConfig{})
 	}
 	b.ReportMetric(float64(totalEdges(net)), "edges/op")
 }
@@ -92,11 +93,11 @@ func BenchmarkNewRoadRouter(b *testing.B) {
 // car, 28 by bike and 20 on foot, each a 5-minute isochrone with cells,
 // as the coverage engine computes them on a full rebuild.
 func BenchmarkRoadIsochrone88(b *testing.B) {
-	r := monacoRouter(b, 10, RoadRouterConfig{})
+	r := monacoRouter(b, 10, RouterConfig{})
 	rng := rand.New(rand.NewPCG(8, 8))
 	type unit struct {
 		at orb.Point
-		p  Profile
+		p  geo.Profile
 	}
 	var units []unit
 	for len(units) < 88 {
@@ -105,15 +106,15 @@ func BenchmarkRoadIsochrone88(b *testing.B) {
 		case len(units) >= 68:
 			p = footProfile
 		case len(units) >= 40:
-			p = Profile{Name: "bike"}
+			p = geo.Profile{Name: "bike"}
 		}
 		at := orb.Point{7.41 + rng.Float64()*0.028, 43.727 + rng.Float64()*0.022}
 		if _, err := r.Snap(at, p.Name); err == nil {
 			units = append(units, unit{at, p})
 		}
 	}
-	var s Search
-	var dst []Reach
+	var s geo.Search
+	var dst []geo.Reach
 	cells := 0
 	b.ReportAllocs()
 	for b.Loop() {
@@ -126,7 +127,7 @@ func BenchmarkRoadIsochrone88(b *testing.B) {
 }
 
 // totalEdges counts the edges of every graph of net.
-func totalEdges(net *RoadNetwork) int {
+func totalEdges(net *Network) int {
 	n := 0
 	for _, g := range net.Graphs {
 		_, e := g.Len()

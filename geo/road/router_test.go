@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"bufio"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 )
@@ -31,8 +32,8 @@ var monaco = orb.Polygon{{
 var casino = orb.Point{7.4280, 43.7396}
 
 var (
-	carProfile  = Profile{Name: "car"}
-	footProfile = Profile{Name: "foot"}
+	carProfile  = geo.Profile{Name: "car"}
+	footProfile = geo.Profile{Name: "foot"}
 )
 
 // shanghai is the box of the central Shanghai extract, People's Square
@@ -53,28 +54,28 @@ var testCities = []testCity{{"monaco", monacoPBF, monaco}, {"shanghai", shanghai
 // config.
 var routers sync.Map
 
-func cityRouter(t testing.TB, c testCity, res int, cfg RoadRouterConfig) *RoadRouter {
+func cityRouter(t testing.TB, c testCity, res int, cfg RouterConfig) *Router {
 	t.Helper()
 	type key struct {
 		file string
 		res  int
-		cfg  RoadRouterConfig
+		cfg  RouterConfig
 	}
 	k := key{c.file, res, cfg}
 	if r, ok := routers.Load(k); ok {
-		return r.(*RoadRouter)
+		return r.(*Router)
 	}
 	net := testNetwork(t, c.file)
-	grid, err := NewPolygonGrid(c.box, res)
+	grid, err := geo.NewPolygonGrid(c.box, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRoadRouter(net, grid, cfg)
+	r := NewRouter(net, grid, cfg)
 	routers.Store(k, r)
 	return r
 }
 
-func monacoRouter(t testing.TB, res int, cfg RoadRouterConfig) *RoadRouter {
+func monacoRouter(t testing.TB, res int, cfg RouterConfig) *Router {
 	t.Helper()
 	return cityRouter(t, testCities[0], res, cfg)
 }
@@ -83,11 +84,11 @@ func monacoRouter(t testing.TB, res int, cfg RoadRouterConfig) *RoadRouter {
 func pointAlong(ls orb.LineString, f float64) orb.Point {
 	total := 0.0
 	for i := 1; i < len(ls); i++ {
-		total += float64(Distance(ls[i-1], ls[i]))
+		total += float64(geo.Distance(ls[i-1], ls[i]))
 	}
 	want := f * total
 	for i := 1; i < len(ls); i++ {
-		d := float64(Distance(ls[i-1], ls[i]))
+		d := float64(geo.Distance(ls[i-1], ls[i]))
 		if want <= d && d > 0 {
 			t := want / d
 			a, b := ls[i-1], ls[i]
@@ -101,7 +102,7 @@ func pointAlong(ls orb.LineString, f float64) orb.Point {
 // onewayStretch finds a oneway car edge of at least 80 m inside the grid
 // and returns points a quarter and three quarters along it, both of which
 // snap back onto it.
-func onewayStretch(t *testing.T, r *RoadRouter) (a, b orb.Point) {
+func onewayStretch(t *testing.T, r *Router) (a, b orb.Point) {
 	t.Helper()
 	g := r.graphs[0].g
 	for e, ed := range g.edges {
@@ -131,14 +132,14 @@ func onewayStretch(t *testing.T, r *RoadRouter) (a, b orb.Point) {
 // On foot the street is two-way, so both directions take the same time.
 func TestOnewayDirections(t *testing.T) {
 	for _, c := range testCities {
-		t.Run(c.name, func(t *testing.T) { testOnewayDirections(t, cityRouter(t, c, 10, RoadRouterConfig{})) })
+		t.Run(c.name, func(t *testing.T) { testOnewayDirections(t, cityRouter(t, c, 10, RouterConfig{})) })
 	}
 }
 
-func testOnewayDirections(t *testing.T, r *RoadRouter) {
+func testOnewayDirections(t *testing.T, r *Router) {
 	a, b := onewayStretch(t, r)
-	var s Search
-	drive := func(p Profile, from, to orb.Point) time.Duration {
+	var s geo.Search
+	drive := func(p geo.Profile, from, to orb.Point) time.Duration {
 		d, ok, err := r.DriveTime(&s, from, to, p, 10*time.Minute)
 		if err != nil || !ok {
 			t.Fatalf("DriveTime(%v, %v → %v) = %v, %v, %v", p.Name, from, to, d, ok, err)
@@ -159,14 +160,14 @@ func testOnewayDirections(t *testing.T, r *RoadRouter) {
 
 // crossingSlack bounds how far before a cell's true boundary an edge's
 // crossing may be placed: a sample step over 2^crossingBisections.
-const crossingSlack Meters = 1
+const crossingSlack geo.Meters = 1
 
 // cellRadius returns the largest distance from c's centre to its corners.
-func cellRadius(c h3.Cell) Meters {
-	centre := CellCenter(c)
-	var r Meters
-	for _, p := range CellPolygon(c)[0] {
-		r = max(r, Distance(centre, p))
+func cellRadius(c h3.Cell) geo.Meters {
+	centre := geo.CellCenter(c)
+	var r geo.Meters
+	for _, p := range geo.CellPolygon(c)[0] {
+		r = max(r, geo.Distance(centre, p))
 	}
 	return r
 }
@@ -179,31 +180,31 @@ func cellRadius(c h3.Cell) Meters {
 func TestRoadIsochroneNeverBeatsStraightLine(t *testing.T) {
 	for _, c := range testCities {
 		t.Run(c.name, func(t *testing.T) {
-			testNeverBeatsStraightLine(t, cityRouter(t, c, 10, RoadRouterConfig{}), c.box.Bound())
+			testNeverBeatsStraightLine(t, cityRouter(t, c, 10, RouterConfig{}), c.box.Bound())
 		})
 	}
 }
 
-func testNeverBeatsStraightLine(t *testing.T, r *RoadRouter, box orb.Bound) {
+func testNeverBeatsStraightLine(t *testing.T, r *Router, box orb.Bound) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var s Search
+	var s geo.Search
 	for _, name := range []string{"car", "bike", "foot"} {
 		rg, _ := r.graph(name)
-		top := Profile{SpeedKPH: rg.g.TopKPH(), Detour: 1}
+		top := geo.Profile{SpeedKPH: rg.g.TopKPH(), Detour: 1}
 		for range 20 {
 			from := orb.Point{box.Min[0] + rng.Float64()*(box.Max[0]-box.Min[0]), box.Min[1] + rng.Float64()*(box.Max[1]-box.Min[1])}
 			sn, err := r.Snap(from, name)
 			if errors.Is(err, ErrOffNetwork) {
 				continue
 			}
-			reach, err := r.Isochrone(&s, from, Profile{Name: name}, 5*time.Minute, nil)
+			reach, err := r.Isochrone(&s, from, geo.Profile{Name: name}, 5*time.Minute, nil)
 			if err != nil {
 				t.Fatalf("%s: Isochrone(%v): %v", name, from, err)
 			}
 			for i, nd := range rg.g.nodes {
 				if s.Done(int32(i)) {
 					// float32 edge lengths and the linear snap point leave centimetres
-					if floor := top.Travel(max(0, Distance(sn.Point, nd)-0.1)); s.ETA(int32(i))+etaTolerance < floor {
+					if floor := top.Travel(max(0, geo.Distance(sn.Point, nd)-0.1)); s.ETA(int32(i))+etaTolerance < floor {
 						t.Fatalf("%s from %v: node %d at %v, below straight line at top speed %v", name, from, i, s.ETA(int32(i)), floor)
 					}
 				}
@@ -211,7 +212,7 @@ func testNeverBeatsStraightLine(t *testing.T, r *RoadRouter, box orb.Bound) {
 			for _, rc := range reach {
 				c := r.grid.Cell(rc.Cell)
 				// The cell boundary is found within crossingSlack along a road.
-				floor := top.Travel(max(0, Distance(sn.Point, CellCenter(c))-cellRadius(c)-crossingSlack))
+				floor := top.Travel(max(0, geo.Distance(sn.Point, geo.CellCenter(c))-cellRadius(c)-crossingSlack))
 				if rc.ETA+etaTolerance < floor || rc.ETA > 5*time.Minute {
 					t.Fatalf("%s from %v: cell %v at %v, want in [%v, 5m]", name, from, c, rc.ETA, floor)
 				}
@@ -221,14 +222,14 @@ func testNeverBeatsStraightLine(t *testing.T, r *RoadRouter, box orb.Bound) {
 }
 
 func TestRoadIsochroneOffNetwork(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
-	var s Search
+	r := monacoRouter(t, 10, RouterConfig{})
+	var s geo.Search
 	sea := orb.Point{7.4400, 43.7300} // 1 km out to sea off Port Hercule
 	_, err := r.Isochrone(&s, sea, carProfile, time.Minute, nil)
-	if !errors.Is(err, ErrOffNetwork) || !errors.Is(err, ErrOffGrid) {
+	if !errors.Is(err, ErrOffNetwork) || !errors.Is(err, geo.ErrOffGrid) {
 		t.Errorf("Isochrone(at sea) error = %v, want ErrOffNetwork, also matching ErrOffGrid", err)
 	}
-	if _, err := r.Isochrone(&s, casino, Profile{Name: "boat"}, time.Minute, nil); !errors.Is(err, ErrNoRoadProfile) {
+	if _, err := r.Isochrone(&s, casino, geo.Profile{Name: "boat"}, time.Minute, nil); !errors.Is(err, ErrNoProfile) {
 		t.Errorf("Isochrone(profile boat) error = %v, want ErrNoRoadProfile", err)
 	}
 	sn, err := r.Snap(casino, "car")
@@ -237,12 +238,12 @@ func TestRoadIsochroneOffNetwork(t *testing.T) {
 	}
 	// A point 60 m off the road: on the network with the default
 	// distance, off it with a 20 m one.
-	off := PointAt(sn.Point, Bearing(casino, sn.Point)+180, 60)
+	off := geo.PointAt(sn.Point, geo.Bearing(casino, sn.Point)+180, 60)
 	if s2, err := r.Snap(off, "car"); err != nil || s2.Off > 60+1 {
 		t.Errorf("Snap(60 m off) = %+v, %v, want a snap within 61 m", s2, err)
 	}
-	tight := NewRoadRouter(testNetwork(t, monacoPBF), r.grid, RoadRouterConfig{SnapRadius: 20})
-	if _, err := tight.Snap(PointAt(sn.Point, 0, 0), "car"); err != nil {
+	tight := NewRouter(testNetwork(t, monacoPBF), r.grid, RouterConfig{SnapRadius: 20})
+	if _, err := tight.Snap(geo.PointAt(sn.Point, 0, 0), "car"); err != nil {
 		t.Errorf("Snap(on the road, 20 m radius) error = %v, want nil", err)
 	}
 	if sn2, err := tight.Snap(off, "car"); err == nil && sn2.Off > 20 {
@@ -251,7 +252,7 @@ func TestRoadIsochroneOffNetwork(t *testing.T) {
 }
 
 func TestSnapPosition(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
+	r := monacoRouter(t, 10, RouterConfig{})
 	g := r.graphs[0].g
 	for _, e := range []int32{0, int32(len(g.edges) / 3), int32(len(g.edges) / 2)} {
 		shape := g.EdgeShape(e)
@@ -268,13 +269,13 @@ func TestSnapPosition(t *testing.T) {
 
 func TestRoadIsochroneSmallGrid(t *testing.T) {
 	net := testNetwork(t, monacoPBF)
-	c := Cell(casino, 10)
-	grid, err := NewGrid(h3.GridDisk(c, 1))
+	c := geo.Cell(casino, 10)
+	grid, err := geo.NewGrid(h3.GridDisk(c, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRoadRouter(net, grid, RoadRouterConfig{})
-	var s Search
+	r := NewRouter(net, grid, RouterConfig{})
+	var s geo.Search
 	reach, err := r.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -290,10 +291,10 @@ func TestRoadIsochroneSmallGrid(t *testing.T) {
 }
 
 func TestRoadIsochroneBand(t *testing.T) {
-	base := monacoRouter(t, 10, RoadRouterConfig{})
-	peak := NewRoadRouter(testNetwork(t, monacoPBF), base.grid, RoadRouterConfig{Band: BandPeak})
+	base := monacoRouter(t, 10, RouterConfig{})
+	peak := NewRouter(testNetwork(t, monacoPBF), base.grid, RouterConfig{Band: BandPeak})
 	f := base.graphs[0].g.Bands[BandPeak].Factor
-	var s Search
+	var s geo.Search
 	viaWith, _ := base.WithBand(BandPeak).Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	viaCfg, _ := peak.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	if !slices.Equal(viaWith, viaCfg) {
@@ -319,8 +320,8 @@ func TestRoadIsochroneBand(t *testing.T) {
 }
 
 func TestRoadIsochroneAllocatesNothing(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
-	var s Search
+	r := monacoRouter(t, 10, RouterConfig{})
+	var s geo.Search
 	dst, _ := r.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	allocs := testing.AllocsPerRun(20, func() {
 		dst, _ = r.Isochrone(&s, casino, carProfile, 5*time.Minute, dst[:0])
@@ -334,8 +335,8 @@ func TestRoadIsochroneAllocatesNothing(t *testing.T) {
 // Casino at resolution 10 with testdata/monaco_car_5m.csv (go test -update
 // rewrites it).
 func TestRoadIsochroneGolden(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
-	var s Search
+	r := monacoRouter(t, 10, RouterConfig{})
+	var s geo.Search
 	reach, err := r.Isochrone(&s, casino, carProfile, 5*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +346,7 @@ func TestRoadIsochroneGolden(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("cell,eta_s\n")
 		sorted := slices.Clone(reach)
-		slices.SortFunc(sorted, func(a, b Reach) int {
+		slices.SortFunc(sorted, func(a, b geo.Reach) int {
 			return cmp.Or(cmp.Compare(a.ETA, b.ETA), cmp.Compare(a.Cell, b.Cell))
 		})
 		for _, rc := range sorted {
@@ -397,11 +398,11 @@ func readGolden(t *testing.T, path string) map[h3.Cell]float64 {
 }
 
 func TestRoadRouterFallback(t *testing.T) {
-	r := monacoRouter(t, 10, RoadRouterConfig{})
-	lattice := NewLattice(r.grid)
-	fb := NewRoadRouter(testNetwork(t, monacoPBF), r.grid, RoadRouterConfig{Fallback: lattice})
-	var s Search
-	scooter := Profile{Name: "scooter", SpeedKPH: 25, Detour: 1.3}
+	r := monacoRouter(t, 10, RouterConfig{})
+	lattice := geo.NewLattice(r.grid)
+	fb := NewRouter(testNetwork(t, monacoPBF), r.grid, RouterConfig{Fallback: lattice})
+	var s geo.Search
+	scooter := geo.Profile{Name: "scooter", SpeedKPH: 25, Detour: 1.3}
 	got, err := fb.Isochrone(&s, casino, scooter, 3*time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"context"
@@ -6,17 +6,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
-// BandRouter is a RoadRouter whose time-of-day band follows a local
+// BandRouter is a Router whose time-of-day band follows a local
 // clock: Run switches it at every hour where the band changes. Version
 // counts the switches, so coverage that caches isochrones (a
 // patrol.VersionedRouter) knows to recompute them. It is safe for
 // concurrent use; its zero value is not usable, build one with
 // NewBandRouter.
 type BandRouter struct {
-	base     *RoadRouter
+	base     *Router
 	profiles *ProfileFile
 	loc      *time.Location
 	now      func() time.Time
@@ -31,7 +32,7 @@ type BandRouter struct {
 // Band and Isochrone never disagree.
 type bandState struct {
 	band   string
-	router *RoadRouter
+	router *Router
 }
 
 // NewBandRouter returns base in the band of the hour now() in loc, by the
@@ -40,7 +41,7 @@ type bandState struct {
 // switch with the time of the switch in loc and the new band ("" for
 // none), one call at a time and in order. It starts no goroutine: the
 // caller runs Run.
-func NewBandRouter(base *RoadRouter, profiles *ProfileFile, loc *time.Location, now func() time.Time,
+func NewBandRouter(base *Router, profiles *ProfileFile, loc *time.Location, now func() time.Time,
 	onSwitch func(at time.Time, band string)) *BandRouter {
 	b := &BandRouter{base: base, profiles: profiles, loc: loc, now: now, onSwitch: onSwitch}
 	band := bandAt(profiles, now().In(loc).Hour())
@@ -49,10 +50,10 @@ func NewBandRouter(base *RoadRouter, profiles *ProfileFile, loc *time.Location, 
 }
 
 // Grid returns the cells reach results are numbered by, base's grid.
-func (b *BandRouter) Grid() *Grid { return b.base.Grid() }
+func (b *BandRouter) Grid() *geo.Grid { return b.base.Grid() }
 
-// Isochrone is RoadRouter.Isochrone in the band in force.
-func (b *BandRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.Duration, dst []Reach) ([]Reach, error) {
+// Isochrone is Router.Isochrone in the band in force.
+func (b *BandRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit time.Duration, dst []geo.Reach) ([]geo.Reach, error) {
 	return b.cur.Load().router.Isochrone(s, from, p, limit, dst)
 }
 

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"bytes"
@@ -131,14 +131,14 @@ func TestLoadRoadNetwork(t *testing.T) {
 	osm := writeExtract(t, dir)
 	graph := filepath.Join(dir, "triangle.graph")
 	var progress bytes.Buffer
-	imported, err := LoadRoadNetwork(ctx, osm, graph, profiles, &progress)
+	imported, err := LoadNetwork(ctx, osm, graph, profiles, &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(progress.String(), triangleCarImport) {
 		t.Errorf("import progress = %q, want it to start %q", progress.String(), triangleCarImport)
 	}
-	loaded, err := LoadRoadNetwork(ctx, "", graph, profiles, nil)
+	loaded, err := LoadNetwork(ctx, "", graph, profiles, nil)
 	if err != nil || !reflect.DeepEqual(loaded, imported) {
 		t.Errorf("LoadRoadNetwork(no extract, %s) = %v, want the network imported before", graph, err)
 	}
@@ -149,14 +149,14 @@ func TestLoadRoadNetwork(t *testing.T) {
 	}
 	touch(t, graph, mtime)
 	touch(t, osm, mtime)
-	if _, err := LoadRoadNetwork(ctx, osm, graph, profiles, nil); !errors.Is(err, ErrGraphFile) {
+	if _, err := LoadNetwork(ctx, osm, graph, profiles, nil); !errors.Is(err, ErrGraphFile) {
 		t.Errorf("LoadRoadNetwork(extract as old as the graph file) error = %v, want ErrGraphFile from reading the file", err)
 	}
 	touch(t, osm, mtime.Add(time.Second))
-	if _, err := LoadRoadNetwork(ctx, osm, graph, profiles, nil); err != nil {
+	if _, err := LoadNetwork(ctx, osm, graph, profiles, nil); err != nil {
 		t.Errorf("LoadRoadNetwork(extract newer than the graph file) = %v, want an import", err)
 	}
-	if _, err := LoadRoadNetwork(ctx, "", graph, profiles, nil); err != nil {
+	if _, err := LoadNetwork(ctx, "", graph, profiles, nil); err != nil {
 		t.Errorf("LoadRoadNetwork(no extract, %s) after the import = %v, want the rewritten file", graph, err)
 	}
 	if got, want := listDir(t, dir), []string{"triangle.graph", "triangle.osm"}; !slices.Equal(got, want) {
@@ -175,7 +175,7 @@ func TestLoadRoadNetworkRejects(t *testing.T) {
 		{"missing extract", filepath.Join(dir, "none.osm"), "", "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadRoadNetwork(context.Background(), tc.osm, tc.graph, profiles, nil)
+			_, err := LoadNetwork(context.Background(), tc.osm, tc.graph, profiles, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("LoadRoadNetwork(%q, %q) error = %v, want one saying %q", tc.osm, tc.graph, err, tc.want)
 			}
@@ -183,9 +183,9 @@ func TestLoadRoadNetworkRejects(t *testing.T) {
 	}
 }
 
-// summaryLine matches the line OpenRoadNetwork ends with: how it got
+// summaryLine matches the line OpenNetwork ends with: how it got
 // net, in how long, and net's graphs.
-func summaryLine(t *testing.T, how string, net *RoadNetwork) *regexp.Regexp {
+func summaryLine(t *testing.T, how string, net *Network) *regexp.Regexp {
 	t.Helper()
 	var graphs strings.Builder
 	for _, g := range net.Graphs {
@@ -196,11 +196,11 @@ func summaryLine(t *testing.T, how string, net *RoadNetwork) *regexp.Regexp {
 		regexp.QuoteMeta(graphs.String()) + `\n\z`)
 }
 
-// TestOpenRoadNetwork follows the cache through starts of serve: an
+// TestOpenNetwork follows the cache through starts of serve: an
 // import that writes the graph file, a load from it, a re-import when the
 // file is damaged, and imports without a usable cache folder; the
 // extract's folder is never written.
-func TestOpenRoadNetwork(t *testing.T) {
+func TestOpenNetwork(t *testing.T) {
 	ctx := context.Background()
 	profiles := testProfiles(t, "default")
 	extracts := t.TempDir()
@@ -213,16 +213,16 @@ func TestOpenRoadNetwork(t *testing.T) {
 	open := func(cacheDir string) string {
 		t.Helper()
 		var out bytes.Buffer
-		net, err := OpenRoadNetwork(ctx, osm, cacheDir, profiles, &out)
+		net, err := OpenNetwork(ctx, osm, cacheDir, profiles, &out)
 		if err != nil {
-			t.Fatalf("OpenRoadNetwork(%s, %s) = %v", osm, cacheDir, err)
+			t.Fatalf("OpenNetwork(%s, %s) = %v", osm, cacheDir, err)
 		}
 		if n, _ := net.Graph(ModeCar).Len(); n != 2 {
-			t.Fatalf("OpenRoadNetwork(%s, %s): car graph of %d nodes, want 2", osm, cacheDir, n)
+			t.Fatalf("OpenNetwork(%s, %s): car graph of %d nodes, want 2", osm, cacheDir, n)
 		}
 		return out.String()
 	}
-	net, err := LoadRoadNetwork(ctx, osm, "", profiles, nil)
+	net, err := LoadNetwork(ctx, osm, "", profiles, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestOpenRoadNetwork(t *testing.T) {
 			if err := os.WriteFile(graph, []byte("not a graph file"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "patrolgrid: graph file " + graph + " unreadable (" + graph + ": geo: bad road graph file: no header): importing " + osm + " again",
+		}, "patrolgrid: graph file " + graph + " unreadable (" + graph + ": road: bad road graph file: no header): importing " + osm + " again",
 			"imported " + osm + ", wrote " + graph},
 		{"cache folder is a file", notDir, func() {}, "patrolgrid: no road graph cache (mkdir " + notDir + ": not a directory): importing " + osm,
 			"imported " + osm},
@@ -252,17 +252,17 @@ func TestOpenRoadNetwork(t *testing.T) {
 			tc.before()
 			out := open(tc.cacheDir)
 			if !strings.HasPrefix(out, tc.first) {
-				t.Errorf("OpenRoadNetwork(%s, %s) output = %q, want it to start %q", osm, tc.cacheDir, out, tc.first)
+				t.Errorf("OpenNetwork(%s, %s) output = %q, want it to start %q", osm, tc.cacheDir, out, tc.first)
 			}
 			if re := summaryLine(t, tc.how, net); !re.MatchString(out) {
-				t.Errorf("OpenRoadNetwork(%s, %s) output = %q, want it to end matching %s", osm, tc.cacheDir, out, re)
+				t.Errorf("OpenNetwork(%s, %s) output = %q, want it to end matching %s", osm, tc.cacheDir, out, re)
 			}
 		})
 	}
 	if got := listDir(t, extracts); !slices.Equal(got, []string{"triangle.osm"}) {
 		t.Errorf("extract folder holds %q, want only triangle.osm", got)
 	}
-	if _, err := OpenRoadNetwork(ctx, osm, cache, profiles, nil); err != nil {
-		t.Errorf("OpenRoadNetwork(%s, %s, no progress) = %v", osm, cache, err)
+	if _, err := OpenNetwork(ctx, osm, cache, profiles, nil); err != nil {
+		t.Errorf("OpenNetwork(%s, %s, no progress) = %v", osm, cache, err)
 	}
 }

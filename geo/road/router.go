@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
@@ -15,26 +16,26 @@ import (
 // ErrOffGrid for callers that only know the Router contract.
 type offNetwork struct{}
 
-func (offNetwork) Error() string        { return "geo: no road within snapping distance" }
-func (offNetwork) Is(target error) bool { return target == ErrOffGrid }
+func (offNetwork) Error() string        { return "road: no road within snapping distance" }
+func (offNetwork) Is(target error) bool { return target == geo.ErrOffGrid }
 
-// ErrOffNetwork is returned by a RoadRouter for a point farther than the
+// ErrOffNetwork is returned by a Router for a point farther than the
 // snapping distance from every road its profile may use: the unit is off
 // the network. errors.Is(err, ErrOffGrid) holds for it too.
 var ErrOffNetwork error = offNetwork{}
 
 // ErrNoRoadProfile is returned for a profile the road network has no
 // graph for.
-var ErrNoRoadProfile = errors.New("geo: no road graph for profile")
+var ErrNoProfile = errors.New("road: no road graph for profile")
 
 // DefaultSnapRadius is the snapping distance used when none is set.
-const DefaultSnapRadius Meters = 200
+const DefaultSnapRadius geo.Meters = 200
 
-// RoadRouterConfig configures a RoadRouter. The zero value is the default.
-type RoadRouterConfig struct {
+// RouterConfig configures a Router. The zero value is the default.
+type RouterConfig struct {
 	// SnapRadius is how far a point may lie from the nearest usable road
 	// and still be placed on it; 0 means DefaultSnapRadius.
-	SnapRadius Meters
+	SnapRadius geo.Meters
 	// Band is the time-of-day band whose speed factor applies ("peak",
 	// "off-peak", "night"); "" applies none. A profile without the band
 	// travels at its base speeds.
@@ -42,27 +43,27 @@ type RoadRouterConfig struct {
 	// Fallback, when not nil, answers for the profiles the network has no
 	// graph for (a lattice over the same grid, say); nil makes them fail
 	// with ErrNoRoadProfile. It must number cells by the same Grid.
-	Fallback Router
+	Fallback geo.Router
 }
 
-// RoadRouter is the Router of a road network over a Grid: isochrones run
+// Router is the Router of a road network over a Grid: isochrones run
 // a bounded Dijkstra on the graph of the profile named by Profile.Name
 // from the point snapped onto it, and a cell's ETA is the earliest time
 // any road in it is reached, partially travelled edges at the limit
 // included. Speeds come from the road profiles; Profile's SpeedKPH and
 // Detour are not used. Roads outside the grid are travelled; their cells
-// are not reported. A RoadRouter is immutable and safe for concurrent
+// are not reported. A Router is immutable and safe for concurrent
 // use; each caller brings its own Search.
-type RoadRouter struct {
-	grid     *Grid
-	radius   Meters
+type Router struct {
+	grid     *geo.Grid
+	radius   geo.Meters
 	graphs   []routedGraph
-	fallback Router
+	fallback geo.Router
 }
 
 // routedGraph is one profile's graph with its edges' cell crossings.
 type routedGraph struct {
-	g          *RoadGraph
+	g          *Graph
 	factor     float64 // time-of-day speed factor
 	crossFirst []int32 // crossings of edge e: cross[crossFirst[e]:crossFirst[e+1]]
 	cross      []crossing
@@ -85,11 +86,11 @@ type crossing struct {
 	enter, exit float32
 }
 
-// NewRoadRouter returns the router of net's graphs over grid. It finds
+// NewRouter returns the router of net's graphs over grid. It finds
 // the grid cells every edge crosses, sampling each shape at a quarter of
 // the grid's average cell edge length.
-func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRouter {
-	r := &RoadRouter{grid: grid, radius: cfg.SnapRadius, fallback: cfg.Fallback}
+func NewRouter(net *Network, grid *geo.Grid, cfg RouterConfig) *Router {
+	r := &Router{grid: grid, radius: cfg.SnapRadius, fallback: cfg.Fallback}
 	if r.radius <= 0 {
 		r.radius = DefaultSnapRadius
 	}
@@ -103,13 +104,13 @@ func NewRoadRouter(net *RoadNetwork, grid *Grid, cfg RoadRouterConfig) *RoadRout
 }
 
 // Grid returns the grid reach results are numbered by.
-func (r *RoadRouter) Grid() *Grid { return r.grid }
+func (r *Router) Grid() *geo.Grid { return r.grid }
 
 // WithBand returns a router over the same graphs and cells whose speeds
-// are scaled by time-of-day band ("" for none), as RoadRouterConfig.Band
+// are scaled by time-of-day band ("" for none), as RouterConfig.Band
 // does. It shares everything but the factors, so switching bands as the
 // hours turn costs next to nothing.
-func (r *RoadRouter) WithBand(band string) *RoadRouter {
+func (r *Router) WithBand(band string) *Router {
 	out := *r
 	out.graphs = make([]routedGraph, len(r.graphs))
 	for i, rg := range r.graphs {
@@ -121,25 +122,25 @@ func (r *RoadRouter) WithBand(band string) *RoadRouter {
 
 // bandFactor returns g's speed factor in band, 1 for "" or a band g's
 // profile does not have.
-func bandFactor(g *RoadGraph, band string) float64 {
+func bandFactor(g *Graph, band string) float64 {
 	if b, ok := g.Bands[band]; ok && band != "" {
 		return b.Factor
 	}
 	return 1
 }
 
-func (r *RoadRouter) graph(name string) (*routedGraph, error) {
+func (r *Router) graph(name string) (*routedGraph, error) {
 	for i := range r.graphs {
 		if r.graphs[i].g.Name == name {
 			return &r.graphs[i], nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q", ErrNoRoadProfile, name)
+	return nil, fmt.Errorf("%w %q", ErrNoProfile, name)
 }
 
 // Snap places p (lon, lat) on the nearest road of profile's graph. It
 // returns ErrOffNetwork when no road is within the snapping distance.
-func (r *RoadRouter) Snap(p orb.Point, profile string) (Snap, error) {
+func (r *Router) Snap(p orb.Point, profile string) (Snap, error) {
 	rg, err := r.graph(profile)
 	if err != nil {
 		return Snap{}, err
@@ -159,7 +160,7 @@ func (r *RoadRouter) Snap(p orb.Point, profile string) (Snap, error) {
 // ErrOffNetwork when no road is near enough and, without a Fallback,
 // ErrNoRoadProfile for a profile without a graph. After the first call on a graph it allocates
 // nothing but dst's growth.
-func (r *RoadRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.Duration, dst []Reach) ([]Reach, error) {
+func (r *Router) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, limit time.Duration, dst []geo.Reach) ([]geo.Reach, error) {
 	rg, err := r.graph(p.Name)
 	if err != nil {
 		if r.fallback != nil {
@@ -177,7 +178,7 @@ func (r *RoadRouter) Isochrone(s *Search, from orb.Point, p Profile, limit time.
 // isochrone runs the bounded Dijkstra from sn. Nodes are numbered 0..n-1
 // in s, and cell i of the grid is n+i: s holds both node times and
 // cell times, in base (unscaled) travel time.
-func (rg *routedGraph) isochrone(s *Search, sn Snap, cells int, limit time.Duration, dst []Reach) []Reach {
+func (rg *routedGraph) isochrone(s *geo.Search, sn Snap, cells int, limit time.Duration, dst []geo.Reach) []geo.Reach {
 	g := rg.g
 	n := int32(len(g.nodes))
 	s.Reset(int(n) + cells)
@@ -208,7 +209,7 @@ func (rg *routedGraph) isochrone(s *Search, sn Snap, cells int, limit time.Durat
 // startEdge seeds the search from a point partway along an edge: the
 // edge's ends at the cost of the rest of the edge in each open direction,
 // and the cells of the edge itself.
-func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duration, dst []Reach) []Reach {
+func (rg *routedGraph) startEdge(s *geo.Search, sn Snap, n int32, limit time.Duration, dst []geo.Reach) []geo.Reach {
 	ed := rg.g.edges[sn.Edge]
 	f := sn.Fraction
 	crs := rg.cross[rg.crossFirst[sn.Edge]:rg.crossFirst[sn.Edge+1]]
@@ -244,38 +245,38 @@ func (rg *routedGraph) startEdge(s *Search, sn Snap, n int32, limit time.Duratio
 
 // endSnap is how close to an edge's end a snapped point counts as being
 // at that node, free to take any road out of it.
-const endSnap Meters = 1
+const endSnap geo.Meters = 1
 
 // atEnds starts the search at an edge's end node when sn lies on it, so
 // a start at an intersection may take any road out of it, not only the
 // open directions of the edge it snapped to.
-func (rg *routedGraph) atEnds(s *Search, sn Snap) {
+func (rg *routedGraph) atEnds(s *geo.Search, sn Snap) {
 	ed := rg.g.edges[sn.Edge]
 	kph := max(ed.fwdKPH, ed.bwdKPH)
 	if sn.Along <= endSnap {
 		s.Push(ed.from, travel(float64(sn.Along), kph))
 	}
-	if rest := Meters(ed.length) - sn.Along; rest <= endSnap {
+	if rest := geo.Meters(ed.length) - sn.Along; rest <= endSnap {
 		s.Push(ed.to, travel(float64(rest), kph))
 	}
 }
 
 // reachCell records that slot i (a cell) is reached at t, appending it to
 // dst the first time.
-func reachCell(s *Search, i int32, t time.Duration, dst []Reach) []Reach {
+func reachCell(s *geo.Search, i int32, t time.Duration, dst []geo.Reach) []geo.Reach {
 	if s.Offer(i, t) {
-		return append(dst, Reach{Cell: i, ETA: t})
+		return append(dst, geo.Reach{Cell: i, ETA: t})
 	}
 	return dst
 }
 
 // finishReach turns the slots appended since start into cell numbers
 // with their final, band-scaled ETAs.
-func (rg *routedGraph) finishReach(s *Search, n int32, start int, dst []Reach) []Reach {
+func (rg *routedGraph) finishReach(s *geo.Search, n int32, start int, dst []geo.Reach) []geo.Reach {
 	out := dst[start:]
 	for i := range out {
 		slot := out[i].Cell
-		out[i] = Reach{Cell: slot - n, ETA: time.Duration(float64(s.ETA(slot)) / rg.factor)}
+		out[i] = geo.Reach{Cell: slot - n, ETA: time.Duration(float64(s.ETA(slot)) / rg.factor)}
 	}
 	return dst
 }
@@ -284,7 +285,7 @@ func (rg *routedGraph) finishReach(s *Search, n int32, start int, dst []Reach) [
 // through with the fractions of the edge's length at which it enters and
 // leaves each, found by sampling the shape every quarter of a cell edge.
 // Cells outside the grid are left out.
-func edgeCrossings(g *RoadGraph, grid *Grid) (first []int32, cross []crossing) {
+func edgeCrossings(g *Graph, grid *geo.Grid) (first []int32, cross []crossing) {
 	step := HexagonEdge(grid.Resolution()) / 4
 	bound := gridBound(grid)
 	rings := cellRings{grid: grid, m: map[h3.Cell]*cellRing{}}
@@ -301,7 +302,7 @@ func edgeCrossings(g *RoadGraph, grid *Grid) (first []int32, cross []crossing) {
 // nodeOffsets lays out, node by node, the cells reached along each arc
 // leaving the node with the time from the node to each: the crossing's
 // entry into the cell, measured from whichever end the arc leaves.
-func nodeOffsets(g *RoadGraph, first []int32, cross []crossing) ([]int32, []cellOffset) {
+func nodeOffsets(g *Graph, first []int32, cross []crossing) ([]int32, []cellOffset) {
 	outFirst := make([]int32, len(g.nodes)+1)
 	var out []cellOffset
 	for u := range g.nodes {
@@ -321,25 +322,25 @@ func nodeOffsets(g *RoadGraph, first []int32, cross []crossing) ([]int32, []cell
 }
 
 // gridBound returns the (lon, lat) bounding box of the grid's cells.
-func gridBound(grid *Grid) orb.Bound {
-	b := CellPolygon(grid.Cell(0)).Bound()
+func gridBound(grid *geo.Grid) orb.Bound {
+	b := geo.CellPolygon(grid.Cell(0)).Bound()
 	for i := 1; i < grid.Len(); i++ {
-		b = b.Union(CellPolygon(grid.Cell(int32(i))).Bound())
+		b = b.Union(geo.CellPolygon(grid.Cell(int32(i))).Bound())
 	}
 	return b
 }
 
 // HexagonEdge returns the average edge length of H3 cells at resolution
 // res, in [0, 15].
-func HexagonEdge(res int) Meters {
-	return Meters(h3.HexagonEdgeLengthAvgM(res))
+func HexagonEdge(res int) geo.Meters {
+	return geo.Meters(h3.HexagonEdgeLengthAvgM(res))
 }
 
 // crossingBisections refines each cell boundary found between two shape
 // samples by halving: a sample step of 16 m places it within 0.5 m.
 const crossingBisections = 5
 
-func appendCrossings(cross []crossing, g *RoadGraph, e int32, rings *cellRings, step Meters) []crossing {
+func appendCrossings(cross []crossing, g *Graph, e int32, rings *cellRings, step geo.Meters) []crossing {
 	ed := g.edges[e]
 	total := float64(ed.length)
 	res := rings.grid.Resolution()
@@ -353,7 +354,7 @@ func appendCrossings(cross []crossing, g *RoadGraph, e int32, rings *cellRings, 
 	for s := ed.shape0; s+1 < ed.shape1; s++ {
 		a, b := g.shape[s], g.shape[s+1]
 		at := func(t float64) orb.Point { return orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])} }
-		seg := float64(Distance(a, b))
+		seg := float64(geo.Distance(a, b))
 		k := max(1, int(math.Ceil(seg/float64(step))))
 		i0 := 1
 		if s == ed.shape0 {
@@ -365,7 +366,7 @@ func appendCrossings(cross []crossing, g *RoadGraph, e int32, rings *cellRings, 
 			if cur.cell != 0 && cur.holds(p) {
 				continue
 			}
-			c := Cell(p, res)
+			c := geo.Cell(p, res)
 			if c == cur.cell {
 				continue
 			}
@@ -401,7 +402,7 @@ type cellRing struct {
 
 // cellRings caches the rings of the cells edges pass through.
 type cellRings struct {
-	grid *Grid
+	grid *geo.Grid
 	m    map[h3.Cell]*cellRing
 }
 
@@ -409,7 +410,7 @@ func (rs *cellRings) get(c h3.Cell) *cellRing {
 	if r, ok := rs.m[c]; ok {
 		return r
 	}
-	ring := CellPolygon(c)[0]
+	ring := geo.CellPolygon(c)[0]
 	i, ok := rs.grid.Index(c)
 	if !ok {
 		i = -1
@@ -438,7 +439,7 @@ func frac32(x, total float64) float32 {
 // to point to on the road graph of profile p.Name, both snapped onto it,
 // and false when to is not reached within limit. It returns
 // ErrOffNetwork when either point is too far from a road.
-func (r *RoadRouter) DriveTime(s *Search, from, to orb.Point, p Profile, limit time.Duration) (time.Duration, bool, error) {
+func (r *Router) DriveTime(s *geo.Search, from, to orb.Point, p geo.Profile, limit time.Duration) (time.Duration, bool, error) {
 	rg, err := r.graph(p.Name)
 	if err != nil {
 		return 0, false, err
@@ -458,7 +459,7 @@ func (r *RoadRouter) DriveTime(s *Search, from, to orb.Point, p Profile, limit t
 }
 
 // settle runs the bounded Dijkstra from sn over nodes only.
-func (rg *routedGraph) settle(s *Search, sn Snap, limit time.Duration) {
+func (rg *routedGraph) settle(s *geo.Search, sn Snap, limit time.Duration) {
 	g := rg.g
 	s.Reset(len(g.nodes))
 	ed := g.edges[sn.Edge]
@@ -489,7 +490,7 @@ func (rg *routedGraph) settle(s *Search, sn Snap, limit time.Duration) {
 // arrival returns the earliest time at b after settle from a: through
 // either end of b's edge, or along the shared edge when a and b lie on
 // the same one.
-func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
+func (rg *routedGraph) arrival(s *geo.Search, a, b Snap) (time.Duration, bool) {
 	ed := rg.g.edges[b.Edge]
 	best, found := time.Duration(math.MaxInt64), false
 	try := func(t time.Duration) {
@@ -501,7 +502,7 @@ func (rg *routedGraph) arrival(s *Search, a, b Snap) (time.Duration, bool) {
 	if b.Along <= endSnap && s.Done(ed.from) {
 		try(s.ETA(ed.from) + travel(float64(b.Along), kph))
 	}
-	if rest := Meters(ed.length) - b.Along; rest <= endSnap && s.Done(ed.to) {
+	if rest := geo.Meters(ed.length) - b.Along; rest <= endSnap && s.Done(ed.to) {
 		try(s.ETA(ed.to) + travel(float64(rest), kph))
 	}
 	if ed.fwdKPH > 0 {

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"encoding/binary"
@@ -9,6 +9,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -29,11 +30,11 @@ const (
 
 // ErrGraphFile is returned for a road graph file that is not one, is of
 // another version, or is damaged.
-var ErrGraphFile = errors.New("geo: bad road graph file")
+var ErrGraphFile = errors.New("road: bad road graph file")
 
-// WriteRoadNetwork writes net to w in the road graph file format, which
-// ReadRoadNetwork loads much faster than ImportOSM builds it.
-func WriteRoadNetwork(w io.Writer, net *RoadNetwork) error {
+// WriteNetwork writes net to w in the road graph file format, which
+// ReadNetwork loads much faster than ImportOSM builds it.
+func WriteNetwork(w io.Writer, net *Network) error {
 	var p []byte
 	p = binary.LittleEndian.AppendUint32(p, uint32(len(net.Graphs)))
 	for _, g := range net.Graphs {
@@ -45,23 +46,23 @@ func WriteRoadNetwork(w io.Writer, net *RoadNetwork) error {
 	h = binary.LittleEndian.AppendUint64(h, uint64(len(p)))
 	p = binary.LittleEndian.AppendUint32(p, crc32.Checksum(p, crcTable()))
 	if _, err := w.Write(h); err != nil {
-		return fmt.Errorf("geo: write road graph file: %w", err)
+		return fmt.Errorf("road: write road graph file: %w", err)
 	}
 	if _, err := w.Write(p); err != nil {
-		return fmt.Errorf("geo: write road graph file: %w", err)
+		return fmt.Errorf("road: write road graph file: %w", err)
 	}
 	return nil
 }
 
 func crcTable() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 
-// ReadRoadNetwork reads a road graph file written by WriteRoadNetwork. It
+// ReadNetwork reads a road graph file written by WriteNetwork. It
 // returns an error wrapping ErrGraphFile when the file is not one, is of
 // another version or fails its checksum.
-func ReadRoadNetwork(r io.Reader) (*RoadNetwork, error) {
+func ReadNetwork(r io.Reader) (*Network, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("geo: read road graph file: %w", err)
+		return nil, fmt.Errorf("road: read road graph file: %w", err)
 	}
 	if len(b) < graphHeaderLen || string(b[:8]) != graphFileMagic {
 		return nil, fmt.Errorf("%w: no header", ErrGraphFile)
@@ -78,7 +79,7 @@ func ReadRoadNetwork(r io.Reader) (*RoadNetwork, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrGraphFile)
 	}
 	d := decoder{b: p}
-	net := &RoadNetwork{}
+	net := &Network{}
 	for range d.u32() {
 		g := d.graph()
 		if d.err != nil {
@@ -96,7 +97,7 @@ func ReadRoadNetwork(r io.Reader) (*RoadNetwork, error) {
 }
 
 // appendGraph appends g: name, mode, bands, stats, nodes, edges, shape.
-func appendGraph(p []byte, g *RoadGraph) []byte {
+func appendGraph(p []byte, g *Graph) []byte {
 	p = appendString(p, g.Name)
 	p = appendString(p, g.Mode)
 	names := make([]string, 0, len(g.Bands))
@@ -216,7 +217,7 @@ func (d *decoder) points() []orb.Point {
 		lon := int32(binary.LittleEndian.Uint32(raw[8*i:]))
 		lat := int32(binary.LittleEndian.Uint32(raw[8*i+4:]))
 		pts[i] = orb.Point{float64(lon) / 1e7, float64(lat) / 1e7}
-		if !ValidPoint(pts[i]) {
+		if !geo.ValidPoint(pts[i]) {
 			d.err = fmt.Errorf("point %v out of range", pts[i])
 			return nil
 		}
@@ -224,8 +225,8 @@ func (d *decoder) points() []orb.Point {
 	return pts
 }
 
-func (d *decoder) graph() *RoadGraph {
-	g := &RoadGraph{Name: d.str(), Mode: d.str()}
+func (d *decoder) graph() *Graph {
+	g := &Graph{Name: d.str(), Mode: d.str()}
 	if nb := d.count(1); nb > 0 {
 		g.Bands = make(map[string]Band, nb)
 		for range nb {

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// OpenRoadNetwork returns the road network of the extract file osm built
+// OpenNetwork returns the road network of the extract file osm built
 // with profiles, loaded from its compiled graph file in cacheDir (see
 // GraphCachePath) when that is not older than osm, and imported otherwise
 // (then written there for the next start). A graph file that cannot be
@@ -23,7 +23,7 @@ import (
 // It reports on progress, unless that is nil, what it does (lines that
 // start "patrolgrid: "), the import's progress (lines that start
 // "import: ") and the nodes and edges of each graph.
-func OpenRoadNetwork(ctx context.Context, osm, cacheDir string, profiles *ProfileFile, progress io.Writer) (*RoadNetwork, error) {
+func OpenNetwork(ctx context.Context, osm, cacheDir string, profiles *ProfileFile, progress io.Writer) (*Network, error) {
 	out := progress
 	if out == nil {
 		out = io.Discard
@@ -34,12 +34,12 @@ func OpenRoadNetwork(ctx context.Context, osm, cacheDir string, profiles *Profil
 	}
 	start := time.Now()
 	fresh := cache != "" && cacheFresh(cache, osm)
-	net, err := LoadRoadNetwork(ctx, osm, cache, profiles, progress)
+	net, err := LoadNetwork(ctx, osm, cache, profiles, progress)
 	if err != nil && fresh {
 		fmt.Fprintf(out, "patrolgrid: graph file %s unreadable (%v): importing %s again\n", cache, err, osm)
 		if err = os.Remove(cache); err == nil {
 			fresh = false
-			net, err = LoadRoadNetwork(ctx, osm, cache, profiles, progress)
+			net, err = LoadNetwork(ctx, osm, cache, profiles, progress)
 		}
 	}
 	if err != nil {
@@ -91,19 +91,19 @@ func GraphCachePath(dir, osm string, profiles *ProfileFile) (string, error) {
 	return filepath.Join(dir, fmt.Sprintf("%s-%s-%x.graph", name, profiles.Name, h.Sum(nil)[:6])), nil
 }
 
-// LoadRoadNetwork returns the road network of the extract file osm built
+// LoadNetwork returns the road network of the extract file osm built
 // with profiles: read from graphFile when that is set, exists and is not
 // older than osm (any age when osm is ""), else imported from osm and,
 // when graphFile is set, written there. Import progress goes to progress
 // unless it is nil.
-func LoadRoadNetwork(ctx context.Context, osm, graphFile string, profiles *ProfileFile, progress io.Writer) (*RoadNetwork, error) {
+func LoadNetwork(ctx context.Context, osm, graphFile string, profiles *ProfileFile, progress io.Writer) (*Network, error) {
 	if graphFile != "" && cacheFresh(graphFile, osm) {
 		f, err := os.Open(graphFile)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		net, err := ReadRoadNetwork(bufio.NewReader(f))
+		net, err := ReadNetwork(bufio.NewReader(f))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", graphFile, err)
 		}
@@ -140,7 +140,7 @@ func cacheFresh(graphFile, osm string) bool {
 
 // importOSMFile imports an OSM extract file, reporting progress to
 // progress unless it is nil.
-func importOSMFile(ctx context.Context, path string, profiles *ProfileFile, progress io.Writer) (*RoadNetwork, error) {
+func importOSMFile(ctx context.Context, path string, profiles *ProfileFile, progress io.Writer) (*Network, error) {
 	format, ok := OSMFormatOf(path)
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown extract format (want .osm.pbf, .osm or .osm.bz2)", path)
@@ -174,14 +174,14 @@ func reportImport(w io.Writer, p ImportProgress) {
 
 // writeGraphFile writes net to path through a temporary file, so a
 // reader never sees half a graph file.
-func writeGraphFile(path string, net *RoadNetwork) error {
+func writeGraphFile(path string, net *Network) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	err = WriteRoadNetwork(w, net)
+	err = WriteNetwork(w, net)
 	if err == nil {
 		err = w.Flush()
 	}

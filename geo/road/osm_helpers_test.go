@@ -1,12 +1,14 @@
-package geo
+package road
 
 import (
+	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/data/datatest"
 )
 
@@ -22,15 +24,14 @@ func openTestData(t testing.TB, name string) *os.File {
 	return f
 }
 
-// testProfiles reads a profile file shipped in data/profiles.
+// testProfiles reads a profile file embedded from data/profiles.
 func testProfiles(t testing.TB, name string) *ProfileFile {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "data", "profiles", name+".json"))
-	if err != nil {
-		t.Fatalf("profile file %s: %v", name, err)
+	b, ok := data.Profiles(name)
+	if !ok {
+		t.Fatalf("no embedded profile file %s", name)
 	}
-	defer f.Close()
-	pf, err := ReadProfileFile(f)
+	pf, err := ReadProfileFile(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("ReadProfileFile(%s): %v", name, err)
 	}
@@ -39,7 +40,7 @@ func testProfiles(t testing.TB, name string) *ProfileFile {
 
 // importTestData imports an extract of the shared test data with the
 // default profiles, returning the progress reports too.
-func importTestData(t testing.TB, name string) (*RoadNetwork, []ImportProgress) {
+func importTestData(t testing.TB, name string) (*Network, []ImportProgress) {
 	t.Helper()
 	fm, ok := OSMFormatOf(name)
 	if !ok {
@@ -56,7 +57,7 @@ func importTestData(t testing.TB, name string) (*RoadNetwork, []ImportProgress) 
 
 // imported is one import of a test extract.
 type imported struct {
-	net     *RoadNetwork
+	net     *Network
 	reports []ImportProgress
 }
 
@@ -75,7 +76,7 @@ func testImport(t testing.TB, name string) imported {
 	return im
 }
 
-func testNetwork(t testing.TB, name string) *RoadNetwork {
+func testNetwork(t testing.TB, name string) *Network {
 	t.Helper()
 	return testImport(t, name).net
 }
@@ -84,3 +85,6 @@ const (
 	monacoPBF   = "osm/monaco.osm.pbf"
 	shanghaiXML = "osm/shanghai-central.osm"
 )
+
+// etaTolerance is how far two travel times may differ and still be equal.
+const etaTolerance = time.Microsecond

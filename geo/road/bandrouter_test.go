@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Monaco on machines without tzdata
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -18,7 +19,7 @@ func TestBandRouter(t *testing.T) {
 	profiles := testProfiles(t, "default")
 	net := testNetwork(t, monacoPBF)
 	box := orb.Polygon{{{7.409, 43.724}, {7.440, 43.724}, {7.440, 43.752}, {7.409, 43.752}, {7.409, 43.724}}}
-	grid, err := NewPolygonGrid(box, 10)
+	grid, err := geo.NewPolygonGrid(box, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,15 +27,15 @@ func TestBandRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := NewRoadRouter(net, grid, RoadRouterConfig{})
+	base := NewRouter(net, grid, RouterConfig{})
 	at := func(h, m int) time.Time { return time.Date(2026, 11, 27, h, m, 0, 0, loc) }
 	var switches []string
 	onSwitch := func(t time.Time, band string) { switches = append(switches, t.Format("15:04 MST ")+band) }
 	br := NewBandRouter(base, profiles, loc, func() time.Time { return at(8, 30) }, onSwitch)
 	casino := orb.Point{7.4277, 43.7393}
 	etaSum := func() time.Duration {
-		var s Search
-		reach, err := br.Isochrone(&s, casino, Profile{Name: "car"}, 5*time.Minute, nil)
+		var s geo.Search
+		reach, err := br.Isochrone(&s, casino, geo.Profile{Name: "car"}, 5*time.Minute, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

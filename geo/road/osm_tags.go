@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"strconv"
@@ -62,7 +62,7 @@ func accessKeys(mode string) []string {
 // accessAllowed reads the access tag hierarchy of p's mode: the most
 // specific tag present decides. It returns allowed, and whether a tag said
 // so explicitly (a footway may carry foot=yes, a track bicycle=designated).
-func (p *RoadProfile) accessAllowed(tag tagger) (allowed, explicit bool) {
+func (p *Profile) accessAllowed(tag tagger) (allowed, explicit bool) {
 	allowed = true
 	for _, k := range accessKeys(p.Mode) {
 		switch v := tag(k); v {
@@ -80,7 +80,7 @@ func (p *RoadProfile) accessAllowed(tag tagger) (allowed, explicit bool) {
 
 // use returns how p travels an OSM way with tags tag, and false when it
 // cannot use the way at all.
-func (p *RoadProfile) use(tag tagger, zones map[string]float64) (wayUse, bool) {
+func (p *Profile) use(tag tagger, zones map[string]float64) (wayUse, bool) {
 	hw := tag("highway")
 	kph, ok := p.Highways[hw]
 	if !ok || tag("area") == "yes" && hw != "pedestrian" {
@@ -131,7 +131,7 @@ func (p *RoadProfile) use(tag tagger, zones map[string]float64) (wayUse, bool) {
 
 // maxSpeed returns the speed a maxspeed tag gives for one direction: the
 // directional key when present, else maxspeed, else def.
-func (p *RoadProfile) maxSpeed(tag tagger, dirKey string, def float64, zones map[string]float64) float64 {
+func (p *Profile) maxSpeed(tag tagger, dirKey string, def float64, zones map[string]float64) float64 {
 	v := tag(dirKey)
 	if v == "" {
 		v = tag("maxspeed")
@@ -151,7 +151,7 @@ func (p *RoadProfile) maxSpeed(tag tagger, dirKey string, def float64, zones map
 // for oneway against it and 2 for reversible, as p's mode reads the tags.
 // Roundabouts are oneway unless tagged otherwise; on foot nothing is
 // oneway.
-func (p *RoadProfile) oneway(tag tagger) int {
+func (p *Profile) oneway(tag tagger) int {
 	if p.Mode == ModeFoot {
 		return 0
 	}

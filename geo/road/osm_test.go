@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestWayUse(t *testing.T) {
 	res := car.Highways["residential"]
 	tests := []struct {
 		name    string
-		p       RoadProfile
+		p       Profile
 		tag     tagger
 		want    wayUse
 		allowed bool
@@ -264,11 +264,11 @@ func TestGraphFileRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			net := testNetwork(t, name)
 			var buf bytes.Buffer
-			if err := WriteRoadNetwork(&buf, net); err != nil {
+			if err := WriteNetwork(&buf, net); err != nil {
 				t.Fatal(err)
 			}
 			file := bytes.Clone(buf.Bytes())
-			got, err := ReadRoadNetwork(&buf)
+			got, err := ReadNetwork(&buf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,11 +278,11 @@ func TestGraphFileRoundTrip(t *testing.T) {
 			for _, at := range []int{3, 10, len(file) / 2, len(file) - 1} {
 				bad := bytes.Clone(file)
 				bad[at] ^= 0x40
-				if _, err := ReadRoadNetwork(bytes.NewReader(bad)); !errors.Is(err, ErrGraphFile) {
+				if _, err := ReadNetwork(bytes.NewReader(bad)); !errors.Is(err, ErrGraphFile) {
 					t.Errorf("ReadRoadNetwork(byte %d flipped) error = %v, want ErrGraphFile", at, err)
 				}
 			}
-			if _, err := ReadRoadNetwork(bytes.NewReader(file[:len(file)-9])); !errors.Is(err, ErrGraphFile) {
+			if _, err := ReadNetwork(bytes.NewReader(file[:len(file)-9])); !errors.Is(err, ErrGraphFile) {
 				t.Errorf("ReadRoadNetwork(truncated) error = %v, want ErrGraphFile", err)
 			}
 		})
@@ -300,7 +300,7 @@ func FuzzReadRoadNetwork(f *testing.F) {
 		f.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteRoadNetwork(&buf, net); err != nil {
+	if err := WriteNetwork(&buf, net); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes()[graphHeaderLen : buf.Len()-4])
@@ -310,15 +310,15 @@ func FuzzReadRoadNetwork(f *testing.F) {
 		binary.LittleEndian.PutUint64(file[12:], uint64(len(payload)))
 		file = append(file, payload...)
 		file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(payload, crcTable()))
-		net, err := ReadRoadNetwork(bytes.NewReader(file))
+		net, err := ReadNetwork(bytes.NewReader(file))
 		if err != nil {
 			return
 		}
 		var out bytes.Buffer
-		if err := WriteRoadNetwork(&out, net); err != nil {
+		if err := WriteNetwork(&out, net); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadRoadNetwork(&out); err != nil {
+		if _, err := ReadNetwork(&out); err != nil {
 			t.Fatalf("re-read of a written network: %v", err)
 		}
 	})

@@ -1,8 +1,9 @@
-package geo
+package road
 
 import (
 	"math"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -29,7 +30,7 @@ type snapIndex struct {
 	xy         [][2]float64 // projected shape points
 }
 
-func newSnapIndex(g *RoadGraph) snapIndex {
+func newSnapIndex(g *Graph) snapIndex {
 	if len(g.shape) == 0 {
 		return snapIndex{}
 	}
@@ -73,7 +74,7 @@ func newSnapIndex(g *RoadGraph) snapIndex {
 
 // eachSegment calls fn with every segment's start index and every bucket
 // its bounding box touches.
-func (ix *snapIndex) eachSegment(g *RoadGraph, fn func(seg, bucket int)) {
+func (ix *snapIndex) eachSegment(g *Graph, fn func(seg, bucket int)) {
 	for _, ed := range g.edges {
 		for s := ed.shape0; s+1 < ed.shape1; s++ {
 			ax, ay := ix.xy[s][0], ix.xy[s][1]
@@ -108,13 +109,13 @@ type Snap struct {
 	Edge int32
 	// Along is the distance from the edge's first node to the point,
 	// measured along the edge's shape, in [0, edge length].
-	Along Meters
+	Along geo.Meters
 	// Fraction is Along over the edge's length, in [0, 1].
 	Fraction float64
 	// Point is the (lon, lat) position on the edge.
 	Point orb.Point
 	// Off is the distance from the snapped point to Point.
-	Off Meters
+	Off geo.Meters
 }
 
 // snapNear is the first search radius of Snap: most points lie this
@@ -123,9 +124,9 @@ const snapNear = 40.0
 
 // Snap places p (lon, lat) on the nearest edge of g within radius, and
 // returns false when no edge is that close.
-func (g *RoadGraph) Snap(p orb.Point, radius Meters) (Snap, bool) {
+func (g *Graph) Snap(p orb.Point, radius geo.Meters) (Snap, bool) {
 	ix := &g.snap
-	if ix.nx == 0 || !ValidPoint(p) {
+	if ix.nx == 0 || !geo.ValidPoint(p) {
 		return Snap{}, false
 	}
 	px, py := ix.project(p)
@@ -176,19 +177,19 @@ func (ix *snapIndex) segDist2(s int32, px, py float64) (d2, t float64) {
 }
 
 // snapAt builds the Snap of p at fraction t of segment s of edge e.
-func (g *RoadGraph) snapAt(e, s int32, t float64, p orb.Point) Snap {
+func (g *Graph) snapAt(e, s int32, t float64, p orb.Point) Snap {
 	ed := g.edges[e]
 	along := 0.0
 	for k := ed.shape0; k < s; k++ {
-		along += float64(Distance(g.shape[k], g.shape[k+1]))
+		along += float64(geo.Distance(g.shape[k], g.shape[k+1]))
 	}
 	a, b := g.shape[s], g.shape[s+1]
 	on := orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
-	along += float64(Distance(a, on))
+	along += float64(geo.Distance(a, on))
 	along = min(along, float64(ed.length))
 	frac := 0.0
 	if ed.length > 0 {
 		frac = along / float64(ed.length)
 	}
-	return Snap{Edge: e, Along: Meters(along), Fraction: frac, Point: on, Off: Distance(p, on)}
+	return Snap{Edge: e, Along: geo.Meters(along), Fraction: frac, Point: on, Off: geo.Distance(p, on)}
 }

@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"math"
@@ -7,15 +7,15 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// RoadNetwork is the road graphs of one OSM extract, one per travel
+// Network is the road graphs of one OSM extract, one per travel
 // profile. It is immutable once built and safe for concurrent use.
-type RoadNetwork struct {
+type Network struct {
 	// Graphs are the per-profile graphs, in profile file order.
-	Graphs []*RoadGraph
+	Graphs []*Graph
 }
 
 // Graph returns the graph of profile name, and nil when there is none.
-func (n *RoadNetwork) Graph(name string) *RoadGraph {
+func (n *Network) Graph(name string) *Graph {
 	for _, g := range n.Graphs {
 		if g.Name == name {
 			return g
@@ -42,13 +42,13 @@ type GraphStats struct {
 	DroppedKm                  float64
 }
 
-// RoadGraph is the road network of one travel profile: intersections and
+// Graph is the road network of one travel profile: intersections and
 // dead ends as nodes, the road stretches between them as edges carrying
 // their shape, length and speed per direction. Chains of shape nodes are
 // contracted into their edge. Only the largest strongly connected
-// component of the profile's roads is kept. A RoadGraph is immutable and
+// component of the profile's roads is kept. A Graph is immutable and
 // safe for concurrent use.
-type RoadGraph struct {
+type Graph struct {
 	// Name is the profile name ("car", "bike", "foot", ...).
 	Name string
 	// Mode is the profile's mode (ModeCar, ModeBike, ModeFoot).
@@ -87,17 +87,17 @@ type arc struct {
 const arcBack = int32(math.MinInt32)
 
 // Len returns the number of nodes and edges of the graph.
-func (g *RoadGraph) Len() (nodes, edges int) { return len(g.nodes), len(g.edges) }
+func (g *Graph) Len() (nodes, edges int) { return len(g.nodes), len(g.edges) }
 
 // TopKPH returns the fastest speed on any edge in km/h.
-func (g *RoadGraph) TopKPH() float64 { return g.topKPH }
+func (g *Graph) TopKPH() float64 { return g.topKPH }
 
 // Node returns the (lon, lat) position of node i, 0 <= i < nodes.
-func (g *RoadGraph) Node(i int32) orb.Point { return g.nodes[i] }
+func (g *Graph) Node(i int32) orb.Point { return g.nodes[i] }
 
 // EdgeShape returns the (lon, lat) shape of edge e from its first node
 // to its second. The slice must not be modified.
-func (g *RoadGraph) EdgeShape(e int32) orb.LineString {
+func (g *Graph) EdgeShape(e int32) orb.LineString {
 	ed := g.edges[e]
 	return orb.LineString(g.shape[ed.shape0:ed.shape1])
 }
@@ -109,7 +109,7 @@ func travel(m float64, kph float32) time.Duration {
 
 // finish derives the adjacency arrays, top speed and snap index from
 // nodes, edges and shape.
-func (g *RoadGraph) finish() {
+func (g *Graph) finish() {
 	n := len(g.nodes)
 	g.first = make([]int32, n+1)
 	g.topKPH = 0

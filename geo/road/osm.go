@@ -1,4 +1,4 @@
-package geo
+package road
 
 import (
 	"compress/bzip2"
@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/osm"
 	"github.com/paulmach/osm/osmpbf"
@@ -72,9 +73,9 @@ type osmWay struct {
 // graph per profile of cfg.Profiles. Relations are ignored. Ways that
 // reference nodes missing from the extract are cut at them. The reader
 // is read to the end once; ctx cancels a PBF read.
-func ImportOSM(ctx context.Context, r io.Reader, f OSMFormat, cfg ImportConfig) (*RoadNetwork, error) {
+func ImportOSM(ctx context.Context, r io.Reader, f OSMFormat, cfg ImportConfig) (*Network, error) {
 	if cfg.Profiles == nil {
-		return nil, errors.New("geo: import: no profiles")
+		return nil, errors.New("road: import: no profiles")
 	}
 	if err := cfg.Profiles.Validate(); err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func ImportOSM(ctx context.Context, r io.Reader, f OSMFormat, cfg ImportConfig) 
 		rd.add(sc.Object())
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("geo: import: read extract: %w", err)
+		return nil, fmt.Errorf("road: import: read extract: %w", err)
 	}
 	return rd.build(), nil
 }
@@ -113,7 +114,7 @@ func newOSMScanner(ctx context.Context, r io.Reader, f OSMFormat) (osmScanner, e
 	case OSMXMLBz2:
 		return osmxml.New(ctx, bzip2.NewReader(r)), nil
 	}
-	return nil, fmt.Errorf("geo: import: unknown format %d", f)
+	return nil, fmt.Errorf("road: import: unknown format %d", f)
 }
 
 // osmReader gathers what graph building needs from a stream of objects.
@@ -125,7 +126,7 @@ type osmReader struct {
 	rawWays  []rawWay
 	nNodes   int
 	nWays    int
-	profiles []RoadProfile
+	profiles []Profile
 }
 
 // rawWay is a highway way before its node ids are resolved.
@@ -142,7 +143,7 @@ func (rd *osmReader) add(o osm.Object) {
 	switch o := o.(type) {
 	case *osm.Node:
 		rd.nNodes++
-		if !ValidPoint(orb.Point{o.Lon, o.Lat}) {
+		if !geo.ValidPoint(orb.Point{o.Lon, o.Lat}) {
 			break // a way through it is cut there, as at the extract's edge
 		}
 		if n := len(rd.ids); n > 0 && rd.ids[n-1] >= o.ID {
@@ -229,9 +230,9 @@ func (rd *osmReader) resolve() ([]orb.Point, []osmWay) {
 	return pos, ways
 }
 
-func (rd *osmReader) build() *RoadNetwork {
+func (rd *osmReader) build() *Network {
 	pos, ways := rd.resolve()
-	net := &RoadNetwork{}
+	net := &Network{}
 	for i, p := range rd.profiles {
 		g := buildGraph(p, i, pos, ways)
 		net.Graphs = append(net.Graphs, g)
@@ -245,7 +246,7 @@ func (rd *osmReader) build() *RoadNetwork {
 
 // buildGraph builds the graph of profile p (number pi in each way's uses)
 // over nodes at pos, keeping its largest strongly connected component.
-func buildGraph(p RoadProfile, pi int, pos []orb.Point, ways []osmWay) *RoadGraph {
+func buildGraph(p Profile, pi int, pos []orb.Point, ways []osmWay) *Graph {
 	refs := make([]uint8, len(pos)) // uses by this profile's ways, saturating at 2
 	nways := 0
 	for _, w := range ways {
@@ -263,7 +264,7 @@ func buildGraph(p RoadProfile, pi int, pos []orb.Point, ways []osmWay) *RoadGrap
 			}
 		})
 	}
-	b := graphBuilder{g: &RoadGraph{Name: p.Name, Mode: p.Mode, Bands: p.Bands}, node: make([]int32, len(pos)), pos: pos}
+	b := graphBuilder{g: &Graph{Name: p.Name, Mode: p.Mode, Bands: p.Bands}, node: make([]int32, len(pos)), pos: pos}
 	for i := range b.node {
 		b.node[i] = -1
 	}
@@ -282,7 +283,7 @@ func buildGraph(p RoadProfile, pi int, pos []orb.Point, ways []osmWay) *RoadGrap
 // graphBuilder turns ways into contracted edges between the nodes at
 // which roads meet.
 type graphBuilder struct {
-	g    *RoadGraph
+	g    *Graph
 	node []int32 // graph node of each dense OSM node, -1 when none yet
 	pos  []orb.Point
 }
@@ -328,7 +329,7 @@ func (b *graphBuilder) addEdge(nodes []int32, u wayUse) {
 	length := 0.0
 	for k, n := range nodes {
 		if k > 0 {
-			length += float64(Distance(b.pos[nodes[k-1]], b.pos[n]))
+			length += float64(geo.Distance(b.pos[nodes[k-1]], b.pos[n]))
 		}
 		g.shape = append(g.shape, b.pos[n])
 	}
@@ -342,7 +343,7 @@ func (b *graphBuilder) addEdge(nodes []int32, u wayUse) {
 // pruneToLargestSCC drops the nodes and edges outside the largest
 // strongly connected component and records what it dropped; when prune
 // is false it keeps them all and only counts the components.
-func pruneToLargestSCC(g *RoadGraph, prune bool) {
+func pruneToLargestSCC(g *Graph, prune bool) {
 	keep, comps := largestSCC(len(g.nodes), g.edges)
 	if !prune {
 		for i := range keep {
