@@ -37,7 +37,7 @@ deps:
 	  else echo "not installed and not root:$$missing: the tests that need them will skip"; fi; fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./geo ./patrol ./realtime/...
+	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./patrol ./realtime/...
 
 # Fix-to-websocket latency under load: a demo server and 88 units at 1 Hz
 # with 100 live clients (see README.md, Benchmarks).
