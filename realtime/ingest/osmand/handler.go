@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/realtime/device"
@@ -72,11 +73,15 @@ func (a Answer) JSON() []byte {
 // for concurrent use.
 type Handler struct {
 	cfg Config
+	// one holds the one-fix arrays requests hand to Config.Ingest: called
+	// through a function value, a slice literal would escape to the heap
+	// on every request.
+	one sync.Pool
 }
 
 // NewHandler returns a handler with cfg.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{cfg: cfg.withDefaults()}
+	return &Handler{cfg: cfg.withDefaults(), one: sync.Pool{New: func() any { return new([1]fix.Fix) }}}
 }
 
 func (c Config) withDefaults() Config {
@@ -99,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, path string, r Request) Answer {
 		return Refusal(err)
 	}
 	f.Source = fix.SourceOsmAnd
-	results, err := h.cfg.Ingest(ctx, []fix.Fix{f})
+	results, err := h.ingest(ctx, f)
 	if err != nil {
 		h.cfg.Logger.Error("store", "path", path, "err", err)
 		return Answer{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
@@ -109,6 +114,16 @@ func (h *Handler) Handle(ctx context.Context, path string, r Request) Answer {
 		return Answer{Status: http.StatusBadRequest, Code: fix.Code(res.Err), Message: res.Err.Error()}
 	}
 	return Answer{}
+}
+
+// ingest hands f alone to Config.Ingest.
+func (h *Handler) ingest(ctx context.Context, f fix.Fix) ([]fix.Result, error) {
+	one := h.one.Get().(*[1]fix.Fix)
+	one[0] = f
+	results, err := h.cfg.Ingest(ctx, one[:])
+	one[0] = fix.Fix{}
+	h.one.Put(one)
+	return results, err
 }
 
 // deviceKey returns the device key of a request: the key query or form
