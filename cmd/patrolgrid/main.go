@@ -1,11 +1,3 @@
-// Command patrolgrid runs the patrol coverage service and its tools.
-//
-//	patrolgrid serve [flags]      the live service (API, map, ingest)
-//	patrolgrid simulate [flags]   stream OsmAnd fixes to a running server
-//
-// Every flag can also be set by an environment variable: --listen is
-// PATROLGRID_LISTEN, --viewer-token is PATROLGRID_VIEWER_TOKEN, and so on;
-// a flag on the command line wins over its variable (see parseFlags).
 package main
 
 import (
