@@ -14,6 +14,7 @@ demo: $(UI_STAMP)
 
 test: deps $(UI_STAMP)
 	$(GO) vet ./...
+	$(GO) run ./cmd/layout .
 	$(GO) test -race -count=1 -p 1 -timeout 12m ./...
 
 ui: $(UI_STAMP)
