@@ -44,14 +44,8 @@ func (s *Search) Push(i int32, eta time.Duration) {
 // Next settles the queued node of the earliest time that is not settled
 // yet and returns it with its final time; false when none is left.
 func (s *Search) Next() (node int32, eta time.Duration, ok bool) {
-	for s.h.len() > 0 {
-		it := s.h.pop()
-		if s.done[it.node] != s.gen {
-			s.done[it.node] = s.gen
-			return it.node, it.eta, true
-		}
-	}
-	return 0, 0, false
+	it, ok := s.h.popUndone(s.done, s.gen)
+	return it.node, it.eta, ok
 }
 
 // Done reports whether node i is settled.
@@ -84,7 +78,6 @@ type heapItem struct {
 // interface calls on the hot path.
 type etaHeap []heapItem
 
-func (h etaHeap) len() int { return len(h) }
 
 func (h *etaHeap) push(it heapItem) {
 	*h = append(*h, it)
@@ -100,28 +93,43 @@ func (h *etaHeap) push(it heapItem) {
 	}
 }
 
-func (h *etaHeap) pop() heapItem {
+// popUndone pops items until one whose node is not done (done[node] !=
+// gen), marks that node done and returns it; false when the heap runs
+// out. Settling a node costs one call: Next, which wraps it, inlines.
+func (h *etaHeap) popUndone(done []uint32, gen uint32) (heapItem, bool) {
 	a := *h
-	top := a[0]
-	n := len(a) - 1
-	a[0] = a[n]
-	a = a[:n]
+	for len(a) > 0 {
+		top := a[0]
+		n := len(a) - 1
+		a[0] = a[n]
+		a = a[:n]
+		a.down(n)
+		if done[top.node] != gen {
+			done[top.node] = gen
+			*h = a
+			return top, true
+		}
+	}
+	*h = a
+	return heapItem{}, false
+}
+
+// down restores the heap order of a[:n] after its root was replaced.
+func (a etaHeap) down(n int) {
 	i := 0
 	for {
 		l := 2*i + 1
 		if l >= n {
-			break
+			return
 		}
 		m := l
 		if r := l + 1; r < n && a[r].eta < a[l].eta {
 			m = r
 		}
 		if a[i].eta <= a[m].eta {
-			break
+			return
 		}
 		a[i], a[m] = a[m], a[i]
 		i = m
 	}
-	*h = a
-	return top
 }
