@@ -25,6 +25,9 @@ type CityConfig struct {
 	// StaleAfter is how old a unit's latest fix may be before the unit
 	// leaves coverage; default 5 minutes.
 	StaleAfter time.Duration
+	// DeviceGrace is how long after a device's last fix its unit stays out
+	// of the demo motion (see Live); default 1 minute.
+	DeviceGrace time.Duration
 	// Alerts is how many recent gap alerts a snapshot carries; default 50.
 	Alerts int
 	// GapHold is how long a zone must stay in gap, or out of it, before
@@ -51,6 +54,9 @@ func (c CityConfig) withDefaults() CityConfig {
 	if c.Alerts == 0 {
 		c.Alerts = 50
 	}
+	if c.DeviceGrace == 0 {
+		c.DeviceGrace = time.Minute
+	}
 	if c.GapHold == 0 {
 		c.GapHold = 10 * time.Second
 	}
@@ -72,6 +78,9 @@ type liveUnit struct {
 	hasFix bool
 	status patrol.Status
 	stale  bool
+	// deviceAt is when, by the city's clock, a fix of a device (not the
+	// demo motion) last reached the unit; zero before the first.
+	deviceAt time.Time
 }
 
 // City is the live state of one city: it validates and stores fixes,

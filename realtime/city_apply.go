@@ -41,10 +41,13 @@ func (c *City) applyLocked(ev *store.Event) {
 	}
 	switch ev.Kind {
 	case store.FixEvent:
-		if lu.hasFix && !ev.Fix.Time.After(lu.fix.Time) {
+		if lu.hasFix && !ev.Fix.Supersedes(lu.fix) {
 			return
 		}
 		lu.fix, lu.hasFix = ev.Fix, true
+		if !ev.Fix.Simulated() {
+			lu.deviceAt = c.cfg.Now() // perhaps through another server of the city
+		}
 	case store.StatusEvent:
 		lu.status = ev.Status
 	}

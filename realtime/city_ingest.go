@@ -27,11 +27,11 @@ func (c *City) Ingest(ctx context.Context, fixes []fix.Fix) ([]fix.Result, error
 			f.Time = now
 		}
 		f.Time = f.Time.UTC()
-		out[i] = c.check(f, now, prev)
-		if out[i].Outcome != fix.Rejected {
+		if out[i] = c.check(f, now, prev); out[i].Outcome != fix.Rejected {
 			keep, at = append(keep, f), append(at, i)
 		}
 	}
+	c.markDevices(keep, now)
 	latest, err := c.save(ctx, keep)
 	for j, l := range latest {
 		if r := &out[at[j]]; !l && r.Outcome == fix.Accepted {
@@ -46,9 +46,43 @@ func (c *City) Ingest(ctx context.Context, fixes []fix.Fix) ([]fix.Result, error
 		err = fmt.Errorf("realtime: save fixes: %w", err)
 	}
 	for _, r := range out[:n] {
-		c.cfg.Metrics.fix(r)
+		if !errors.Is(r.Err, errHeld) {
+			c.cfg.Metrics.fix(r)
+		}
 	}
 	return out[:n], err
+}
+
+// errHeld refuses a simulated fix of a unit a device reports for. It is
+// the demo motion's concern alone: neither a client's answer nor a metric.
+var errHeld = errors.New("realtime: a device reports for this unit; the demo motion leaves it alone")
+
+// markDevices records that a device reported for the unit of each fix
+// that is not simulated, so the demo motion leaves it at once.
+func (c *City) markDevices(fixes []fix.Fix, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range fixes {
+		if !f.Simulated() {
+			c.units[f.Unit].deviceAt = now
+		}
+	}
+}
+
+// Live reports whether a device reports for unit: a fix of a device
+// reached it within CityConfig.DeviceGrace. The demo motion moves only the
+// units that are not live; the city refuses its fixes for the others. It
+// is safe for concurrent use.
+func (c *City) Live(unit string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lu, ok := c.units[unit]
+	return ok && c.live(lu)
+}
+
+// live is Live for lu; c.mu is held.
+func (c *City) live(lu *liveUnit) bool {
+	return !lu.deviceAt.IsZero() && c.cfg.Now().Sub(lu.deviceAt) <= c.cfg.DeviceGrace
 }
 
 // save stores fixes and reports, per fix stored, whether it is its unit's
@@ -81,9 +115,16 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 	if !has {
 		c.mu.Lock()
 		p, has = lu.fix, lu.hasFix
+		held := f.Simulated() && c.live(lu)
 		c.mu.Unlock()
+		if held {
+			return fix.Result{Outcome: fix.Rejected, Err: errHeld}
+		}
 	}
-	if has {
+	// A device taking a unit over from the demo motion, or the motion
+	// taking it back, starts a new track: its first fix is not held to
+	// the other's position and time.
+	if has && p.Simulated() == f.Simulated() {
 		switch err := c.cfg.Validation.CheckAfter(f, p, lu.mech.MaxSpeedKPH); {
 		case errors.Is(err, fix.ErrOutOfOrder):
 			return fix.Result{Outcome: fix.Stored, Err: err}

@@ -229,3 +229,52 @@ func TestCityFollowsEitherFeed(t *testing.T) {
 		})
 	}
 }
+
+// TestCityDeviceTakesOverFromDemo: a device's fix takes a unit over from
+// the demo motion even when its clock is a little behind and its position
+// far from the simulated one; the city then refuses the motion's fixes of
+// that unit (without a rejection code or a metric: they are no client's)
+// until the device has been silent for DeviceGrace, when the motion takes
+// it back, again without a jump check against the device's position.
+func TestCityDeviceTakesOverFromDemo(t *testing.T) {
+	c := citytest.StartSquare(t, nil)
+	ctx := context.Background()
+	post := geo.CellCenter(c.Plan().Units[0].Post) // V1
+	far := geo.PointAt(post, 90, 1500)
+	ingest := func(source string, at time.Time, p orb.Point) fix.Result {
+		t.Helper()
+		res, err := c.Ingest(ctx, []fix.Fix{{Unit: "V1", Time: at, Point: p, Source: source}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	now := c.Clock.Now()
+	if r := ingest(fix.SourceDemo, now, post); r.Outcome != fix.Accepted {
+		t.Fatalf("simulated fix: %+v, want accepted", r)
+	}
+	if c.Live("V1") {
+		t.Fatal("V1 is live with only simulated fixes")
+	}
+	if r := ingest(fix.SourceOsmAnd, now.Add(-800*time.Millisecond), far); r.Outcome != fix.Accepted {
+		t.Fatalf("device fix 0.8 s older and 1.5 km from the simulated one: %+v, want accepted", r)
+	}
+	if !c.Live("V1") {
+		t.Fatal("V1 is not live after its device's fix")
+	}
+	realtimetest.WaitFor(t, "V1 at its device's position", func() bool {
+		v := citytest.UnitView(c.City, "V1")
+		return v.Lat != nil && *v.Lon == far[0] && !v.Simulated && v.Source == fix.SourceOsmAnd
+	})
+	if r := ingest(fix.SourceDemo, now.Add(time.Second), post); r.Outcome != fix.Rejected || fix.Code(r.Err) != "" {
+		t.Fatalf("simulated fix of a live unit: %+v, want refused without a code", r)
+	}
+	c.Clock.Set(now.Add(2 * time.Minute)) // past DeviceGrace
+	if c.Live("V1") {
+		t.Fatal("V1 is still live 2 minutes after its device's last fix")
+	}
+	if r := ingest(fix.SourceDemo, now.Add(2*time.Minute), post); r.Outcome != fix.Accepted {
+		t.Fatalf("simulated fix after the grace, 1.5 km from the device's: %+v, want accepted", r)
+	}
+	realtimetest.WaitFor(t, "V1 simulated again", func() bool { return citytest.UnitView(c.City, "V1").Simulated })
+}

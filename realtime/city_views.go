@@ -16,6 +16,7 @@ func (c *City) view(lu *liveUnit, now time.Time) UnitView {
 	lat, lon, t := f.Lat(), f.Lon(), f.Time
 	age := max(0, now.Sub(t).Seconds())
 	v.Lat, v.Lon, v.Time, v.AgeS = &lat, &lon, &t, &age
+	v.Source, v.Simulated = f.Source, f.Simulated()
 	if f.Heading >= 0 {
 		h := f.Heading
 		v.Heading = &h

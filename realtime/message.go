@@ -32,6 +32,12 @@ type UnitView struct {
 	// Cell is the coverage cell the unit was last placed in; absent when
 	// its fix lies off the grid.
 	Cell *h3.Cell `json:"cell,omitempty"`
+	// Source is the protocol of the latest fix (fix.SourceOsmAnd, ...,
+	// "demo" for the demo motion); absent before the first fix.
+	Source string `json:"source,omitempty"`
+	// Simulated tells that the latest fix comes from the demo motion, not
+	// from a device: the unit is simulated rather than live.
+	Simulated bool `json:"simulated,omitempty"`
 	// OffNetwork tells that the latest fix lies farther from every road
 	// than the snapping distance, so the unit does not count in coverage
 	// (road travel times only).

@@ -214,7 +214,7 @@ func (p *serveParts) runCity(ctx context.Context, g *errgroup.Group, withDemo bo
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
 	if withDemo {
-		motion := demo.New(p.plan, demo.Config{})
+		motion := demo.New(p.plan, demo.Config{Hold: p.city.Live})
 		g.Go(func() error {
 			return ignoreCancel(motion.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
 				_, err := p.city.Ingest(ctx, fixes)

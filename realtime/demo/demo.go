@@ -29,6 +29,11 @@ type Config struct {
 	Seed uint64
 	// Now returns the time stamped on each step's fixes; default time.Now.
 	Now func() time.Time
+	// Hold reports whether a unit is driven by a device now (City.Live):
+	// the motion sends no fix for it while it is, and carries on from
+	// where its own loop has got to when it is not. Nil holds no unit. It
+	// is called from Step and must be safe for concurrent use.
+	Hold func(unit string) bool
 }
 
 func (c Config) withDefaults() Config {
@@ -161,7 +166,9 @@ func (d *Motion) Step(dt time.Duration) []fix.Fix {
 			continue
 		}
 		u.since = 0
-		out = append(out, d.fix(u, now))
+		if d.cfg.Hold == nil || !d.cfg.Hold(u.id) {
+			out = append(out, d.fix(u, now))
+		}
 	}
 	return out
 }

@@ -299,3 +299,29 @@ func TestDemoRun(t *testing.T) {
 		})
 	}
 }
+
+// TestMotionHold: a held unit gets no fix while it is held, and its fixes
+// resume when it is not; the other units are not disturbed.
+func TestMotionHold(t *testing.T) {
+	plan := patroltest.SquarePlan(t)
+	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	held := true
+	d := New(plan, Config{Now: func() time.Time { return now }, Hold: func(unit string) bool { return held && unit == "V1" }})
+	count := func(steps int) map[string]int {
+		n := map[string]int{}
+		for range steps {
+			now = now.Add(time.Second)
+			for _, f := range d.Step(time.Second) {
+				n[f.Unit]++
+			}
+		}
+		return n
+	}
+	if n := count(20); n["V1"] != 0 || n["E1"] == 0 {
+		t.Fatalf("fixes while V1 is held: %v, want none of V1 and some of E1", n)
+	}
+	held = false
+	if n := count(5); n["V1"] == 0 {
+		t.Fatalf("fixes once V1 is no longer held: %v, want some of V1", n)
+	}
+}

@@ -45,3 +45,16 @@ func (f Fix) Lat() float64 { return f.Point[1] }
 
 // Lon returns the longitude in degrees.
 func (f Fix) Lon() float64 { return f.Point[0] }
+
+// Simulated reports whether f comes from the demo motion rather than from
+// a device.
+func (f Fix) Simulated() bool { return f.Source == SourceDemo }
+
+// Supersedes reports whether f takes the place of prev as its unit's
+// latest fix: when it is newer, or when prev is simulated and f is not, so
+// that a device's first fix takes a unit over from the demo motion even
+// when its clock runs a little behind the server's. Every store decides
+// by this rule.
+func (f Fix) Supersedes(prev Fix) bool {
+	return f.Time.After(prev.Time) || (prev.Simulated() && !f.Simulated())
+}

@@ -115,7 +115,7 @@ func (s *Memory) append(f fix.Fix, now time.Time) bool {
 	u := s.unit(f.Unit)
 	u.record(f)
 	s.trim(u, now)
-	latest := !u.HasFix || f.Time.After(u.Fix.Time)
+	latest := !u.HasFix || f.Supersedes(u.Fix)
 	if latest {
 		u.Fix, u.HasFix, u.UpdatedAt = f, true, now
 	}

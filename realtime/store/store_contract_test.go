@@ -93,6 +93,7 @@ func runSuite(t *testing.T, open storeOpener, tests []contractTest) {
 func runStoreContract(t *testing.T, open storeOpener) {
 	runSuite(t, open, []contractTest{
 		{"Ordering", testStoreOrdering},
+		{"DeviceTakesOver", testStoreDeviceTakesOver},
 		{"FixRoundTrip", testStoreFixRoundTrip},
 		{"EventsInOrder", testStoreEventsInOrder},
 		{"EventsReachOtherInstances", testStoreEventsReachOtherInstances},
@@ -102,6 +103,47 @@ func runStoreContract(t *testing.T, open storeOpener) {
 		{"TwoCities", testStoreTwoCities},
 		{"SubscribeEnds", testStoreSubscribeEnds},
 	})
+}
+
+// testStoreDeviceTakesOver: a device's fix supersedes a simulated one
+// even when it is older, in Append and in AppendBatch; after it, time
+// decides again, and a simulated fix never supersedes a newer device fix.
+func testStoreDeviceTakesOver(t *testing.T, open storeOpener, city string) {
+	ctx := realtimetest.Context(t)
+	s := open(t, city)
+	t0 := baseTime()
+	demo := func(unit string, at time.Duration) fix.Fix {
+		f := fixAt(unit, t0, at)
+		f.Source = fix.SourceDemo
+		return f
+	}
+	for _, step := range []struct {
+		name   string
+		f      fix.Fix
+		latest bool
+	}{
+		{"simulated", demo("V01", 2*time.Second), true},
+		{"device, older", fixAt("V01", t0, time.Second), true},
+		{"device, older than the device", fixAt("V01", t0, 500*time.Millisecond), false},
+		{"simulated, older than the device", demo("V01", 800*time.Millisecond), false},
+		{"simulated, newer", demo("V01", 3*time.Second), true},
+	} {
+		if latest, err := s.Append(ctx, step.f); err != nil || latest != step.latest {
+			t.Fatalf("%s: Append = %v, %v, want %v", step.name, latest, err, step.latest)
+		}
+	}
+	if _, err := s.Append(ctx, demo("V02", 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AppendBatch(ctx, []fix.Fix{fixAt("V02", t0, time.Second), fixAt("V02", t0, 2*time.Second)})
+	if err != nil || len(got) != 2 || !got[0] || !got[1] {
+		t.Fatalf("AppendBatch of a device's two older fixes over a simulated one = %v, %v, want both latest", got, err)
+	}
+	for unit, want := range map[string]fix.Fix{"V01": demo("V01", 3*time.Second), "V02": fixAt("V02", t0, 2*time.Second)} {
+		if f, ok, err := s.Latest(ctx, unit); err != nil || !ok || !sameFix(f, want) {
+			t.Errorf("Latest(%s) = %+v, %v, %v, want %+v", unit, f, ok, err, want)
+		}
+	}
 }
 
 // fixAt is a fix of unit at t0+at, east of the demo city's centre.

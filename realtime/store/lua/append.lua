@@ -11,7 +11,9 @@
 -- number and its time.
 --
 -- A fix newer than its unit's stored one (or than the one before it in the
--- batch) becomes the latest. Should any fix of a unit win, its newest one
+-- batch) becomes the latest; so does any fix of a device (source not
+-- "demo") whose unit's stored fix is the demo motion's, whatever its time
+-- (fix.Fix.Supersedes: a device takes a unit over from the simulation). Should any fix of a unit win, its newest one
 -- wins last, so hash and GEO set are written once per unit, with those
 -- fields. The stream entry (k=b) holds the flags (1 latest, 0 not, one per
 -- fix) and the JSON lines; the message on the channel holds the same (see
@@ -21,10 +23,13 @@ local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if last[1] then prev = last[1][1] end
 local nu = tonumber(ARGV[5])
-local cur, init = {}, {}
+local cur, won = {}, {}
 for j = 1, nu do
-  cur[j] = redis.call('HGET', KEYS[2 + j], 'time') or ''
-  init[j] = cur[j]
+  local stored = redis.call('HMGET', KEYS[2 + j], 'time', 'source')
+  cur[j] = stored[1] or ''
+  if stored[2] == 'demo' and ARGV[6 + (j - 1) * 10 + 9] ~= 'demo' then
+    cur[j] = '' -- any fix of the device's batch beats the simulated one
+  end
 end
 local base = 5 + nu * 10
 local out = {}
@@ -32,7 +37,7 @@ for i = 1, (#ARGV - base) / 2 do
   local a = base + i * 2
   local j, t = tonumber(ARGV[a - 1]), ARGV[a]
   if t > cur[j] then
-    cur[j], out[i] = t, 1
+    cur[j], out[i], won[j] = t, 1, true
   else
     out[i] = 0
   end
@@ -41,7 +46,7 @@ local flags = table.concat(out)
 local id = redis.call('XADD', stream, 'MINID', '~', ARGV[2], '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
 local geo = {}
 for j = 1, nu do
-  if cur[j] ~= init[j] then
+  if won[j] then
     local a = 6 + (j - 1) * 10
     redis.call('HSET', KEYS[2 + j], 'time', ARGV[a + 1], 'lon', ARGV[a + 2], 'lat', ARGV[a + 3], 'speed', ARGV[a + 4],
       'heading', ARGV[a + 5], 'accuracy', ARGV[a + 6], 'altitude', ARGV[a + 7], 'battery', ARGV[a + 8],
