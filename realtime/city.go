@@ -78,9 +78,10 @@ type liveUnit struct {
 	hasFix bool
 	status patrol.Status
 	stale  bool
-	// deviceAt is when, by the city's clock, a fix of a device (not the
-	// demo motion) last reached the unit; zero before the first.
-	deviceAt time.Time
+	// deviceAt is when, by the city's clock in Unix nanoseconds, a fix of
+	// a device (not the demo motion) last reached the unit; zero before
+	// the first. It is atomic so that ingest marks it without c.mu.
+	deviceAt atomic.Int64
 }
 
 // City is the live state of one city: it validates and stores fixes,

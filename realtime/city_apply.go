@@ -46,7 +46,7 @@ func (c *City) applyLocked(ev *store.Event) {
 		}
 		lu.fix, lu.hasFix = ev.Fix, true
 		if !ev.Fix.Simulated() {
-			lu.deviceAt = c.cfg.Now() // perhaps through another server of the city
+			lu.deviceAt.Store(c.cfg.Now().UnixNano()) // perhaps through another server of the city
 		}
 	case store.StatusEvent:
 		lu.status = ev.Status

@@ -60,11 +60,9 @@ var errHeld = errors.New("realtime: a device reports for this unit; the demo mot
 // markDevices records that a device reported for the unit of each fix
 // that is not simulated, so the demo motion leaves it at once.
 func (c *City) markDevices(fixes []fix.Fix, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, f := range fixes {
 		if !f.Simulated() {
-			c.units[f.Unit].deviceAt = now
+			c.units[f.Unit].deviceAt.Store(now.UnixNano()) // the map is fixed after NewCity
 		}
 	}
 }
@@ -74,15 +72,14 @@ func (c *City) markDevices(fixes []fix.Fix, now time.Time) {
 // units that are not live; the city refuses its fixes for the others. It
 // is safe for concurrent use.
 func (c *City) Live(unit string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	lu, ok := c.units[unit]
+	lu, ok := c.units[unit] // the map is fixed after NewCity
 	return ok && c.live(lu)
 }
 
-// live is Live for lu; c.mu is held.
+// live is Live for lu.
 func (c *City) live(lu *liveUnit) bool {
-	return !lu.deviceAt.IsZero() && c.cfg.Now().Sub(lu.deviceAt) <= c.cfg.DeviceGrace
+	at := lu.deviceAt.Load()
+	return at != 0 && c.cfg.Now().UnixNano()-at <= c.cfg.DeviceGrace.Nanoseconds()
 }
 
 // save stores fixes and reports, per fix stored, whether it is its unit's
@@ -115,9 +112,8 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 	if !has {
 		c.mu.Lock()
 		p, has = lu.fix, lu.hasFix
-		held := f.Simulated() && c.live(lu)
 		c.mu.Unlock()
-		if held {
+		if f.Simulated() && c.live(lu) {
 			return fix.Result{Outcome: fix.Rejected, Err: errHeld}
 		}
 	}
