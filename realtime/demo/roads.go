@@ -136,7 +136,10 @@ func (w *roadWalk) walk(at, came int32, budget float64) int32 {
 			}
 			w.lost = true // no road of the area is reached: walk on regardless
 		}
-		a := w.choose(at, came)
+		a, ok := w.choose(at, came)
+		if !ok {
+			break // no road leaves at: an import keeps no such node
+		}
 		w.follow(a)
 		at, came = a.To, a.Edge
 	}
@@ -156,8 +159,8 @@ func (w *roadWalk) nodeInside(n int32) bool {
 // choose picks an arc out of node at, at random: in proportion to the
 // square of the share of its edge inside (at least outsideWalk), divided
 // by one plus the times the loop has taken it, and never back along came
-// unless that is the only way on.
-func (w *roadWalk) choose(at, came int32) road.Arc {
+// unless that is the only way on. It returns false when no arc leaves at.
+func (w *roadWalk) choose(at, came int32) (road.Arc, bool) {
 	w.arcs = w.g.Arcs(at, w.arcs[:0])
 	weight := func(a road.Arc) float64 {
 		if a.Edge == came && len(w.arcs) > 1 {
@@ -170,13 +173,16 @@ func (w *roadWalk) choose(at, came int32) road.Arc {
 	for _, a := range w.arcs {
 		total += weight(a)
 	}
+	if len(w.arcs) == 0 {
+		return road.Arc{}, false
+	}
 	r := w.rng.Float64() * total
 	for _, a := range w.arcs {
 		if r -= weight(a); r < 0 {
-			return a
+			return a, true
 		}
 	}
-	return w.arcs[len(w.arcs)-1]
+	return w.arcs[len(w.arcs)-1], true
 }
 
 // shareInside returns the share of edge e inside: of its two ends and
