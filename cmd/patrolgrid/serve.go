@@ -65,7 +65,7 @@ type serveConfig struct {
 func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
-	fs.BoolVar(&cfg.demo, "demo", false, "move the plan's units with the built-in simulation; on loopback, serve without tokens")
+	fs.BoolVar(&cfg.demo, "demo", false, "move the plan's units with the built-in simulation (along the streets with --osm); on loopback, serve without tokens")
 	fs.StringVar(&cfg.planFile, "plan", "", "plan JSON file (default: the embedded Horqin demo city)")
 	fs.IntVar(&cfg.res, "res", 0, "H3 resolution of coverage (default: the plan's, 10 for the demo city)")
 	fs.StringVar(&cfg.tiles, "tiles", "", "raster tile URL template {z}/{x}/{y} for the map (default: none, offline)")
@@ -148,6 +148,7 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 type serveParts struct {
 	plan    *patrol.Plan
 	router  geo.Router
+	roads   *road.Network // the demo motion drives on it; nil on the lattice
 	hub     *realtime.Hub
 	city    *realtime.City
 	devices *device.Registry
@@ -175,7 +176,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
-	return &serveParts{plan: live.plan, router: travel.router, hub: hub, city: city, devices: devices,
+	return &serveParts{plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
 			Metrics: deviceMetrics},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}}, nil
@@ -205,7 +206,8 @@ func (p *serveParts) run(ctx context.Context, withDemo bool, lns listeners) erro
 }
 
 // runCity runs the hub, the city, the device registry, the time-of-day
-// band of the road network, and with withDemo the demo motion, under g.
+// band of the road network, and with withDemo the demo motion (on the
+// road network's streets when serve has one), under g.
 func (p *serveParts) runCity(ctx context.Context, g *errgroup.Group, withDemo bool) {
 	g.Go(func() error { return ignoreCancel(p.hub.Run(ctx)) })
 	g.Go(func() error { return ignoreCancel(p.city.Run(ctx)) })
@@ -214,7 +216,7 @@ func (p *serveParts) runCity(ctx context.Context, g *errgroup.Group, withDemo bo
 		g.Go(func() error { return ignoreCancel(br.Run(ctx)) })
 	}
 	if withDemo {
-		motion := demo.New(p.plan, demo.Config{Hold: p.city.Live})
+		motion := demo.New(p.plan, demo.Config{Hold: p.city.Live, Roads: p.roads})
 		g.Go(func() error {
 			return ignoreCancel(motion.Run(ctx, func(ctx context.Context, fixes []fix.Fix) error {
 				_, err := p.city.Ingest(ctx, fixes)

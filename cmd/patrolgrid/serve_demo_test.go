@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/simulate"
 )
@@ -123,5 +128,49 @@ func TestSimulateAgainstDemo(t *testing.T) {
 				t.Errorf("simulate %s: the server refused %d fixes %v, want none", tc.protocol, s.Rejected, s.Rejections)
 			}
 		})
+	}
+}
+
+// TestServeOSMDemo serves the demo on Monaco's roads for a few seconds:
+// every simulated unit that moves stands on a road of its profile's graph
+// (within 2 m by the graph's own snapping), none is off the network, and
+// every one of them moves.
+func TestServeOSMDemo(t *testing.T) {
+	osm := osmTestData(t, "monaco.osm.pbf")
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	base, _, stop := startServe(t, "--demo", "--plan", writeMonacoPlan(t, dir), "--osm", osm, "--cache-dir", cache)
+	defer stop()
+	profiles, err := loadProfileFile("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := road.OpenNetwork(context.Background(), osm, cache, profiles, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	graphs := map[string]*road.Graph{"vehicle": net.Graph("car"), "ebike": net.Graph("bike"), "foot": net.Graph("foot")}
+	first, moved := map[string]orb.Point{}, map[string]bool{}
+	for deadline := time.Now().Add(4 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		var units struct{ Units []realtime.UnitView }
+		getJSON(t, base+"/api/v1/units", "", &units)
+		for _, u := range units.Units {
+			g := graphs[u.Mechanism]
+			if g == nil || u.Lat == nil {
+				continue
+			}
+			p := orb.Point{*u.Lon, *u.Lat}
+			if _, ok := g.Snap(p, 2); !ok || u.OffNetwork {
+				t.Errorf("%s (%s) at %v: off the network %v, on a %s road within 2 m %v, want on one", u.ID, u.Mechanism, p, u.OffNetwork, g.Name, ok)
+			}
+			if f, seen := first[u.ID]; !seen {
+				first[u.ID] = p
+			} else if geo.Distance(f, p) > 1 {
+				moved[u.ID] = true
+			}
+		}
+	}
+	if len(first) != 10 || len(moved) != len(first) {
+		t.Errorf("%d units moving on the roads, %d of them moved in 4 s; want 10 and all", len(first), len(moved))
 	}
 }

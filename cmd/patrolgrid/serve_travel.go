@@ -15,9 +15,10 @@ import (
 // travelTimes is how serve times trips over the plan's grid.
 type travelTimes struct {
 	grid   *geo.Grid
-	router geo.Router  // a *geo.BandRouter on the road network, whose Run follows the hour
-	roads  *road.Graph // the car graph for the map's base layer; nil on the lattice
-	name   string      // how the start-up line names them
+	router geo.Router    // a *geo.BandRouter on the road network, whose Run follows the hour
+	net    *road.Network // the road network the demo motion drives on; nil on the lattice
+	roads  *road.Graph   // the car graph for the map's base layer; nil on the lattice
+	name   string        // how the start-up line names them
 }
 
 // openTravelTimes returns the grid of plan's boundary and the travel
@@ -28,18 +29,21 @@ func openTravelTimes(ctx context.Context, cfg serveConfig, plan *patrol.Plan, st
 		return travelTimes{}, fmt.Errorf("grid of the plan boundary: %w", err)
 	}
 	t := travelTimes{grid: grid}
-	t.router, t.roads, t.name, err = serveRouter(ctx, cfg, plan, grid, stdout)
+	t.router, t.net, t.name, err = serveRouter(ctx, cfg, plan, grid, stdout)
+	if t.net != nil {
+		t.roads = t.net.Graph(road.ModeCar)
+	}
 	return t, err
 }
 
 // serveRouter returns the travel times of the plan's grid: the road
 // network of cfg.osm, with the lattice for profiles it has no graph for,
-// or the lattice alone without an extract. It also returns the car graph
-// for the map's base layer (nil on the lattice) and how the startup line
-// names the travel times. On the road network the router is a
+// or the lattice alone without an extract. It also returns the road
+// network (nil on the lattice) and how the startup line names the travel
+// times. On the road network the router is a
 // geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
 // hour.
-func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *road.Graph, string, error) {
+func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *road.Network, string, error) {
 	lattice := geo.NewLattice(grid)
 	if cfg.osm == "" {
 		return lattice, nil, "lattice travel times", nil
@@ -80,7 +84,7 @@ func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *
 		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
 	}
 	fmt.Fprintln(stdout)
-	return router, net.Graph(road.ModeCar), "road travel times", nil
+	return router, net, "road travel times", nil
 }
 
 // roadsOnGrid reports whether any node of net's graphs lies in a cell of

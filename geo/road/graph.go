@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/paulmach/orb"
 )
 
@@ -100,6 +101,46 @@ func (g *Graph) Node(i int32) orb.Point { return g.nodes[i] }
 func (g *Graph) EdgeShape(e int32) orb.LineString {
 	ed := g.edges[e]
 	return orb.LineString(g.shape[ed.shape0:ed.shape1])
+}
+
+// Edge is a road stretch of a graph as Graph.Edge reports it.
+type Edge struct {
+	// From and To are the nodes at its ends; its shape runs from From
+	// to To. They are equal for a stretch that closes on itself.
+	From, To int32
+	// Length is the length of its shape.
+	Length geo.Meters
+	// FwdKPH and BwdKPH are its speeds from From to To and back in km/h,
+	// before any time-of-day factor; 0 when that way is closed.
+	FwdKPH, BwdKPH float64
+}
+
+// Edge returns edge e, 0 <= e < edges.
+func (g *Graph) Edge(e int32) Edge {
+	ed := g.edges[e]
+	return Edge{From: ed.from, To: ed.to, Length: geo.Meters(ed.length),
+		FwdKPH: float64(ed.fwdKPH), BwdKPH: float64(ed.bwdKPH)}
+}
+
+// Arc is one open way along an edge, out of one of its nodes.
+type Arc struct {
+	// Edge is the edge travelled.
+	Edge int32
+	// To is the node the arc arrives at.
+	To int32
+	// Back is set when the arc runs against the edge's shape, from its
+	// To node to its From node.
+	Back bool
+}
+
+// Arcs appends to dst the arcs out of node i, 0 <= i < nodes, one for
+// each open way along an edge that leaves i, always in the same order,
+// and returns the extended slice. It allocates only dst's growth.
+func (g *Graph) Arcs(i int32, dst []Arc) []Arc {
+	for _, a := range g.arcs[g.first[i]:g.first[i+1]] {
+		dst = append(dst, Arc{Edge: a.edge &^ arcBack, To: a.to, Back: a.edge&arcBack != 0})
+	}
+	return dst
 }
 
 // travel returns the time to cover m metres at kph km/h.

@@ -13,6 +13,7 @@ import (
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
@@ -34,6 +35,12 @@ type Config struct {
 	// where its own loop has got to when it is not. Nil holds no unit. It
 	// is called from Step and must be safe for concurrent use.
 	Hold func(unit string) bool
+	// Roads, when not nil, is the road network the units drive on: a
+	// moving unit whose mechanism's profile has a graph in it loops along
+	// that graph's roads (see Motion). Nil, or a profile without a graph,
+	// moves units in straight lines between waypoints. New lays the loops
+	// out on it; Step does not read it.
+	Roads *road.Network
 }
 
 func (c Config) withDefaults() Config {
@@ -53,7 +60,7 @@ func (c Config) withDefaults() Config {
 const (
 	stillPeriod  = 10 * time.Second // between fixes of a still unit
 	stillJitterM = 3.0              // GPS noise of a still unit, metres at most
-	loopTime     = 4 * time.Minute  // a loop reaches at most this far from the post at cruising speed
+	loopTime     = 4 * time.Minute  // at cruising speed: how far a loop reaches at most, how long a road loop walks
 	topShare     = 0.9              // highest speed as a share of the mechanism's max_speed_kph
 	waypoints    = 10
 	probeM       = 10.0 // step when testing that a path stays inside an area
@@ -70,6 +77,20 @@ const (
 // duty when the plan is loaded send nothing. Every fix lies inside the
 // plan's boundary, and a loop keeps to its unit's area: it is probed every
 // 10 m, so it may cut the corner of a neighbouring cell.
+//
+// Given Config.Roads, a moving unit whose profile has a graph there
+// drives along that graph's roads instead (car, bike, foot: the name of
+// its mechanism's profile), at the same speeds: its loop starts and ends
+// at its post snapped to the nearest road, takes a random walk of about
+// four minutes at cruising speed that follows one-way streets, turns back
+// only at dead ends, prefers roads inside its area and roads it has not
+// taken yet, finds the way back in when the streets take it out, and
+// comes back to the start by the way that keeps most to its area. Every
+// fix then lies on a road of the graph; a loop keeps mostly to its area
+// and the boundary but may cross a neighbouring cell, or leave them where
+// the roads do. A unit whose post lies over 200 m (road.DefaultSnapRadius)
+// from every road of its graph, or whose roads there give no loop of
+// 30 m, moves as without roads.
 //
 // A Motion is not safe for concurrent use: Run owns it while it runs.
 type Motion struct {
@@ -98,26 +119,33 @@ type unit struct {
 func New(plan *patrol.Plan, cfg Config) *Motion {
 	cfg = cfg.withDefaults()
 	d := &Motion{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x2688)), boundary: plan.Boundary}
-	profiles := make(map[string]geo.Profile, len(plan.Profiles))
+	lay := layout{res: plan.Resolution, profiles: make(map[string]geo.Profile, len(plan.Profiles)), search: &geo.Search{}}
 	for _, p := range plan.Profiles {
-		profiles[p.Name] = p
+		lay.profiles[p.Name] = p
 	}
 	for _, u := range plan.Units {
 		if u.Status == patrol.OffDuty {
 			continue
 		}
 		m, _ := plan.Mechanism(u.Mechanism)
-		d.units = append(d.units, d.newUnit(u, m, profiles, plan.Resolution))
+		d.units = append(d.units, d.newUnit(u, m, lay))
 	}
 	return d
 }
 
+// layout is what New lays the units' loops out with.
+type layout struct {
+	res      int                    // the plan's H3 resolution
+	profiles map[string]geo.Profile // the plan's profiles by name
+	search   *geo.Search            // scratch of the road loops' way home
+}
+
 // newUnit places u at its post and, when its mechanism travels, lays out
 // its loop and picks its speeds.
-func (d *Motion) newUnit(u patrol.Unit, m patrol.Mechanism, profiles map[string]geo.Profile, res int) *unit {
+func (d *Motion) newUnit(u patrol.Unit, m patrol.Mechanism, lay layout) *unit {
 	period := max(stillPeriod, d.cfg.Interval)
 	du := &unit{id: u.ID, home: geo.CellCenter(u.Post), period: period, since: period}
-	p, ok := profiles[m.Profile]
+	p, ok := lay.profiles[m.Profile]
 	if !ok || m.ID == "post" || p.SpeedKPH <= 0 {
 		return du
 	}
@@ -126,14 +154,28 @@ func (d *Motion) newUnit(u patrol.Unit, m patrol.Mechanism, profiles map[string]
 		du.top = topShare * m.MaxSpeedKPH / 3.6
 	}
 	du.cruise = min(p.MetersPerSecond()*(0.9+0.2*d.rng.Float64()), du.top)
-	inside := d.insideArea(u.Area, res)
-	radius := du.cruise * loopTime.Seconds()
-	if du.path = newLoop(d.rng, du.home, radius, inside); du.path == nil {
+	inside := d.insideArea(u.Area, lay.res)
+	reach := du.cruise * loopTime.Seconds()
+	if g := d.graph(m.Profile); g != nil {
+		du.path = newRoadLoop(g, d.rng, lay.search, du.home, du.cruise, reach, inside)
+	}
+	if du.path == nil {
+		du.path = newLoop(d.rng, du.home, reach, inside)
+	}
+	if du.path == nil {
 		return du
 	}
 	du.speed, du.at = du.cruise, d.rng.Float64()*du.path.length()
 	du.period, du.since = d.cfg.Interval, d.cfg.Interval
 	return du
+}
+
+// graph returns the road graph of profile, nil without one.
+func (d *Motion) graph(profile string) *road.Graph {
+	if d.cfg.Roads == nil {
+		return nil
+	}
+	return d.cfg.Roads.Graph(profile)
 }
 
 // insideArea returns a test for points in one of area's cells (at

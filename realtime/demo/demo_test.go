@@ -41,8 +41,15 @@ func plans(t *testing.T) []struct {
 // runMotion steps a new demo of plan n times by dt on a clock that starts at
 // start and moves with the steps, and returns the fixes per unit.
 func runMotion(plan *patrol.Plan, seed uint64, n int, dt time.Duration) (*Motion, map[string][]fix.Fix) {
+	return runConfig(plan, Config{Seed: seed}, n, dt)
+}
+
+// runConfig is runMotion with the demo configured by cfg, whose Now it
+// sets.
+func runConfig(plan *patrol.Plan, cfg Config, n int, dt time.Duration) (*Motion, map[string][]fix.Fix) {
 	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
-	d := New(plan, Config{Seed: seed, Now: func() time.Time { return now }})
+	cfg.Now = func() time.Time { return now }
+	d := New(plan, cfg)
 	byUnit := map[string][]fix.Fix{}
 	for i := range n {
 		step := dt
