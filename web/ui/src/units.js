@@ -1,6 +1,6 @@
 // Patrol units: one HTML marker per unit on the map (mechanism letter and colour, a heading
-// arrow, status styling, hollow when off the road network) and one row per unit in the side
-// list (status, "off network", fix age). Markers that would overlap on
+// arrow, status styling, a dark badge circled in orange when off the road network) and one row
+// per unit in the side list (status, "off network", fix age). Markers that would overlap on
 // screen are spread apart, each with a leader line to its true position. Fix ages are
 // recomputed every second in the browser; the server only sends positions.
 import maplibregl from './maplibre.js';
