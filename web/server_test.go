@@ -559,6 +559,7 @@ func TestBrowserRoadMap(t *testing.T) {
 		Coloured   int      `json:"colouredCells"`
 		Badge      string   `json:"badge"`
 		OffRows    int      `json:"offRows"`
+		OffMarker  string   `json:"offMarker"`
 		Errors     []string `json:"errors"`
 	}
 	const read = `(() => {
@@ -567,7 +568,11 @@ func TestBrowserRoadMap(t *testing.T) {
 		return {ready: p.ready, travel: p.travel, roads: p.roads, offNetwork: p.offNetwork,
 			colouredCells: p.colouredCells, errors: p.errors,
 			badge: document.getElementById('travel')?.textContent || '',
-			offRows: document.querySelectorAll('#unit-list tr.off-network').length};
+			offRows: document.querySelectorAll('#unit-list tr.off-network').length,
+			offMarker: (() => {
+				const d = document.querySelector('#map .unit.off-network .unit-disc');
+				return d ? getComputedStyle(d).backgroundColor + ' ' + getComputedStyle(d).boxShadow : '';
+			})()};
 	})()`
 	var st *roadState
 	for deadline := time.Now().Add(pageWait); ; time.Sleep(200 * time.Millisecond) {
@@ -588,6 +593,11 @@ func TestBrowserRoadMap(t *testing.T) {
 	if st.Travel != "road" || st.Badge != "Road network" || st.Roads < 500 || st.OffRows != 1 {
 		t.Errorf("road map: travel %q, badge %q, %d road lines, %d rows off network; want road, Road network, ≥ 500, 1",
 			st.Travel, st.Badge, st.Roads, st.OffRows)
+	}
+	// As README says: a dark badge (the page's background colour), circled in
+	// the warning orange.
+	if !strings.HasPrefix(st.OffMarker, "rgb(10, 15, 22) ") || !strings.Contains(st.OffMarker, "rgb(255, 176, 32)") {
+		t.Errorf("off-network marker drawn as %q, want a dark badge rgb(10, 15, 22) circled in rgb(255, 176, 32)", st.OffMarker)
 	}
 	if dir := os.Getenv("PATROLGRID_ARTIFACTS"); dir != "" {
 		if buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {

@@ -2,7 +2,8 @@
 //
 // Loads the plan, draws the city's H3 grid once, then follows the live feed: a snapshot on
 // every (re)connection and diffs after it. Hexagons are coloured by response tier through
-// feature state, units are HTML markers, and every text is HTML (the map has no glyphs).
+// feature state, priority zones are outlined above them, units are HTML markers (spread apart
+// where they would overlap), and every text is HTML (the map has no glyphs): zone labels too.
 //
 // Page URL parameters: ?token=T (sent as a bearer token to the API and as ?token= to the
 // websocket), ?tiles=URL (a raster tile template to draw under everything; otherwise
@@ -51,6 +52,9 @@ function noticeLabel(notice) {
  *   travel         'road' or 'lattice': what travel times run on
  *   roads          number of road lines drawn as the base layer (0 without)
  *   offNetwork     number of units off the road network
+ *   zoneLabels     number of zone labels shown (those of the zones in view)
+ *   spreadUnits    number of unit markers moved off their position so that none overlap
+ *   layouts        times markers and labels were laid out (after a view change or live message)
  *   map            the MapLibre map, for inspection
  */
 const hooks = {
@@ -71,6 +75,9 @@ const hooks = {
   travel: '',
   roads: 0,
   offNetwork: 0,
+  zoneLabels: 0,
+  spreadUnits: 0,
+  layouts: 0,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -128,6 +135,44 @@ function fitPadding() {
   return { top: 28, bottom: 28, right: 28, left: roomy ? legend.offsetWidth + 28 : 28 };
 }
 
+/** fitZoom returns the zoom at which bounds fill the map's view (NaN when it cannot tell). */
+function fitZoom(map, bounds) {
+  return map.cameraForBounds(bounds, { padding: fitPadding() })?.zoom ?? NaN;
+}
+
+/**
+ * blockedBoxes returns the boxes of the cards and controls over the map, in CSS pixels of the
+ * map ({x0, y0, x1, y1}), for labels to keep clear of.
+ */
+function blockedBoxes() {
+  const m = $('map').getBoundingClientRect();
+  const els = [$('legend'), $('notice-full'), $('feed-banner'), ...document.querySelectorAll('#map .maplibregl-ctrl')];
+  return els
+    .filter((el) => el && !el.hidden && el.offsetParent)
+    .map((el) => el.getBoundingClientRect())
+    .map((r) => ({ x0: r.left - m.left, y0: r.top - m.top, x1: r.right - m.left, y1: r.bottom - m.top }));
+}
+
+/**
+ * popupOffset returns a popup offset for each anchor that points it at a unit marker drawn
+ * [dx, dy] pixels off the unit's position, clear of the marker's disc.
+ */
+function popupOffset([dx, dy]) {
+  const r = 14;
+  const d = r * Math.SQRT1_2;
+  return {
+    center: [dx, dy],
+    top: [dx, dy + r],
+    bottom: [dx, dy - r],
+    left: [dx + r, dy],
+    right: [dx - r, dy],
+    'top-left': [dx + d, dy + d],
+    'top-right': [dx - d, dy + d],
+    'bottom-left': [dx + d, dy - d],
+    'bottom-right': [dx - d, dy - d],
+  };
+}
+
 /** showFatal replaces the map with an error message (the page cannot work without a plan). */
 function showFatal(title, detail) {
   const el = $('fatal');
@@ -160,8 +205,9 @@ function renderLegend(plan, shares, travel) {
     `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>busy</span>` +
     `<span><span class="mini unit" data-status="off_duty" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off duty</span>` +
     `<span><span class="mini unit" data-status="available" data-fix="no" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>no fix (at post)</span>` +
+    `<span class="wide"><span class="mini unit spread" style="--mc:#9aa7b8;margin-left:9px"><span class="unit-leg" style="width:11px;transform:rotate(165deg)"></span><span class="unit-disc"></span></span>moved apart (line to its position)</span>` +
     (travel === 'road'
-      ? `<span><span class="mini unit off-network" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off network (not counted)</span>`
+      ? `<span class="wide"><span class="mini unit off-network" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off network (not counted)</span>`
       : '') +
     `</div>`;
 }
@@ -288,14 +334,27 @@ async function main() {
   mark('grid');
   await loaded;
   mark('mapLoad');
+  // The map zooms out at most one step past the zoom at which the city fills the view: further
+  // out the city is a knot of markers and labels. The limit only ever goes down (on a smaller
+  // window), so the whole city can always be brought into view.
+  let zoomFloor = Infinity;
+  const limitZoomOut = () => {
+    const z = bounds && fitZoom(map, bounds);
+    if (Number.isFinite(z) && z - 1 < zoomFloor) {
+      zoomFloor = Math.max(0, z - 1);
+      map.setMinZoom(zoomFloor);
+    }
+  };
+  limitZoomOut();
+  map.on('resize', limitZoomOut);
 
-  // Layers, bottom to top: background, basemap or roads, hexagons, boundary, zones; markers
-  // above all.
+  // Layers, bottom to top: background, basemap or roads, hexagons, boundary, zones; zone labels
+  // and unit markers above all.
   const roads = await roadsData;
   if (roads) addRoads(map, roads);
   const hex = new HexLayer(map, { grid, overTiles: !!tiles || !!roads });
   addBoundary(map, plan.boundary);
-  const zones = new ZoneLayer(map, plan.zones);
+  const zones = new ZoneLayer(map, plan.zones, { onSelect: (id) => focusZone(id) });
   hooks.cells = hex.size;
   mark('geometry');
 
@@ -322,7 +381,7 @@ async function main() {
     if (!ll) return;
     popupUnit = id;
     units.highlight(id);
-    popup.setLngLat(ll).setHTML(units.popupHTML(id)).addTo(map);
+    popup.setOffset(popupOffset(units.offsetOf(id))).setLngLat(ll).setHTML(units.popupHTML(id)).addTo(map);
     if (fly) map.easeTo({ center: ll, zoom: Math.max(map.getZoom(), 14), duration: 600 });
   }
 
@@ -333,11 +392,30 @@ async function main() {
     gapCountEl: $('gap-count'),
     alertsEl: $('alerts'),
     zoneSummaryEl: $('zone-summary'),
-    onSelect: (id) => {
-      const b = zones.bounds(id);
-      if (b) map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 700 });
-    },
+    onSelect: (id) => focusZone(id),
   });
+
+  /** focusZone fits the map to a zone (from a gap card, an alert or a zone label). */
+  function focusZone(id) {
+    const b = zones.bounds(id);
+    if (b) map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 700 });
+  }
+
+  // Markers and labels are laid out again, once a frame at most, whenever the view or the
+  // units move: overlapping markers spread, then zone labels placed clear of them.
+  let layoutFrame = 0;
+  function scheduleLayout() {
+    layoutFrame ||= requestAnimationFrame(() => {
+      layoutFrame = 0;
+      hooks.spreadUnits = units.layout(zones.holes());
+      hooks.zoneLabels = zones.placeLabels({ blocked: blockedBoxes(), markers: units.boxes });
+      hooks.layouts++;
+      if (popupUnit) popup.setOffset(popupOffset(units.offsetOf(popupUnit)));
+    });
+  }
+  map.on('move', scheduleLayout);
+  map.on('resize', scheduleLayout);
+  scheduleLayout();
 
   // A click on the map describes the hexagon (and zone) under it.
   map.on('click', (ev) => {
@@ -401,6 +479,7 @@ async function main() {
       return;
     }
     refresh(msg);
+    scheduleLayout();
     const ms = performance.now() - t0;
     hooks.maxApplyMs = Math.max(hooks.maxApplyMs, ms);
     if (msg.type === 'diff') {

@@ -1,15 +1,25 @@
 // Patrol units: one HTML marker per unit on the map (mechanism letter and colour, a heading
-// arrow, status styling, hollow when off the road network) and one row per unit in the side
-// list (status, "off network", fix age). Fix ages
-// are recomputed every second in the browser; the server only sends positions.
+// arrow, status styling, a dark badge circled in orange when off the road network) and one row
+// per unit in the side list (status, "off network", fix age). Markers that would overlap on
+// screen are spread apart, each with a leader line to its true position. Fix ages are
+// recomputed every second in the browser; the server only sends positions.
 import maplibregl from './maplibre.js';
 import { cellToLatLng } from 'h3-js';
 import { STATUS_LABEL, mechanismStyle } from './theme.js';
 import { age, esc } from './format.js';
+import { spread } from './spread.js';
 
 /** Fix ages past these thresholds (seconds) are shown as stale and as lost. */
 const STALE_S = 60;
 const LOST_S = 300;
+
+/**
+ * MARKER_GAP is the least distance (CSS pixels) between two marker centres: a disc and 2 px,
+ * for full-size markers and for the compact ones drawn below COMPACT_BELOW (a map zoom), where
+ * the whole city is in view and a zone is hardly wider than a marker.
+ */
+export const MARKER_GAP = { full: 22, compact: 18 };
+const COMPACT_BELOW = 13;
 
 /**
  * Units keeps the unit markers and list in step with the live feed.
@@ -26,6 +36,10 @@ export class Units {
     this.mechanisms = new Map((plan.mechanisms || []).map((m, i) => [m.id, { ...m, order: i }]));
     /** @type {Map<string, object>} entries by unit id */
     this.entries = new Map();
+    /** number of markers the last layout moved off their true position */
+    this.spreadCount = 0;
+    /** boxes ({x0, y0, x1, y1}, CSS pixels of the map) of the markers as the last layout drew them */
+    this.boxes = [];
     for (const u of plan.units || []) this.entry(u.id, u);
     this.sortRows();
   }
@@ -79,14 +93,14 @@ export class Units {
   buildMarker(e) {
     const el = document.createElement('div');
     el.className = 'unit';
-    el.innerHTML = '<div class="unit-arrow"></div><div class="unit-disc"></div>';
+    el.innerHTML = '<div class="unit-leg"></div><div class="unit-arrow"></div><div class="unit-disc"></div>';
     el.addEventListener('click', (ev) => {
       ev.stopPropagation();
       this.onSelect(e.id);
     });
     e.el = el;
-    e.arrow = el.firstChild;
-    e.disc = el.lastChild;
+    [e.leg, e.arrow, e.disc] = el.children;
+    e.offset = { dx: 0, dy: 0 };
     e.marker = new maplibregl.Marker({ element: el, anchor: 'center', subpixelPositioning: true });
   }
 
@@ -179,8 +193,51 @@ export class Units {
       e.marker.remove();
       e.onMap = false;
       shown.lon = shown.lat = undefined;
+      e.offset = { dx: 0, dy: 0 };
+      e.marker.setOffset([0, 0]);
     }
     this.renderAge(e);
+  }
+
+  /**
+   * layout spreads the markers that overlap on screen at the map's current view, moving each by
+   * as little as a compact layout allows, and draws its leader line; call it after the view or
+   * the positions change. holes ({x, y, r}, CSS pixels of the map) are places that groups of
+   * markers ring rather than cover. It returns the number of markers moved.
+   */
+  layout(holes = []) {
+    const compact = this.map.getZoom() < COMPACT_BELOW;
+    this.map.getContainer().classList.toggle('units-compact', compact);
+    const gap = compact ? MARKER_GAP.compact : MARKER_GAP.full;
+    const shown = [...this.entries.values()].filter((e) => e.onMap);
+    const pts = shown.map((e) => this.map.project(this.lngLat(e)));
+    const offsets = spread(pts, gap, holes);
+    const r = gap / 2;
+    this.boxes = pts.map((p, i) => {
+      const x = p.x + offsets[i].dx;
+      const y = p.y + offsets[i].dy;
+      return { x0: x - r, y0: y - r, x1: x + r, y1: y + r };
+    });
+    let moved = 0;
+    shown.forEach((e, i) => {
+      const o = offsets[i];
+      if (o.dx !== 0 || o.dy !== 0) moved++;
+      if (Math.abs(o.dx - e.offset.dx) < 0.25 && Math.abs(o.dy - e.offset.dy) < 0.25) return;
+      e.offset = o;
+      e.marker.setOffset([o.dx, o.dy]);
+      const len = Math.hypot(o.dx, o.dy);
+      e.el.classList.toggle('spread', len >= 1);
+      e.leg.style.width = `${len.toFixed(1)}px`;
+      e.leg.style.transform = `rotate(${Math.atan2(-o.dy, -o.dx).toFixed(3)}rad)`;
+    });
+    this.spreadCount = moved;
+    return moved;
+  }
+
+  /** offsetOf returns where a unit's marker is drawn relative to its position, in CSS pixels. */
+  offsetOf(id) {
+    const e = this.entries.get(id);
+    return e ? [e.offset.dx, e.offset.dy] : [0, 0];
   }
 
   /** ageSeconds returns the age of an entry's last fix in seconds (NaN without a fix). */
