@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -272,6 +273,16 @@ func TestBrowserLiveMap(t *testing.T) {
 	}
 	t.Logf("%d diffs applied by feature state only; apply time %.1f ms on average, %.1f ms at most (snapshot included)",
 		st.Diffs, st.AvgApplyMs, st.MaxApplyMs)
+
+	// The demo motion's units say so: the unit list counts them as
+	// simulated, none live.
+	summary, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById('unit-summary').textContent`))
+	if err != nil {
+		t.Fatalf("read the unit summary: %v", err)
+	}
+	if !regexp.MustCompile(`[1-9]\d* simulated · 0 live$`).MatchString(summary) {
+		t.Errorf("unit summary %q, want the demo's units counted as simulated, none live", summary)
+	}
 
 	b.shot("live-map.png")
 	b.check(nil)

@@ -316,14 +316,21 @@ export class Units {
       n[s] = (n[s] || 0) + 1;
     }
     const off = this.offNetworkCount;
-    const key = `${n.available}/${n.busy}/${n.off_duty}/${off}`;
+    let live = 0, sim = 0;
+    for (const e of this.entries.values()) {
+      if (!Number.isFinite(e.live?.lat)) continue;
+      if (e.live.simulated) sim++;
+      else live++;
+    }
+    const key = `${n.available}/${n.busy}/${n.off_duty}/${off}/${live}/${sim}`;
     if (key === this.summaryKey) return;
     this.summaryKey = key;
     this.summaryEl.innerHTML =
       `<span class="status status-available">${n.available} available</span>` +
       `<span class="status status-busy">${n.busy} busy</span>` +
       `<span class="status status-off_duty">${n.off_duty} off duty</span>` +
-      (off ? `<span class="offnet">${off} off network</span>` : '');
+      (off ? `<span class="offnet">${off} off network</span>` : '') +
+      (sim ? `<span class="source" title="units moved by the demo motion, and units whose fixes come from a device">${sim} simulated · ${live} live</span>` : '');
   }
 
   /** highlight marks one unit's row and marker as selected ('' for none). */
@@ -362,6 +369,7 @@ export class Units {
       rows.push(['Speed', Number.isFinite(u.speed_mps) ? `${(u.speed_mps * 3.6).toFixed(0)} km/h` : '—']);
       rows.push(['Heading', Number.isFinite(u.heading) ? `${Math.round(u.heading)}°` : '—']);
       rows.push(['Cell', `<code>${esc(u.cell || '—')}</code>`]);
+      rows.push(['Source', u.simulated ? '<span class="muted">demo motion (simulated)</span>' : `device (${esc(u.source || '—')})`]);
       if (u.stale) rows.push(['Coverage', '<span class="age-stale">fix too old: not counted</span>']);
       else if (u.off_network) rows.push(['Coverage', '<span class="offnet">off the road network: not counted</span>']);
     } else {
