@@ -12,7 +12,7 @@ UI_STAMP := web/static/dist/.built
 .PHONY: demo build test ui deps bench load
 
 demo: build
-	@echo "==> $(BIN) serve --demo: the map at http://127.0.0.1:8080/ once it says so (Ctrl-C stops it)"
+	@echo "==> $(BIN) serve --demo: the map is up once it prints its address (Ctrl-C stops it)"
 	$(BIN) serve --demo
 
 # go build knows what is stale, so it always runs: with nothing changed it
