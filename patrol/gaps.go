@@ -48,7 +48,8 @@ type ZoneStatus struct {
 	// the tier's limit. A tier the rule does not ask has no share and holds
 	// 0 here: Share tells the two apart.
 	Shares [numTiers]float64
-	// Met tells whether every tier's share reaches the rule's share.
+	// Met tells whether the share of every tier the rule asks reaches the
+	// rule's share.
 	Met bool
 	// Cells is the number of H3 cells the zone covers.
 	Cells int

@@ -71,7 +71,8 @@ type Shares struct {
 
 // Share is the share of a zone's cells that meet one tier of its rule, or
 // none for a tier the rule does not ask. It is a JSON number, or null when
-// there is none; the zero value is none. Shares are comparable with ==.
+// there is none; the zero value is none. Share values compare with ==, and
+// so do zone views.
 type Share struct {
 	Value float64 // 0 to 1; 0 when !Asked
 	Asked bool    // the rule asks at least one unit in this tier
@@ -107,7 +108,7 @@ type ZoneView struct {
 	Name   string      `json:"name"`   // the plan's zone name
 	Kind   string      `json:"kind"`   // the plan's zone kind, such as "park"
 	Active bool        `json:"active"` // the zone's hours include now
-	Met    bool        `json:"met"`    // every tier's share reaches the rule's
+	Met    bool        `json:"met"`    // every asked tier's share reaches the rule's
 	Gap    bool        `json:"gap"`    // Active && !Met
 	Rule   patrol.Rule `json:"rule"`   // the zone's response rule
 	Shares Shares      `json:"shares"` // the shares of its cells that meet each tier it asks
