@@ -1,16 +1,28 @@
 # The two commands of README.md: `make demo` runs the server with the
 # embedded demo city; `make test` runs every test. Both set up what they
-# need on a fresh machine.
+# need on a fresh machine. `make build` puts the patrolgrid binary the
+# README's examples call in bin/.
 
 export CGO_ENABLED := 1
 GO ?= go
+BIN := bin/patrolgrid
 UI_SOURCES := $(wildcard web/ui/src/* web/ui/build.mjs web/ui/package.json web/ui/package-lock.json)
 UI_STAMP := web/static/dist/.built
 
-.PHONY: demo test ui deps bench load
+.PHONY: demo build test ui deps bench load
 
-demo: $(UI_STAMP)
-	$(GO) run ./cmd/patrolgrid serve --demo
+demo: build
+	@echo "==> $(BIN) serve --demo: the map is up once it prints its address (Ctrl-C stops it)"
+	$(BIN) serve --demo
+
+# go build knows what is stale, so it always runs: with nothing changed it
+# takes a second. The first build on a machine downloads the modules
+# ("go: downloading" lines) and compiles some 400 packages, H3's C library
+# among them, which takes minutes on two cores; -v names each package as
+# it starts compiling, so a long wait shows where it is.
+build: $(UI_STAMP)
+	@echo "==> go build -o $(BIN) ./cmd/patrolgrid (the first build on a machine takes minutes, later ones seconds)"
+	$(GO) build -v -o $(BIN) ./cmd/patrolgrid
 
 test: deps $(UI_STAMP)
 	$(GO) vet ./...
@@ -22,6 +34,7 @@ ui: $(UI_STAMP)
 # The map page: front-end libraries from npm (lockfile), bundled into the
 # embedded folder web/static/dist.
 $(UI_STAMP): $(UI_SOURCES)
+	@echo "==> go generate ./web: the map page's libraries from npm (npm ci), bundled by esbuild into web/static/dist"
 	$(GO) generate ./web
 	touch $@
 
@@ -42,8 +55,7 @@ bench:
 
 # Fix-to-websocket latency under load: a demo server and 88 units at 1 Hz
 # with 100 live clients (see README.md, Benchmarks).
-load: $(UI_STAMP)
-	$(GO) build -o /tmp/patrolgrid ./cmd/patrolgrid
-	/tmp/patrolgrid serve --demo --listen 127.0.0.1:18080 >/tmp/patrolgrid-load.log 2>&1 & \
+load: build
+	$(BIN) serve --demo --listen 127.0.0.1:18080 >/tmp/patrolgrid-load.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid" EXIT; sleep 2; \
-	  /tmp/patrolgrid simulate --server http://127.0.0.1:18080 --units 88 --rate 1 --duration 60s --watchers 100
+	  $(BIN) simulate --server http://127.0.0.1:18080 --units 88 --rate 1 --duration 60s --watchers 100

@@ -43,11 +43,13 @@ type ZoneStatus struct {
 	Zone
 	// Active tells whether the zone's hours include the moment.
 	Active bool
-	// Shares holds, per tier, the share (0 to 1) of the zone's cells that
-	// enough units reach within the tier's limit. A tier that asks for no
-	// units has share 1.
+	// Shares holds, per tier that the rule asks (Requirement.Asks), the
+	// share (0 to 1) of the zone's cells that enough units reach within
+	// the tier's limit. A tier the rule does not ask has no share and holds
+	// 0 here: Share tells the two apart.
 	Shares [numTiers]float64
-	// Met tells whether every tier's share reaches the rule's share.
+	// Met tells whether the share of every tier the rule asks reaches the
+	// rule's share.
 	Met bool
 	// Cells is the number of H3 cells the zone covers.
 	Cells int
@@ -55,6 +57,15 @@ type ZoneStatus struct {
 
 // Gap reports whether the zone is active and its rule is not met.
 func (s ZoneStatus) Gap() bool { return s.Active && !s.Met }
+
+// Share returns the share (0 to 1) of tier t and whether the rule asks
+// for t at all; a tier it does not ask has no share (0, false).
+func (s ZoneStatus) Share(t Tier) (share float64, asked bool) {
+	if !s.Rule.Tiers()[t].Asks() {
+		return 0, false
+	}
+	return s.Shares[t], true
+}
 
 // Zones evaluates every zone of the plan at instant now; zone hours are
 // read in the plan's time zone.
@@ -71,8 +82,7 @@ func (cv *Coverage) evaluate(z zoneCells, now time.Time) ZoneStatus {
 	total := len(z.cells) + z.outside
 	s := ZoneStatus{Zone: z.Zone, Active: z.Active(now), Met: true, Cells: total}
 	for t, req := range z.Rule.Tiers() {
-		if req.Units <= 0 {
-			s.Shares[t] = 1
+		if !req.Asks() {
 			continue
 		}
 		ok := 0

@@ -25,11 +25,14 @@ var Limits = [numTiers]time.Duration{time.Minute, 3 * time.Minute, 5 * time.Minu
 
 // Requirement asks that at least Units units reach a cell within the tier's
 // limit, for at least Share (0 to 1) of a zone's cells. Units == 0 asks
-// nothing.
+// nothing, whatever Share says: the tier is always met and has no share.
 type Requirement struct {
 	Units int     `json:"units"`
 	Share float64 `json:"share"`
 }
+
+// Asks reports whether r asks anything: at least one unit.
+func (r Requirement) Asks() bool { return r.Units > 0 }
 
 // Rule is a zone's response rule, one requirement per tier.
 type Rule struct {

@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 
@@ -64,12 +66,46 @@ func NewCellView(c patrol.CellCover) CellView {
 	return v
 }
 
-// Shares are the shares (0 to 1) of a zone's cells that meet each tier of
-// its rule.
+// Shares are the shares of a zone's cells that meet each tier of its rule.
+// A tier the rule does not ask (0 units) has no share and is left out of
+// the JSON object.
 type Shares struct {
-	M1 float64 `json:"m1"` // within 1 minute
-	M3 float64 `json:"m3"` // within 3 minutes
-	M5 float64 `json:"m5"` // within 5 minutes
+	M1 Share `json:"m1,omitzero"` // within 1 minute
+	M3 Share `json:"m3,omitzero"` // within 3 minutes
+	M5 Share `json:"m5,omitzero"` // within 5 minutes
+}
+
+// Share is the share of a zone's cells that meet one tier of its rule, or
+// none for a tier the rule does not ask. It is a JSON number, or null when
+// there is none; the zero value is none. Share values compare with ==, and
+// so do zone views.
+type Share struct {
+	Value float64 // 0 to 1; 0 when !Asked
+	Asked bool    // the rule asks at least one unit in this tier
+}
+
+// IsZero reports whether s is no share, which omitzero leaves out.
+func (s Share) IsZero() bool { return !s.Asked }
+
+// MarshalJSON encodes the share as a number, or null when there is none.
+func (s Share) MarshalJSON() ([]byte, error) {
+	if !s.Asked {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s.Value)
+}
+
+// UnmarshalJSON reads a number as an asked tier's share, and null as none.
+func (s *Share) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = Share{}
+		return nil
+	}
+	if err := json.Unmarshal(b, &s.Value); err != nil {
+		return fmt.Errorf("realtime: share: %w", err)
+	}
+	s.Asked = true
+	return nil
 }
 
 // ZoneView is a priority zone against its rule now. Gap is Active && !Met.
@@ -78,20 +114,23 @@ type ZoneView struct {
 	Name   string      `json:"name"`   // the plan's zone name
 	Kind   string      `json:"kind"`   // the plan's zone kind, such as "park"
 	Active bool        `json:"active"` // the zone's hours include now
-	Met    bool        `json:"met"`    // every tier's share reaches the rule's
+	Met    bool        `json:"met"`    // every asked tier's share reaches the rule's
 	Gap    bool        `json:"gap"`    // Active && !Met
 	Rule   patrol.Rule `json:"rule"`   // the zone's response rule
-	Shares Shares      `json:"shares"` // the shares of its cells that meet each tier
+	Shares Shares      `json:"shares"` // the shares of its cells that meet each tier it asks
 	Cells  int         `json:"cells"`  // the number of H3 cells the zone covers
 }
 
 // NewZoneView returns the view of s, with shares rounded to 0.001.
 func NewZoneView(s patrol.ZoneStatus) ZoneView {
-	r := func(x float64) float64 { return math.Round(x*1000) / 1000 }
+	share := func(t patrol.Tier) Share {
+		v, asked := s.Share(t)
+		return Share{Value: math.Round(v*1000) / 1000, Asked: asked}
+	}
 	return ZoneView{
 		ID: s.ID, Name: s.Name, Kind: s.Kind, Active: s.Active, Met: s.Met, Gap: s.Gap(),
 		Rule: s.Rule, Cells: s.Cells,
-		Shares: Shares{r(s.Shares[patrol.Tier1]), r(s.Shares[patrol.Tier3]), r(s.Shares[patrol.Tier5])},
+		Shares: Shares{share(patrol.Tier1), share(patrol.Tier3), share(patrol.Tier5)},
 	}
 }
 

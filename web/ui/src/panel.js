@@ -5,9 +5,12 @@ import { statusOf } from './zones.js';
 
 const MAX_ALERTS = 50;
 
-/** required reports whether a rule tier ({units, share}) asks for anything. */
+/**
+ * required reports whether a rule tier ({units, share}) asks for anything: at least one unit, as
+ * the server counts it. A tier of 0 units asks nothing, is always met and has no share.
+ */
 export function required(tier) {
-  return !!tier && (tier.units > 0 || tier.share > 0);
+  return !!tier && tier.units > 0;
 }
 
 /** shownHTML remembers the markup last written into each element. */
@@ -71,11 +74,12 @@ export class GapPanel {
     return z.rule || this.plan.get(z.id)?.rule || {};
   }
 
-  /** shortfall returns how far below its required share a zone is in one tier (0 when met). */
+  /** shortfall returns how far below its required share a zone is in one tier (0 when met or not asked). */
   shortfall(z, key) {
-    const need = this.rule(z)[key]?.share;
+    const tier = this.rule(z)[key];
+    const need = tier?.share;
     const have = z.shares?.[key];
-    if (typeof need !== 'number') return 0;
+    if (!required(tier) || typeof need !== 'number') return 0;
     return Math.max(0, need - (typeof have === 'number' ? have : 0));
   }
 
