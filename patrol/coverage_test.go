@@ -30,7 +30,7 @@ func TestCoverageIncrementalEqualsFull(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(seed, 99))
 		state := map[string]unitState{}
-		statuses := []Status{Available, Available, Available, Busy, OffDuty}
+		statuses := []Status{Available, Available, Available, Dispatched, OffDuty}
 		for step := range 200 {
 			u := plan.Units[rng.IntN(len(plan.Units))]
 			s := state[u.ID]
@@ -122,7 +122,7 @@ func TestCoverageChangesReplay(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for step := range 100 {
 		u := plan.Units[rng.IntN(len(plan.Units))]
-		st := []Status{Available, Busy}[rng.IntN(2)]
+		st := []Status{Available, Dispatched}[rng.IntN(2)]
 		if _, err := cv.Move(u.ID, randomPoint(rng), st); err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestCoverageUnavailableUnitsDoNotCount(t *testing.T) {
 		want   bool
 	}{
 		{"U00", Available, true},
-		{"U00", Busy, false},
+		{"U00", Dispatched, false},
 		{"U00", OffDuty, false},
 		{"U04", Available, false}, // video patrol does not respond
 		{"U03", Available, true},  // foot

@@ -93,3 +93,32 @@ func TestClock(t *testing.T) {
 		t.Errorf("clock(24:00) = %d, %v, want 1440", m, err)
 	}
 }
+
+// TestStatus: the four statuses are valid; the former "busy" is read as
+// dispatched from JSON and by Canonical, and is not valid as written.
+func TestStatus(t *testing.T) {
+	for _, tc := range []struct {
+		json  string
+		want  Status
+		valid bool
+	}{
+		{`"available"`, Available, true},
+		{`"dispatched"`, Dispatched, true},
+		{`"on_scene"`, OnScene, true},
+		{`"off_duty"`, OffDuty, true},
+		{`"busy"`, Dispatched, true},
+		{`"asleep"`, "asleep", false},
+	} {
+		var s Status
+		if err := json.Unmarshal([]byte(tc.json), &s); err != nil || s != tc.want || s.Valid() != tc.valid {
+			t.Errorf("Unmarshal(%s) = %q (valid %v), %v; want %q (valid %v)", tc.json, s, s.Valid(), err, tc.want, tc.valid)
+		}
+	}
+	if Busy.Valid() || Busy.Canonical() != Dispatched {
+		t.Errorf("Busy: valid %v, canonical %q; want not valid, dispatched", Busy.Valid(), Busy.Canonical())
+	}
+	var s Status
+	if err := json.Unmarshal([]byte(`3`), &s); err == nil {
+		t.Error("Unmarshal(3) = nil error, want one")
+	}
+}

@@ -142,7 +142,7 @@ func TestCoverageOffNetwork(t *testing.T) {
 			t.Errorf("%s: cells reached = %v, want %v", step.name, got, step.reached)
 		}
 	}
-	if _, err := cv.Move(id, atSea, patrol.Busy); err != nil || cv.OffNetwork(id) {
+	if _, err := cv.Move(id, atSea, patrol.Dispatched); err != nil || cv.OffNetwork(id) {
 		t.Errorf("busy at sea: Move = %v, OffNetwork = %v; want nil, false (only units in coverage are placed)", err, cv.OffNetwork(id))
 	}
 }

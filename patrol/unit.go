@@ -1,6 +1,7 @@
 package patrol
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/uber/h3-go/v4"
@@ -11,13 +12,39 @@ type Status string
 
 // The statuses of a unit. Only available units count toward coverage.
 const (
-	Available Status = "available" // on patrol, can respond
-	Busy      Status = "busy"      // on an incident
-	OffDuty   Status = "off_duty"  // out of service
+	Available  Status = "available"  // on patrol, can respond
+	Dispatched Status = "dispatched" // sent to an incident, on its way
+	OnScene    Status = "on_scene"   // at an incident
+	OffDuty    Status = "off_duty"   // out of service
+	// Busy is the former name of Dispatched: read as Dispatched (from
+	// JSON, plans and stores written before), never written.
+	Busy Status = "busy"
 )
 
-// Valid reports whether s is one of the known statuses.
-func (s Status) Valid() bool { return s == Available || s == Busy || s == OffDuty }
+// Valid reports whether s is one of the known statuses; Busy is not one
+// (Canonical turns it into Dispatched).
+func (s Status) Valid() bool {
+	return s == Available || s == Dispatched || s == OnScene || s == OffDuty
+}
+
+// Canonical returns s with its former name read as today's: Busy is
+// Dispatched; any other value is returned as it is.
+func (s Status) Canonical() Status {
+	if s == Busy {
+		return Dispatched
+	}
+	return s
+}
+
+// UnmarshalJSON reads a status string, the former "busy" as Dispatched.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("patrol: status: %w", err)
+	}
+	*s = Status(v).Canonical()
+	return nil
+}
 
 // Unit is a patrol unit: a team with a mechanism, an area of H3 cells it
 // patrols and a post (home cell) it returns to.

@@ -52,7 +52,7 @@ func TestCityStatusAndPlanDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	realtimetest.WaitFor(t, "V2 available to cover cells", func() bool { return len(c.Coverage()) > 100 })
-	if err := c.SetStatus(ctx, "V9", patrol.Busy); err == nil {
+	if err := c.SetStatus(ctx, "V9", patrol.Dispatched); err == nil {
 		t.Fatal("SetStatus(unknown unit) = nil, want an error")
 	}
 }
@@ -148,7 +148,7 @@ func TestCityGapAlertsHold(t *testing.T) {
 	ctx := context.Background()
 	c.Ingest(ctx, []fix.Fix{{Unit: "V1", Time: c.Clock.Now(), Point: v1}})
 	realtimetest.WaitFor(t, "V1 to cover the zone", func() bool { return !c.Zones()[0].Gap })
-	c.SetStatus(ctx, "V1", patrol.Busy) // the gap reopens at once: no alert
+	c.SetStatus(ctx, "V1", patrol.Dispatched) // the gap reopens at once: no alert
 	realtimetest.WaitFor(t, "the gap to reopen", func() bool { return c.Zones()[0].Gap })
 	step(20 * time.Second)
 	time.Sleep(1100 * time.Millisecond)
@@ -212,10 +212,10 @@ func TestCityFollowsEitherFeed(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := store.SetStatus(ctx, "V2", patrol.Busy); err != nil {
+			if err := store.SetStatus(ctx, "V2", patrol.Dispatched); err != nil {
 				t.Fatal(err)
 			}
-			realtimetest.WaitFor(t, "the last events", func() bool { return citytest.UnitView(city, "V2").Status == patrol.Busy })
+			realtimetest.WaitFor(t, "the last events", func() bool { return citytest.UnitView(city, "V2").Status == patrol.Dispatched })
 			for _, want := range []struct {
 				unit string
 				at   time.Time

@@ -175,7 +175,7 @@ func (s *Server) setStatus(c *gin.Context) {
 		Status patrol.Status `json:"status"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 4096)).Decode(&body); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", "body must be {\"status\": \"available|busy|off_duty\"}")
+		fail(c, http.StatusBadRequest, "bad_request", "body must be {\"status\": \"available|dispatched|on_scene|off_duty\"}")
 		return
 	}
 	switch err := s.city.SetStatus(c.Request.Context(), c.Param("id"), body.Status); {

@@ -337,7 +337,7 @@ func TestUnitStatus(t *testing.T) {
 		getJSON(t, tc.url+"/api/v1/units", &units)
 		var cov struct{ Cells []realtime.CellView }
 		getJSON(t, tc.url+"/api/v1/coverage", &cov)
-		if units.Units[0].Status == patrol.Busy && len(cov.Cells) == 0 {
+		if units.Units[0].Status == patrol.Dispatched && len(cov.Cells) == 0 {
 			return // a busy unit covers nothing
 		}
 		if time.Now().After(deadline) {

@@ -268,7 +268,7 @@ func lateStart(t *testing.T, plan, url, city string) (a, b string) {
 	for i := 2; i < len(sent); i += 3 {
 		latest = append(latest, sent[i])
 	}
-	wantA := waitUnits(t, a, latest, map[string]string{"M03": "busy"})
+	wantA := waitUnits(t, a, latest, map[string]string{"M03": "dispatched"})
 	covA := coverageOf(t, a)
 	if len(covA) == 0 {
 		t.Fatal("A covers no cell after fixes for 5 units")
@@ -516,7 +516,7 @@ func TestRedisRestartAfterKill(t *testing.T) {
 				latest = append(latest, f)
 				postFixes(t, first.base, fixAt(u, now-int64(i)-2000), f)
 			}
-			status := map[string]string{"M02": "busy", "M04": "off_duty"}
+			status := map[string]string{"M02": "dispatched", "M04": "off_duty"}
 			for id, st := range status {
 				if code, body := send(t, http.MethodPut, first.base+"/api/v1/units/"+id+"/status", deviceToken,
 					map[string]string{"status": st}); code != http.StatusNoContent {

@@ -175,7 +175,7 @@ func fieldMap(vals []any) map[string]string {
 
 // parseUnitState reads a unit hash; a hash without a time has no fix.
 func parseUnitState(unit string, h map[string]string) (UnitState, error) {
-	st := UnitState{Unit: unit, Status: patrol.Status(h["status"])}
+	st := UnitState{Unit: unit, Status: patrol.Status(h["status"]).Canonical()}
 	if u, ok := h["updated"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, u)
 		if err != nil {

@@ -290,7 +290,7 @@ func testStoreEventsInOrder(t *testing.T, open storeOpener, city string) {
 			if latest, err := s.Append(ctx, old); latest || err != nil {
 				t.Fatalf("Append(older) = %v, %v, want false", latest, err)
 			}
-			st := []patrol.Status{patrol.Busy, patrol.Available}[i/5%2]
+			st := []patrol.Status{patrol.Dispatched, patrol.Available}[i/5%2]
 			if err := s.SetStatus(ctx, unit, st); err != nil {
 				t.Fatal(err)
 			}
@@ -410,7 +410,7 @@ func testStoreUnitsAfterRestart(t *testing.T, open storeOpener, city string) {
 	if _, err := s.Append(ctx, fixAt("V1", t0, -time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	for unit, st := range map[string]patrol.Status{"V2": patrol.Busy, "V4": patrol.OffDuty} {
+	for unit, st := range map[string]patrol.Status{"V2": patrol.Dispatched, "V4": patrol.OffDuty} {
 		if err := s.SetStatus(ctx, unit, st); err != nil {
 			t.Fatal(err)
 		}

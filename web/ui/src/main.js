@@ -202,7 +202,7 @@ function renderLegend(plan, shares, travel) {
       .join('') +
     `</div><div class="legend-states">` +
     `<span><span class="mini unit has-heading" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-arrow"></span><span class="unit-disc"></span></span>moving (heading)</span>` +
-    `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>busy</span>` +
+    `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>on call</span>` +
     `<span><span class="mini unit" data-status="off_duty" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off duty</span>` +
     `<span><span class="mini unit" data-status="available" data-fix="no" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>no fix (at post)</span>` +
     `<span class="wide"><span class="mini unit spread" style="--mc:#9aa7b8;margin-left:9px"><span class="unit-leg" style="width:11px;transform:rotate(165deg)"></span><span class="unit-disc"></span></span>moved apart (line to its position)</span>` +

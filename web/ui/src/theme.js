@@ -72,9 +72,15 @@ export function mechanismStyle(id, planName) {
   };
 }
 
-/** Unit status labels (the wire values are available, busy and off_duty). */
+/** Unit status labels (the wire values are available, dispatched, on_scene and off_duty). */
 export const STATUS_LABEL = {
   available: 'Available',
-  busy: 'Busy',
+  dispatched: 'Dispatched',
+  on_scene: 'On scene',
   off_duty: 'Off duty',
 };
+
+/** statusStyle returns the style group of a status: a dispatched unit and one on scene are both drawn on call ('busy'). */
+export function statusStyle(status) {
+  return status === 'dispatched' || status === 'on_scene' || status === 'busy' ? 'busy' : status;
+}

@@ -5,7 +5,7 @@
 // recomputed every second in the browser; the server only sends positions.
 import maplibregl from './maplibre.js';
 import { cellToLatLng } from 'h3-js';
-import { STATUS_LABEL, mechanismStyle } from './theme.js';
+import { STATUS_LABEL, mechanismStyle, statusStyle } from './theme.js';
 import { age, esc } from './format.js';
 import { spread } from './spread.js';
 
@@ -119,7 +119,7 @@ export class Units {
     return { id, ...mechanismStyle(id, this.mechanisms.get(id)?.name) };
   }
 
-  /** status returns the entry's status on the wire: available, busy or off_duty. */
+  /** status returns the entry's status on the wire: available, dispatched, on_scene or off_duty. */
   status(e) {
     return e.live?.status || e.plan.status || 'available';
   }
@@ -147,13 +147,14 @@ export class Units {
       shown.letter = m.letter;
     }
     if (shown.status !== status || shown.offNet !== offNet) {
-      e.el.dataset.status = status;
-      e.el.style.zIndex = status === 'off_duty' ? '1' : status === 'busy' ? '3' : '2';
+      const style = statusStyle(status);
+      e.el.dataset.status = style;
+      e.el.style.zIndex = style === 'off_duty' ? '1' : style === 'busy' ? '3' : '2';
       e.el.classList.toggle('off-network', offNet);
-      e.row.dataset.status = status;
+      e.row.dataset.status = style;
       e.row.classList.toggle('off-network', offNet);
       e.statusCell.innerHTML =
-        `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>` +
+        `<span class="status status-${esc(style)}">${esc(STATUS_LABEL[status] || status)}</span>` +
         (offNet ? ' <span class="offnet" title="No road within snapping distance: not counted in coverage">off network</span>' : '');
       shown.status = status;
       shown.offNet = offNet;
@@ -312,7 +313,7 @@ export class Units {
   renderSummary() {
     const n = { available: 0, busy: 0, off_duty: 0 };
     for (const e of this.entries.values()) {
-      const s = this.status(e);
+      const s = statusStyle(this.status(e));
       n[s] = (n[s] || 0) + 1;
     }
     const off = this.offNetworkCount;
@@ -327,7 +328,7 @@ export class Units {
     this.summaryKey = key;
     this.summaryEl.innerHTML =
       `<span class="status status-available">${n.available} available</span>` +
-      `<span class="status status-busy">${n.busy} busy</span>` +
+      `<span class="status status-busy">${n.busy} on call</span>` +
       `<span class="status status-off_duty">${n.off_duty} off duty</span>` +
       (off ? `<span class="offnet">${off} off network</span>` : '') +
       (sim ? `<span class="source" title="units moved by the demo motion, and units whose fixes come from a device">${sim} simulated · ${live} live</span>` : '');
@@ -361,7 +362,7 @@ export class Units {
     const s = this.ageSeconds(e);
     const rows = [
       ['Mechanism', esc(m.full)],
-      ['Status', `<span class="status status-${esc(status)}">${esc(STATUS_LABEL[status] || status)}</span>`],
+      ['Status', `<span class="status status-${esc(statusStyle(status))}">${esc(STATUS_LABEL[status] || status)}</span>`],
       ['Shift', esc(e.plan.shift || '—')],
     ];
     if (Number.isFinite(u.lat)) {
