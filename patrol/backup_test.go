@@ -41,16 +41,7 @@ func TestZoneBackupShare(t *testing.T) {
 		{"one car in the centre, one 1.3 km west", Rule{}, []orb.Point{centre, west}, Available, 0.01, 0.99},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := testPlan(t, 3, 1)
-			plan.Zones = []Zone{{ID: "Z", Name: "zone", Kind: "park", Weight: 1,
-				Area: square(122.26, 43.62, 0.003), Rule: tc.rule}}
-			if err := plan.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			cv, err := NewCoverage(plan, testLattice(t, plan))
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan, cv := zoneCoverage(t, tc.rule)
 			for i, p := range tc.at {
 				if _, err := cv.Move(plan.Units[i].ID, p, tc.status); err != nil {
 					t.Fatal(err)
