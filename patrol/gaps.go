@@ -53,6 +53,20 @@ type ZoneStatus struct {
 	Met bool
 	// Cells is the number of H3 cells the zone covers.
 	Cells int
+	// Unbacked is the number of the zone's cells that fewer than
+	// BackupUnits available units reach within 3 minutes, whatever the
+	// rule asks; 0 to Cells.
+	Unbacked int
+}
+
+// BackupShare returns the share (0 to 1) of the zone's cells that at least
+// BackupUnits available units reach within 3 minutes, whatever the rule
+// asks; 0 for a zone of no cells.
+func (s ZoneStatus) BackupShare() float64 {
+	if s.Cells == 0 {
+		return 0
+	}
+	return float64(s.Cells-s.Unbacked) / float64(s.Cells)
 }
 
 // Gap reports whether the zone is active and its rule is not met.
@@ -80,7 +94,7 @@ func (cv *Coverage) Zones(now time.Time) []ZoneStatus {
 
 func (cv *Coverage) evaluate(z zoneCells, now time.Time) ZoneStatus {
 	total := len(z.cells) + z.outside
-	s := ZoneStatus{Zone: z.Zone, Active: z.Active(now), Met: true, Cells: total}
+	s := ZoneStatus{Zone: z.Zone, Active: z.Active(now), Met: true, Cells: total, Unbacked: cv.backup(z)}
 	for t, req := range z.Rule.Tiers() {
 		if !req.Asks() {
 			continue

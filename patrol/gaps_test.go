@@ -49,16 +49,7 @@ func TestZoneShares(t *testing.T) {
 			[numTiers]share{no, no, {0, true}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := testPlan(t, 3, 1)
-			plan.Zones = []Zone{{ID: "Z", Name: "zone", Kind: "park", Weight: 1,
-				Area: square(122.26, 43.62, 0.003), Rule: tc.rule}}
-			if err := plan.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			cv, err := NewCoverage(plan, testLattice(t, plan))
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan, cv := zoneCoverage(t, tc.rule)
 			for _, u := range plan.Units[:tc.units] {
 				if _, err := cv.Move(u.ID, orb.Point{122.26, 43.62}, Available); err != nil {
 					t.Fatal(err)
@@ -79,4 +70,22 @@ func TestZoneShares(t *testing.T) {
 			}
 		})
 	}
+}
+
+// zoneCoverage returns the test plan of three units (two cars, then an
+// e-bike) with one zone Z, a square of about 480 × 670 m around the centre
+// of the test box under rule, and its coverage with no unit placed.
+func zoneCoverage(t *testing.T, rule Rule) (*Plan, *Coverage) {
+	t.Helper()
+	plan := testPlan(t, 3, 1)
+	plan.Zones = []Zone{{ID: "Z", Name: "zone", Kind: "park", Weight: 1,
+		Area: square(122.26, 43.62, 0.003), Rule: rule}}
+	if err := plan.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cv, err := NewCoverage(plan, testLattice(t, plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, cv
 }

@@ -38,7 +38,7 @@ type CityConfig struct {
 	Now func() time.Time
 	// Logger receives operational messages; default slog.Default().
 	Logger *slog.Logger
-	// Metrics records counters; nil records nothing.
+	// Metrics records counters and gauges; nil records nothing.
 	Metrics *Metrics
 }
 

@@ -10,13 +10,15 @@ type gapState struct {
 	alerted bool
 }
 
-// zoneChanges evaluates every zone and returns those whose view changed,
-// and an alert for each zone whose gap has opened or closed for GapHold;
-// c.mu is held.
+// zoneChanges evaluates every zone, records their backup coverage in the
+// metrics, and returns those whose view changed, and an alert for each
+// zone whose gap has opened or closed for GapHold; c.mu is held.
 func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
 	var zones []ZoneView
 	var alerts []Alert
-	for _, s := range c.cov.Zones(now) {
+	statuses := c.cov.Zones(now)
+	c.cfg.Metrics.zones(statuses)
+	for _, s := range statuses {
 		v := NewZoneView(s)
 		if old, seen := c.zones[v.ID]; !seen || old != v {
 			zones = append(zones, v)

@@ -119,9 +119,14 @@ type ZoneView struct {
 	Rule   patrol.Rule `json:"rule"`   // the zone's response rule
 	Shares Shares      `json:"shares"` // the shares of its cells that meet each tier it asks
 	Cells  int         `json:"cells"`  // the number of H3 cells the zone covers
+	// BackupShare is the share (0 to 1) of the zone's cells that at least
+	// patrol.BackupUnits available units reach within 3 minutes, whatever
+	// the rule asks.
+	BackupShare float64 `json:"backup_share"`
 }
 
-// NewZoneView returns the view of s, with shares rounded to 0.001.
+// NewZoneView returns the view of s, with shares and the backup share
+// rounded to 0.001.
 func NewZoneView(s patrol.ZoneStatus) ZoneView {
 	share := func(t patrol.Tier) Share {
 		v, asked := s.Share(t)
@@ -129,7 +134,7 @@ func NewZoneView(s patrol.ZoneStatus) ZoneView {
 	}
 	return ZoneView{
 		ID: s.ID, Name: s.Name, Kind: s.Kind, Active: s.Active, Met: s.Met, Gap: s.Gap(),
-		Rule: s.Rule, Cells: s.Cells,
+		Rule: s.Rule, Cells: s.Cells, BackupShare: math.Round(s.BackupShare()*1000) / 1000,
 		Shares: Shares{share(patrol.Tier1), share(patrol.Tier3), share(patrol.Tier5)},
 	}
 }

@@ -70,3 +70,34 @@ func TestShareNull(t *testing.T) {
 		t.Errorf("Unmarshal(null) = %+v, %v, want no share", got, err)
 	}
 }
+
+// TestZoneViewBackupShare checks the backup share of a zone view: the
+// share of its cells with backup, rounded to 0.001, always in the JSON
+// object, whatever the rule asks.
+func TestZoneViewBackupShare(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		cells, unbacked int
+		want            string
+	}{
+		{"every cell backed", 4, 0, `1`},
+		{"no cell backed", 4, 4, `0`},
+		{"a third lacks backup", 3, 1, `0.667`},
+		{"a zone of no cells", 0, 0, `0`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := patrol.ZoneStatus{Zone: patrol.Zone{ID: "Z"}, Cells: tc.cells, Unbacked: tc.unbacked}
+			b, err := json.Marshal(realtime.NewZoneView(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]json.RawMessage
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if string(got["backup_share"]) != tc.want {
+				t.Errorf("backup_share of %d cells, %d unbacked = %s, want %s", tc.cells, tc.unbacked, got["backup_share"], tc.want)
+			}
+		})
+	}
+}

@@ -240,7 +240,9 @@ func (b *browser) openMap(base string, coloured bool) *pageState {
 // Chromium and waits until the page has drawn the hexagons, coloured the
 // reached ones, placed all 88 units and applied live diffs, without a console
 // error. It then checks that diffs change feature state only: the hexagon
-// geometry is never handed to the map again.
+// geometry is never handed to the map again, not even when the legend's
+// toggle shows the backup layer, which highlights by feature state the
+// cells that fewer than two units reach within 3 minutes.
 func TestBrowserLiveMap(t *testing.T) {
 	requireBrowser(t)
 	base := startDemoServer(t)
@@ -284,8 +286,84 @@ func TestBrowserLiveMap(t *testing.T) {
 		t.Errorf("unit summary %q, want the demo's units counted as simulated, none live", summary)
 	}
 
+	// Showing the backup layer changes its visibility only: no new geometry.
+	b.checkBackupLayer()
+	b.shot("live-map-backup.png")
+	calls, err = chromedp.Run(b.ctx, chromedp.Evaluate[int](`window.__hexDataCalls`))
+	if err != nil {
+		t.Fatalf("read the geometry spy: %v", err)
+	}
+	st, err = chromedp.Run(b.ctx, chromedp.Evaluate[*pageState](readState))
+	if err != nil {
+		t.Fatalf("read window.patrolgrid: %v", err)
+	}
+	if calls != 0 || st.GeometryUploads != uploads {
+		t.Errorf("after the backup layer was shown: hexagon source data set %d times and geometry uploads %d → %d, want none",
+			calls, uploads, st.GeometryUploads)
+	}
+
+	b.eval(`document.getElementById('backup-toggle').click() ?? 0`) // off again for the shot
 	b.shot("live-map.png")
 	b.check(nil)
+}
+
+// backupState is what the page shows of backup coverage: the backup
+// layers' visibility, the toggle, and the hexagons by their feature state.
+type backupState struct {
+	Visibility []string `json:"visibility"` // of cells-backup and cells-extra-backup
+	Checked    bool     `json:"checked"`    // the legend's toggle
+	Shown      bool     `json:"shown"`      // window.patrolgrid.backupLayer
+	Unbacked   int      `json:"unbacked"`   // window.patrolgrid.unbackedCells
+	Cells      int      `json:"cells"`      // hexagons drawn
+	Backed     int      `json:"backed"`     // those whose feature state says backed
+	Lone       int      `json:"lone"`       // those reached (tier set) but not backed: highlighted
+}
+
+// readBackup reads the backup state of the page.
+const readBackup = `(() => {
+	const p = window.patrolgrid, map = p.map;
+	const n = p.cells; // main and extra hexagons: each source's ids count from 0
+	let backed = 0, lone = 0;
+	for (const source of ['cells', 'cells-extra']) {
+		for (let id = 0; id < n; id++) {
+			const s = map.getFeatureState({source, id});
+			if (s.backed) backed++;
+			else if (s.tier) lone++;
+		}
+	}
+	return {visibility: ['cells-backup', 'cells-extra-backup'].map((l) => map.getLayoutProperty(l, 'visibility') || 'visible'),
+		checked: document.getElementById('backup-toggle').checked, shown: p.backupLayer,
+		unbacked: p.unbackedCells, cells: n, backed, lone};
+})()`
+
+// checkBackupLayer checks the backup layer: hidden until the legend's
+// toggle is checked, then shown, with some hexagons backed and some
+// reached ones highlighted for lacking backup, all told by feature state.
+func (b *browser) checkBackupLayer() {
+	b.t.Helper()
+	read := func() backupState {
+		st, err := chromedp.Run(b.ctx, chromedp.Evaluate[backupState](readBackup))
+		if err != nil {
+			b.t.Fatalf("read the backup layer: %v", err)
+		}
+		return st
+	}
+	if st := read(); st.Checked || st.Shown || !slices.Equal(st.Visibility, []string{"none", "none"}) {
+		b.t.Errorf("before the toggle: backup layer %+v, want it off", st)
+	}
+	b.eval(`document.getElementById('backup-toggle').click() ?? 0`)
+	b.waitState(10*time.Second, "backup layer shown", func(*pageState) bool { return read().Shown })
+	st := read()
+	if !st.Checked || !slices.Equal(st.Visibility, []string{"visible", "visible"}) {
+		b.t.Errorf("after the toggle: backup layer %+v, want it on", st)
+	}
+	if st.Backed == 0 || st.Lone == 0 {
+		b.t.Errorf("backup feature state: %d hexagons backed, %d reached without backup; want some of each", st.Backed, st.Lone)
+	}
+	if st.Unbacked != st.Cells-st.Backed {
+		b.t.Errorf("unbackedCells = %d, want %d: %d hexagons less %d backed", st.Unbacked, st.Cells-st.Backed, st.Cells, st.Backed)
+	}
+	b.t.Logf("backup layer: %d of %d hexagons backed, %d reached without backup highlighted", st.Backed, st.Cells, st.Lone)
 }
 
 // box is a rectangle on the page in CSS pixels, y pointing down.

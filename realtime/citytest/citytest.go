@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -46,6 +48,21 @@ func StartPlan(t testing.TB, plan *patrol.Plan, st *store.Memory) City {
 // coverage a minute after their latest fix.
 func StartRouted(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, st *store.Memory) City {
 	t.Helper()
+	return start(t, plan, route, st, nil)
+}
+
+// StartMetered runs a city on plan over the lattice of its boundary with
+// a new memory store, as StartPlan does, recording its metrics and its
+// hub's in reg.
+func StartMetered(t testing.TB, plan *patrol.Plan, reg prometheus.Registerer) City {
+	t.Helper()
+	return start(t, plan, func(l *geo.Lattice) geo.Router { return l }, nil, reg)
+}
+
+// start runs a city as StartRouted does, recording its metrics in reg
+// unless reg is nil.
+func start(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, st *store.Memory, reg prometheus.Registerer) City {
+	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +72,11 @@ func StartRouted(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.R
 		st = store.NewMemory(store.MemoryConfig{Now: clk.Now})
 	}
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, route(geo.NewLattice(grid)), st, hub,
-		realtime.CityConfig{Now: clk.Now, StaleAfter: time.Minute})
+	cfg := realtime.CityConfig{Now: clk.Now, StaleAfter: time.Minute}
+	if reg != nil {
+		cfg.Metrics = realtime.NewMetrics(reg, hub)
+	}
+	city, err := realtime.NewCity(plan, route(geo.NewLattice(grid)), st, hub, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

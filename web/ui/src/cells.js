@@ -5,8 +5,12 @@
 // Cells the server reports outside the boundary go into a second, small source ('cells-extra'),
 // whose data is replaced only when such a new cell first appears, so the large source
 // ('cells') is uploaded exactly once.
+//
+// The backup layer, off by default, tints the cells that fewer than BACKUP_UNITS units reach
+// within 3 minutes. It reads the 'backed' feature state, set alongside 'tier' from each cell's
+// n3, so showing or hiding it only changes the layer's visibility.
 import { cellToBoundary, polygonToCells } from 'h3-js';
-import { HEX_OPACITY, TIERS, tierOf } from './theme.js';
+import { BACKUP_COLOR, BACKUP_UNITS, HEX_OPACITY, TIERS, tierOf } from './theme.js';
 
 const MAIN = 'cells';
 const EXTRA = 'cells-extra';
@@ -18,6 +22,14 @@ const tierColor = [
   ...TIERS.filter((t) => t.id !== 0).flatMap((t) => [t.id, t.color]),
   TIERS.find((t) => t.id === 0).color,
 ];
+
+/** backupOpacity is a paint expression: clear where the 'backed' feature state holds, tinted elsewhere. */
+const backupOpacity = ['case', ['boolean', ['feature-state', 'backed'], false], 0, 0.5];
+
+/** backedOf tells whether a wire record's cell has backup: BACKUP_UNITS units within 3 minutes. */
+export function backedOf(rec) {
+  return (rec?.n3 ?? 0) >= BACKUP_UNITS;
+}
 
 /** polygonsOf returns the polygons (arrays of [lon, lat] rings) of a Polygon or MultiPolygon. */
 function polygonsOf(geometry) {
@@ -68,6 +80,12 @@ export class HexLayer {
     this.info = new Map();
     /** tier per feature id, per source */
     this.tiers = { [MAIN]: new Uint8Array(0), [EXTRA]: [] };
+    /** backup per feature id, per source: 1 where the cell has backup */
+    this.backed = { [MAIN]: new Uint8Array(0), [EXTRA]: [] };
+    /** backedCount is the number of drawn cells with backup */
+    this.backedCount = 0;
+    /** showingBackup tells whether the backup layer is visible */
+    this.showingBackup = false;
     /** counts[tier] over all drawn cells, and insideCounts over boundary cells only */
     this.counts = { 0: 0, 1: 0, 3: 0, 5: 0 };
     this.insideCounts = { 0: 0, 1: 0, 3: 0, 5: 0 };
@@ -77,6 +95,7 @@ export class HexLayer {
 
     this.mainCells.forEach((c, i) => this.where.set(c, { src: MAIN, id: i }));
     this.tiers[MAIN] = new Uint8Array(this.mainCells.length);
+    this.backed[MAIN] = new Uint8Array(this.mainCells.length);
     this.counts[0] = this.mainCells.length;
     this.insideCounts[0] = this.mainCells.length;
 
@@ -108,6 +127,16 @@ export class HexLayer {
       );
       map.addLayer(
         {
+          id: `${src}-backup`,
+          type: 'fill',
+          source: src,
+          layout: { visibility: 'none' },
+          paint: { 'fill-color': BACKUP_COLOR, 'fill-opacity': backupOpacity, 'fill-antialias': false },
+        },
+        beforeLayer || undefined,
+      );
+      map.addLayer(
+        {
           id: `${src}-edge`,
           type: 'line',
           source: src,
@@ -117,6 +146,11 @@ export class HexLayer {
         beforeLayer || undefined,
       );
     }
+  }
+
+  /** backupLayerIds are the ids of the backup layers, one per source. */
+  get backupLayerIds() {
+    return [`${MAIN}-backup`, `${EXTRA}-backup`];
   }
 
   /** layerIds are the ids of the clickable fill layers. */
@@ -132,6 +166,19 @@ export class HexLayer {
   /** coloured is the number of drawn cells reached within 5 minutes. */
   get coloured() {
     return this.counts[1] + this.counts[3] + this.counts[5];
+  }
+
+  /** unbacked is the number of drawn cells that lack backup (fewer than BACKUP_UNITS units within 3 minutes). */
+  get unbacked() {
+    return this.size - this.backedCount;
+  }
+
+  /** showBackup shows or hides the backup layer; no feature state changes. */
+  showBackup(on) {
+    this.showingBackup = !!on;
+    for (const src of [MAIN, EXTRA]) {
+      this.map.setLayoutProperty(`${src}-backup`, 'visibility', on ? 'visible' : 'none');
+    }
   }
 
   /** cellAt returns the H3 cell of a rendered hexagon feature. */
@@ -150,6 +197,7 @@ export class HexLayer {
       this.where.set(c, { src: EXTRA, id: this.extraCells.length });
       this.extraCells.push(c);
       this.tiers[EXTRA].push(0);
+      this.backed[EXTRA].push(0);
       this.counts[0]++;
     }
     this.map.getSource(EXTRA).setData({
@@ -159,23 +207,32 @@ export class HexLayer {
     this.extraUploads++;
   }
 
-  /** set records one cell's wire record and updates its feature state if its tier changed. */
+  /** set records one cell's wire record and updates its feature state if its tier or backup changed. */
   set(rec) {
     const at = this.where.get(rec.cell);
     if (!at) return;
     const tier = tierOf(rec.eta_s);
     if (tier === 0) this.info.delete(rec.cell);
     else this.info.set(rec.cell, rec);
+    const state = {};
     const old = this.tiers[at.src][at.id];
-    if (old === tier) return;
-    this.tiers[at.src][at.id] = tier;
-    this.counts[old]--;
-    this.counts[tier]++;
-    if (at.src === MAIN) {
-      this.insideCounts[old]--;
-      this.insideCounts[tier]++;
+    if (old !== tier) {
+      this.tiers[at.src][at.id] = tier;
+      this.counts[old]--;
+      this.counts[tier]++;
+      if (at.src === MAIN) {
+        this.insideCounts[old]--;
+        this.insideCounts[tier]++;
+      }
+      state.tier = tier;
     }
-    this.map.setFeatureState({ source: at.src, id: at.id }, { tier });
+    const backed = backedOf(rec) ? 1 : 0;
+    if (this.backed[at.src][at.id] !== backed) {
+      this.backed[at.src][at.id] = backed;
+      this.backedCount += backed ? 1 : -1;
+      state.backed = !!backed;
+    }
+    if ('tier' in state || 'backed' in state) this.map.setFeatureState({ source: at.src, id: at.id }, state);
   }
 
   /** applyDiff applies the changed cells of a diff. */

@@ -14,12 +14,12 @@
 import maplibregl from './maplibre.js';
 import { Client } from './api.js';
 import { Live } from './live.js';
-import { HexLayer, buildGrid } from './cells.js';
+import { HexLayer, backedOf, buildGrid } from './cells.js';
 import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
 import { Clock, esc, eta, pct } from './format.js';
-import { BACKGROUND_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
+import { BACKGROUND_COLOR, BACKUP_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
 const ILLUSTRATIVE_LABEL = 'Illustrative data — positions approximate, not official';
 
@@ -55,6 +55,8 @@ function noticeLabel(notice) {
  *   zoneLabels     number of zone labels shown (those of the zones in view)
  *   spreadUnits    number of unit markers moved off their position so that none overlap
  *   layouts        times markers and labels were laid out (after a view change or live message)
+ *   backupLayer    whether the backup layer (cells lacking backup tinted) is shown
+ *   unbackedCells  number of drawn hexagons with fewer than two units within 3 minutes
  *   map            the MapLibre map, for inspection
  */
 const hooks = {
@@ -78,6 +80,8 @@ const hooks = {
   zoneLabels: 0,
   spreadUnits: 0,
   layouts: 0,
+  backupLayer: false,
+  unbackedCells: 0,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -192,6 +196,8 @@ function renderLegend(plan, shares, travel) {
         `<div class="legend-row"><span class="sw hex" style="background:${t.color}"></span>${t.label}` +
         `<span class="legend-val num" id="share-${t.id}">${t.id ? pct(cum[t.id]) : ''}</span></div>`,
     ).join('') +
+    `<label class="legend-row legend-toggle" title="Cells that fewer than two available units reach within 3 minutes">` +
+    `<input type="checkbox" id="backup-toggle"><span class="sw hex" style="background:${BACKUP_COLOR}"></span>No backup (&lt; 2 units ≤ 3 min)</label>` +
     `<div class="legend-title">Priority zones</div>` +
     Object.values(ZONE_STATUS)
       .map((s) => `<div class="legend-row"><span class="sw zone" style="border-color:${s.color}"></span>${s.label}</div>`)
@@ -356,6 +362,10 @@ async function main() {
   addBoundary(map, plan.boundary);
   const zones = new ZoneLayer(map, plan.zones, { onSelect: (id) => focusZone(id) });
   hooks.cells = hex.size;
+  $('backup-toggle').addEventListener('change', (ev) => {
+    hex.showBackup(ev.target.checked);
+    hooks.backupLayer = hex.showingBackup;
+  });
   mark('geometry');
 
   const popup = new maplibregl.Popup({ closeButton: true, closeOnClick: false, maxWidth: '300px', offset: 14, className: 'pg-popup' });
@@ -439,6 +449,7 @@ async function main() {
   function refresh(msg) {
     hooks.cells = hex.size;
     hooks.colouredCells = hex.coloured;
+    hooks.unbackedCells = hex.unbacked;
     hooks.units = units.markerCount;
     hooks.offNetwork = units.offNetworkCount;
     hooks.geometryUploads = hex.geometryUploads;
@@ -564,6 +575,7 @@ function cellHTML(hex, cell, zone, panel) {
       `<table class="pp-table">` +
       `<tr><th>Best ETA</th><td class="num">${esc(eta(rec?.eta_s))}${rec ? ' min' : ''}</td></tr>` +
       `<tr><th>Units ≤ 1 / 3 / 5 min</th><td class="num">${rec?.n1 ?? 0} / ${rec?.n3 ?? 0} / ${rec?.n5 ?? 0}</td></tr>` +
+      `<tr><th>Backup ≤ 3 min</th><td>${backedOf(rec) ? 'yes' : 'no'}</td></tr>` +
       `</table>`;
   }
   if (zone) {
@@ -582,6 +594,7 @@ function cellHTML(hex, cell, zone, panel) {
           return `<tr><th>≤ ${k.slice(1)} min</th><td class="num">${pct(z.shares?.[k])} <span class="muted">/ need ${pct(r.share)}, ${r.units} unit${r.units === 1 ? '' : 's'}</span></td></tr>`;
         })
         .join('') +
+      (typeof z.backup_share === 'number' ? `<tr><th>Backup ≤ 3 min</th><td class="num">${pct(z.backup_share)} <span class="muted">of cells</span></td></tr>` : '') +
       `</table>`;
   }
   return html;

@@ -9,6 +9,12 @@ export const TIERS = [
   { id: 0, label: '> 5 min', color: '#5a2630' },
 ];
 
+/** BACKUP_UNITS is how many units within 3 minutes give a cell backup (patrol.BackupUnits). */
+export const BACKUP_UNITS = 2;
+
+/** Tint of the backup layer's cells that lack backup. */
+export const BACKUP_COLOR = '#ff9f1c';
+
 /** Fill opacity of hexagons by tier, without and with a raster basemap underneath. */
 export const HEX_OPACITY = { plain: 0.62, overTiles: 0.45 };
 
