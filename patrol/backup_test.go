@@ -36,7 +36,7 @@ func TestZoneBackupShare(t *testing.T) {
 		{"one car in the centre", Rule{M3: Requirement{1, 1}}, []orb.Point{centre}, Available, 0, 0},
 		{"two cars in the centre", Rule{}, []orb.Point{centre, centre}, Available, 1, 1},
 		{"two cars, rule asks one unit", Rule{M1: Requirement{1, 1}}, []orb.Point{centre, centre}, Available, 1, 1},
-		{"two cars in the centre, busy", Rule{}, []orb.Point{centre, centre}, Busy, 0, 0},
+		{"two cars in the centre, busy", Rule{}, []orb.Point{centre, centre}, Dispatched, 0, 0},
 		{"one car in the centre, one far east", Rule{}, []orb.Point{centre, far}, Available, 0, 0},
 		{"one car in the centre, one 1.3 km west", Rule{}, []orb.Point{centre, west}, Available, 0.01, 0.99},
 	} {
