@@ -80,15 +80,21 @@ func (l *Lattice) Isochrone(s *Search, from orb.Point, p Profile, limit time.Dur
 			break
 		}
 		dst = append(dst, Reach{Cell: node, ETA: at})
-		for k, j := range l.nbr[node] {
-			if j < 0 || s.Done(j) {
-				continue
-			}
-			eta := at + time.Duration(float64(l.hop[node][k])*secPerMeter*float64(time.Second))
-			if eta <= limit {
-				s.Push(j, eta)
-			}
-		}
+		l.relax(s, node, at, secPerMeter, limit)
 	}
 	return dst, nil
+}
+
+// relax queues the neighbours of node, settled at at, that are not
+// settled yet and are reached within limit at secPerMeter.
+func (l *Lattice) relax(s *Search, node int32, at time.Duration, secPerMeter float64, limit time.Duration) {
+	for k, j := range l.nbr[node] {
+		if j < 0 || s.Done(j) {
+			continue
+		}
+		eta := at + time.Duration(float64(l.hop[node][k])*secPerMeter*float64(time.Second))
+		if eta <= limit {
+			s.Push(j, eta)
+		}
+	}
 }

@@ -71,6 +71,8 @@ type routedGraph struct {
 	// i to each, are out[outFirst[i]:outFirst[i+1]].
 	outFirst []int32
 	out      []cellOffset
+	inFirst  []int32 // arcs into node i, for ETAsTo: in[inFirst[i]:inFirst[i+1]]
+	in       []arc
 }
 
 // cellOffset is a cell reached along an arc, dt after leaving its node.
@@ -98,6 +100,7 @@ func NewRouter(net *Network, grid *geo.Grid, cfg RouterConfig) *Router {
 		first, cross := edgeCrossings(g, grid)
 		rg := routedGraph{g: g, factor: bandFactor(g, cfg.Band), crossFirst: first, cross: cross}
 		rg.outFirst, rg.out = nodeOffsets(g, first, cross)
+		rg.inFirst, rg.in = reverseArcs(g)
 		r.graphs = append(r.graphs, rg)
 	}
 	return r
