@@ -72,4 +72,5 @@ func (l *Lattice) ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, l
 	}
 	return dst, nil
 }
+
 var _ ReverseRouter = (*Lattice)(nil)
