@@ -22,8 +22,9 @@ type ReverseRouter interface {
 	// time the unit's forward trip would take, or Unreached when it takes
 	// longer than limit or the unit cannot be placed. It returns
 	// ErrOffGrid (or an error that matches it) when to cannot be placed,
-	// appending nothing. After the first call on a graph it allocates
-	// nothing but dst's growth.
+	// appending nothing. After the first call on a graph the search
+	// allocates nothing but dst's growth; placing the points may (the
+	// lattice's H3 lookups do, two small allocations per point).
 	ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error)
 }
 
@@ -66,7 +67,7 @@ func (l *Lattice) ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, l
 		if c < 0 || !s.Done(int32(c)) {
 			continue
 		}
-		if eta := p.Travel(Distance(from[i], CellCenter(l.grid.Cell(int32(c))))) + s.ETA(int32(c)); eta <= limit {
+		if eta := p.Travel(Distance(from[i], l.centre[c])) + s.ETA(int32(c)); eta <= limit {
 			units[i] = eta
 		}
 	}
