@@ -214,3 +214,8 @@ func reportSearches(b *testing.B, searches int) {
 	b.ReportMetric(op/float64(searches), "ms/search")
 	b.ReportMetric(op, "ms/ranking")
 }
+
+var (
+	_ geo.ReverseRouter = (*Router)(nil)
+	_ geo.ReverseRouter = (*BandRouter)(nil)
+)
