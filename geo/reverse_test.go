@@ -2,12 +2,12 @@ package geo
 
 import (
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/data"
+	"github.com/patrolgrid/patrolgrid/geo/geotest"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -180,28 +180,11 @@ func BenchmarkETAsTo(b *testing.B) {
 	var s Search
 	var dst []time.Duration
 	var reach []Reach
-	b.Run("reverse", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			dst, _ = l.ETAsTo(&s, to, car, units, limit, dst[:0])
+	geotest.BenchRanking(b, len(units), func() {
+		dst, _ = l.ETAsTo(&s, to, car, units, limit, dst[:0])
+	}, func() {
+		for _, u := range units {
+			reach, _ = l.Isochrone(&s, u, car, limit, reach[:0])
 		}
-		reportSearches(b, 1)
 	})
-	b.Run(fmt.Sprintf("forward%d", len(units)), func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, u := range units {
-				reach, _ = l.Isochrone(&s, u, car, limit, reach[:0])
-			}
-		}
-		reportSearches(b, len(units))
-	})
-}
-
-// reportSearches reports the time of one search and of ranking all units
-// when each op ran searches searches.
-func reportSearches(b *testing.B, searches int) {
-	op := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / 1e6
-	b.ReportMetric(op/float64(searches), "ms/search")
-	b.ReportMetric(op, "ms/ranking")
 }

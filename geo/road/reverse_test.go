@@ -1,12 +1,12 @@
 package road
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/geotest"
 	"github.com/paulmach/orb"
 )
 
@@ -189,30 +189,13 @@ func BenchmarkETAsTo(b *testing.B) {
 	const limit = 10 * time.Minute
 	var s geo.Search
 	var dst []time.Duration
-	b.Run("reverse", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			dst, _ = r.ETAsTo(&s, casino, carProfile, units, limit, dst[:0])
+	geotest.BenchRanking(b, len(units), func() {
+		dst, _ = r.ETAsTo(&s, casino, carProfile, units, limit, dst[:0])
+	}, func() {
+		for _, u := range units {
+			r.DriveTime(&s, u, casino, carProfile, limit)
 		}
-		reportSearches(b, 1)
 	})
-	b.Run(fmt.Sprintf("forward%d", len(units)), func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, u := range units {
-				r.DriveTime(&s, u, casino, carProfile, limit)
-			}
-		}
-		reportSearches(b, len(units))
-	})
-}
-
-// reportSearches reports the time of one search and of ranking all units
-// when each op ran searches searches.
-func reportSearches(b *testing.B, searches int) {
-	op := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / 1e6
-	b.ReportMetric(op/float64(searches), "ms/search")
-	b.ReportMetric(op, "ms/ranking")
 }
 
 var (
