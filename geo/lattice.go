@@ -15,18 +15,20 @@ import (
 // A Lattice is immutable and safe for concurrent use; searches on it need
 // their own Search.
 type Lattice struct {
-	grid *Grid
-	nbr  [][6]int32  // neighbour numbers, -1 where the grid ends
-	hop  [][6]Meters // centre-to-centre distances
+	grid   *Grid
+	nbr    [][6]int32  // neighbour numbers, -1 where the grid ends
+	hop    [][6]Meters // centre-to-centre distances
+	centre []orb.Point // cell centres, kept to spare H3 calls per search
 }
 
 // NewLattice links the cells of g to their neighbours.
 func NewLattice(g *Grid) *Lattice {
 	n := g.Len()
-	l := &Lattice{grid: g, nbr: make([][6]int32, n), hop: make([][6]Meters, n)}
+	l := &Lattice{grid: g, nbr: make([][6]int32, n), hop: make([][6]Meters, n), centre: make([]orb.Point, n)}
 	for i := range n {
 		c := g.Cell(int32(i))
 		centre := CellCenter(c)
+		l.centre[i] = centre
 		k := 0
 		for _, nc := range h3.GridDisk(c, 1) {
 			if nc == c {
@@ -71,7 +73,7 @@ func (l *Lattice) Isochrone(s *Search, from orb.Point, p Profile, limit time.Dur
 	}
 	s.Reset(len(l.nbr))
 	secPerMeter := p.Detour / p.MetersPerSecond()
-	if eta := p.Travel(Distance(from, CellCenter(l.grid.Cell(origin)))); eta <= limit {
+	if eta := p.Travel(Distance(from, l.centre[origin])); eta <= limit {
 		s.Push(origin, eta)
 	}
 	for {
@@ -80,15 +82,21 @@ func (l *Lattice) Isochrone(s *Search, from orb.Point, p Profile, limit time.Dur
 			break
 		}
 		dst = append(dst, Reach{Cell: node, ETA: at})
-		for k, j := range l.nbr[node] {
-			if j < 0 || s.Done(j) {
-				continue
-			}
-			eta := at + time.Duration(float64(l.hop[node][k])*secPerMeter*float64(time.Second))
-			if eta <= limit {
-				s.Push(j, eta)
-			}
-		}
+		l.relax(s, node, at, secPerMeter, limit)
 	}
 	return dst, nil
+}
+
+// relax queues the neighbours of node, settled at at, that are not
+// settled yet and are reached within limit at secPerMeter.
+func (l *Lattice) relax(s *Search, node int32, at time.Duration, secPerMeter float64, limit time.Duration) {
+	for k, j := range l.nbr[node] {
+		if j < 0 || s.Done(j) {
+			continue
+		}
+		eta := at + time.Duration(float64(l.hop[node][k])*secPerMeter*float64(time.Second))
+		if eta <= limit {
+			s.Push(j, eta)
+		}
+	}
 }

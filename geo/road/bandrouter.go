@@ -57,6 +57,11 @@ func (b *BandRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, lim
 	return b.cur.Load().router.Isochrone(s, from, p, limit, dst)
 }
 
+// ETAsTo is Router.ETAsTo in the band in force.
+func (b *BandRouter) ETAsTo(s *geo.Search, to orb.Point, p geo.Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error) {
+	return b.cur.Load().router.ETAsTo(s, to, p, from, limit, dst)
+}
+
 // Version counts the band switches since NewBandRouter, from 0.
 func (b *BandRouter) Version() uint64 { return b.version.Load() }
 

@@ -71,6 +71,8 @@ type routedGraph struct {
 	// i to each, are out[outFirst[i]:outFirst[i+1]].
 	outFirst []int32
 	out      []cellOffset
+	inFirst  []int32 // arcs into node i, for ETAsTo: in[inFirst[i]:inFirst[i+1]]
+	in       []arc
 }
 
 // cellOffset is a cell reached along an arc, dt after leaving its node.
@@ -98,6 +100,7 @@ func NewRouter(net *Network, grid *geo.Grid, cfg RouterConfig) *Router {
 		first, cross := edgeCrossings(g, grid)
 		rg := routedGraph{g: g, factor: bandFactor(g, cfg.Band), crossFirst: first, cross: cross}
 		rg.outFirst, rg.out = nodeOffsets(g, first, cross)
+		rg.inFirst, rg.in = reverseArcs(g)
 		r.graphs = append(r.graphs, rg)
 	}
 	return r
@@ -213,12 +216,9 @@ func (rg *routedGraph) startEdge(s *geo.Search, sn Snap, n int32, limit time.Dur
 	ed := rg.g.edges[sn.Edge]
 	f := sn.Fraction
 	crs := rg.cross[rg.crossFirst[sn.Edge]:rg.crossFirst[sn.Edge+1]]
-	rg.atEnds(s, sn)
+	rg.seed(s, sn, true, limit)
 	if ed.fwdKPH > 0 {
 		full := travel(float64(ed.length), ed.fwdKPH)
-		if t := time.Duration((1 - f) * float64(full)); t <= limit {
-			s.Push(ed.to, t)
-		}
 		for _, c := range crs {
 			if float64(c.exit) >= f {
 				if t := time.Duration(max(0, float64(c.enter)-f) * float64(full)); t <= limit {
@@ -229,9 +229,6 @@ func (rg *routedGraph) startEdge(s *geo.Search, sn Snap, n int32, limit time.Dur
 	}
 	if ed.bwdKPH > 0 {
 		full := travel(float64(ed.length), ed.bwdKPH)
-		if t := time.Duration(f * float64(full)); t <= limit {
-			s.Push(ed.from, t)
-		}
 		for _, c := range crs {
 			if float64(c.enter) <= f {
 				if t := time.Duration(max(0, f-float64(c.exit)) * float64(full)); t <= limit {
@@ -247,18 +244,14 @@ func (rg *routedGraph) startEdge(s *geo.Search, sn Snap, n int32, limit time.Dur
 // at that node, free to take any road out of it.
 const endSnap geo.Meters = 1
 
-// atEnds starts the search at an edge's end node when sn lies on it, so
-// a start at an intersection may take any road out of it, not only the
-// open directions of the edge it snapped to.
-func (rg *routedGraph) atEnds(s *geo.Search, sn Snap) {
-	ed := rg.g.edges[sn.Edge]
-	kph := max(ed.fwdKPH, ed.bwdKPH)
-	if sn.Along <= endSnap {
-		s.Push(ed.from, travel(float64(sn.Along), kph))
-	}
-	if rest := geo.Meters(ed.length) - sn.Along; rest <= endSnap {
-		s.Push(ed.to, travel(float64(rest), kph))
-	}
+// seed queues the ends of sn's edge at their times from sn (leaving) or
+// to it, those within limit.
+func (rg *routedGraph) seed(s *geo.Search, sn Snap, leaving bool, limit time.Duration) {
+	rg.ends(sn, leaving, func(node int32, t time.Duration) {
+		if t <= limit {
+			s.Push(node, t)
+		}
+	})
 }
 
 // reachCell records that slot i (a cell) is reached at t, appending it to
@@ -451,7 +444,8 @@ func (r *Router) DriveTime(s *geo.Search, from, to orb.Point, p geo.Profile, lim
 	}
 	base := time.Duration(float64(limit) * rg.factor)
 	rg.settle(s, a, base)
-	best, found := rg.arrival(s, a, b)
+	t, ok := rg.alongEdge(a, b)
+	best, found := rg.viaEnds(s, b, false, t, ok)
 	if !found || best > base {
 		return 0, false, nil
 	}
@@ -460,26 +454,21 @@ func (r *Router) DriveTime(s *geo.Search, from, to orb.Point, p geo.Profile, lim
 
 // settle runs the bounded Dijkstra from sn over nodes only.
 func (rg *routedGraph) settle(s *geo.Search, sn Snap, limit time.Duration) {
-	g := rg.g
-	s.Reset(len(g.nodes))
-	ed := g.edges[sn.Edge]
-	rg.atEnds(s, sn)
-	if ed.fwdKPH > 0 {
-		if t := time.Duration((1 - sn.Fraction) * float64(travel(float64(ed.length), ed.fwdKPH))); t <= limit {
-			s.Push(ed.to, t)
-		}
-	}
-	if ed.bwdKPH > 0 {
-		if t := time.Duration(sn.Fraction * float64(travel(float64(ed.length), ed.bwdKPH))); t <= limit {
-			s.Push(ed.from, t)
-		}
-	}
-	for {
+	s.Reset(len(rg.g.nodes))
+	rg.seed(s, sn, true, limit)
+	drain(s, rg.g.first, rg.g.arcs, limit, nil)
+}
+
+// drain settles the nodes queued in s and those reached from them along
+// arcs (the arcs of node i are arcs[first[i]:first[i+1]]) within limit,
+// until none is left or stop, when not nil, reports true.
+func drain(s *geo.Search, first []int32, arcs []arc, limit time.Duration, stop func() bool) {
+	for stop == nil || !stop() {
 		node, at, ok := s.Next()
 		if !ok {
-			break
+			return
 		}
-		for _, a := range g.arcs[g.first[node]:g.first[node+1]] {
+		for _, a := range arcs[first[node]:first[node+1]] {
 			if t := at + a.cost; !s.Done(a.to) && t <= limit {
 				s.Push(a.to, t)
 			}
@@ -487,41 +476,40 @@ func (rg *routedGraph) settle(s *geo.Search, sn Snap, limit time.Duration) {
 	}
 }
 
-// arrival returns the earliest time at b after settle from a: through
-// either end of b's edge, or along the shared edge when a and b lie on
-// the same one.
-func (rg *routedGraph) arrival(s *geo.Search, a, b Snap) (time.Duration, bool) {
-	ed := rg.g.edges[b.Edge]
-	best, found := time.Duration(math.MaxInt64), false
-	try := func(t time.Duration) {
-		if t < best {
-			best, found = t, true
+// viaEnds returns the earliest of best (when found) and the settled
+// times of the ends of sn's edge plus the stretch between each end and
+// sn, leaving sn or arriving at it.
+func (rg *routedGraph) viaEnds(s *geo.Search, sn Snap, leaving bool, best time.Duration, found bool) (time.Duration, bool) {
+	rg.ends(sn, leaving, func(node int32, t time.Duration) {
+		if s.Done(node) && (!found || s.ETA(node)+t < best) {
+			best, found = s.ETA(node)+t, true
 		}
-	}
+	})
+	return best, found
+}
+
+// ends calls f with each end of sn's edge and the time between sn and
+// it: the ends a trip leaving sn may reach, or those a trip arriving at
+// sn may come from. An end within endSnap is open both ways.
+func (rg *routedGraph) ends(sn Snap, leaving bool, f func(node int32, t time.Duration)) {
+	ed := rg.g.edges[sn.Edge]
 	kph := max(ed.fwdKPH, ed.bwdKPH)
-	if b.Along <= endSnap && s.Done(ed.from) {
-		try(s.ETA(ed.from) + travel(float64(b.Along), kph))
+	if sn.Along <= endSnap {
+		f(ed.from, travel(float64(sn.Along), kph))
 	}
-	if rest := geo.Meters(ed.length) - b.Along; rest <= endSnap && s.Done(ed.to) {
-		try(s.ETA(ed.to) + travel(float64(rest), kph))
+	if rest := geo.Meters(ed.length) - sn.Along; rest <= endSnap {
+		f(ed.to, travel(float64(rest), kph))
+	}
+	// Leaving, the shape's way runs to its to node over the rest of the
+	// edge, and against it to its from node; arriving, the other way round.
+	ahead, behind, rest := ed.to, ed.from, 1-sn.Fraction
+	if !leaving {
+		ahead, behind, rest = behind, ahead, sn.Fraction
 	}
 	if ed.fwdKPH > 0 {
-		full := float64(travel(float64(ed.length), ed.fwdKPH))
-		if s.Done(ed.from) {
-			try(s.ETA(ed.from) + time.Duration(b.Fraction*full))
-		}
-		if a.Edge == b.Edge && a.Fraction <= b.Fraction {
-			try(time.Duration((b.Fraction - a.Fraction) * full))
-		}
+		f(ahead, time.Duration(rest*float64(travel(float64(ed.length), ed.fwdKPH))))
 	}
 	if ed.bwdKPH > 0 {
-		full := float64(travel(float64(ed.length), ed.bwdKPH))
-		if s.Done(ed.to) {
-			try(s.ETA(ed.to) + time.Duration((1-b.Fraction)*full))
-		}
-		if a.Edge == b.Edge && a.Fraction >= b.Fraction {
-			try(time.Duration((a.Fraction - b.Fraction) * full))
-		}
+		f(behind, time.Duration((1-rest)*float64(travel(float64(ed.length), ed.bwdKPH))))
 	}
-	return best, found
 }

@@ -1,0 +1,77 @@
+package geo
+
+import (
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Unreached is the ETA a ReverseRouter gives a unit that cannot reach the
+// incident within the limit, or that cannot be placed on the travel graph
+// at all (off the grid, off the network). Every real ETA is 0 or more.
+const Unreached time.Duration = -1
+
+// ReverseRouter ranks units for an incident: one search over the reversed
+// travel graph from the incident gives the drive time from every unit to
+// it, on the same travel model as the Router's isochrones. Implementations
+// are immutable and safe for concurrent use; each caller brings its own
+// Search.
+type ReverseRouter interface {
+	// ETAsTo appends to dst, for each (lon, lat) point of from in order,
+	// the drive time from it to (lon, lat) point to on profile p: the
+	// time the unit's forward trip would take, or Unreached when it takes
+	// longer than limit or the unit cannot be placed. It returns
+	// ErrOffGrid (or an error that matches it) when to cannot be placed,
+	// appending nothing. After the first call on a graph the search
+	// allocates nothing but dst's growth; placing the points may (the
+	// lattice's H3 lookups do, two small allocations per point).
+	ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error)
+}
+
+// ETAsTo is ReverseRouter.ETAsTo on the lattice. The lattice is symmetric,
+// so it is one search from the cell of to: a unit's ETA is the straight
+// run from its point to the centre of its cell, as Isochrone starts it,
+// plus the hops from there to the centre of to's cell, which is what the
+// unit's Isochrone reports for that cell. The search stops once every
+// unit's cell is settled.
+func (l *Lattice) ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error) {
+	target, ok := l.grid.Locate(to)
+	if !ok {
+		return dst, ErrOffGrid
+	}
+	start := len(dst)
+	for _, u := range from { // each unit's cell, for now, -1 off the grid
+		c, ok := l.grid.Locate(u)
+		dst = append(dst, time.Duration(c))
+		if !ok {
+			dst[len(dst)-1] = Unreached
+		}
+	}
+	units := dst[start:]
+	s.Reset(len(l.nbr))
+	secPerMeter := p.Detour / p.MetersPerSecond()
+	s.Push(target, 0)
+	pending := 0 // units[:pending] are settled or off the grid
+	for {
+		for pending < len(units) && (units[pending] < 0 || s.Done(int32(units[pending]))) {
+			pending++
+		}
+		node, at, ok := s.Next()
+		if pending == len(units) || !ok {
+			break
+		}
+		l.relax(s, node, at, secPerMeter, limit)
+	}
+	for i, c := range units {
+		units[i] = Unreached
+		if c < 0 || !s.Done(int32(c)) {
+			continue
+		}
+		if eta := p.Travel(Distance(from[i], l.centre[c])) + s.ETA(int32(c)); eta <= limit {
+			units[i] = eta
+		}
+	}
+	return dst, nil
+}
+
+var _ ReverseRouter = (*Lattice)(nil)
