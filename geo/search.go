@@ -78,7 +78,6 @@ type heapItem struct {
 // interface calls on the hot path.
 type etaHeap []heapItem
 
-
 func (h *etaHeap) push(it heapItem) {
 	*h = append(*h, it)
 	a := *h

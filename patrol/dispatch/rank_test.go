@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"bytes"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -9,9 +8,8 @@ import (
 
 	"github.com/paulmach/orb"
 
-	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
-	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 )
 
 // etaTolerance is how far two drive times may differ and still be equal.
@@ -21,14 +19,7 @@ const etaTolerance = time.Microsecond
 // their posts, each on its mechanism's profile.
 func demoUnits(t testing.TB) (*geo.Lattice, []Unit) {
 	t.Helper()
-	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, grid := patroltest.DemoGrid(t)
 	profiles := map[string]geo.Profile{}
 	for _, p := range plan.Profiles {
 		profiles[p.Name] = p

@@ -1,7 +1,6 @@
 package citytest
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
@@ -98,14 +96,7 @@ func StartDemo(t testing.TB) *realtime.City {
 // hub, none of them running.
 func NewDemo(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
 	t.Helper()
-	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, grid := patroltest.DemoGrid(t)
 	hub := realtime.NewHub(realtime.HubConfig{})
 	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
 	if err != nil {

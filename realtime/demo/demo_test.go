@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -12,7 +11,6 @@ import (
 	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
 
-	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
@@ -21,11 +19,7 @@ import (
 
 func tongliaoPlan(t *testing.T) *patrol.Plan {
 	t.Helper()
-	p, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
-	if err != nil {
-		t.Fatalf("ReadPlan(tongliao): %v", err)
-	}
-	return p
+	return patroltest.DemoPlan(t)
 }
 
 func plans(t *testing.T) []struct {

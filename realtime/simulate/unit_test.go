@@ -1,15 +1,13 @@
 package simulate
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"net/url"
 	"testing"
 
-	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
-	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/paulmach/orb"
@@ -103,10 +101,7 @@ func TestUnitPath(t *testing.T) {
 // TestIdentityOf checks that simulate's device convention is the one
 // the server registers for the demo city.
 func TestIdentityOf(t *testing.T) {
-	plan, err := patrol.ReadPlan(bytes.NewReader(data.TongliaoPlan()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := patroltest.DemoPlan(t)
 	for i, want := range device.DemoSpecs(plan) {
 		got := identityOf(i, plan.Units[i].ID)
 		if got.ID != want.ID || got.Phone != want.Phone || got.Key != want.Key {
