@@ -105,6 +105,9 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 	if !ok {
 		return fix.Result{Outcome: fix.Rejected, Err: fmt.Errorf("%w %q", fix.ErrUnknownUnit, f.Unit)}
 	}
+	if f.Simulated() && c.live(lu) {
+		return fix.Result{Outcome: fix.Rejected, Err: errHeld}
+	}
 	if err := c.cfg.Validation.Check(f, now); err != nil {
 		return fix.Result{Outcome: fix.Rejected, Err: err}
 	}
@@ -113,9 +116,6 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 		c.mu.Lock()
 		p, has = lu.fix, lu.hasFix
 		c.mu.Unlock()
-		if f.Simulated() && c.live(lu) {
-			return fix.Result{Outcome: fix.Rejected, Err: errHeld}
-		}
 	}
 	// A device taking a unit over from the demo motion, or the motion
 	// taking it back, starts a new track: its first fix is not held to

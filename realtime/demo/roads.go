@@ -2,6 +2,7 @@ package demo
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -54,8 +55,8 @@ func newRoadLoop(g *road.Graph, rng *rand.Rand, s *geo.Search, home orb.Point, c
 	head, tail := splitShape(g.EdgeShape(sn.Edge), sn)
 	start, goal, closing := ed.To, ed.From, head
 	if ed.FwdKPH <= 0 || ed.BwdKPH > 0 && rng.IntN(2) == 0 {
-		start, goal, closing = ed.From, ed.To, reverse(tail)
-		tail = reverse(head)
+		start, goal, closing = ed.From, ed.To, reversed(tail)
+		tail = reversed(head)
 	}
 	w.add(tail...)
 	w.taken[sn.Edge]++
@@ -88,11 +89,10 @@ func splitShape(shape orb.LineString, sn road.Snap) (head, tail []orb.Point) {
 	return head, tail
 }
 
-func reverse(pts []orb.Point) []orb.Point {
-	out := make([]orb.Point, len(pts))
-	for i, p := range pts {
-		out[len(pts)-1-i] = p
-	}
+// reversed returns a reversed copy of pts.
+func reversed(pts []orb.Point) []orb.Point {
+	out := slices.Clone(pts)
+	slices.Reverse(out)
 	return out
 }
 

@@ -28,9 +28,8 @@ import (
 // fasthttp's worker pool does not pay. Its methods are safe for concurrent
 // use.
 type Server struct {
-	h    *Handler
-	srv  *fasthttp.Server
-	stop time.Duration
+	h   *Handler
+	srv *fasthttp.Server
 }
 
 // ShutdownGrace is how long Run lets requests in flight finish once its
@@ -39,7 +38,7 @@ const ShutdownGrace = 2 * time.Second
 
 // NewServer returns the OsmAnd port with cfg. It starts no goroutine.
 func NewServer(cfg Config) *Server {
-	s := &Server{h: NewHandler(cfg), stop: ShutdownGrace}
+	s := &Server{h: NewHandler(cfg)}
 	c := s.h.cfg
 	s.srv = &fasthttp.Server{
 		Handler:               s.serve,
@@ -75,7 +74,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		case <-done:
 			return
 		}
-		shutdown, cancel := context.WithTimeout(context.Background(), s.stop)
+		shutdown, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 		defer cancel()
 		_ = s.srv.ShutdownWithContext(shutdown) // past the grace, requests still running end with the process
 		_ = ln.Close()                          // a Shutdown before Serve began stops nothing; this does
