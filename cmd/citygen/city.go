@@ -25,7 +25,7 @@ const (
 // city is the generated plan and incident history.
 type city struct {
 	plan             *patrol.Plan
-	incidents        []incident
+	incidents        []patrol.Incident
 	cells            int
 	minLoad, maxLoad float64 // least and most demand of one unit's area, over its share
 }
@@ -58,8 +58,8 @@ func generate(seed uint64) (*city, error) {
 // deployUnits places the units' sites over grid and grows their areas on
 // the incidents' demand, and returns the units and, per unit, the demand
 // of its area over its share (1 for a beat unit).
-func deployUnits(rng *rand.Rand, grid *geo.Grid, incidents []incident, zones []patrol.Zone) ([]patrol.Unit, []float64, error) {
-	pt := newPartitioner(geo.NewLattice(grid), demand(grid, incidents))
+func deployUnits(rng *rand.Rand, grid *geo.Grid, incidents []patrol.Incident, zones []patrol.Zone) ([]patrol.Unit, []float64, error) {
+	pt := newPartitioner(geo.NewLattice(grid), patrol.NewDemand(grid, incidents))
 	if err := pt.connected(); err != nil {
 		return nil, nil, err
 	}

@@ -63,16 +63,16 @@ func jsonLines[T any](v []T) ([]byte, error) {
 
 // encodeIncidents writes the incidents as CSV with a header: time in
 // RFC 3339 local time, lon and lat in degrees, kind.
-func encodeIncidents(incidents []incident) []byte {
+func encodeIncidents(incidents []patrol.Incident) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"time", "lon", "lat", "kind"}) // a bytes.Buffer does not fail
 	for _, in := range incidents {
 		_ = w.Write([]string{
-			in.time.Format(time.RFC3339),
-			strconv.FormatFloat(in.point[0], 'f', 6, 64),
-			strconv.FormatFloat(in.point[1], 'f', 6, 64),
-			in.kind,
+			in.Time.Format(time.RFC3339),
+			strconv.FormatFloat(in.Point[0], 'f', 6, 64),
+			strconv.FormatFloat(in.Point[1], 'f', 6, 64),
+			in.Kind,
 		})
 	}
 	w.Flush()

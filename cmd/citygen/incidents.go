@@ -10,7 +10,6 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
-	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
@@ -18,15 +17,7 @@ import (
 const (
 	historyDays   = 90
 	incidentCount = 4000
-	baseDemand    = 0.15 // demand of a cell with no incidents, in incidents
 )
-
-// incident is one synthetic police incident.
-type incident struct {
-	time  time.Time // local time of the report
-	point orb.Point // (lon, lat)
-	kind  string
-}
 
 // The shares of incidents at priority zones and around the centre; the
 // rest fall anywhere in the town.
@@ -39,46 +30,46 @@ const (
 // makeIncidents draws the incident history: weighted toward the zones
 // (mostly during their active hours), around the centre, and toward the
 // small hours, over historyDays days, sorted by time.
-func makeIncidents(rng *rand.Rand, boundary orb.Polygon, zones []patrol.Zone) []incident {
+func makeIncidents(rng *rand.Rand, boundary orb.Polygon, zones []patrol.Zone) []patrol.Incident {
 	cst := time.FixedZone("CST", 8*3600) // Asia/Shanghai has kept +08:00 since 1991
 	start := time.Date(2026, 8, 1, 0, 0, 0, 0, cst)
 	weights := make([]float64, len(zones))
 	for i, z := range zones {
 		weights[i] = z.Weight
 	}
-	out := make([]incident, 0, incidentCount)
+	out := make([]patrol.Incident, 0, incidentCount)
 	for range incidentCount {
 		in, minute := drawPlace(rng, boundary, zones, weights)
 		if minute < 0 {
 			minute = 60*pick(rng, hourWeights()) + rng.IntN(60)
 		}
 		day := rng.IntN(historyDays)
-		in.time = start.AddDate(0, 0, day).Add(time.Duration(minute)*time.Minute +
+		in.Time = start.AddDate(0, 0, day).Add(time.Duration(minute)*time.Minute +
 			time.Duration(rng.IntN(60))*time.Second)
 		out = append(out, in)
 	}
-	slices.SortStableFunc(out, func(a, b incident) int {
-		return cmp.Or(a.time.Compare(b.time), cmp.Compare(a.point[0], b.point[0]),
-			cmp.Compare(a.point[1], b.point[1]))
+	slices.SortStableFunc(out, func(a, b patrol.Incident) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Point[0], b.Point[0]),
+			cmp.Compare(a.Point[1], b.Point[1]))
 	})
 	return out
 }
 
 // drawPlace returns an incident's place and kind and, for most incidents
 // at a zone, a minute of the day within the zone's hours (-1 otherwise).
-func drawPlace(rng *rand.Rand, boundary orb.Polygon, zones []patrol.Zone, weights []float64) (incident, int) {
+func drawPlace(rng *rand.Rand, boundary orb.Polygon, zones []patrol.Zone, weights []float64) (patrol.Incident, int) {
 	switch u := rng.Float64(); {
 	case u < shareZone:
 		z := zones[pick(rng, weights)]
-		in := incident{point: inPolygon(rng, z.Area), kind: drawKind(rng, z.Kind)}
+		in := patrol.Incident{Point: inPolygon(rng, z.Area), Kind: drawKind(rng, z.Kind)}
 		if rng.Float64() < 0.85 {
 			return in, minuteIn(rng, z.Hours)
 		}
 		return in, -1
 	case u < shareZone+shareDowntown:
-		return incident{point: nearCentre(rng, boundary), kind: drawKind(rng, "")}, -1
+		return patrol.Incident{Point: nearCentre(rng, boundary), Kind: drawKind(rng, "")}, -1
 	}
-	return incident{point: inPolygon(rng, boundary), kind: drawKind(rng, "")}, -1
+	return patrol.Incident{Point: inPolygon(rng, boundary), Kind: drawKind(rng, "")}, -1
 }
 
 // hourWeights returns the relative frequency of incidents by local hour,
@@ -179,19 +170,4 @@ func drawKind(rng *rand.Rand, zoneKind string) string {
 		w[i] = m.w
 	}
 	return mix[pick(rng, w)].kind
-}
-
-// demand returns per grid cell the number of incidents in it plus
-// baseDemand.
-func demand(g *geo.Grid, incidents []incident) []float64 {
-	d := make([]float64, g.Len())
-	for i := range d {
-		d[i] = baseDemand
-	}
-	for _, in := range incidents {
-		if i, ok := g.Locate(in.point); ok {
-			d[i]++
-		}
-	}
-	return d
 }

@@ -31,3 +31,14 @@ func DemoGrid(t testing.TB) (*patrol.Plan, *geo.Grid) {
 	}
 	return plan, grid
 }
+
+// DemoIncidents returns the embedded demo city's incident history,
+// failing the test when it does not read.
+func DemoIncidents(t testing.TB) []patrol.Incident {
+	t.Helper()
+	in, err := patrol.ReadIncidents(bytes.NewReader(data.TongliaoIncidents()))
+	if err != nil {
+		t.Fatalf("ReadIncidents(demo city): %v", err)
+	}
+	return in
+}
