@@ -75,6 +75,9 @@ type unitCover struct {
 	status  Status
 	at      orb.Point // position the reach was computed from
 	cell    int32     // grid number of the unit's cell, -1 when unplaced
+	// slack is added to every ETA of the unit's reach: the time it may
+	// have driven away from at since its last fix (see Place).
+	slack time.Duration
 	reach   []geo.Reach
 	// offNetwork tells that the router could not place the unit on its
 	// travel graph (no road within snapping distance): it reaches nothing.
@@ -156,6 +159,16 @@ func (cv *Coverage) Grid() *geo.Grid { return cv.grid }
 // the grid takes the unit out of coverage; so does one the router cannot
 // place on its travel graph (see OffNetwork), which is not an error.
 func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
+	return cv.Place(id, p, st, 0)
+}
+
+// Place is Move for a unit whose position is uncertain: it may have driven
+// for up to slack since it was at p, away from any cell in the worst case,
+// so every ETA of its reach is slack longer, and it reaches only the cells
+// it would reach from p within 5 minutes less slack. A slack of 5 minutes
+// or more leaves it out of coverage. Negative slack is taken as 0.
+func (cv *Coverage) Place(id string, p orb.Point, st Status, slack time.Duration) (bool, error) {
+	slack = max(slack, 0)
 	u, ok := cv.units[id]
 	if !ok {
 		return false, fmt.Errorf("%w %q", ErrUnknownUnit, id)
@@ -167,11 +180,11 @@ func (cv *Coverage) Move(id string, p orb.Point, st Status) (bool, error) {
 	if !ok {
 		cell = -1
 	}
-	if p == u.at && cell == u.cell && st == u.status {
+	if p == u.at && cell == u.cell && st == u.status && slack == u.slack {
 		return false, nil
 	}
 	cv.remove(u)
-	u.cell, u.status, u.at = cell, st, p
+	u.cell, u.status, u.at, u.slack = cell, st, p, slack
 	return true, cv.add(u)
 }
 
@@ -189,7 +202,7 @@ func (cv *Coverage) SetStatus(id string, st Status) (bool, error) {
 		u.status = st
 		return false, nil
 	}
-	return cv.Move(id, u.at, st)
+	return cv.Place(id, u.at, st, u.slack)
 }
 
 func (cv *Coverage) remove(u *unitCover) {
@@ -209,10 +222,11 @@ func (cv *Coverage) remove(u *unitCover) {
 }
 
 func (cv *Coverage) add(u *unitCover) error {
-	if u.cell < 0 || u.status != Available || !u.mech.Responds() {
+	limit := Limits[Tier5] - u.slack
+	if u.cell < 0 || u.status != Available || !u.mech.Responds() || limit < 0 {
 		return nil
 	}
-	reach, err := cv.router.Isochrone(&cv.search, u.at, u.profile, Limits[Tier5], u.reach[:0])
+	reach, err := cv.router.Isochrone(&cv.search, u.at, u.profile, limit, u.reach[:0])
 	if errors.Is(err, geo.ErrOffGrid) {
 		u.offNetwork = true
 		return nil
@@ -221,6 +235,9 @@ func (cv *Coverage) add(u *unitCover) error {
 		return fmt.Errorf("patrol: reach of unit %s: %w", u.ID, err)
 	}
 	u.reach = reach
+	for i := range reach {
+		reach[i].ETA += u.slack
+	}
 	for _, r := range reach {
 		es := cv.cells[r.Cell]
 		if es == nil {

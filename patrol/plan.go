@@ -159,6 +159,16 @@ func (p *Plan) Mechanism(id string) (Mechanism, bool) {
 	return Mechanism{}, false
 }
 
+// Profile returns the travel profile with the given name.
+func (p *Plan) Profile(name string) (geo.Profile, bool) {
+	for _, pr := range p.Profiles {
+		if pr.Name == name {
+			return pr, true
+		}
+	}
+	return geo.Profile{}, false
+}
+
 // Unit returns the unit with the given id.
 func (p *Plan) Unit(id string) (Unit, bool) {
 	for _, u := range p.Units {

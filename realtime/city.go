@@ -22,9 +22,15 @@ type CityConfig struct {
 	// Tick is the shortest time between two diffs to live clients; changes
 	// within it are coalesced into one diff. Default 25 ms.
 	Tick time.Duration
-	// StaleAfter is how old a unit's latest fix may be before the unit
-	// leaves coverage; default 5 minutes.
+	// StaleAfter is how old a unit's latest fix may be before the unit is
+	// stale: from then on its position is uncertain and its reach shrinks,
+	// every ETA growing by the fix's age (see patrol.Coverage.Place);
+	// default 60 s.
 	StaleAfter time.Duration
+	// LostAfter is how old a unit's latest fix may be before the unit is
+	// lost: it leaves coverage and an alert opens, which closes with its
+	// next fix; default 5 minutes.
+	LostAfter time.Duration
 	// DeviceGrace is how long after a device's last fix its unit stays out
 	// of the demo motion (see Live); default 1 minute.
 	DeviceGrace time.Duration
@@ -49,7 +55,10 @@ func (c CityConfig) withDefaults() CityConfig {
 		c.Tick = 25 * time.Millisecond
 	}
 	if c.StaleAfter == 0 {
-		c.StaleAfter = 5 * time.Minute
+		c.StaleAfter = time.Minute
+	}
+	if c.LostAfter == 0 {
+		c.LostAfter = 5 * time.Minute
 	}
 	if c.Alerts == 0 {
 		c.Alerts = 50
@@ -70,14 +79,22 @@ func (c CityConfig) withDefaults() CityConfig {
 }
 
 // liveUnit is a plan unit and its live state: the latest fix, if any, the
-// status, and whether the fix went stale when it was last placed.
+// status, and how fresh the fix was when it was last placed.
 type liveUnit struct {
 	patrol.Unit
-	mech   patrol.Mechanism
-	fix    fix.Fix
-	hasFix bool
-	status patrol.Status
-	stale  bool
+	mech    patrol.Mechanism
+	profile geo.Profile // the mechanism's; zero for one that does not respond
+	fix     fix.Fix
+	hasFix  bool
+	status  patrol.Status
+	// statusBy and statusAt tell who set status and when; empty and zero
+	// for the plan's status.
+	statusBy string
+	statusAt time.Time
+	// stage is how fresh the fix was when the unit was last placed, and
+	// slack the uncertainty it was placed with.
+	stage Stage
+	slack time.Duration
 	// deviceAt is when, by the city's clock in Unix nanoseconds, a fix of
 	// a device (not the demo motion) last reached the unit; zero before
 	// the first. It is atomic so that ingest marks it without c.mu.
@@ -105,26 +122,39 @@ type City struct {
 	zones   map[string]ZoneView // as last published
 	gaps    map[string]*gapState
 	alerts  []Alert
-	seq     int64
+	// pendingAlerts are unit alerts raised since the last diff.
+	pendingAlerts []Alert
+	seq           int64
+
+	incidents        map[string]store.Incident // by id, as last saved
+	changedIncidents map[string]bool           // to report in the next diff
+	dispatch         dispatcher
 }
 
-// NewCity returns a city for plan, with travel times from router, state in
-// store and live clients on hub.
-func NewCity(plan *patrol.Plan, router geo.Router, store store.Store, hub *Hub, cfg CityConfig) (*City, error) {
+// NewCity returns a city for plan, with travel times from router (which
+// must rank units for incidents too: a geo.ReverseRouter), state in st and
+// live clients on hub.
+func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg CityConfig) (*City, error) {
 	cov, err := patrol.NewCoverage(plan, router)
 	if err != nil {
 		return nil, err
 	}
-	c := &City{plan: plan, store: store, hub: hub, cfg: cfg.withDefaults(), cov: cov,
+	reverse, ok := router.(geo.ReverseRouter)
+	if !ok {
+		return nil, fmt.Errorf("realtime: router %T cannot rank units for incidents (no ETAsTo)", router)
+	}
+	c := &City{plan: plan, store: st, hub: hub, cfg: cfg.withDefaults(), cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
-		gaps: map[string]*gapState{}}
+		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
+		dispatch: dispatcher{router: reverse}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status
 		if st == "" {
 			st = patrol.Available
 		}
-		lu := &liveUnit{Unit: u, mech: m, status: st}
+		pr, _ := plan.Profile(m.Profile)
+		lu := &liveUnit{Unit: u, mech: m, profile: pr, status: st}
 		c.units[u.ID] = lu
 		c.order = append(c.order, lu)
 	}
@@ -141,7 +171,7 @@ func (c *City) Ready() bool { return c.ready.Load() }
 // then applies the store's events to coverage and publishes diffs at most
 // once per Tick, and re-checks stale units and zone hours every second.
 func (c *City) Run(ctx context.Context) error {
-	events, states, stop, err := c.load(ctx)
+	events, states, incidents, stop, err := c.load(ctx)
 	for wait := 100 * time.Millisecond; err != nil; wait = min(2*wait, 5*time.Second) {
 		c.cfg.Logger.Warn("live store not ready; retrying", "err", err, "retry_in", wait)
 		select {
@@ -149,12 +179,15 @@ func (c *City) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(wait):
 		}
-		events, states, stop, err = c.load(ctx)
+		events, states, incidents, stop, err = c.load(ctx)
 	}
 	defer stop()
 	c.mu.Lock()
 	for _, s := range states {
 		c.applyState(s)
+	}
+	for _, inc := range incidents {
+		c.takeIncident(inc)
 	}
 	c.publishLocked()
 	c.mu.Unlock()
@@ -241,9 +274,11 @@ func drainEvents(evs []store.Event, ch <-chan store.Event) []store.Event {
 	return evs
 }
 
-// load subscribes to the store's events, then reads every unit's state,
-// so that no change falls between the two; stop ends the subscription.
-func (c *City) load(ctx context.Context) (events cityEvents, states []store.UnitState, stop context.CancelFunc, err error) {
+// load subscribes to the store's events, then reads every unit's state
+// and every incident, so that no change falls between the two; stop ends
+// the subscription.
+func (c *City) load(ctx context.Context) (events cityEvents, states []store.UnitState, incidents []store.Incident,
+	stop context.CancelFunc, err error) {
 	sub, stop := context.WithCancel(ctx)
 	if bs, ok := c.store.(batchSubscriber); ok {
 		events.batches, err = bs.SubscribeBatches(sub)
@@ -254,11 +289,13 @@ func (c *City) load(ctx context.Context) (events cityEvents, states []store.Unit
 		err = fmt.Errorf("realtime: subscribe: %w", err)
 	} else if states, err = c.store.Units(ctx); err != nil {
 		err = fmt.Errorf("realtime: load units: %w", err)
+	} else if incidents, err = c.store.ListIncidents(ctx); err != nil {
+		err = fmt.Errorf("realtime: load incidents: %w", err)
 	}
 	if err != nil {
 		stop()
 	}
-	return events, states, stop, err
+	return events, states, incidents, stop, err
 }
 
 // StoreHealth reports why the live store cannot be reached now, or nil.

@@ -14,7 +14,7 @@ func (c *City) applyState(s store.UnitState) {
 		return
 	}
 	if s.Status.Valid() {
-		lu.status = s.Status
+		lu.status, lu.statusBy, lu.statusAt = s.Status, s.StatusBy, s.StatusAt
 	}
 	if s.HasFix {
 		lu.fix, lu.hasFix = s.Fix, true
@@ -35,6 +35,10 @@ func (c *City) apply(evs []store.Event) {
 
 // applyLocked takes one event; c.mu is held.
 func (c *City) applyLocked(ev *store.Event) {
+	if ev.Kind == store.IncidentEvent {
+		c.takeIncident(*ev.Incident)
+		return
+	}
 	lu, ok := c.units[ev.Unit]
 	if !ok {
 		return
@@ -49,7 +53,7 @@ func (c *City) applyLocked(ev *store.Event) {
 			lu.deviceAt.Store(c.cfg.Now().UnixNano()) // perhaps through another server of the city
 		}
 	case store.StatusEvent:
-		lu.status = ev.Status
+		lu.status, lu.statusBy, lu.statusAt = ev.Change.Status, ev.Change.By, ev.Change.At
 	}
 	c.touch(lu)
 }
@@ -76,17 +80,23 @@ func (c *City) flush() {
 	c.snap = nil
 }
 
-// place moves lu in the coverage engine; c.mu is held.
+// place moves lu in the coverage engine with the uncertainty of its fix's
+// age; c.mu is held.
 func (c *City) place(lu *liveUnit) {
 	start := time.Now()
-	lu.stale = lu.hasFix && c.cfg.Now().Sub(lu.fix.Time) > c.cfg.StaleAfter
+	now := c.cfg.Now()
+	was := lu.stage
+	lu.stage, lu.slack = c.freshness(lu, now)
+	if (was == Lost) != (lu.stage == Lost) {
+		c.lostAlert(lu, lu.stage == Lost)
+	}
 	st := lu.status
-	if lu.stale {
+	if lu.stage == Lost {
 		st = patrol.OffDuty
 	}
 	var err error
 	if lu.hasFix {
-		_, err = c.cov.Move(lu.ID, lu.fix.Point, st)
+		_, err = c.cov.Place(lu.ID, lu.fix.Point, st, lu.slack)
 	} else {
 		_, err = c.cov.SetStatus(lu.ID, st)
 	}
@@ -96,13 +106,14 @@ func (c *City) place(lu *liveUnit) {
 	c.cfg.Metrics.observeApply(time.Since(start).Seconds())
 }
 
-// expire takes units whose fixes went stale out of coverage.
+// expire places again every unit whose fix has aged into another stage or
+// a larger slack since it was placed.
 func (c *City) expire() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.cfg.Now()
 	for _, lu := range c.order {
-		if lu.hasFix && !lu.stale && now.Sub(lu.fix.Time) > c.cfg.StaleAfter {
+		if stage, slack := c.freshness(lu, now); stage != lu.stage || slack != lu.slack {
 			c.touch(lu)
 		}
 	}

@@ -38,9 +38,11 @@ func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
 			if g.now {
 				state = "open"
 			}
-			alerts = append(alerts, Alert{Zone: v.ID, Name: v.Name, State: state, Time: g.since})
+			alerts = append(alerts, Alert{Kind: GapAlert, Zone: v.ID, Name: v.Name, State: state, Time: g.since})
 		}
 	}
+	alerts = append(alerts, c.pendingAlerts...)
+	c.pendingAlerts = c.pendingAlerts[:0]
 	c.alerts = append(c.alerts, alerts...)
 	if n := len(c.alerts) - c.cfg.Alerts; n > 0 {
 		c.alerts = append(c.alerts[:0], c.alerts[n:]...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // Ingest validates and stores fixes, and returns one result per fix in
@@ -133,14 +134,14 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 }
 
 // SetStatus changes a unit's status.
-func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
+func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status, by string) error {
 	if _, ok := c.units[unit]; !ok {
 		return fmt.Errorf("%w %q", fix.ErrUnknownUnit, unit)
 	}
 	if !st.Valid() {
 		return fmt.Errorf("realtime: unknown status %q", st)
 	}
-	if err := c.store.SetStatus(ctx, unit, st); err != nil {
+	if err := c.store.SetStatus(ctx, unit, store.StatusChange{Status: st, By: by, At: c.cfg.Now()}); err != nil {
 		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
 	}
 	return nil

@@ -90,7 +90,7 @@ func TestRedisCities(t *testing.T) {
 		t.Errorf("median fix-to-B delay %v, want within 100 ms", delays[len(delays)/2])
 	}
 
-	if err := a.SetStatus(ctx, "E1", patrol.Dispatched); err != nil {
+	if err := a.SetStatus(ctx, "E1", patrol.Dispatched, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Ingest(ctx, []fix.Fix{{Unit: "E1", Time: clk.Now(), Point: geo.CellCenter(a.Plan().Units[1].Post)}}); err != nil {

@@ -48,11 +48,11 @@ func TestCityStatusAndPlanDefaults(t *testing.T) {
 	if n := len(c.Coverage()); n != 0 {
 		t.Fatalf("an off-duty unit covers %d cells, want 0", n)
 	}
-	if err := c.SetStatus(ctx, "V2", patrol.Available); err != nil {
+	if err := c.SetStatus(ctx, "V2", patrol.Available, "test"); err != nil {
 		t.Fatal(err)
 	}
 	realtimetest.WaitFor(t, "V2 available to cover cells", func() bool { return len(c.Coverage()) > 100 })
-	if err := c.SetStatus(ctx, "V9", patrol.Dispatched); err == nil {
+	if err := c.SetStatus(ctx, "V9", patrol.Dispatched, "test"); err == nil {
 		t.Fatal("SetStatus(unknown unit) = nil, want an error")
 	}
 }
@@ -148,14 +148,14 @@ func TestCityGapAlertsHold(t *testing.T) {
 	ctx := context.Background()
 	c.Ingest(ctx, []fix.Fix{{Unit: "V1", Time: c.Clock.Now(), Point: v1}})
 	realtimetest.WaitFor(t, "V1 to cover the zone", func() bool { return !c.Zones()[0].Gap })
-	c.SetStatus(ctx, "V1", patrol.Dispatched) // the gap reopens at once: no alert
+	c.SetStatus(ctx, "V1", patrol.Dispatched, "test") // the gap reopens at once: no alert
 	realtimetest.WaitFor(t, "the gap to reopen", func() bool { return c.Zones()[0].Gap })
 	step(20 * time.Second)
 	time.Sleep(1100 * time.Millisecond)
 	if a := alerts(); len(a) != 1 {
 		t.Fatalf("alerts after a brief cover = %v, want only the first", a)
 	}
-	c.SetStatus(ctx, "V1", patrol.Available)
+	c.SetStatus(ctx, "V1", patrol.Available, "test")
 	published(false)
 	step(11 * time.Second)
 	realtimetest.WaitFor(t, "the gap to be alerted closed", func() bool { a := alerts(); return len(a) == 2 && a[1].State == "closed" })
@@ -191,8 +191,8 @@ func TestCityFollowsEitherFeed(t *testing.T) {
 				t.Fatal(err)
 			}
 			clk := realtimetest.NewClock(citytest.Start)
-			store := store.NewMemory(store.MemoryConfig{Now: clk.Now})
-			city, err := realtime.NewCity(plan, geo.NewLattice(grid), tc.wrap(store), realtime.NewHub(realtime.HubConfig{}), realtime.CityConfig{Now: clk.Now})
+			mem := store.NewMemory(store.MemoryConfig{Now: clk.Now})
+			city, err := realtime.NewCity(plan, geo.NewLattice(grid), tc.wrap(mem), realtime.NewHub(realtime.HubConfig{}), realtime.CityConfig{Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,11 +208,11 @@ func TestCityFollowsEitherFeed(t *testing.T) {
 			for i := range n {
 				at := t0.Add(time.Duration(i+1) * time.Second)
 				fixes := []fix.Fix{{Unit: "V1", Time: at, Point: posts[i%2]}, {Unit: "E1", Time: at, Point: posts[(i+1)%2]}}
-				if _, err := store.AppendBatch(ctx, fixes[:1+i%2]); err != nil {
+				if _, err := mem.AppendBatch(ctx, fixes[:1+i%2]); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := store.SetStatus(ctx, "V2", patrol.Dispatched); err != nil {
+			if err := mem.SetStatus(ctx, "V2", store.StatusChange{Status: patrol.Dispatched}); err != nil {
 				t.Fatal(err)
 			}
 			realtimetest.WaitFor(t, "the last events", func() bool { return citytest.UnitView(city, "V2").Status == patrol.Dispatched })

@@ -8,7 +8,12 @@ import (
 
 // view returns lu as clients see it at now; c.mu is held.
 func (c *City) view(lu *liveUnit, now time.Time) UnitView {
-	v := UnitView{ID: lu.ID, Name: lu.Name, Mechanism: lu.Mechanism, Status: lu.status, Stale: lu.stale}
+	v := UnitView{ID: lu.ID, Name: lu.Name, Mechanism: lu.Mechanism, Status: lu.status, Stale: lu.stage != Fresh,
+		Stage: lu.stage, StatusBy: lu.statusBy}
+	if !lu.statusAt.IsZero() {
+		at := lu.statusAt
+		v.StatusAt = &at
+	}
 	if !lu.hasFix {
 		return v
 	}
@@ -105,6 +110,7 @@ func (c *City) snapshot() (Frame, error) {
 	for _, z := range c.cov.Zones(now) {
 		msg.Zones = append(msg.Zones, NewZoneView(z))
 	}
+	msg.Incidents = c.recentIncidents(now)
 	return encode(msg)
 }
 
@@ -131,7 +137,8 @@ func (c *City) publishLocked() {
 	}
 	clear(c.changed)
 	msg.Zones, msg.Alerts = c.zoneChanges(now)
-	if len(msg.Cells)+len(msg.Units)+len(msg.Zones)+len(msg.Alerts) == 0 {
+	msg.Incidents = c.incidentChanges()
+	if len(msg.Cells)+len(msg.Units)+len(msg.Zones)+len(msg.Alerts)+len(msg.Incidents) == 0 {
 		return
 	}
 	c.seq++

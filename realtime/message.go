@@ -9,6 +9,7 @@ import (
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // UnitView is a unit as API and live clients see it. Position, motion and
@@ -18,11 +19,17 @@ type UnitView struct {
 	Name      string        `json:"name"`      // the plan's unit name
 	Mechanism string        `json:"mechanism"` // the plan's mechanism id
 	Status    patrol.Status `json:"status"`    // as last set; a Stale unit keeps it
-	// Stale tells that the latest fix is too old for the unit to count in
-	// coverage.
-	Stale bool     `json:"stale,omitempty"`
-	Lat   *float64 `json:"lat,omitempty"` // degrees north, WGS 84
-	Lon   *float64 `json:"lon,omitempty"` // degrees east, WGS 84
+	// Stale tells that the latest fix is older than StaleAfter: the
+	// unit's reach shrinks, or, when Stage is "lost", it counts nowhere.
+	Stale bool `json:"stale,omitempty"`
+	// Stage is "fresh", "stale" or "lost" (see Stage).
+	Stage Stage `json:"stage"`
+	// StatusBy is the label of the credential that set Status and
+	// StatusAt when; absent for the plan's status.
+	StatusBy string     `json:"status_by,omitempty"`
+	StatusAt *time.Time `json:"status_at,omitempty"`
+	Lat      *float64   `json:"lat,omitempty"` // degrees north, WGS 84
+	Lon      *float64   `json:"lon,omitempty"` // degrees east, WGS 84
 	// Heading is the course in degrees clockwise from north, in [0, 360);
 	// absent when the fix has none.
 	Heading *float64 `json:"heading,omitempty"`
@@ -139,12 +146,24 @@ func NewZoneView(s patrol.ZoneStatus) ZoneView {
 	}
 }
 
-// Alert says that a zone's gap opened or closed.
+// The kinds of alerts.
+const (
+	GapAlert      = "gap"       // a zone's rule is not met
+	UnitLostAlert = "unit_lost" // a unit's fix is older than LostAfter
+)
+
+// Alert says that a zone's gap opened or closed, or that a unit was lost
+// or found again.
 type Alert struct {
-	Zone  string    `json:"zone"`  // the zone's id
-	Name  string    `json:"name"`  // the zone's name
-	State string    `json:"state"` // "open" or "closed"
-	Time  time.Time `json:"time"`  // when the gap opened or closed, at least GapHold before the alert
+	Kind  string `json:"kind"`           // GapAlert or UnitLostAlert
+	Zone  string `json:"zone,omitempty"` // the zone's id, with GapAlert
+	Unit  string `json:"unit,omitempty"` // the unit's id, with UnitLostAlert
+	Name  string `json:"name"`           // the zone's or the unit's name
+	State string `json:"state"`          // "open" or "closed"
+	// Time is when the gap opened or closed (at least GapHold before the
+	// alert), or when the unit was lost (its last fix plus LostAfter) or
+	// found.
+	Time time.Time `json:"time"`
 }
 
 // Message is what a live client receives: a "snapshot" of everything on
@@ -160,4 +179,7 @@ type Message struct {
 	Cells      []CellView `json:"cells,omitempty"`      // every reached cell, or those changed
 	Zones      []ZoneView `json:"zones,omitempty"`      // every zone, or those whose view changed
 	Alerts     []Alert    `json:"alerts,omitempty"`     // the recent alerts, or those raised now
+	// Incidents holds every incident not closed and those closed in the
+	// last hour, or those saved since the last diff.
+	Incidents []store.Incident `json:"incidents,omitempty"`
 }

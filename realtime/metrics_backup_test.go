@@ -95,7 +95,7 @@ func TestMetricsBackup(t *testing.T) {
 		{"V1 alone at its post", at("V1"), cells, 0},
 		{"E1 joins V1", at("E1"), 0, 1},
 		{"E1 busy", func() {
-			if err := c.SetStatus(ctx, "E1", patrol.Dispatched); err != nil {
+			if err := c.SetStatus(ctx, "E1", patrol.Dispatched, "test"); err != nil {
 				t.Fatal(err)
 			}
 		}, cells, 0},

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -9,15 +11,21 @@ import (
 
 // Access says who may call the server. With Open set, no credential is
 // asked (loopback demo only: cmd decides); otherwise viewers need one of
-// ViewerTokens, senders of JSON batches and statuses one of DeviceTokens,
-// and the device admin API one of AdminTokens. An OsmAnd request needs its
-// device's key, or one of DeviceTokens (a fleet gateway).
+// ViewerTokens, senders of JSON batches one of DeviceTokens, statuses one
+// of DeviceTokens or DispatcherTokens, incidents and dispatches one of
+// DispatcherTokens, and the device admin API one of AdminTokens. An OsmAnd
+// request needs its device's key, or one of DeviceTokens (a fleet
+// gateway). A dispatcher token also reads what a viewer token reads.
 type Access struct {
-	Open         bool
-	ViewerTokens []string
-	DeviceTokens []string
-	AdminTokens  []string
+	Open             bool
+	ViewerTokens     []string
+	DeviceTokens     []string
+	DispatcherTokens []string
+	AdminTokens      []string
 }
+
+// byKey is the gin context key of the label of the request's credential.
+const byKey = "patrolgrid.by"
 
 // token returns the bearer token of the request, from the Authorization
 // header or, for browsers opening a websocket, the token query parameter.
@@ -28,10 +36,40 @@ func token(r *http.Request) string {
 	return r.URL.Query().Get("token")
 }
 
-// require answers 401 unless the request carries one of tokens.
-func (a Access) require(tokens func() []string) gin.HandlerFunc {
+// label names a credential in the records of what it did: its role and
+// the first 8 hex digits of its SHA-256, never the token itself; "demo"
+// for a request to an open server without a token.
+func label(role, tok string) string {
+	if tok == "" {
+		return "demo"
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return role + ":" + hex.EncodeToString(sum[:4])
+}
+
+// by returns the label of the request's credential, set by require.
+func by(c *gin.Context) string { return c.GetString(byKey) }
+
+// role is a name and its tokens.
+type role struct {
+	name   string
+	tokens []string
+}
+
+// require answers 401 unless the request carries a token of one of roles,
+// and records the credential's label for the handler.
+func (a Access) require(roles ...role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if a.Open || device.TokenIn(token(c.Request), tokens()) {
+		tok := token(c.Request)
+		for _, r := range roles {
+			if tok != "" && device.TokenIn(tok, r.tokens) {
+				c.Set(byKey, label(r.name, tok))
+				c.Next()
+				return
+			}
+		}
+		if a.Open {
+			c.Set(byKey, label("open", tok))
 			c.Next()
 			return
 		}
@@ -40,6 +78,14 @@ func (a Access) require(tokens func() []string) gin.HandlerFunc {
 	}
 }
 
-func (a Access) viewer() gin.HandlerFunc { return a.require(func() []string { return a.ViewerTokens }) }
-func (a Access) device() gin.HandlerFunc { return a.require(func() []string { return a.DeviceTokens }) }
-func (a Access) admin() gin.HandlerFunc  { return a.require(func() []string { return a.AdminTokens }) }
+func (a Access) viewerRole() role     { return role{"viewer", a.ViewerTokens} }
+func (a Access) deviceRole() role     { return role{"device", a.DeviceTokens} }
+func (a Access) dispatcherRole() role { return role{"dispatcher", a.DispatcherTokens} }
+func (a Access) adminRole() role      { return role{"admin", a.AdminTokens} }
+
+func (a Access) viewer() gin.HandlerFunc     { return a.require(a.viewerRole(), a.dispatcherRole()) }
+func (a Access) device() gin.HandlerFunc     { return a.require(a.deviceRole()) }
+func (a Access) dispatcher() gin.HandlerFunc { return a.require(a.dispatcherRole()) }
+func (a Access) status() gin.HandlerFunc     { return a.require(a.deviceRole(), a.dispatcherRole()) }
+func (a Access) admin() gin.HandlerFunc      { return a.require(a.adminRole()) }
+

@@ -178,7 +178,7 @@ func (s *Server) setStatus(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad_request", "body must be {\"status\": \"available|dispatched|on_scene|off_duty\"}")
 		return
 	}
-	switch err := s.city.SetStatus(c.Request.Context(), c.Param("id"), body.Status); {
+	switch err := s.city.SetStatus(c.Request.Context(), c.Param("id"), body.Status, by(c)); {
 	case errors.Is(err, fix.ErrUnknownUnit):
 		fail(c, http.StatusNotFound, "unknown_unit", err.Error())
 	case err != nil && !body.Status.Valid():

@@ -126,7 +126,14 @@ func (s *Server) routes() http.Handler {
 	api.POST("/fixes", device, s.fixes)
 	api.GET("/osmand", s.osmand) // the device's key or a device token: osmandUnit
 	api.POST("/osmand", s.osmand)
-	api.PUT("/units/:id/status", device, s.setStatus)
+	api.PUT("/units/:id/status", s.cfg.Access.status(), s.setStatus)
+
+	dispatcher := s.cfg.Access.dispatcher()
+	api.GET("/incidents", view, s.listIncidents)
+	api.GET("/incidents/:id", view, s.getIncident)
+	api.POST("/incidents", dispatcher, s.reportIncident)
+	api.POST("/incidents/:id/dispatch", dispatcher, s.dispatchIncident)
+	api.POST("/incidents/:id/close", dispatcher, s.closeIncident)
 
 	admin := s.cfg.Access.admin()
 	api.POST("/devices", admin, s.addDevice)

@@ -43,12 +43,14 @@ type serveConfig struct {
 	tiles        string
 	viewerTokens string
 	deviceTokens string
+	dispTokens   string
 	adminTokens  string
 	jt808Listen  string
 	nmeaListen   string
 	osmandListen string
 	tick         time.Duration
 	staleAfter   time.Duration
+	lostAfter    time.Duration
 	gapHold      time.Duration
 	redisURL     string
 	redisCity    string
@@ -71,6 +73,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.tiles, "tiles", "", "raster tile URL template {z}/{x}/{y} for the map (default: none, offline)")
 	fs.StringVar(&cfg.viewerTokens, "viewer-token", "", "comma-separated tokens that may read the API, map and live feed")
 	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses for any unit (fleet gateways)")
+	fs.StringVar(&cfg.dispTokens, "dispatcher-token", "", "comma-separated tokens that may read what viewers read, report incidents, dispatch units and set statuses")
 	fs.StringVar(&cfg.adminTokens, "admin-token", "", "comma-separated tokens that may add, list and revoke devices (/api/v1/devices)")
 	fs.StringVar(&cfg.jt808Listen, "jt808-listen", ":5015", "TCP address of the JT/T 808 terminal server; empty: none "+
 		"(default: port 5015 on --listen's host when that is loopback, a free port when --listen's port is 0)")
@@ -78,7 +81,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.osmandListen, "osmand-listen", ":5055", "HTTP address of the OsmAnd (Traccar Client) port, answering at /; empty: none "+
 		"(default as --jt808-listen, port 5055)")
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
-	fs.DurationVar(&cfg.staleAfter, "stale-after", 5*time.Minute, "a unit whose latest fix is older leaves coverage")
+	fs.DurationVar(&cfg.staleAfter, "stale-after", time.Minute, "a unit whose latest fix is older is stale: each of its ETAs grows by the fix's age")
+	fs.DurationVar(&cfg.lostAfter, "lost-after", 5*time.Minute, "a unit whose latest fix is older is lost: it leaves coverage and an alert opens")
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
@@ -170,7 +174,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 		return nil, err
 	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
-		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, GapHold: cfg.gapHold, Logger: logger,
+		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, GapHold: cfg.gapHold, Logger: logger,
 			Validation: fix.Limits{MaxAge: cfg.maxAge},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {
@@ -403,8 +407,8 @@ func ignoreCancel(err error) error {
 // let them in).
 func accessFor(cfg serveConfig) (web.Access, error) {
 	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens),
-		AdminTokens: splitList(cfg.adminTokens)}
-	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.AdminTokens) == 0 {
+		DispatcherTokens: splitList(cfg.dispTokens), AdminTokens: splitList(cfg.adminTokens)}
+	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.AdminTokens) == 0 {
 		a.Open = true
 		return a, nil
 	}

@@ -70,7 +70,7 @@ func start(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router,
 		st = store.NewMemory(store.MemoryConfig{Now: clk.Now})
 	}
 	hub := realtime.NewHub(realtime.HubConfig{})
-	cfg := realtime.CityConfig{Now: clk.Now, StaleAfter: time.Minute}
+	cfg := realtime.CityConfig{Now: clk.Now, StaleAfter: 30 * time.Second, LostAfter: time.Minute}
 	if reg != nil {
 		cfg.Metrics = realtime.NewMetrics(reg, hub)
 	}

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
 
@@ -43,6 +42,8 @@ type Memory struct {
 
 	planMu sync.Mutex
 	plan   PlanRecord // the active plan; Version 0: none yet
+
+	incidents []Incident // guarded by mu; incidents[n-1] is incidentID(n)
 }
 
 // memoryUnit is what a Memory store holds for one unit.
@@ -315,15 +316,17 @@ func (s *Memory) Latest(_ context.Context, unit string) (fix.Fix, bool, error) {
 }
 
 // SetStatus implements Store.
-func (s *Memory) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
+func (s *Memory) SetStatus(ctx context.Context, unit string, ch StatusChange) error {
 	s.pub.Lock()
 	defer s.pub.Unlock()
 	s.mu.Lock()
+	now := s.cfg.Now()
+	ch = ch.at(now)
 	u := s.unit(unit)
-	u.Status, u.UpdatedAt = st, s.cfg.Now()
+	u.Status, u.StatusBy, u.StatusAt, u.UpdatedAt = ch.Status, ch.By, ch.At, now
 	subs := s.subs
 	s.mu.Unlock()
-	return publish(ctx, subs, Event{Kind: StatusEvent, Unit: unit, Status: st})
+	return publish(ctx, subs, Event{Kind: StatusEvent, Unit: unit, Change: ch})
 }
 
 // Units implements Store.

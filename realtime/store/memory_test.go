@@ -41,7 +41,7 @@ func TestMemoryStoreOrdering(t *testing.T) {
 			t.Fatalf("History is not oldest first at %d", i)
 		}
 	}
-	if err := s.SetStatus(ctx, "V01", patrol.Dispatched); err != nil {
+	if err := s.SetStatus(ctx, "V01", StatusChange{Status: patrol.Dispatched}); err != nil {
 		t.Fatal(err)
 	}
 	var kinds []EventKind

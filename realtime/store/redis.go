@@ -88,37 +88,44 @@ func positiveOr[T int | time.Duration](v, def T) T {
 // redisKeys are the keys of one city (DESIGN.md, Redis layout).
 type redisKeys struct {
 	pos, fixes, events, plan, unit string // unit is the prefix of unit hashes
+	incidents, incidentSeq         string
 }
 
 // newRedisKeys returns the keys of city.
 func newRedisKeys(city string) redisKeys {
 	p := "pg:{" + city + "}:"
-	return redisKeys{pos: p + "pos", fixes: p + "fixes", events: p + "events", plan: p + "plan", unit: p + "unit:"}
+	return redisKeys{pos: p + "pos", fixes: p + "fixes", events: p + "events", plan: p + "plan", unit: p + "unit:",
+		incidents: p + "incidents", incidentSeq: p + "incident_seq"}
 }
 
 // Redis is a Store, and Plans, in Redis, shared by every server instance
 // of a city, with the keys of DESIGN.md (all in the city's hash slot):
 //
 //	pg:{city}:unit:<id>  hash: latest fix (lat, lon, time, speed, heading,
-//	                     accuracy, altitude, battery, source), status, updated
+//	                     accuracy, altitude, battery, source), status,
+//	                     status_by, status_at, updated
 //	pg:{city}:pos        GEO set: latest position per unit
 //	pg:{city}:fixes      stream, trimmed by age: one entry per batch of
-//	                     accepted fixes (flags and JSON lines) or status change
+//	                     accepted fixes (flags and JSON lines), status
+//	                     change or incident save
 //	pg:{city}:events     pub/sub: each stream entry as it is added
 //	pg:{city}:plan       string: the active plan, {"version":n,...}
+//	pg:{city}:incidents  hash: incident id -> the incident as JSON
+//	pg:{city}:incident_seq  string: the number of the last incident
 //
 // Requires Redis 6.2 or later (XADD MINID, exclusive XRANGE). It works
 // through a single node, Sentinel or Cluster client alike. A Redis store
 // is safe for concurrent use; it does not own the client. Each
 // subscription owns a goroutine (see Subscribe); the store starts no other.
 type Redis struct {
-	c      redis.UniversalClient
-	cfg    RedisConfig
-	keys   redisKeys
-	append *redis.Script
-	status *redis.Script
-	save   *redis.Script
-	group  *appendGroup
+	c            redis.UniversalClient
+	cfg          RedisConfig
+	keys         redisKeys
+	append       *redis.Script
+	status       *redis.Script
+	save         *redis.Script
+	saveIncident *redis.Script
+	group        *appendGroup
 }
 
 // NewRedis returns the store of cfg.City in the Redis behind client. It
@@ -130,7 +137,8 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	cfg = cfg.withDefaults()
 	return &Redis{c: client, cfg: cfg, keys: newRedisKeys(cfg.City),
 		append: redis.NewScript(appendLua), status: redis.NewScript(statusLua),
-		save: redis.NewScript(savePlanLua), group: newAppendGroup(cfg)}, nil
+		save: redis.NewScript(savePlanLua), saveIncident: redis.NewScript(saveIncidentLua),
+		group: newAppendGroup(cfg)}, nil
 }
 
 // unitKey is the key of unit's hash.
@@ -144,7 +152,7 @@ func (s *Redis) trimMinID(now time.Time) int64 {
 
 // unitFields returns the unit hash fields Latest and Units read.
 func unitFields() []string {
-	return []string{"lat", "lon", "time", "speed", "heading", "accuracy", "altitude", "battery", "source", "status", "updated"}
+	return []string{"lat", "lon", "time", "speed", "heading", "accuracy", "altitude", "battery", "source", "status", "status_by", "status_at", "updated"}
 }
 
 // Latest implements Store.
@@ -175,7 +183,14 @@ func fieldMap(vals []any) map[string]string {
 
 // parseUnitState reads a unit hash; a hash without a time has no fix.
 func parseUnitState(unit string, h map[string]string) (UnitState, error) {
-	st := UnitState{Unit: unit, Status: patrol.Status(h["status"]).Canonical()}
+	st := UnitState{Unit: unit, Status: patrol.Status(h["status"]).Canonical(), StatusBy: h["status_by"]}
+	if a, ok := h["status_at"]; ok {
+		t, err := time.Parse(time.RFC3339Nano, a)
+		if err != nil {
+			return st, fmt.Errorf("store: unit %s status-at %q: %w", unit, a, err)
+		}
+		st.StatusAt = t
+	}
 	if u, ok := h["updated"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, u)
 		if err != nil {
@@ -203,13 +218,15 @@ func parseUnitState(unit string, h map[string]string) (UnitState, error) {
 }
 
 // SetStatus implements Store with one Lua script.
-func (s *Redis) SetStatus(ctx context.Context, unit string, st patrol.Status) error {
-	d, err := json.Marshal(statusJSON{Unit: unit, Status: st})
+func (s *Redis) SetStatus(ctx context.Context, unit string, ch StatusChange) error {
+	now := s.cfg.Now()
+	ch = ch.at(now)
+	d, err := json.Marshal(statusJSON{Unit: unit, StatusChange: ch})
 	if err != nil {
 		return fmt.Errorf("store: encode status of %s: %w", unit, err)
 	}
-	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(st),
-		s.cfg.Now().UTC().Format(time.RFC3339Nano), d, s.trimMinID(s.cfg.Now())).Err()
+	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(ch.Status),
+		now.UTC().Format(time.RFC3339Nano), d, s.trimMinID(now), ch.By, ch.At.Format(time.RFC3339Nano)).Err()
 	if err != nil {
 		return fmt.Errorf("store: set status of %s: %w", unit, err)
 	}
@@ -219,8 +236,8 @@ func (s *Redis) SetStatus(ctx context.Context, unit string, st patrol.Status) er
 // statusJSON is a status change as the stream and the events channel
 // carry it.
 type statusJSON struct {
-	Unit   string        `json:"unit"`
-	Status patrol.Status `json:"status"`
+	Unit string `json:"unit"`
+	StatusChange
 }
 
 // Units implements Store. It finds the unit hashes with CLUSTER

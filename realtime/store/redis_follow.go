@@ -172,13 +172,14 @@ func (f *redisFollower) send(ctx context.Context, ev Event) bool {
 }
 
 // streamEntry is one entry of the fix stream: the fixes of one batch or
-// one status change, with what each announced. Its fields are k (b a
-// batch, s a status), f (the flags) and d (the JSON lines).
+// one status change or incident save, with what each announced. Its
+// fields are k (b a batch, s a status, i an incident), f (the flags) and
+// d (the JSON lines).
 type streamEntry struct {
 	id streamID
 	// flags holds one byte per line of data: 1 a fix that became its
 	// unit's latest (a FixEvent), 0 a fix that did not (no event), s a
-	// status (a StatusEvent).
+	// status (a StatusEvent), i an incident (an IncidentEvent).
 	flags string
 	data  []string
 }
@@ -218,7 +219,14 @@ func (e streamEntry) event(i int) (Event, bool, error) {
 		if err := json.Unmarshal([]byte(e.data[i]), &st); err != nil {
 			return Event{}, false, fmt.Errorf("store: stream entry %s: %w", e.id, err)
 		}
-		return Event{Kind: StatusEvent, Unit: st.Unit, Status: st.Status}, true, nil
+		st.Status = st.Status.Canonical()
+		return Event{Kind: StatusEvent, Unit: st.Unit, Change: st.StatusChange}, true, nil
+	case 'i':
+		inc := new(Incident)
+		if err := json.Unmarshal([]byte(e.data[i]), inc); err != nil {
+			return Event{}, false, fmt.Errorf("store: stream entry %s: %w", e.id, err)
+		}
+		return Event{Kind: IncidentEvent, Incident: inc}, true, nil
 	}
 	return Event{}, false, nil
 }

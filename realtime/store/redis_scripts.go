@@ -12,4 +12,6 @@ var (
 	statusLua string
 	//go:embed lua/save_plan.lua
 	savePlanLua string
+	//go:embed lua/save_incident.lua
+	saveIncidentLua string
 )

@@ -93,7 +93,7 @@ func testRedisKeyLayout(t *testing.T, c redis.UniversalClient) {
 	if _, err := s.Append(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetStatus(ctx, "V1", patrol.Dispatched); err != nil {
+	if err := s.SetStatus(ctx, "V1", StatusChange{Status: patrol.Dispatched}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SavePlan(ctx, []byte(`{"name": "test"}`), 0); err != nil {
@@ -144,7 +144,7 @@ func testRedisScriptCacheFlushed(t *testing.T, c redis.UniversalClient) {
 		if err != nil {
 			t.Fatalf("append %d (batch %v) after SCRIPT FLUSH: %v", i, batch, err)
 		}
-		if err := s.SetStatus(ctx, "V1", patrol.Dispatched); err != nil {
+		if err := s.SetStatus(ctx, "V1", StatusChange{Status: patrol.Dispatched}); err != nil {
 			t.Fatalf("SetStatus after SCRIPT FLUSH: %v", err)
 		}
 	}

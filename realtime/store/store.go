@@ -19,6 +19,10 @@ type UnitState struct {
 	HasFix bool
 	// Status is empty when it was never set: the plan's status stands.
 	Status patrol.Status
+	// StatusBy is the label of the credential that last set Status, and
+	// StatusAt when; empty and zero when it was never set.
+	StatusBy string
+	StatusAt time.Time
 	// UpdatedAt is when the store last changed the unit.
 	UpdatedAt time.Time
 }
@@ -28,17 +32,34 @@ type EventKind int
 
 // The kinds of store events.
 const (
-	FixEvent    EventKind = iota + 1 // a fix became a unit's latest
-	StatusEvent                      // a unit's status changed
+	FixEvent      EventKind = iota + 1 // a fix became a unit's latest
+	StatusEvent                        // a unit's status changed
+	IncidentEvent                      // an incident was created or changed
 )
 
-// Event is a change to a unit's live state, in the order the store
-// applied it.
+// Event is a change to a unit's live state or to an incident, in the
+// order the store applied it.
 type Event struct {
-	Kind   EventKind     // what changed
-	Unit   string        // the unit's id
-	Fix    fix.Fix       // with FixEvent
-	Status patrol.Status // with StatusEvent
+	Kind EventKind // what changed
+	Unit string    // the unit's id; empty with IncidentEvent
+	Fix  fix.Fix   // with FixEvent
+	// Change is the new status, with who set it and when, with
+	// StatusEvent.
+	Change StatusChange
+	// Incident is the incident as saved, with IncidentEvent; the
+	// subscriber must not modify it.
+	Incident *Incident
+}
+
+// StatusChange is a unit's status as someone set it.
+type StatusChange struct {
+	Status patrol.Status `json:"status"`
+	// By is the label of the credential that set it ("demo" for the demo
+	// motion); empty when unknown.
+	By string `json:"by,omitempty"`
+	// At is when it was set, in UTC; a zero At given to SetStatus is the
+	// store's clock.
+	At time.Time `json:"at"`
 }
 
 // Store holds the live state of one city: the latest fix and status of
@@ -51,9 +72,9 @@ type Store interface {
 	Append(ctx context.Context, f fix.Fix) (latest bool, err error)
 	// Latest returns the unit's latest fix, and false when it has none.
 	Latest(ctx context.Context, unit string) (fix.Fix, bool, error)
-	// SetStatus records the unit's status and announces it as a
-	// StatusEvent.
-	SetStatus(ctx context.Context, unit string, st patrol.Status) error
+	// SetStatus records the unit's status, who set it and when, and
+	// announces it as a StatusEvent.
+	SetStatus(ctx context.Context, unit string, ch StatusChange) error
 	// Units returns the state of every unit the store knows.
 	Units(ctx context.Context) ([]UnitState, error)
 	// Subscribe returns the feed of events applied after the call; it is
@@ -69,4 +90,14 @@ type Store interface {
 	AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, error)
 	// Ping reports why the store cannot be reached now, or nil.
 	Ping(ctx context.Context) error
+	Incidents
+}
+
+// at returns ch with a zero At set to now, and At in UTC.
+func (ch StatusChange) at(now time.Time) StatusChange {
+	if ch.At.IsZero() {
+		ch.At = now
+	}
+	ch.At = ch.At.UTC()
+	return ch
 }

@@ -64,6 +64,7 @@ func TestStoreContract(t *testing.T) {
 func runContracts(t *testing.T, open storeOpener) {
 	runStoreContract(t, open)
 	t.Run("Plans", func(t *testing.T) { runPlansContract(t, open) })
+	t.Run("Incidents", func(t *testing.T) { runIncidentsContract(t, open) })
 }
 
 func redisOpener(c redis.UniversalClient) storeOpener {
@@ -242,8 +243,11 @@ func receive(t *testing.T, events <-chan Event, n int) []Event {
 }
 
 func eventString(ev Event) string {
-	if ev.Kind == StatusEvent {
-		return ev.Unit + " status " + string(ev.Status)
+	switch ev.Kind {
+	case StatusEvent:
+		return ev.Unit + " status " + string(ev.Change.Status) + " by " + ev.Change.By
+	case IncidentEvent:
+		return "incident " + ev.Incident.ID + " " + string(ev.Incident.State)
 	}
 	return ev.Unit + " fix " + ev.Fix.Time.Format("15:04:05.000")
 }
@@ -291,10 +295,10 @@ func testStoreEventsInOrder(t *testing.T, open storeOpener, city string) {
 				t.Fatalf("Append(older) = %v, %v, want false", latest, err)
 			}
 			st := []patrol.Status{patrol.Dispatched, patrol.Available}[i/5%2]
-			if err := s.SetStatus(ctx, unit, st); err != nil {
+			if err := s.SetStatus(ctx, unit, StatusChange{Status: st, By: "desk-" + unit}); err != nil {
 				t.Fatal(err)
 			}
-			want = append(want, eventString(Event{Kind: StatusEvent, Unit: unit, Status: st}))
+			want = append(want, eventString(Event{Kind: StatusEvent, Unit: unit, Change: StatusChange{Status: st, By: "desk-" + unit}}))
 		}
 	}
 	got := receive(t, events, len(want))
@@ -410,12 +414,13 @@ func testStoreUnitsAfterRestart(t *testing.T, open storeOpener, city string) {
 	if _, err := s.Append(ctx, fixAt("V1", t0, -time.Second)); err != nil {
 		t.Fatal(err)
 	}
+	at := t0.Add(-time.Hour)
 	for unit, st := range map[string]patrol.Status{"V2": patrol.Dispatched, "V4": patrol.OffDuty} {
-		if err := s.SetStatus(ctx, unit, st); err != nil {
+		if err := s.SetStatus(ctx, unit, StatusChange{Status: st, By: "desk 3", At: at}); err != nil {
 			t.Fatal(err)
 		}
 		w := want[unit]
-		w.Unit, w.Status = unit, st
+		w.Unit, w.Status, w.StatusBy, w.StatusAt = unit, st, "desk 3", at
 		want[unit] = w
 	}
 	states, err := open(t, city).Units(ctx)
@@ -427,7 +432,8 @@ func testStoreUnitsAfterRestart(t *testing.T, open storeOpener, city string) {
 	}
 	for _, got := range states {
 		w := want[got.Unit]
-		if got.HasFix != w.HasFix || got.Status != w.Status || w.HasFix && !sameFix(got.Fix, w.Fix) || got.UpdatedAt.IsZero() {
+		if got.HasFix != w.HasFix || got.Status != w.Status || w.HasFix && !sameFix(got.Fix, w.Fix) || got.UpdatedAt.IsZero() ||
+			got.StatusBy != w.StatusBy || !got.StatusAt.Equal(w.StatusAt) {
 			t.Errorf("Units()[%s] = %+v, want %+v (and an updated-at)", got.Unit, got, w)
 		}
 	}
