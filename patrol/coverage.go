@@ -78,7 +78,7 @@ type unitCover struct {
 	// slack is added to every ETA of the unit's reach: the time it may
 	// have driven away from at since its last fix (see Place).
 	slack time.Duration
-	reach   []geo.Reach
+	reach []geo.Reach
 	// offNetwork tells that the router could not place the unit on its
 	// travel graph (no road within snapping distance): it reaches nothing.
 	offNetwork bool

@@ -88,4 +88,3 @@ func (a Access) device() gin.HandlerFunc     { return a.require(a.deviceRole()) 
 func (a Access) dispatcher() gin.HandlerFunc { return a.require(a.dispatcherRole()) }
 func (a Access) status() gin.HandlerFunc     { return a.require(a.deviceRole(), a.dispatcherRole()) }
 func (a Access) admin() gin.HandlerFunc      { return a.require(a.adminRole()) }
-
