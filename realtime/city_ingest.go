@@ -133,7 +133,7 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 	return fix.Result{Outcome: fix.Accepted}
 }
 
-// SetStatus changes a unit's status.
+// SetStatus changes a unit's status, as set by the credential labelled by.
 func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status, by string) error {
 	if _, ok := c.units[unit]; !ok {
 		return fmt.Errorf("%w %q", fix.ErrUnknownUnit, unit)
@@ -141,8 +141,12 @@ func (c *City) SetStatus(ctx context.Context, unit string, st patrol.Status, by 
 	if !st.Valid() {
 		return fmt.Errorf("realtime: unknown status %q", st)
 	}
-	if err := c.store.SetStatus(ctx, unit, store.StatusChange{Status: st, By: by, At: c.cfg.Now()}); err != nil {
+	ch := store.StatusChange{Status: st, By: by, At: c.cfg.Now().UTC()}
+	if err := c.store.SetStatus(ctx, unit, ch); err != nil {
 		return fmt.Errorf("realtime: set status of %s: %w", unit, err)
 	}
+	// Take it at once, so that this server's answers after this call see
+	// it; the store's event for it changes nothing more.
+	c.apply([]store.Event{{Kind: store.StatusEvent, Unit: unit, Change: ch}})
 	return nil
 }

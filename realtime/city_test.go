@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -18,23 +19,68 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
-func TestCityStaleUnitsLeaveCoverage(t *testing.T) {
+// TestCityStaleness follows a unit whose fixes stop: fresh, then stale
+// (StaleAfter 30 s in citytest) with every ETA grown by its fix's age
+// rounded up to 15 s, then lost (LostAfter 1 min) out of coverage with an
+// alert, then found by a new fix, which closes the alert.
+func TestCityStaleness(t *testing.T) {
 	c := citytest.StartSquare(t, nil)
 	post := c.Plan().Units[0].Post // V1
-	res, err := c.Ingest(context.Background(), []fix.Fix{{Unit: "V1", Time: c.Clock.Now(), Point: geo.CellCenter(post)}})
+	t0 := c.Clock.Now()
+	res, err := c.Ingest(context.Background(), []fix.Fix{{Unit: "V1", Time: t0, Point: geo.CellCenter(post)}})
 	if err != nil || res[0].Outcome != fix.Accepted {
 		t.Fatalf("Ingest = %+v, %v, want accepted", res, err)
 	}
 	realtimetest.WaitFor(t, "V1 to cover cells", func() bool { return len(c.Coverage()) > 100 })
+	fresh := etas(c.Coverage())
 
-	c.Clock.Set(c.Clock.Now().Add(2 * time.Minute)) // past StaleAfter
-	realtimetest.WaitFor(t, "V1 to go stale", func() bool { return citytest.UnitView(c.City, "V1").Stale && len(c.Coverage()) == 0 })
+	c.Clock.Set(t0.Add(40 * time.Second)) // stale: slack 45 s
+	realtimetest.WaitFor(t, "V1 to go stale", func() bool { return citytest.UnitView(c.City, "V1").Stage == realtime.Stale })
+	stale := etas(c.Coverage())
+	want := 0
+	for cell, eta := range fresh {
+		if eta+45 > 300 {
+			continue
+		}
+		want++
+		if stale[cell] != eta+45 {
+			t.Fatalf("stale V1: cell %v ETA %.1f s, want %.1f + 45", cell, stale[cell], eta)
+		}
+	}
+	if len(stale) != want || want == 0 || want == len(fresh) {
+		t.Fatalf("stale V1 reaches %d cells, want %d of its fresh %d", len(stale), want, len(fresh))
+	}
+
+	c.Clock.Set(t0.Add(2 * time.Minute)) // lost
+	realtimetest.WaitFor(t, "V1 to be lost", func() bool {
+		v := citytest.UnitView(c.City, "V1")
+		return v.Stage == realtime.Lost && v.Stale && len(c.Coverage()) == 0
+	})
+	realtimetest.WaitFor(t, "the lost alert", func() bool { return len(c.AlertsSoFar()) > 0 })
+	if a := c.AlertsSoFar()[0]; a.Kind != realtime.UnitLostAlert || a.Unit != "V1" || a.State != "open" || !a.Time.Equal(t0.Add(time.Minute)) {
+		t.Errorf("alert = %+v, want V1 lost since %v", a, t0.Add(time.Minute))
+	}
 
 	res, _ = c.Ingest(context.Background(), []fix.Fix{{Unit: "V1", Time: c.Clock.Now(), Point: geo.CellCenter(post)}})
 	if res[0].Outcome != fix.Accepted {
-		t.Fatalf("fresh fix after going stale: %+v, want accepted", res[0])
+		t.Fatalf("fresh fix after being lost: %+v, want accepted", res[0])
 	}
-	realtimetest.WaitFor(t, "V1 to cover cells again", func() bool { return !citytest.UnitView(c.City, "V1").Stale && len(c.Coverage()) > 100 })
+	realtimetest.WaitFor(t, "V1 to cover cells again", func() bool {
+		return citytest.UnitView(c.City, "V1").Stage == realtime.Fresh && len(c.Coverage()) == len(fresh)
+	})
+	realtimetest.WaitFor(t, "the alert to close", func() bool { return len(c.AlertsSoFar()) == 2 })
+	if a := c.AlertsSoFar()[1]; a.Kind != realtime.UnitLostAlert || a.Unit != "V1" || a.State != "closed" {
+		t.Errorf("alert = %+v, want V1 found", a)
+	}
+}
+
+// etas maps each covered cell to its ETA in seconds.
+func etas(cells []realtime.CellView) map[h3.Cell]float64 {
+	m := map[h3.Cell]float64{}
+	for _, c := range cells {
+		m[c.Cell] = *c.ETAS
+	}
+	return m
 }
 
 func TestCityStatusAndPlanDefaults(t *testing.T) {
