@@ -36,11 +36,21 @@ export class Client {
   }
 
   /** get fetches an API path and returns its parsed JSON; it throws HTTPError on 4xx/5xx. */
-  async get(path, { signal } = {}) {
+  get(path, { signal } = {}) {
+    return this.request('GET', path, undefined, signal);
+  }
+
+  /** post sends body as JSON to an API path and returns the parsed answer; it throws HTTPError on 4xx/5xx. */
+  post(path, body) {
+    return this.request('POST', path, body);
+  }
+
+  async request(method, path, body, signal) {
     const url = this.url(path);
     const headers = { Accept: 'application/json' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    const res = await fetch(url, { headers, signal, cache: 'no-store' });
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(url, { method, headers, signal, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
     if (!res.ok) {
       let code = '';
       let message = '';

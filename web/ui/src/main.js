@@ -18,6 +18,7 @@ import { HexLayer, backedOf, buildGrid } from './cells.js';
 import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
+import { Incidents } from './incidents.js';
 import { Clock, esc, eta, pct } from './format.js';
 import { BACKGROUND_COLOR, BACKUP_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
@@ -57,6 +58,9 @@ function noticeLabel(notice) {
  *   layouts        times markers and labels were laid out (after a view change or live message)
  *   backupLayer    whether the backup layer (cells lacking backup tinted) is shown
  *   unbackedCells  number of drawn hexagons with fewer than two units within 3 minutes
+ *   incidents      number of incident markers; openIncident the id of the incident whose card
+ *                  is open ('' for none), candidates the number of units it ranks
+ *   moveUp         the move-up drawn as an arrow: {unit, to_cell, ...} or null
  *   map            the MapLibre map, for inspection
  */
 const hooks = {
@@ -82,6 +86,10 @@ const hooks = {
   layouts: 0,
   backupLayer: false,
   unbackedCells: 0,
+  incidents: 0,
+  openIncident: '',
+  candidates: 0,
+  moveUp: null,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -209,6 +217,8 @@ function renderLegend(plan, shares, travel) {
     `</div><div class="legend-states">` +
     `<span><span class="mini unit has-heading" data-status="available" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-arrow"></span><span class="unit-disc"></span></span>moving (heading)</span>` +
     `<span><span class="mini unit" data-status="busy" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>on call</span>` +
+    `<span><span class="mini incident" data-state="open" data-priority="1"><span class="incident-mark"></span></span>incident</span>` +
+    `<span><span class="mini move-sw"></span>suggested move-up</span>` +
     `<span><span class="mini unit" data-status="off_duty" data-fix="yes" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>off duty</span>` +
     `<span><span class="mini unit" data-status="available" data-fix="no" style="--mc:#9aa7b8"><span class="unit-disc"></span></span>no fix (at post)</span>` +
     `<span class="wide"><span class="mini unit spread" style="--mc:#9aa7b8;margin-left:9px"><span class="unit-leg" style="width:11px;transform:rotate(165deg)"></span><span class="unit-disc"></span></span>moved apart (line to its position)</span>` +
@@ -427,8 +437,24 @@ async function main() {
   map.on('resize', scheduleLayout);
   scheduleLayout();
 
-  // A click on the map describes the hexagon (and zone) under it.
+  const incidents = new Incidents(map, {
+    client,
+    units,
+    clock,
+    els: { listEl: $('incidents'), countEl: $('incident-count'), cardEl: $('incident-card'), formEl: $('report-form') },
+    onChange: () => {
+      hooks.incidents = incidents.markers.size;
+      hooks.openIncident = incidents.open?.id || '';
+      hooks.candidates = incidents.open?.candidates?.length || 0;
+      hooks.moveUp = incidents.arrow ? { unit: incidents.arrow.unit, to_cell: incidents.arrow.to_cell } : null;
+    },
+  });
+  map.on('zoomend', () => incidents.redrawArrow());
+
+  // A click on the map places an incident being reported, or describes the hexagon (and zone)
+  // under it.
   map.on('click', (ev) => {
+    if (incidents.handleClick(ev.lngLat)) return;
     const hits = map.queryRenderedFeatures(ev.point, { layers: [...hex.layerIds, ...zones.layerIds] });
     const cellF = hits.find((f) => hex.layerIds.includes(f.layer.id));
     const zoneF = hits.find((f) => zones.layerIds.includes(f.layer.id));
@@ -477,6 +503,7 @@ async function main() {
       zones.update(msg.zones);
       units.applySnapshot(msg.units);
       panel.applySnapshot(msg.zones, msg.alerts);
+      incidents.applySnapshot(msg.incidents);
       hooks.snapshots++;
       snapshotApplied = true;
       mark('snapshot');
@@ -485,6 +512,7 @@ async function main() {
       zones.update(msg.zones);
       units.applyDiff(msg.units);
       panel.applyDiff(msg.zones, msg.alerts);
+      if (msg.incidents?.length) incidents.apply(msg.incidents);
       hooks.diffs++;
     } else {
       return;

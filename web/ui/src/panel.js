@@ -1,5 +1,5 @@
 // The gap panel: the priority zones that are active now and whose response rule is not met,
-// and the recent alerts (gaps opened and closed).
+// and the recent alerts (gaps opened and closed, units lost and found).
 import { esc, pct } from './format.js';
 import { statusOf } from './zones.js';
 
@@ -109,6 +109,7 @@ export class GapPanel {
     const list = [...(alerts || [])].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     for (const a of list) {
       this.alerts.unshift(a);
+      if (a.kind === 'unit_lost') continue;
       if (a.state === 'open') this.openedAt.set(a.zone, a.time);
       else this.openedAt.delete(a.zone);
     }
@@ -173,6 +174,14 @@ export class GapPanel {
 
   alertHTML(a) {
     const open = a.state === 'open';
+    if (a.kind === 'unit_lost') {
+      return (
+        `<li class="alert ${open ? 'alert-open' : 'alert-closed'}" data-unit="${esc(a.unit)}">` +
+        `<span class="num alert-time">${esc(this.clock.hms(a.time))}</span>` +
+        `<span class="alert-text">${esc(a.unit)} ${esc(a.name || '')}</span>` +
+        `<span class="alert-state">${open ? 'unit lost' : 'unit found'}</span></li>`
+      );
+    }
     return (
       `<li class="alert ${open ? 'alert-open' : 'alert-closed'}" data-zone="${esc(a.zone)}">` +
       `<span class="num alert-time">${esc(this.clock.hms(a.time))}</span>` +

@@ -365,13 +365,15 @@ export class Units {
       ['Status', `<span class="status status-${esc(statusStyle(status))}">${esc(STATUS_LABEL[status] || status)}</span>`],
       ['Shift', esc(e.plan.shift || '—')],
     ];
+    if (u.status_by) rows.push(['Status set', `${esc(this.clock.hms(u.status_at))} <span class="muted">by ${esc(u.status_by)}</span>`]);
     if (Number.isFinite(u.lat)) {
       rows.push(['Fix', `${esc(this.clock.hms(u.time))} <span class="muted">(<span class="pp-age">${esc(age(s))}</span> ago)</span>`]);
       rows.push(['Speed', Number.isFinite(u.speed_mps) ? `${(u.speed_mps * 3.6).toFixed(0)} km/h` : '—']);
       rows.push(['Heading', Number.isFinite(u.heading) ? `${Math.round(u.heading)}°` : '—']);
       rows.push(['Cell', `<code>${esc(u.cell || '—')}</code>`]);
       rows.push(['Source', u.simulated ? '<span class="muted">demo motion (simulated)</span>' : `device (${esc(u.source || '—')})`]);
-      if (u.stale) rows.push(['Coverage', '<span class="age-stale">fix too old: not counted</span>']);
+      if (u.stage === 'lost') rows.push(['Coverage', '<span class="age-stale">lost: fix too old, not counted</span>']);
+      else if (u.stale) rows.push(['Coverage', '<span class="age-stale">stale: each ETA grows by the fix’s age</span>']);
       else if (u.off_network) rows.push(['Coverage', '<span class="offnet">off the road network: not counted</span>']);
     } else {
       rows.push(['Fix', '<span class="muted">none yet — shown at its post</span>']);

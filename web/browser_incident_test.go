@@ -1,0 +1,146 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+)
+
+// fragileUnit returns a unit of plan whose dispatch, with every unit at its
+// post, puts a zone active at now in gap, and that zone; it fails the
+// test when there is none.
+func fragileUnit(t *testing.T, plan *patrol.Plan, router geo.Router, now time.Time) (patrol.Unit, patrol.Zone) {
+	t.Helper()
+	cv, err := patrol.NewCoverage(plan, router)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range plan.Units {
+		if _, err := cv.Move(u.ID, geo.CellCenter(u.Post), patrol.Available); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := cv.Zones(now)
+	for _, u := range plan.Units {
+		if m, _ := plan.Mechanism(u.Mechanism); !m.Responds() {
+			continue
+		}
+		cv.SetStatus(u.ID, patrol.Dispatched)
+		for i, z := range cv.Zones(now) {
+			if z.Gap() && !before[i].Gap() {
+				return u, z.Zone
+			}
+		}
+		cv.SetStatus(u.ID, patrol.Available)
+	}
+	t.Fatalf("no unit's dispatch opens a gap at %v", now)
+	return patrol.Unit{}, patrol.Zone{}
+}
+
+// incidentState is what the incident part of the page shows.
+type incidentState struct {
+	Incidents    int            `json:"incidents"`
+	OpenIncident string         `json:"openIncident"`
+	Candidates   int            `json:"candidates"`
+	MoveUp       map[string]any `json:"moveUp"`
+	Fastest      string         `json:"fastest"`
+	UnitStatus   string         `json:"unitStatus"`
+	Alerts       string         `json:"alerts"`
+	CardText     string         `json:"cardText"`
+}
+
+// readIncidents reads incidentState for unit %q.
+const readIncidents = `(() => {
+	const p = window.patrolgrid;
+	const row = [...document.querySelectorAll('#unit-list tr')].find((tr) => tr.children[1]?.textContent === %q);
+	return {incidents: p.incidents, openIncident: p.openIncident, candidates: p.candidates, moveUp: p.moveUp,
+		fastest: document.querySelector('#incident-card tr.cand.fastest')?.dataset.unit || '',
+		unitStatus: row?.children[3]?.textContent || '',
+		alerts: document.getElementById('alerts').textContent,
+		cardText: document.getElementById('incident-card').textContent};
+})()`
+
+// TestBrowserIncidentFlow walks a dispatcher through the map: report an
+// incident by clicking the map at a unit's post, see the units ranked with
+// the fastest first, dispatch it, see its status change, the gap alert its
+// dispatch causes and the suggested move-up drawn as an arrow.
+func TestBrowserIncidentFlow(t *testing.T) {
+	requireBrowser(t)
+	tc := startCity(t, Access{Open: true}, false)
+	placeAtPosts(t, tc, incidentClient{t, tc.url, ""})
+	grid, err := geo.NewPolygonGrid(tc.plan.Boundary, tc.plan.Resolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, zone := fragileUnit(t, tc.plan, geo.NewLattice(grid), time.Now())
+	t.Logf("dispatching %s opens a gap in %s (%s)", unit.ID, zone.ID, zone.Name)
+
+	b := startBrowser(t, 1600, 1000)
+	b.openMap(tc.url, true)
+	post := geo.CellCenter(unit.Post)
+	click := fmt.Sprintf(`(() => {
+		const map = window.patrolgrid.map;
+		map.jumpTo({center: [%[1]v, %[2]v], zoom: 15});
+		const r = map.getCanvas().getBoundingClientRect();
+		const p = map.project([%[1]v, %[2]v]);
+		return [r.left + p.x, r.top + p.y + 30]; // below the unit's marker, which takes its own clicks
+	})()`, post[0], post[1])
+	xy, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](click))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx,
+		chromedp.Click("#report-start"),
+		chromedp.MouseClickXY(xy[0], xy[1]),
+		chromedp.WaitVisible("#report-kind"),
+		chromedp.SendKeys("#report-kind", "fight"),
+		chromedp.Click("#report-submit"),
+	); err != nil {
+		t.Fatalf("report an incident: %v", err)
+	}
+	st := b.waitIncidents(unit.ID, "the ranked units", func(s *incidentState) bool { return s.OpenIncident == "I1" && s.Candidates > 0 })
+	if st.Fastest != unit.ID {
+		t.Fatalf("fastest candidate %q, want %s (the incident is beside its post)", st.Fastest, unit.ID)
+	}
+	b.shot("incident-candidates.png")
+	if err := chromedp.Do(b.ctx, chromedp.Click(`#incident-card tr.cand.fastest button[data-action="dispatch"]`)); err != nil {
+		t.Fatalf("dispatch: %v", err)
+	}
+	b.waitIncidents(unit.ID, "the unit dispatched", func(s *incidentState) bool {
+		return s.UnitStatus == "Dispatched" && strings.Contains(s.CardText, "Unit sent")
+	})
+	st = b.waitIncidents(unit.ID, "the gap alert", func(s *incidentState) bool { return strings.Contains(s.Alerts, zone.Name) })
+	if !strings.Contains(st.Alerts, "gap opened") {
+		t.Errorf("alerts %q, want %s's gap opened", st.Alerts, zone.Name)
+	}
+	if st.MoveUp == nil || st.MoveUp["unit"] == unit.ID {
+		t.Errorf("move-up arrow = %v, want another unit's move drawn", st.MoveUp)
+	}
+	b.shot("incident-dispatched.png")
+}
+
+// waitIncidents reads incidentState (unit's row) until done holds.
+func (b *browser) waitIncidents(unit, what string, done func(*incidentState) bool) *incidentState {
+	b.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		st, err := chromedp.Run(b.ctx, chromedp.Evaluate[*incidentState](fmt.Sprintf(readIncidents, unit)))
+		if err != nil {
+			b.t.Fatalf("read the page: %v", err)
+		}
+		b.check(nil)
+		if done(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			b.shot("incident-failed.png")
+			b.t.Fatalf("%s: not after 30 s: %+v", what, st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
