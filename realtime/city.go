@@ -10,6 +10,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
@@ -40,6 +41,9 @@ type CityConfig struct {
 	// an alert says its gap opened or closed, so that a unit passing a
 	// zone's edge does not raise a flurry of alerts; default 10 s.
 	GapHold time.Duration
+	// Demand weighs cells in the cost of a dispatch (see dispatch.Advisor),
+	// by the router's grid numbers; nil weighs every cell alike.
+	Demand patrol.Demand
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages; default slog.Default().
@@ -139,14 +143,22 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	if err != nil {
 		return nil, err
 	}
-	reverse, ok := router.(geo.ReverseRouter)
+	reverse, ok := router.(dispatch.Router)
 	if !ok {
 		return nil, fmt.Errorf("realtime: router %T cannot rank units for incidents (no ETAsTo)", router)
 	}
-	c := &City{plan: plan, store: st, hub: hub, cfg: cfg.withDefaults(), cov: cov,
+	cfg = cfg.withDefaults()
+	if cfg.Demand == nil {
+		cfg.Demand = patrol.NewDemand(router.Grid(), nil)
+	}
+	advisor, err := dispatch.NewAdvisor(plan, reverse, cfg.Demand)
+	if err != nil {
+		return nil, err
+	}
+	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
-		dispatch: dispatcher{router: reverse}}
+		dispatch: dispatcher{router: reverse, advisor: advisor}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status

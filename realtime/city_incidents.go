@@ -74,12 +74,16 @@ type dispatcher struct {
 	router geo.ReverseRouter
 	rank   sync.Pool // of *dispatch.Ranker
 	mu     sync.Mutex
+	// advise weighs the cost of each candidate; advisor is not safe for
+	// concurrent use.
+	advise  sync.Mutex
+	advisor *dispatch.Advisor
 }
 
 // Report stores a new incident reported by the credential labelled by and
 // returns it with its candidates: the units that may be sent, fastest
 // first.
-func (c *City) Report(ctx context.Context, r Report, by string) (store.Incident, []dispatch.Candidate, error) {
+func (c *City) Report(ctx context.Context, r Report, by string) (store.Incident, []dispatch.Assessed, error) {
 	if err := r.check(c.cov.Grid()); err != nil {
 		return store.Incident{}, nil, err
 	}
@@ -113,14 +117,15 @@ func (c *City) ListIncidents(ctx context.Context) ([]store.Incident, error) {
 }
 
 // Candidates ranks the units that may be sent to inc, fastest first: the
-// available units that respond, with a fresh enough fix, by drive time on
-// the travel model coverage uses, within 30 minutes. A closed incident
+// available units that respond, with a fix that is not lost, by drive
+// time on the travel model coverage uses, within 30 minutes, each with the
+// cost of sending it (see dispatch.Advisor). An incident that is not open
 // has none.
-func (c *City) Candidates(inc store.Incident) ([]dispatch.Candidate, error) {
-	if inc.State == store.Closed {
+func (c *City) Candidates(inc store.Incident) ([]dispatch.Assessed, error) {
+	if inc.State != store.Open {
 		return nil, nil
 	}
-	units := c.dispatchable()
+	units, snap := c.dispatchable()
 	if len(units) == 0 {
 		return nil, nil
 	}
@@ -133,13 +138,22 @@ func (c *City) Candidates(inc store.Incident) ([]dispatch.Candidate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: candidates for %s: %w", inc.ID, err)
 	}
-	return cands, nil
+	c.dispatch.advise.Lock()
+	defer c.dispatch.advise.Unlock()
+	out, err := c.dispatch.advisor.Assess(snap, cands, c.cfg.Now(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: cost of candidates for %s: %w", inc.ID, err)
+	}
+	return out, nil
 }
 
-// dispatchable returns the units that could be sent now.
-func (c *City) dispatchable() []dispatch.Unit {
+// dispatchable returns the units that could be sent now, and a snapshot of
+// coverage to weigh sending each.
+func (c *City) dispatchable() ([]dispatch.Unit, *patrol.Snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flush()
+	snap := c.cov.Snapshot()
 	now := c.cfg.Now()
 	var out []dispatch.Unit
 	for _, lu := range c.order {
@@ -147,7 +161,7 @@ func (c *City) dispatchable() []dispatch.Unit {
 			out = append(out, dispatch.Unit{ID: lu.ID, Point: lu.fix.Point, Profile: lu.profile})
 		}
 	}
-	return out
+	return out, snap
 }
 
 // Dispatch sends unit to incident id: the incident, which must be open,

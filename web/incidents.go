@@ -20,7 +20,7 @@ const maxIncidentBytes = 8 << 10
 // fastest first (none once it is closed).
 type incidentAnswer struct {
 	store.Incident
-	Candidates []dispatch.Candidate `json:"candidates"`
+	Candidates []dispatch.Assessed `json:"candidates"`
 }
 
 // decodeBody reads c's JSON body into v, answering 400 and returning false

@@ -126,7 +126,7 @@ func TestIncidentFlow(t *testing.T) {
 	if len(inc.Candidates) < 10 || inc.Candidates[0].Unit != target.ID || inc.Candidates[0].ETAS > 60 {
 		t.Fatalf("candidates = %+v, want %s first within a minute, and many more", inc.Candidates[:min(3, len(inc.Candidates))], target.ID)
 	}
-	if !slices.IsSortedFunc(inc.Candidates, func(a, b dispatch.Candidate) int { return cmp.Compare(a.ETAS, b.ETAS) }) {
+	if !slices.IsSortedFunc(inc.Candidates, func(a, b dispatch.Assessed) int { return cmp.Compare(a.ETAS, b.ETAS) }) {
 		t.Errorf("candidates not fastest first: %+v", inc.Candidates)
 	}
 
@@ -139,7 +139,7 @@ func TestIncidentFlow(t *testing.T) {
 	if u := unitView(t, tc, target.ID); u.StatusBy != label("dispatcher", dispTok) || u.StatusAt == nil {
 		t.Errorf("dispatched unit = %+v, want status by %s with a time", u, label("dispatcher", dispTok))
 	}
-	if slices.ContainsFunc(sent.Candidates, func(c dispatch.Candidate) bool { return c.Unit == target.ID }) {
+	if slices.ContainsFunc(sent.Candidates, func(c dispatch.Assessed) bool { return c.Unit == target.ID }) {
 		t.Errorf("the dispatched unit is still a candidate")
 	}
 

@@ -173,8 +173,12 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
+	demand, err := cityDemand(live.plan, travel.router.Grid())
+	if err != nil {
+		return nil, err
+	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
-		realtime.CityConfig{Tick: cfg.tick, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, GapHold: cfg.gapHold, Logger: logger,
+		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, GapHold: cfg.gapHold, Logger: logger,
 			Validation: fix.Limits{MaxAge: cfg.maxAge},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {

@@ -190,9 +190,6 @@ func tierOf(eta time.Duration) patrol.Tier {
 	return patrol.Tier5
 }
 
-// numTiers is the number of response tiers.
-const numTiers = len(patrol.Limits)
-
 // objective is covered demand per tier, in the order it is compared:
 // within 3 minutes, then 1, then 5.
 type objective [numTiers]float64

@@ -240,7 +240,9 @@ export class Incidents {
     this.open = answer;
     for (const inc of this.byId.values()) this.drawMarker(inc);
     this.renderCard();
-    this.drawMoveUp(answer.candidates?.[0]);
+    // Once a unit is sent, the arrow keeps the move-up its dispatch called for.
+    const sent = this.lastDispatched?.incident === answer.id ? this.lastDispatched.candidate : null;
+    this.drawMoveUp(answer.state === 'open' ? answer.candidates?.[0] : sent);
     this.onChange();
   }
 
@@ -278,8 +280,8 @@ export class Incidents {
 
   candidateHTML(c, i) {
     const cost = c.cost;
-    const lost3 = cost?.lost?.m3;
-    const costText = cost ? `${cost.zones?.length ? `<span class="bad">${cost.zones.length} zone${cost.zones.length === 1 ? '' : 's'} below rule</span> · ` : ''}−${pct(lost3?.share ?? 0)} 3-min` : '—';
+    const lost3 = cost?.lost_share?.m3;
+    const costText = cost ? `${cost.zones?.length ? `<span class="bad">${cost.zones.length} zone${cost.zones.length === 1 ? '' : 's'} below rule</span> · ` : ''}−${pct(lost3 ?? 0)} 3-min` : '—';
     const move = cost?.move_up;
     const reason = cost?.reason ? `<div class="cand-reason">${esc(cost.reason)}</div>` : '';
     return (
@@ -311,7 +313,6 @@ export class Incidents {
       }
       this.apply([answer]);
       this.show(answer);
-      if (this.lastDispatched?.incident === a.id) this.drawMoveUp(this.lastDispatched.candidate);
     } catch (err) {
       btn.disabled = false;
       const el = this.els.cardEl.querySelector('#inc-error');
