@@ -88,12 +88,11 @@ func (c *City) Report(ctx context.Context, r Report, by string) (store.Incident,
 		return store.Incident{}, nil, err
 	}
 	now := c.cfg.Now().UTC()
-	inc, err := c.store.SaveIncident(ctx, store.Incident{Lat: r.Lat, Lon: r.Lon, Priority: r.Priority, Kind: r.Kind,
+	inc, err := c.saveIncident(ctx, store.Incident{Lat: r.Lat, Lon: r.Lon, Priority: r.Priority, Kind: r.Kind,
 		Note: r.Note, State: store.Open, Log: []store.IncidentChange{{State: store.Open, By: by, At: now}}})
 	if err != nil {
-		return store.Incident{}, nil, fmt.Errorf("realtime: report incident: %w", err)
+		return store.Incident{}, nil, err
 	}
-	c.incidentSaved(inc)
 	cands, err := c.Candidates(inc)
 	return inc, cands, err
 }
@@ -246,19 +245,14 @@ func (c *City) saveIncident(ctx context.Context, inc store.Incident) (store.Inci
 	if err != nil {
 		return store.Incident{}, fmt.Errorf("realtime: save incident %s: %w", inc.ID, err)
 	}
-	c.incidentSaved(saved)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.takeIncident(saved)
 	return saved, nil
 }
 
-// incidentSaved takes inc into the city's state unless a later version is
-// there already.
-func (c *City) incidentSaved(inc store.Incident) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.takeIncident(inc)
-}
-
-// takeIncident is incidentSaved with c.mu held.
+// takeIncident takes inc into the city's state unless a later version is
+// there already; c.mu is held.
 func (c *City) takeIncident(inc store.Incident) {
 	if old, ok := c.incidents[inc.ID]; ok && old.Version >= inc.Version {
 		return

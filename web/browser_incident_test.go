@@ -128,19 +128,6 @@ func TestBrowserIncidentFlow(t *testing.T) {
 // waitIncidents reads incidentState (unit's row) until done holds.
 func (b *browser) waitIncidents(unit, what string, done func(*incidentState) bool) *incidentState {
 	b.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		st, err := chromedp.Run(b.ctx, chromedp.Evaluate[*incidentState](fmt.Sprintf(readIncidents, unit)))
-		if err != nil {
-			b.t.Fatalf("read the page: %v", err)
-		}
-		b.check(nil)
-		if done(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			b.shot("incident-failed.png")
-			b.t.Fatalf("%s: not after 30 s: %+v", what, st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return waitPage(b, 30*time.Second, what, fmt.Sprintf(readIncidents, unit), "incident-failed.png",
+		func(*incidentState) []string { return nil }, done)
 }

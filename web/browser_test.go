@@ -188,13 +188,20 @@ func (b *browser) shot(name string) {
 // its hooks s (nil for none) hold one.
 func (b *browser) check(s *pageState) {
 	b.t.Helper()
-	errs := b.console.all()
+	var errs []string
 	if s != nil {
-		errs = append(errs, s.Errors...)
+		errs = s.Errors
 	}
-	if len(errs) > 0 {
-		b.shot("live-map-failed.png")
-		b.t.Fatalf("the page reported errors:\n  %s", strings.Join(errs, "\n  "))
+	b.checkErrors("live-map-failed.png", errs)
+}
+
+// checkErrors fails the test, with a screenshot named shot, if the page
+// logged an error or errs holds one.
+func (b *browser) checkErrors(shot string, errs []string) {
+	b.t.Helper()
+	if all := append(b.console.all(), errs...); len(all) > 0 {
+		b.shot(shot)
+		b.t.Fatalf("the page reported errors:\n  %s", strings.Join(all, "\n  "))
 	}
 }
 
@@ -202,18 +209,31 @@ func (b *browser) check(s *pageState) {
 // page error or after wait.
 func (b *browser) waitState(wait time.Duration, what string, done func(*pageState) bool) *pageState {
 	b.t.Helper()
-	for deadline := time.Now().Add(wait); ; {
-		st, err := chromedp.Run(b.ctx, chromedp.Evaluate[*pageState](readState))
-		if err != nil {
-			b.t.Fatalf("read window.patrolgrid: %v", err)
+	return waitPage(b, wait, what, readState, "live-map-failed.png", func(s *pageState) []string {
+		if s == nil {
+			return nil
 		}
-		b.check(st)
-		if done(st) {
-			return st
+		return s.Errors
+	}, done)
+}
+
+// waitPage evaluates script until done holds for its value, failing on a
+// page error (of the console, or those errs finds in the value) or after
+// wait, with a screenshot named shot.
+func waitPage[T any](b *browser, wait time.Duration, what, script, shot string, errs func(T) []string, done func(T) bool) T {
+	b.t.Helper()
+	for deadline := time.Now().Add(wait); ; {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](script))
+		if err != nil {
+			b.t.Fatalf("%s: evaluate: %v", what, err)
+		}
+		b.checkErrors(shot, errs(v))
+		if done(v) {
+			return v
 		}
 		if time.Now().After(deadline) {
-			b.shot("live-map-failed.png")
-			b.t.Fatalf("%s: not after %s: window.patrolgrid = %+v", what, wait, st)
+			b.shot(shot)
+			b.t.Fatalf("%s: not after %s: %+v", what, wait, v)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

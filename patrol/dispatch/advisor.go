@@ -78,8 +78,9 @@ func NewAdvisor(plan *patrol.Plan, router Router, demand patrol.Demand) (*Adviso
 }
 
 // newTargets appends to dst the posts of units and the cells of extra
-// that are not in dst yet; a cell off the grid is an error matching
-// geo.ErrOffGrid.
+// that are not in dst yet. A post off the grid is no target, as a unit
+// there counts in no coverage; an extra cell off the grid is an error
+// matching geo.ErrOffGrid.
 func (a *Advisor) newTargets(dst []target, units []patrol.Unit, extra []h3.Cell) ([]target, error) {
 	if a.seen == nil {
 		a.seen = map[h3.Cell]bool{}
@@ -102,8 +103,8 @@ func (a *Advisor) newTargets(dst []target, units []patrol.Unit, extra []h3.Cell)
 		return nil
 	}
 	for _, u := range units {
-		if err := add(u.Post, u.ID); err != nil {
-			return nil, fmt.Errorf("dispatch: post of %s: %w", u.ID, err)
+		if _, on := a.grid.Index(u.Post); on {
+			_ = add(u.Post, u.ID) // on the grid: add does not fail
 		}
 	}
 	for _, c := range extra {
@@ -117,8 +118,8 @@ func (a *Advisor) newTargets(dst []target, units []patrol.Unit, extra []h3.Cell)
 // Assess returns the candidates with the cost of sending each, in their
 // order, for the coverage of snap (a Snapshot of the engine on the
 // advisor's router and plan) and the zones active at now. A move-up goes
-// from a unit's position to a target: every post of the plan and every
-// cell of extraTargets (which must lie on the grid). A candidate that
+// from a unit's position to a target: every post of the plan on the grid
+// and every cell of extraTargets (which must lie on the grid). A candidate that
 // does not count in coverage costs nothing but still gets the best
 // move-up. It fails for a candidate the plan does not hold (matching
 // patrol.ErrUnknownUnit) and when a move's reverse search fails.

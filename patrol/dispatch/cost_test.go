@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
@@ -151,4 +152,23 @@ func moveUpsEqual(x, y *MoveUp) bool {
 	d := x.ETA - y.ETA
 	return x.Unit == y.Unit && x.ToPost == y.ToPost && x.ToCell == y.ToCell && near(x.Gain, y.Gain) &&
 		d <= etaTolerance && -d <= etaTolerance && slices.Equal(x.Restores, y.Restores)
+}
+
+// TestPostOffTheGrid: a plan may put a post beyond the travel grid (a
+// unit there counts in no coverage); it is no move target, and the
+// advisor still weighs every candidate.
+func TestPostOffTheGrid(t *testing.T) {
+	c := demoCity(t)
+	c.plan.Units[1].Post = geo.Cell(orb.Point{121.0, 43.0}, c.plan.Resolution) // some 100 km west
+	a := c.advisor(t)
+	snap := c.engine(t, atPosts(c.plan)).Snapshot()
+	got, err := a.Assess(snap, everyone(snap), demoEvening(), nil)
+	if err != nil || len(got) == 0 {
+		t.Fatalf("Assess with a post off the grid = %d candidates, %v; want them all weighed", len(got), err)
+	}
+	for _, g := range got {
+		if m := g.Cost.MoveUp; m != nil && m.ToPost == c.plan.Units[1].ID {
+			t.Fatalf("move-up %+v goes to the post off the grid", m)
+		}
+	}
 }

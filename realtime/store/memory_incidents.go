@@ -24,13 +24,11 @@ func (s *Memory) SaveIncident(ctx context.Context, inc Incident) (Incident, erro
 		return Incident{}, incidentVersionError(inc.ID, stored, inc.Version)
 	}
 	inc.Version++
-	inc.Log = slices.Clone(inc.Log)
-	s.incidents[n-1] = inc
+	s.incidents[n-1] = cloneIncident(inc) // the caller keeps inc's log to itself
 	subs := s.subs
 	s.mu.Unlock()
-	saved := inc
-	saved.Log = slices.Clone(inc.Log)
-	return inc, publish(ctx, subs, Event{Kind: IncidentEvent, Incident: &saved})
+	ev := cloneIncident(inc)
+	return inc, publish(ctx, subs, Event{Kind: IncidentEvent, Incident: &ev})
 }
 
 // Incident implements Incidents.
@@ -41,9 +39,7 @@ func (s *Memory) Incident(_ context.Context, id string) (Incident, error) {
 	if !ok || n > int64(len(s.incidents)) {
 		return Incident{}, noIncident(id)
 	}
-	inc := s.incidents[n-1]
-	inc.Log = slices.Clone(inc.Log)
-	return inc, nil
+	return cloneIncident(s.incidents[n-1]), nil
 }
 
 // ListIncidents implements Incidents.
@@ -52,8 +48,13 @@ func (s *Memory) ListIncidents(context.Context) ([]Incident, error) {
 	defer s.mu.Unlock()
 	out := make([]Incident, len(s.incidents))
 	for i, inc := range s.incidents {
-		inc.Log = slices.Clone(inc.Log)
-		out[i] = inc
+		out[i] = cloneIncident(inc)
 	}
 	return out, nil
+}
+
+// cloneIncident returns inc with a log of its own.
+func cloneIncident(inc Incident) Incident {
+	inc.Log = slices.Clone(inc.Log)
+	return inc
 }
