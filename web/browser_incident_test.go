@@ -10,12 +10,13 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 )
 
 // fragileUnit returns a unit of plan whose dispatch, with every unit at its
-// post, puts a zone active at now in gap, and that zone; it fails the
-// test when there is none.
-func fragileUnit(t *testing.T, plan *patrol.Plan, router geo.Router, now time.Time) (patrol.Unit, patrol.Zone) {
+// post, puts a zone active at now in gap, and that zone; ok is false when
+// there is none.
+func fragileUnit(t *testing.T, plan *patrol.Plan, router geo.Router, now time.Time) (u patrol.Unit, z patrol.Zone, ok bool) {
 	t.Helper()
 	cv, err := patrol.NewCoverage(plan, router)
 	if err != nil {
@@ -34,13 +35,30 @@ func fragileUnit(t *testing.T, plan *patrol.Plan, router geo.Router, now time.Ti
 		cv.SetStatus(u.ID, patrol.Dispatched)
 		for i, z := range cv.Zones(now) {
 			if z.Gap() && !before[i].Gap() {
-				return u, z.Zone
+				return u, z.Zone, true
 			}
 		}
 		cv.SetStatus(u.ID, patrol.Available)
 	}
-	t.Fatalf("no unit's dispatch opens a gap at %v", now)
-	return patrol.Unit{}, patrol.Zone{}
+	return patrol.Unit{}, patrol.Zone{}, false
+}
+
+// fragileHour returns how far ahead of the real clock the demo city's
+// clock must run for fragileUnit to find a unit: which zones are active
+// depends on the time of day, and at some hours every active zone has a
+// second unit near.
+func fragileHour(t *testing.T) (time.Duration, patrol.Unit, patrol.Zone) {
+	t.Helper()
+	plan, grid := patroltest.DemoGrid(t)
+	router := geo.NewLattice(grid)
+	start := time.Now()
+	for ahead := time.Duration(0); ahead < 24*time.Hour; ahead += 15 * time.Minute {
+		if u, z, ok := fragileUnit(t, plan, router, start.Add(ahead)); ok {
+			return ahead, u, z
+		}
+	}
+	t.Fatal("at no hour of the day does one unit's dispatch open a gap")
+	return 0, patrol.Unit{}, patrol.Zone{}
 }
 
 // incidentState is what the incident part of the page shows.
@@ -72,17 +90,13 @@ const readIncidents = `(() => {
 // dispatch causes and the suggested move-up drawn as an arrow.
 func TestBrowserIncidentFlow(t *testing.T) {
 	requireBrowser(t)
-	tc := startCity(t, Access{Open: true}, false)
+	ahead, unit, zone := fragileHour(t)
+	tc := startCityAt(t, Access{Open: true}, false, func() time.Time { return time.Now().Add(ahead) })
 	placeAtPosts(t, tc, incidentClient{t, tc.url, ""})
-	grid, err := geo.NewPolygonGrid(tc.plan.Boundary, tc.plan.Resolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, zone := fragileUnit(t, tc.plan, geo.NewLattice(grid), time.Now())
-	t.Logf("dispatching %s opens a gap in %s (%s)", unit.ID, zone.ID, zone.Name)
+	t.Logf("with the clock %s ahead, dispatching %s opens a gap in %s (%s)", ahead, unit.ID, zone.ID, zone.Name)
 
 	b := startBrowser(t, 1600, 1000)
-	b.openMap(tc.url, true)
+	b.openStill(tc.url)
 	post := geo.CellCenter(unit.Post)
 	click := fmt.Sprintf(`(() => {
 		const map = window.patrolgrid.map;

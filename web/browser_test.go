@@ -28,6 +28,9 @@ const chromiumPath = "/usr/bin/chromium"
 // returns as soon as it is.
 const pageWait = 120 * time.Second
 
+// browserWait bounds a whole browser test.
+const browserWait = 5 * time.Minute
+
 // pageState is window.patrolgrid, the map page's test hooks.
 type pageState struct {
 	Ready           bool               `json:"ready"`
@@ -145,7 +148,11 @@ func startBrowser(t *testing.T, width, height int) *browser {
 	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatalf("artifacts folder: %v", err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+	// A browser that stops answering fails its test at the deadline
+	// instead of stalling the package until go test's timeout.
+	ctx, cancelTime := context.WithTimeout(t.Context(), browserWait)
+	t.Cleanup(cancelTime)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -244,12 +251,26 @@ func waitPage[T any](b *browser, wait time.Duration, what, script, shot string, 
 // every unit off duty none are), all 88 units placed, a diff applied.
 func (b *browser) openMap(base string, coloured bool) *pageState {
 	b.t.Helper()
+	return b.open(base, coloured, 1)
+}
+
+// openStill opens the live map of a city whose units stand still, where
+// no diff need come: the page is ready with the snapshot.
+func (b *browser) openStill(base string) *pageState {
+	b.t.Helper()
+	return b.open(base, true, 0)
+}
+
+// open opens the live map at base and waits until it is ready, with at
+// least diffs live diffs applied.
+func (b *browser) open(base string, coloured bool, diffs int) *pageState {
+	b.t.Helper()
 	start := time.Now()
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(base+"/")); err != nil {
 		b.t.Fatalf("open %s: %v", base, err)
 	}
 	st := b.waitState(pageWait, "page ready", func(s *pageState) bool {
-		return s != nil && s.Ready && s.Cells > 1000 && (s.ColouredCells > 0 || !coloured) && s.Units == 88 && s.Diffs >= 1
+		return s != nil && s.Ready && s.Cells > 1000 && (s.ColouredCells > 0 || !coloured) && s.Units == 88 && s.Diffs >= diffs
 	})
 	b.t.Logf("ready in %s: %d hexagons (%d reached within 5 min), %d units, %d diffs, connection %q; page milestones (ms): %v",
 		time.Since(start).Round(time.Millisecond), st.Cells, st.ColouredCells, st.Units, st.Diffs, st.Connection, st.Timing)

@@ -57,7 +57,7 @@ func (c incidentClient) do(method, path, body string, out any) (int, string) {
 func placeAtPosts(t *testing.T, tc testCity, device incidentClient) {
 	t.Helper()
 	var fixes []string
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := tc.now().UTC().Format(time.RFC3339)
 	for _, u := range tc.plan.Units {
 		p := geo.CellCenter(u.Post)
 		fixes = append(fixes, fmt.Sprintf(`{"unit":%q,"time":%q,"lat":%v,"lon":%v}`, u.ID, now, p[1], p[0]))

@@ -35,6 +35,7 @@ type testCity struct {
 	url  string
 	plan *patrol.Plan
 	city *realtime.City
+	now  func() time.Time // the city's clock
 }
 
 // startCity boots the real router over the embedded demo city, with a
@@ -42,7 +43,13 @@ type testCity struct {
 // the units.
 func startCity(t testing.TB, access Access, moving bool) testCity {
 	t.Helper()
-	plan, city, hub := citytest.NewDemo(t)
+	return startCityAt(t, access, moving, time.Now)
+}
+
+// startCityAt is startCity with the city on clock now.
+func startCityAt(t testing.TB, access Access, moving bool, now func() time.Time) testCity {
+	t.Helper()
+	plan, city, hub := citytest.NewDemoConfig(t, realtime.CityConfig{Now: now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
 	run := func(f func(context.Context) error) {
@@ -73,7 +80,7 @@ func startCity(t testing.TB, access Access, moving bool) testCity {
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
-	return testCity{url: srv.URL, plan: plan, city: city}
+	return testCity{url: srv.URL, plan: plan, city: city, now: now}
 }
 
 // startDemoServer serves the demo city with its units moving, open as on

@@ -96,9 +96,16 @@ func StartDemo(t testing.TB) *realtime.City {
 // hub, none of them running.
 func NewDemo(t testing.TB) (*patrol.Plan, *realtime.City, *realtime.Hub) {
 	t.Helper()
+	return NewDemoConfig(t, realtime.CityConfig{})
+}
+
+// NewDemoConfig is NewDemo with the city configured by cfg (a clock of
+// its own, say).
+func NewDemoConfig(t testing.TB, cfg realtime.CityConfig) (*patrol.Plan, *realtime.City, *realtime.Hub) {
+	t.Helper()
 	plan, grid := patroltest.DemoGrid(t)
 	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, realtime.CityConfig{})
+	city, err := realtime.NewCity(plan, geo.NewLattice(grid), store.NewMemory(store.MemoryConfig{}), hub, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,16 @@
+package web
+
+import (
+	"net/http"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestMain bounds every request the tests make with the default client, so
+// that a server that stops answering fails the test that asked instead of
+// stalling the package until go test's timeout.
+func TestMain(m *testing.M) {
+	http.DefaultClient.Timeout = 30 * time.Second
+	os.Exit(m.Run())
+}
