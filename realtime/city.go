@@ -44,6 +44,9 @@ type CityConfig struct {
 	// Demand weighs cells in the cost of a dispatch (see dispatch.Advisor),
 	// by the router's grid numbers; nil weighs every cell alike.
 	Demand patrol.Demand
+	// MoveLimit is the longest drive a suggested move-up may take; default
+	// dispatch.DefaultMoveLimit.
+	MoveLimit time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages; default slog.Default().
@@ -63,6 +66,9 @@ func (c CityConfig) withDefaults() CityConfig {
 	}
 	if c.LostAfter == 0 {
 		c.LostAfter = 5 * time.Minute
+	}
+	if c.MoveLimit == 0 {
+		c.MoveLimit = dispatch.DefaultMoveLimit
 	}
 	if c.Alerts == 0 {
 		c.Alerts = 50
@@ -155,6 +161,7 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	if err != nil {
 		return nil, err
 	}
+	advisor.SetMoveLimit(cfg.MoveLimit)
 	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},

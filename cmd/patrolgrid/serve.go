@@ -23,6 +23,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/demo"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
@@ -51,6 +52,7 @@ type serveConfig struct {
 	tick         time.Duration
 	staleAfter   time.Duration
 	lostAfter    time.Duration
+	moveLimit    time.Duration
 	gapHold      time.Duration
 	redisURL     string
 	redisCity    string
@@ -83,6 +85,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", time.Minute, "a unit whose latest fix is older is stale: each of its ETAs grows by the fix's age")
 	fs.DurationVar(&cfg.lostAfter, "lost-after", 5*time.Minute, "a unit whose latest fix is older is lost: it leaves coverage and an alert opens")
+	fs.DurationVar(&cfg.moveLimit, "move-limit", dispatch.DefaultMoveLimit, "longest drive a suggested move-up may take")
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
@@ -178,7 +181,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 		return nil, err
 	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
-		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, GapHold: cfg.gapHold, Logger: logger,
+		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, MoveLimit: cfg.moveLimit, GapHold: cfg.gapHold, Logger: logger,
 			Validation: fix.Limits{MaxAge: cfg.maxAge},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {

@@ -27,6 +27,10 @@ type Advisor struct {
 	ids    map[string]int32 // unit id → plan (and snapshot) index
 	posts  []target         // the plan's posts, one per cell
 	zones  zoneIndex
+	// moveLimit bounds a move's drive time: a mover that does not reach
+	// the target within it (too far, off the network, on a part of the
+	// graph cut off from the target) does not move there.
+	moveLimit time.Duration
 
 	search  geo.Search
 	version uint64                    // of a patrol.VersionedRouter, when reaches were computed
@@ -64,7 +68,7 @@ func NewAdvisor(plan *patrol.Plan, router Router, demand patrol.Demand) (*Adviso
 	}
 	a := &Advisor{router: router, grid: g, demand: demand, total: demand.Total(), loc: loc,
 		ids: make(map[string]int32, len(plan.Units)), reaches: map[reachKey]*targetReach{},
-		zones: newZoneIndex(plan.Zones, g)}
+		zones: newZoneIndex(plan.Zones, g), moveLimit: DefaultMoveLimit}
 	if vr, ok := router.(patrol.VersionedRouter); ok {
 		a.version = vr.Version()
 	}
@@ -115,6 +119,13 @@ func (a *Advisor) newTargets(dst []target, units []patrol.Unit, extra []h3.Cell)
 	return dst, nil
 }
 
+// SetMoveLimit bounds the drive time of a move-up to limit (at least a
+// second); moves that take longer are not suggested. It forgets nothing:
+// the targets' isochrones do not depend on it.
+func (a *Advisor) SetMoveLimit(limit time.Duration) {
+	a.moveLimit = max(limit, time.Second)
+}
+
 // Assess returns the candidates with the cost of sending each, in their
 // order, for the coverage of snap (a Snapshot of the engine on the
 // advisor's router and plan) and the zones active at now. A move-up goes
@@ -129,7 +140,8 @@ func (a *Advisor) newTargets(dst []target, units []patrol.Unit, extra []h3.Cell)
 // sending d is the one with the largest Gain by 3-minute, then 1-minute,
 // then 5-minute demand, then the shorter drive time, then u's id, then
 // p's cell; a move must gain (be better than not moving by that order),
-// and a unit moves to no target in its own cell. Gain is the demand of
+// and a unit moves to no target in its own cell nor to one it does not
+// reach within the move limit (DefaultMoveLimit, see SetMoveLimit). Gain is the demand of
 // the cells uncovered after the dispatch that u at p's centre reaches
 // in time, less that of the cells only u still covers where it is and no
 // longer would.

@@ -277,13 +277,15 @@ func b2i(b bool) int {
 
 // bruteMove returns the best move-up once unit d of sc is sent, trying
 // every counting unit at every target with direct gains, and nil when
-// none gains; lost are the zones the dispatch drops, for Restores.
+// none gains within the move limit; lost are the zones the dispatch
+// drops, for Restores. Moves are taken by gain, each group of equal gain
+// by drive time, a group none of whose moves arrives in time giving way
+// to the next.
 func bruteMove(t *testing.T, c city, sc scene, d int, targets []bruteTarget, there map[bruteKey][]geo.Reach,
 	lost []ZoneLoss, now time.Time) *MoveUp {
 	t.Helper()
 	dx := newDirect(t, c, sc, d, there)
-	var best TierDemand
-	var group []*MoveUp
+	var moves []*MoveUp
 	for u, unit := range c.plan.Units {
 		if !dx.counts(u) {
 			continue
@@ -293,21 +295,24 @@ func bruteMove(t *testing.T, c city, sc scene, d int, targets []bruteTarget, the
 			if p.cell == geo.Cell(sc.at[u], c.plan.Resolution) {
 				continue
 			}
-			g := dx.gain(t, u, p.cell)
-			switch cmp := compareGain(g, best); {
-			case cmp > 0:
-				best, group = g, nil
-				fallthrough
-			case cmp == 0 && (len(group) > 0 || compareGain(g, TierDemand{}) > 0):
-				group = append(group, &MoveUp{Unit: unit.ID, ToPost: p.post, ToCell: p.cell, Gain: g})
+			if g := dx.gain(t, u, p.cell); compareGain(g, TierDemand{}) > 0 {
+				moves = append(moves, &MoveUp{Unit: unit.ID, ToPost: p.post, ToCell: p.cell, Gain: g})
 			}
 		}
 	}
-	m := fastestBrute(t, c, dx.sc, group)
-	if m != nil {
-		m.Restores = bruteRestores(t, c, dx.sc, m, lost, now)
+	slices.SortStableFunc(moves, func(x, y *MoveUp) int { return compareGain(y.Gain, x.Gain) })
+	for len(moves) > 0 {
+		n := 1
+		for n < len(moves) && compareGain(moves[n].Gain, moves[0].Gain) == 0 {
+			n++
+		}
+		if m := fastestBrute(t, c, dx.sc, moves[:n]); m != nil {
+			m.Restores = bruteRestores(t, c, dx.sc, m, lost, now)
+			return m
+		}
+		moves = moves[n:]
 	}
-	return m
+	return nil
 }
 
 // checkDirect holds direct gains to an engine: for n moves drawn from
@@ -361,14 +366,14 @@ func fastestBrute(t *testing.T, c city, sc scene, group []*MoveUp) *MoveUp {
 }
 
 // driveTime returns the drive time from from to to on profile p, within
-// moveHorizon, or geo.Unreached: from a forward isochrone on the lattice,
+// DefaultMoveLimit, or geo.Unreached: from a forward isochrone on the lattice,
 // from a reverse search for the one unit on other routers.
 func driveTime(t *testing.T, c city, from, to orb.Point, p geo.Profile) time.Duration {
 	t.Helper()
 	var s geo.Search
 	if l, ok := c.router.(*geo.Lattice); ok {
 		target, _ := l.Grid().Locate(to)
-		reach, err := l.Isochrone(&s, from, p, moveHorizon, nil)
+		reach, err := l.Isochrone(&s, from, p, DefaultMoveLimit, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +384,7 @@ func driveTime(t *testing.T, c city, from, to orb.Point, p geo.Profile) time.Dur
 		}
 		return geo.Unreached
 	}
-	etas, err := c.router.ETAsTo(&s, to, p, []orb.Point{from}, moveHorizon, nil)
+	etas, err := c.router.ETAsTo(&s, to, p, []orb.Point{from}, DefaultMoveLimit, nil)
 	if err != nil {
 		return geo.Unreached
 	}

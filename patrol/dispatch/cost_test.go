@@ -172,3 +172,41 @@ func TestPostOffTheGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveGainsMatchDirect holds the gain of every move (every counting
+// unit to every target) once a unit with partners is sent to the direct
+// count: random pairs (checkDirect) seldom draw a partner, the unit that
+// shares cells with the one sent, whose gain takes the most bookkeeping.
+func TestMoveGainsMatchDirect(t *testing.T) {
+	c := demoCity(t)
+	g := c.router.Grid()
+	sc := scattered(atPosts(c.plan), g, 11, 10)
+	a := c.advisor(t)
+	if err := a.prepare(c.engine(t, sc).Snapshot(), randomCells(g, 3, 3)); err != nil {
+		t.Fatal(err)
+	}
+	d := slices.IndexFunc(c.plan.Units, func(u patrol.Unit) bool { return u.ID == "V05" })
+	a.moves.dispatchGains(a, int32(d))
+	if len(a.moves.partners) < 2 {
+		t.Fatalf("%s has %d partners, want several: the scene tests too little", c.plan.Units[d].ID, len(a.moves.partners))
+	}
+	dx := newDirect(t, c, sc, d, map[bruteKey][]geo.Reach{})
+	nt, checked := len(a.targets), 0
+	for u := range c.plan.Units {
+		if u == d || !dx.counts(u) {
+			continue
+		}
+		dx.setMover(t, u)
+		for p, tg := range a.targets {
+			if tg.at == a.cover.cellOf[u] {
+				continue
+			}
+			if got, want := a.moves.gain(int32(u), p, nt), dx.gain(t, u, tg.cell); !near(got, want) {
+				t.Errorf("moving %s to %v (a partner: %v): gain %v, the direct count %v",
+					c.plan.Units[u].ID, tg.cell, a.moves.slot[u] >= 0, got, want)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d moves checked, %d partners of %s", checked, len(a.moves.partners), c.plan.Units[d].ID)
+}

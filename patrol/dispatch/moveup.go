@@ -14,10 +14,11 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
-// moveHorizon bounds the reverse search of a move's drive time: a mover
-// that does not reach the target within it (off the network, on a part of
-// the graph cut off from the target) does not move there.
-const moveHorizon = 2 * time.Hour
+// DefaultMoveLimit is the longest drive a move-up may take unless
+// Advisor.SetMoveLimit says otherwise. A longer move leaves its own area
+// for most of a shift's hour to cover a gap that the sent unit's return
+// may close first.
+const DefaultMoveLimit = 10 * time.Minute
 
 // etaUnknown marks a move whose drive time was not asked for yet.
 const etaUnknown time.Duration = -2
@@ -216,7 +217,7 @@ func (ms *moveState) partnerSlot(u int32, nt int) int32 {
 	ms.slot[u] = s
 	ms.partners = append(ms.partners, u)
 	ms.pw = append(ms.pw, TierDemand{})
-	ms.pwr = resize(ms.pwr, (int(s)+1)*nt)
+	ms.pwr = slices.Grow(ms.pwr[:int(s)*nt], nt)[:(int(s)+1)*nt] // keeps the earlier slots
 	clear(ms.pwr[int(s)*nt:])
 	return s
 }
@@ -306,7 +307,7 @@ func (ms *moveState) walk(a *Advisor, d int32, units []int32, p int) {
 }
 
 // allowed reports whether u may move to target p: p is not in u's cell,
-// and not known to be out of u's reach.
+// and not known to be out of u's reach within the move limit.
 func (ms *moveState) allowed(a *Advisor, u int32, p int) bool {
 	return a.targets[p].at != a.cover.cellOf[u] && ms.etas[int(u)*len(a.targets)+p] != geo.Unreached
 }
@@ -380,7 +381,7 @@ func (a *Advisor) driveTimes(moves []move) error {
 func (a *Advisor) reverse(p int32, pr geo.Profile, who []int32) error {
 	ms, nt := &a.moves, len(a.targets)
 	var err error
-	ms.found, err = a.router.ETAsTo(&a.search, a.targets[p].point, pr, ms.points, moveHorizon, ms.found[:0])
+	ms.found, err = a.router.ETAsTo(&a.search, a.targets[p].point, pr, ms.points, a.moveLimit, ms.found[:0])
 	if err != nil && !errors.Is(err, geo.ErrOffGrid) {
 		return fmt.Errorf("dispatch: drive time to %v: %w", a.targets[p].cell, err)
 	}
