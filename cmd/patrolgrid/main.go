@@ -17,6 +17,7 @@ const usage = `usage: patrolgrid <command> [flags]
 commands:
   serve      run the live coverage service (try: patrolgrid serve --demo)
   simulate   stream OsmAnd fixes to a running server and report latency
+             (simulate ops: replay an incident history, static posts against move-ups)
   isochrone  print the cells a road trip reaches within a time limit (OSM extract)
 
 Run "patrolgrid <command> -h" for the flags of a command.

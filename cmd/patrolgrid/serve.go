@@ -70,8 +70,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
 	fs.BoolVar(&cfg.demo, "demo", false, "move the plan's units with the built-in simulation (along the streets with --osm); on loopback, serve without tokens")
-	fs.StringVar(&cfg.planFile, "plan", "", "plan JSON file (default: the embedded Horqin demo city)")
-	fs.IntVar(&cfg.res, "res", 0, "H3 resolution of coverage (default: the plan's, 10 for the demo city)")
+	planFlags(fs, cfg)
 	fs.StringVar(&cfg.tiles, "tiles", "", "raster tile URL template {z}/{x}/{y} for the map (default: none, offline)")
 	fs.StringVar(&cfg.viewerTokens, "viewer-token", "", "comma-separated tokens that may read the API, map and live feed")
 	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses for any unit (fleet gateways)")
@@ -88,15 +87,26 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.moveLimit, "move-limit", dispatch.DefaultMoveLimit, "longest drive a suggested move-up may take")
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
-	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
-	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
-	fs.StringVar(&cfg.cacheDir, "cache-dir", "", "writable folder for compiled road graphs (default: the user cache folder's patrolgrid)")
-	fs.Float64Var(&cfg.snap, "snap", float64(road.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
+	roadFlags(fs, cfg)
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
 		"rediss://..., redis+cluster://h1:p1,h2:p2,..., redis+sentinel://h1:p1,.../master (default: in this process's memory)")
 	fs.StringVar(&cfg.redisCity, "redis-city", "", "the city's name in Redis keys pg:{name}:... (default: the --plan file's city, or else the demo city's); "+
 		"its active plan is kept there: a --plan file replaces it, and without --plan the stored one is served")
 	return fs
+}
+
+// planFlags defines the flags that choose the plan and its resolution.
+func planFlags(fs *flag.FlagSet, cfg *serveConfig) {
+	fs.StringVar(&cfg.planFile, "plan", "", "plan JSON file (default: the embedded Horqin demo city)")
+	fs.IntVar(&cfg.res, "res", 0, "H3 resolution of coverage (default: the plan's, 10 for the demo city)")
+}
+
+// roadFlags defines the flags of the road network that gives travel times.
+func roadFlags(fs *flag.FlagSet, cfg *serveConfig) {
+	fs.StringVar(&cfg.osm, "osm", "", "OSM extract (.osm.pbf, .osm, .osm.bz2) whose roads give travel times (default: none, the H3 lattice)")
+	fs.StringVar(&cfg.profile, "profile", "default", "road profile file with --osm: a built-in name ("+strings.Join(data.ProfileNames(), ", ")+") or a JSON file")
+	fs.StringVar(&cfg.cacheDir, "cache-dir", "", "writable folder for compiled road graphs (default: the user cache folder's patrolgrid)")
+	fs.Float64Var(&cfg.snap, "snap", float64(road.DefaultSnapRadius), "with --osm: farthest a fix may lie from a road, in metres, before its unit is off the network")
 }
 
 // runServe parses args (without the subcommand name) and serves until ctx

@@ -44,47 +44,80 @@ func openTravelTimes(ctx context.Context, cfg serveConfig, plan *patrol.Plan, st
 // geo.BandRouter, whose Run keeps the time-of-day band on the plan's local
 // hour.
 func serveRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (geo.Router, *road.Network, string, error) {
-	lattice := geo.NewLattice(grid)
 	if cfg.osm == "" {
-		return lattice, nil, "lattice travel times", nil
+		return geo.NewLattice(grid), nil, "lattice travel times", nil
 	}
+	roads, err := openRoads(ctx, cfg, plan, grid, stdout)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	router := road.NewBandRouter(roads.router, roads.profiles, roads.loc, time.Now, func(at time.Time, band string) {
+		fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
+	})
+	fmt.Fprintf(stdout, "patrolgrid: road travel times for %s (profile file %s, band %q now, following %s hours; snapping within %v m)%s\n",
+		roads.onRoads(), roads.profiles.Name, router.Band(), roads.loc, cfg.snap, roads.onLattice())
+	return router, roads.net, "road travel times", nil
+}
+
+// roads is a plan's road network and its router in no time-of-day band,
+// with the lattice for the profiles the network has no graph for.
+type roads struct {
+	net      *road.Network
+	router   *road.Router
+	profiles *road.ProfileFile
+	loc      *time.Location // the plan's
+	plan     *patrol.Plan
+}
+
+// openRoads opens the road network of cfg.osm (which must be set) over
+// grid.
+func openRoads(ctx context.Context, cfg serveConfig, plan *patrol.Plan, grid *geo.Grid, stdout io.Writer) (roads, error) {
 	if cfg.snap <= 0 {
-		return nil, nil, "", fmt.Errorf("--snap %v: want a positive distance in metres", cfg.snap)
+		return roads{}, fmt.Errorf("--snap %v: want a positive distance in metres", cfg.snap)
 	}
 	profiles, err := loadProfileFile(cfg.profile)
 	if err != nil {
-		return nil, nil, "", err
+		return roads{}, err
 	}
 	net, err := road.OpenNetwork(ctx, cfg.osm, cfg.cacheDir, profiles, stdout)
 	if err != nil {
-		return nil, nil, "", err
+		return roads{}, err
 	}
 	if !roadsOnGrid(net, grid) {
-		return nil, nil, "", fmt.Errorf("no road of %s lies inside the boundary of plan %q: every unit would be off the network", cfg.osm, plan.Name)
+		return roads{}, fmt.Errorf("no road of %s lies inside the boundary of plan %q: every unit would be off the network", cfg.osm, plan.Name)
 	}
 	loc, err := plan.Location()
 	if err != nil {
-		return nil, nil, "", err
+		return roads{}, err
 	}
-	router := road.NewBandRouter(road.NewRouter(net, grid, road.RouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: lattice}),
-		profiles, loc, time.Now, func(at time.Time, band string) {
-			fmt.Fprintf(stdout, "patrolgrid: %s: time-of-day band %q\n", at.Format("15:04 MST"), band)
-		})
-	var onRoads, onLattice []string
-	for _, p := range plan.Profiles {
-		if net.Graph(p.Name) != nil {
-			onRoads = append(onRoads, p.Name)
-		} else {
-			onLattice = append(onLattice, p.Name)
+	router := road.NewRouter(net, grid, road.RouterConfig{SnapRadius: geo.Meters(cfg.snap), Fallback: geo.NewLattice(grid)})
+	return roads{net: net, router: router, profiles: profiles, loc: loc, plan: plan}, nil
+}
+
+// onRoads names the plan's profiles that have a road graph.
+func (r roads) onRoads() string {
+	var names []string
+	for _, p := range r.plan.Profiles {
+		if r.net.Graph(p.Name) != nil {
+			names = append(names, p.Name)
 		}
 	}
-	fmt.Fprintf(stdout, "patrolgrid: road travel times for %s (profile file %s, band %q now, following %s hours; snapping within %v m)",
-		orNone(onRoads), profiles.Name, router.Band(), loc, cfg.snap)
-	if len(onLattice) > 0 {
-		fmt.Fprintf(stdout, "; lattice travel times for %s", strings.Join(onLattice, ", "))
+	return orNone(names)
+}
+
+// onLattice says which of the plan's profiles run on the lattice, "" for
+// none.
+func (r roads) onLattice() string {
+	var names []string
+	for _, p := range r.plan.Profiles {
+		if r.net.Graph(p.Name) == nil {
+			names = append(names, p.Name)
+		}
 	}
-	fmt.Fprintln(stdout)
-	return router, net, "road travel times", nil
+	if len(names) == 0 {
+		return ""
+	}
+	return "; lattice travel times for " + strings.Join(names, ", ")
 }
 
 // roadsOnGrid reports whether any node of net's graphs lies in a cell of

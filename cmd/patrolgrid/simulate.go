@@ -16,6 +16,9 @@ import (
 
 // runSimulate parses args (without the subcommand name) and runs until done or ctx ends.
 func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "ops" {
+		return runOps(ctx, args[1:], stdout)
+	}
 	cfg, err := parseSimulateArgs(args, os.LookupEnv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

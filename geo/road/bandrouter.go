@@ -44,7 +44,7 @@ type bandState struct {
 func NewBandRouter(base *Router, profiles *ProfileFile, loc *time.Location, now func() time.Time,
 	onSwitch func(at time.Time, band string)) *BandRouter {
 	b := &BandRouter{base: base, profiles: profiles, loc: loc, now: now, onSwitch: onSwitch}
-	band := bandAt(profiles, now().In(loc).Hour())
+	band := BandAt(profiles, now().In(loc).Hour())
 	b.cur.Store(&bandState{band: band, router: base.WithBand(band)})
 	return b
 }
@@ -74,7 +74,7 @@ func (b *BandRouter) follow(t time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t = t.In(b.loc)
-	band := bandAt(b.profiles, t.Hour())
+	band := BandAt(b.profiles, t.Hour())
 	if band == b.cur.Load().band {
 		return false
 	}
@@ -104,9 +104,9 @@ func (b *BandRouter) Run(ctx context.Context) error {
 	}
 }
 
-// bandAt returns the time-of-day band of local hour h in the car profile
-// (the first profile when there is no car), "" when none holds it.
-func bandAt(profiles *ProfileFile, h int) string {
+// BandAt returns the band a BandRouter is in at local hour h: the car
+// profile's (else the first profile's), "" when none holds the hour.
+func BandAt(profiles *ProfileFile, h int) string {
 	p, ok := profiles.Profile(ModeCar)
 	if !ok && len(profiles.Profiles) > 0 {
 		p, ok = profiles.Profiles[0], true

@@ -60,6 +60,7 @@ type day struct {
 	ranker  *dispatch.Ranker
 	advisor *dispatch.Advisor
 	search  geo.Search
+	router  *clockRouter
 	out     dayOutcome
 }
 
@@ -84,16 +85,20 @@ func simulateDay(ctx context.Context, cfg Config, d Day, policy Policy) (dayOutc
 // newDay places every unit at its post and builds the advisor on the
 // history without the day's incidents.
 func newDay(cfg Config, d Day, policy Policy) (*day, error) {
-	cv, err := patrol.NewCoverage(cfg.Plan, cfg.Router)
+	router := newClockRouter(cfg)
+	if len(d.Incidents) > 0 {
+		router.follow(d.Incidents[0].Time)
+	}
+	cv, err := patrol.NewCoverage(cfg.Plan, router)
 	if err != nil {
 		return nil, err
 	}
-	s := &day{cfg: cfg, policy: policy, cv: cv, ranker: dispatch.NewRanker(cfg.Router)}
+	s := &day{cfg: cfg, policy: policy, cv: cv, ranker: dispatch.NewRanker(router), router: router}
 	if policy.MoveUps {
 		history := slices.DeleteFunc(slices.Clone(cfg.History), func(in patrol.Incident) bool {
 			return in.Time.In(loc(cfg.Plan)).Format(time.DateOnly) == d.Date
 		})
-		if s.advisor, err = dispatch.NewAdvisor(cfg.Plan, cfg.Router, patrol.NewDemand(cfg.Router.Grid(), history)); err != nil {
+		if s.advisor, err = dispatch.NewAdvisor(cfg.Plan, router, patrol.NewDemand(router.Grid(), history)); err != nil {
 			return nil, err
 		}
 		s.advisor.SetMoveLimit(cfg.MoveLimit)
@@ -138,6 +143,9 @@ func (s *day) incident(in patrol.Incident) error {
 	now := in.Time
 	if err := s.advance(now); err != nil {
 		return err
+	}
+	if s.router.follow(now) {
+		s.cv.Changes() // recomputes the reach of every unit in the new band
 	}
 	best, eta, err := s.closest(in.Point, now)
 	if err != nil || best < 0 {
@@ -202,7 +210,7 @@ func (s *day) driveHome(u *simUnit, from time.Time) error {
 	if u.at == u.home {
 		return nil
 	}
-	etas, err := s.cfg.Router.ETAsTo(&s.search, u.home, u.profile, []orb.Point{u.at}, returnHorizon, nil)
+	etas, err := s.router.ETAsTo(&s.search, u.home, u.profile, []orb.Point{u.at}, returnHorizon, nil)
 	if errors.Is(err, geo.ErrOffGrid) || err == nil && etas[0] == geo.Unreached {
 		return nil // stays where it is
 	}

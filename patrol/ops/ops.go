@@ -21,6 +21,11 @@ type Config struct {
 	Plan *patrol.Plan
 	// Router gives the travel times, as the live engine uses them.
 	Router dispatch.Router
+	// RouterAt, when not nil, gives the travel times in force at a time
+	// (a road network in the time-of-day band of its local hour), on
+	// Router's grid; the simulation switches to them as each day's clock
+	// turns. Without it, Router holds all day.
+	RouterAt func(time.Time) dispatch.Router
 	// History weighs the cost of a dispatch (see patrol.NewDemand): each
 	// day is weighed by the history without that day's incidents, so no
 	// move is guided by the incidents it is judged on.

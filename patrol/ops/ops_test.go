@@ -3,8 +3,11 @@ package ops
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 )
 
@@ -41,5 +44,39 @@ func TestDemoDays(t *testing.T) {
 	}
 	if st, mu := rep.Policies[0], rep.Policies[1]; st.MoveUps != 0 || mu.MoveUps == 0 {
 		t.Errorf("move-ups: static %d, with move-ups %d; want none and some", st.MoveUps, mu.MoveUps)
+	}
+}
+
+// TestRouterAt simulates a day of Monaco's roads with the travel times of
+// RouterAt: in the peak band all day it matches the peak router given as
+// Router, and it differs from the same day without a band, where cars
+// drive faster.
+func TestRouterAt(t *testing.T) {
+	net := patroltest.MonacoRoads(t)
+	plan, _ := patroltest.MonacoPlan(t, net, 18)
+	base := patroltest.MonacoRouter(t, net, plan)
+	peak := base.WithBand("peak")
+	car := net.Graph("car")
+	nodes, _ := car.Len()
+	var day Day
+	start := time.Date(2026, 8, 1, 8, 0, 0, 0, time.UTC)
+	for i := range 8 {
+		day.Incidents = append(day.Incidents, patrol.Incident{Time: start.Add(time.Duration(i) * 7 * time.Minute),
+			Point: car.Node(int32((2*i + 1) * nodes / 16)), Kind: "theft"})
+	}
+	run := func(cfg Config) Result {
+		cfg.Plan, cfg.History = plan, day.Incidents
+		rep, err := Run(context.Background(), cfg, []Day{day}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Policies[0]
+	}
+	at := run(Config{Router: base, RouterAt: func(time.Time) dispatch.Router { return peak }})
+	if want := run(Config{Router: peak}); at != want {
+		t.Errorf("peak by RouterAt %+v, want as the peak router %+v", at, want)
+	}
+	if none := run(Config{Router: base}); none.MeanS >= at.MeanS {
+		t.Errorf("mean response %v s without a band, %v s in the peak band; want the peak slower", none.MeanS, at.MeanS)
 	}
 }
