@@ -28,6 +28,20 @@ type ReverseRouter interface {
 	ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error)
 }
 
+// SpeedBound is a router that bounds its drive times from below: no trip
+// on profile p from a point to the centre of a grid cell takes less than
+// the straight-line distance between them at MaxSpeed(p) metres per
+// second. A search for drive times within a limit may skip the points
+// that lie too far for it; 0 means no bound is known.
+type SpeedBound interface {
+	MaxSpeed(p Profile) float64
+}
+
+// MaxSpeed is SpeedBound.MaxSpeed on the lattice: every hop and the run
+// to a cell's centre go straight at the profile's speed over its detour,
+// so no trip beats the straight line at that pace.
+func (l *Lattice) MaxSpeed(p Profile) float64 { return p.MetersPerSecond() / p.Detour }
+
 // ETAsTo is ReverseRouter.ETAsTo on the lattice. The lattice is symmetric,
 // so it is one search from the cell of to: a unit's ETA is the straight
 // run from its point to the centre of its cell, as Isochrone starts it,
@@ -74,4 +88,7 @@ func (l *Lattice) ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, l
 	return dst, nil
 }
 
-var _ ReverseRouter = (*Lattice)(nil)
+var (
+	_ ReverseRouter = (*Lattice)(nil)
+	_ SpeedBound    = (*Lattice)(nil)
+)

@@ -188,3 +188,42 @@ func BenchmarkETAsTo(b *testing.B) {
 		}
 	})
 }
+
+// TestLatticeSpeedBound: no drive time on the demo city's lattice beats
+// the straight line to the target cell's centre at the lattice's
+// MaxSpeed, for random points and targets.
+func TestLatticeSpeedBound(t *testing.T) {
+	l := demoLattice(t)
+	box := gridBound(l.grid)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var s Search
+	var got []time.Duration
+	checked := 0
+	for _, p := range []Profile{car, {Name: "foot", SpeedKPH: 5, Detour: 1.25}} {
+		for range 40 {
+			to := randomPoint(rng, box)
+			c, ok := l.grid.Locate(to)
+			if !ok {
+				continue
+			}
+			centre := CellCenter(l.grid.Cell(c))
+			from := make([]orb.Point, 50)
+			for j := range from {
+				from[j] = randomPoint(rng, box)
+			}
+			got, _ = l.ETAsTo(&s, to, p, from, time.Hour, got[:0])
+			for j, eta := range got {
+				if eta == Unreached {
+					continue
+				}
+				checked++
+				if bound := float64(Distance(from[j], centre)) / l.MaxSpeed(p); eta.Seconds() < bound-1e-6 {
+					t.Fatalf("%s: %v → %v takes %v, below the bound %.3f s", p.Name, from[j], to, eta, bound)
+				}
+			}
+		}
+	}
+	if checked < 500 {
+		t.Fatalf("only %d trips reached their target; want hundreds", checked)
+	}
+}

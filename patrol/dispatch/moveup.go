@@ -101,7 +101,36 @@ func (ms *moveState) build(a *Advisor, snap *patrol.Snapshot) error {
 	for i := range ms.etas {
 		ms.etas[i] = etaUnknown
 	}
+	ms.outOfReach(a, snap)
 	return nil
+}
+
+// outOfReach marks Unreached the moves that the router's speed bound (see
+// geo.SpeedBound) puts beyond the move limit, so that no search is spent
+// on them: most of a city's units are too far to move up to most gaps.
+func (ms *moveState) outOfReach(a *Advisor, snap *patrol.Snapshot) {
+	sb, ok := a.router.(geo.SpeedBound)
+	if !ok {
+		return
+	}
+	nt := len(a.targets)
+	for u, k := range ms.profOf {
+		if k < 0 {
+			continue
+		}
+		speed := sb.MaxSpeed(ms.profiles[k])
+		if speed <= 0 {
+			continue
+		}
+		// A second's margin keeps rounding from ruling out a move the
+		// search would allow.
+		reach := geo.Meters(speed * (a.moveLimit + time.Second).Seconds())
+		for p, t := range a.targets {
+			if geo.Distance(snap.Units[u].Point, t.point) > reach {
+				ms.etas[u*nt+p] = geo.Unreached
+			}
+		}
+	}
 }
 
 // setProfiles lists the profiles of the units that count.

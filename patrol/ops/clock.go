@@ -46,6 +46,15 @@ func (c *clockRouter) Isochrone(s *geo.Search, from orb.Point, p geo.Profile, li
 	return c.cur.Isochrone(s, from, p, limit, dst)
 }
 
+// MaxSpeed is the bound of the travel times in force (see geo.SpeedBound),
+// 0 when they have none.
+func (c *clockRouter) MaxSpeed(p geo.Profile) float64 {
+	if sb, ok := c.cur.(geo.SpeedBound); ok {
+		return sb.MaxSpeed(p)
+	}
+	return 0
+}
+
 func (c *clockRouter) ETAsTo(s *geo.Search, to orb.Point, p geo.Profile, from []orb.Point, limit time.Duration, dst []time.Duration) ([]time.Duration, error) {
 	return c.cur.ETAsTo(s, to, p, from, limit, dst)
 }
