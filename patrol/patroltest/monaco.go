@@ -109,4 +109,3 @@ func MonacoRouter(t testing.TB, net *road.Network, plan *patrol.Plan) *road.Rout
 	}
 	return road.NewRouter(net, grid, road.RouterConfig{Fallback: geo.NewLattice(grid)})
 }
-
