@@ -41,8 +41,9 @@ type CityConfig struct {
 	// an alert says its gap opened or closed, so that a unit passing a
 	// zone's edge does not raise a flurry of alerts; default 10 s.
 	GapHold time.Duration
-	// Demand weighs cells in the cost of a dispatch (see dispatch.Advisor),
-	// by the router's grid numbers; nil weighs every cell alike.
+	// Demand weighs cells in the cost of a dispatch (see dispatch.Advisor)
+	// and in the compliance table (see City.Compliance), by the router's
+	// grid numbers; nil weighs every cell alike.
 	Demand patrol.Demand
 	// MoveLimit is the longest drive a suggested move-up may take; default
 	// dispatch.DefaultMoveLimit.
@@ -121,6 +122,9 @@ type City struct {
 	hub   *Hub
 	cfg   CityConfig
 	ready atomic.Bool
+	// compliance has a lock of its own, so that computing the table
+	// holds up no fix.
+	compliance complianceCache
 
 	mu      sync.Mutex // guards everything below
 	cov     *patrol.Coverage
@@ -165,7 +169,7 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
-		dispatch: dispatcher{router: reverse, advisor: advisor}}
+		dispatch: dispatcher{router: reverse, advisor: advisor}, compliance: complianceCache{router: router}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status

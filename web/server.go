@@ -119,6 +119,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/units", view, s.units)
 	api.GET("/coverage", view, s.coverage)
 	api.GET("/gaps", view, s.gaps)
+	api.GET("/compliance", view, s.compliance)
 	api.GET("/live", view, s.live)
 	api.GET("/roads", view, s.roadsGeoJSON)
 

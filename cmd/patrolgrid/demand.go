@@ -10,9 +10,9 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
-// cityDemand returns the demand that weighs the cost of a dispatch in the
-// city of plan on grid: the embedded incident history for the demo city,
-// every cell alike (nil) for any other.
+// cityDemand returns the demand that weighs the cost of a dispatch and the
+// compliance table in the city of plan on grid: the embedded incident
+// history for the demo city, every cell alike (nil) for any other.
 func cityDemand(plan *patrol.Plan, grid *geo.Grid) (patrol.Demand, error) {
 	incidents, err := cityHistory(plan)
 	if err != nil || incidents == nil {
