@@ -48,6 +48,10 @@ type CityConfig struct {
 	// MoveLimit is the longest drive a suggested move-up may take; default
 	// dispatch.DefaultMoveLimit.
 	MoveLimit time.Duration
+	// FollowBusy is how many responding units must be busy before
+	// move-ups follow the compliance table (see dispatch.Advisor.Follow);
+	// default dispatch.DefaultFollowBusy of the plan, negative for never.
+	FollowBusy int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages; default slog.Default().
@@ -166,10 +170,13 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 		return nil, err
 	}
 	advisor.SetMoveLimit(cfg.MoveLimit)
+	if cfg.FollowBusy == 0 {
+		cfg.FollowBusy = dispatch.DefaultFollowBusy(plan)
+	}
 	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
-		dispatch: dispatcher{router: reverse, advisor: advisor}, compliance: complianceCache{router: router}}
+		dispatch: dispatcher{router: reverse, advisor: advisor, responding: len(dispatch.Responding(plan))}, compliance: complianceCache{router: router}}
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status

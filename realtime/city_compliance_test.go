@@ -3,6 +3,7 @@ package realtime_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 )
 
@@ -143,4 +145,50 @@ func compliance(t *testing.T, city *realtime.City) dispatch.Table {
 		t.Fatalf("Compliance() = %v", err)
 	}
 	return tab
+}
+
+// TestCityMoveUpsFollowCompliance runs the demo city with every unit at
+// its post and four responding units dispatched, following the compliance
+// table from three busy: every move-up of an incident's candidates goes to
+// a post of the table's row for the units left once the candidate is sent.
+func TestCityMoveUpsFollowCompliance(t *testing.T) {
+	city := citytest.StartDemoConfig(t, realtime.CityConfig{FollowBusy: 3})
+	ctx := context.Background()
+	plan := city.Plan()
+	var fixes []fix.Fix
+	for _, u := range plan.Units {
+		fixes = append(fixes, fix.Fix{Unit: u.ID, Time: time.Now(), Point: geo.CellCenter(u.Post), SpeedMPS: -1, Heading: -1})
+	}
+	if _, err := city.Ingest(ctx, fixes); err != nil {
+		t.Fatal(err)
+	}
+	responding := dispatch.Responding(plan)
+	for _, p := range responding[:4] {
+		if err := city.SetStatus(ctx, p.Unit, patrol.Dispatched, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	table, err := city.Compliance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cands, err := city.Report(ctx, realtime.Report{Lat: 43.62, Lon: 122.26, Priority: 1, Kind: "theft"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, _ := table.Row(len(responding) - 4 - 1)
+	moved := 0
+	for _, c := range cands {
+		mv := c.Cost.MoveUp
+		if mv == nil {
+			continue
+		}
+		moved++
+		if !slices.ContainsFunc(row.Posts, func(p dispatch.Post) bool { return p.Cell == mv.ToCell }) {
+			t.Errorf("sending %s moves %s to %v, not a post of row %d", c.Unit, mv.Unit, mv.ToCell, row.K)
+		}
+	}
+	if len(cands) == 0 || moved == 0 {
+		t.Fatalf("%d candidates, %d with a move-up; want some of each", len(cands), moved)
+	}
 }

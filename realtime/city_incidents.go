@@ -78,6 +78,8 @@ type dispatcher struct {
 	// concurrent use.
 	advise  sync.Mutex
 	advisor *dispatch.Advisor
+	// responding is how many of the plan's units respond.
+	responding int
 }
 
 // Report stores a new incident reported by the credential labelled by and
@@ -118,8 +120,9 @@ func (c *City) ListIncidents(ctx context.Context) ([]store.Incident, error) {
 // Candidates ranks the units that may be sent to inc, fastest first: the
 // available units that respond, with a fix that is not lost, by drive
 // time on the travel model coverage uses, within 30 minutes, each with the
-// cost of sending it (see dispatch.Advisor). An incident that is not open
-// has none.
+// cost of sending it (see dispatch.Advisor); while CityConfig.FollowBusy
+// units are busy, move-ups go to the posts of the compliance table's row
+// for the units left. An incident that is not open has none.
 func (c *City) Candidates(inc store.Incident) ([]dispatch.Assessed, error) {
 	if inc.State != store.Open {
 		return nil, nil
@@ -139,6 +142,13 @@ func (c *City) Candidates(inc store.Incident) ([]dispatch.Assessed, error) {
 	}
 	c.dispatch.advise.Lock()
 	defer c.dispatch.advise.Unlock()
+	if busy := c.dispatch.responding - len(units); c.cfg.FollowBusy > 0 && busy >= c.cfg.FollowBusy {
+		table, err := c.Compliance()
+		if err != nil {
+			return nil, fmt.Errorf("realtime: candidates for %s: %w", inc.ID, err)
+		}
+		c.dispatch.advisor.Follow(table, c.cfg.FollowBusy)
+	}
 	out, err := c.dispatch.advisor.Assess(snap, cands, c.cfg.Now(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: cost of candidates for %s: %w", inc.ID, err)

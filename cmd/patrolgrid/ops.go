@@ -25,7 +25,6 @@ type opsConfig struct {
 	incidents    string
 	day          string
 	service      time.Duration
-	moveLimit    time.Duration
 	movesPerHour int
 	workers      int
 	format       string
@@ -39,7 +38,7 @@ func opsFlags(cfg *opsConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) to replay (default: the demo city's own)")
 	fs.StringVar(&cfg.day, "day", "", "replay only this local day, YYYY-MM-DD (default: every day of the history)")
 	fs.DurationVar(&cfg.service, "service", 30*time.Minute, "time a unit spends on scene")
-	fs.DurationVar(&cfg.moveLimit, "move-limit", dispatch.DefaultMoveLimit, "longest drive a move-up may take")
+	moveFlags(fs, &cfg.city)
 	fs.IntVar(&cfg.movesPerHour, "moves-per-hour", 1, "most move-ups one unit may be given in any hour")
 	fs.IntVar(&cfg.workers, "workers", 0, "days simulated at once (default: one per CPU)")
 	fs.StringVar(&cfg.format, "format", "text", "output: text (a table) or json")
@@ -70,8 +69,8 @@ func parseOpsArgs(args []string, lookupEnv func(string) (string, bool), usage io
 		return cfg, fmt.Errorf("simulate ops: --format %q: want text or json", cfg.format)
 	case cfg.service <= 0:
 		return cfg, fmt.Errorf("simulate ops: --service %v: want a positive duration", cfg.service)
-	case cfg.moveLimit <= 0:
-		return cfg, fmt.Errorf("simulate ops: --move-limit %v: want a positive duration", cfg.moveLimit)
+	case cfg.city.moveLimit <= 0:
+		return cfg, fmt.Errorf("simulate ops: --move-limit %v: want a positive duration", cfg.city.moveLimit)
 	case cfg.movesPerHour < 1:
 		return cfg, fmt.Errorf("simulate ops: --moves-per-hour %d: want at least 1", cfg.movesPerHour)
 	}
@@ -115,8 +114,8 @@ func runOps(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.format == "json" {
 		log = io.Discard
 	}
-	sim := ops.Config{Plan: plan, History: history, Service: cfg.service, MoveLimit: cfg.moveLimit,
-		MovesPerHour: cfg.movesPerHour, Workers: cfg.workers}
+	sim := ops.Config{Plan: plan, History: history, Service: cfg.service, MoveLimit: cfg.city.moveLimit,
+		MovesPerHour: cfg.movesPerHour, FollowBusy: cfg.city.followBusy, Workers: cfg.workers}
 	travel, err := opsTravel(ctx, cfg.city, plan, &sim, log)
 	if err != nil {
 		return err

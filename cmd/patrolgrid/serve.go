@@ -53,6 +53,7 @@ type serveConfig struct {
 	staleAfter   time.Duration
 	lostAfter    time.Duration
 	moveLimit    time.Duration
+	followBusy   int
 	gapHold      time.Duration
 	redisURL     string
 	redisCity    string
@@ -84,7 +85,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.tick, "tick", 25*time.Millisecond, "shortest time between two live diffs")
 	fs.DurationVar(&cfg.staleAfter, "stale-after", time.Minute, "a unit whose latest fix is older is stale: each of its ETAs grows by the fix's age")
 	fs.DurationVar(&cfg.lostAfter, "lost-after", 5*time.Minute, "a unit whose latest fix is older is lost: it leaves coverage and an alert opens")
-	fs.DurationVar(&cfg.moveLimit, "move-limit", dispatch.DefaultMoveLimit, "longest drive a suggested move-up may take")
+	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	roadFlags(fs, cfg)
@@ -99,6 +100,13 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 func planFlags(fs *flag.FlagSet, cfg *serveConfig) {
 	fs.StringVar(&cfg.planFile, "plan", "", "plan JSON file (default: the embedded Horqin demo city)")
 	fs.IntVar(&cfg.res, "res", 0, "H3 resolution of coverage (default: the plan's, 10 for the demo city)")
+}
+
+// moveFlags defines the flags that bound move-ups.
+func moveFlags(fs *flag.FlagSet, cfg *serveConfig) {
+	fs.DurationVar(&cfg.moveLimit, "move-limit", dispatch.DefaultMoveLimit, "longest drive a move-up may take")
+	fs.IntVar(&cfg.followBusy, "follow-busy", 0, "busy responding units from which move-ups go only to the posts of the compliance table's row "+
+		"for the units left (default: a quarter of the plan's responding units; -1: never)")
 }
 
 // roadFlags defines the flags of the road network that gives travel times.
@@ -191,7 +199,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 		return nil, err
 	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
-		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, MoveLimit: cfg.moveLimit, GapHold: cfg.gapHold, Logger: logger,
+		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, MoveLimit: cfg.moveLimit, FollowBusy: cfg.followBusy, GapHold: cfg.gapHold, Logger: logger,
 			Validation: fix.Limits{MaxAge: cfg.maxAge},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {

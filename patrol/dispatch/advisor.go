@@ -3,6 +3,7 @@ package dispatch
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -31,18 +32,23 @@ type Advisor struct {
 	// the target within it (too far, off the network, on a part of the
 	// graph cut off from the target) does not move there.
 	moveLimit time.Duration
+	// follow is the compliance table move-ups follow once at least
+	// followBusy of its units are out of coverage (see Follow).
+	follow     Table
+	followBusy int
 
 	search  geo.Search
 	version uint64                    // of a patrol.VersionedRouter, when reaches were computed
 	reaches map[reachKey]*targetReach // isochrones of targets, by profile and cell
 	indexes map[geo.Profile]*profileIndex
 
-	snap    *patrol.Snapshot
-	targets []target // posts, then the extra cells of the call
-	seen    map[h3.Cell]bool
-	cover   coverState
-	moves   moveState
-	marks   [3]cellETAs // d's, the mover's and the target's reach, for zone checks
+	snap     *patrol.Snapshot
+	targets  []target // posts, then the extra cells of the call
+	rowPosts []target // the posts of the compliance row followed
+	seen     map[h3.Cell]bool
+	cover    coverState
+	moves    moveState
+	marks    [3]cellETAs // d's, the mover's and the target's reach, for zone checks
 }
 
 // target is a cell a unit may move up to.
@@ -126,10 +132,55 @@ func (a *Advisor) SetMoveLimit(limit time.Duration) {
 	a.moveLimit = max(limit, time.Second)
 }
 
+// DefaultFollowBusy returns how many of plan's responding units must be
+// busy before move-ups follow the compliance table (see Follow) unless
+// told otherwise: a quarter of them, at least one.
+func DefaultFollowBusy(plan *patrol.Plan) int {
+	return max(len(Responding(plan))/4, 1)
+}
+
+// Follow makes move-ups follow compliance table t (see Compliance) while
+// many units are busy: once at least busy of the table's units do not
+// count in coverage (dispatched, on scene, lost, off duty), a move-up goes
+// only to a post of the table's row for the units that count once the
+// candidate is sent, and to the extra cells of the call; with fewer busy,
+// to any post. busy 0 or less, or an empty table, stops following.
+func (a *Advisor) Follow(t Table, busy int) {
+	a.follow, a.followBusy = t, busy
+}
+
+// moveTargets returns the posts a move-up may go to for snap: every post
+// of the plan, or while many units are busy those of the compliance row
+// for the units left after a dispatch (see Follow).
+func (a *Advisor) moveTargets(snap *patrol.Snapshot) []target {
+	if a.followBusy <= 0 || len(a.follow.Rows) == 0 {
+		return a.posts
+	}
+	counting := 0
+	for i := range snap.Units {
+		if snap.Units[i].Counts() {
+			counting++
+		}
+	}
+	if len(a.follow.Rows)-counting < a.followBusy {
+		return a.posts
+	}
+	row, _ := a.follow.Row(counting - 1)
+	out := a.rowPosts[:0]
+	for _, t := range a.posts {
+		if slices.ContainsFunc(row.Posts, func(p Post) bool { return p.Cell == t.cell }) {
+			out = append(out, t)
+		}
+	}
+	a.rowPosts = out
+	return out
+}
+
 // Assess returns the candidates with the cost of sending each, in their
 // order, for the coverage of snap (a Snapshot of the engine on the
 // advisor's router and plan) and the zones active at now. A move-up goes
 // from a unit's position to a target: every post of the plan on the grid
+// (only those of a compliance row while many units are busy, see Follow)
 // and every cell of extraTargets (which must lie on the grid). A candidate that
 // does not count in coverage costs nothing but still gets the best
 // move-up. It fails for a candidate the plan does not hold (matching
@@ -178,7 +229,7 @@ func (a *Advisor) prepare(snap *patrol.Snapshot, extra []h3.Cell) error {
 	}
 	a.followRouter()
 	var err error
-	if a.targets, err = a.newTargets(append(a.targets[:0], a.posts...), nil, extra); err != nil {
+	if a.targets, err = a.newTargets(append(a.targets[:0], a.moveTargets(snap)...), nil, extra); err != nil {
 		return err
 	}
 	a.snap = snap

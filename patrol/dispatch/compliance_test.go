@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,4 +314,56 @@ func BenchmarkCompliance(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed())/float64(time.Millisecond)/float64(b.N), "ms/table")
+}
+
+// TestFollowCompliance dispatches six units of the demo city: an advisor
+// that follows the compliance table from six busy units moves units up
+// only to posts of the row for the units left, and from seven busy it
+// suggests what an advisor that does not follow suggests.
+func TestFollowCompliance(t *testing.T) {
+	c := demoCity(t)
+	table, err := Compliance(c.plan, c.router, c.demand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := dispatchSome(atPosts(c.plan), rand.New(rand.NewPCG(7, 8)), 6)
+	snap := c.engine(t, sc).Snapshot()
+	cands := everyone(snap)
+	busy := len(table.Rows) - len(cands)
+	if busy < 6 {
+		t.Fatalf("%d of %d responding units busy, want 6 or more", busy, len(table.Rows))
+	}
+	plain, err := c.advisor(t).Assess(snap, cands, demoEvening(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follows := c.advisor(t)
+	follows.Follow(table, busy+1)
+	same, err := follows.Assess(snap, cands, demoEvening(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(same, plain) {
+		t.Errorf("with fewer busy than the threshold, move-ups differ from an advisor that does not follow")
+	}
+	follows.Follow(table, busy)
+	got, err := follows.Assess(snap, cands, demoEvening(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, _ := table.Row(len(cands) - 1)
+	moved := 0
+	for _, a := range got {
+		mv := a.Cost.MoveUp
+		if mv == nil {
+			continue
+		}
+		moved++
+		if !slices.ContainsFunc(row.Posts, func(p Post) bool { return p.Cell == mv.ToCell }) {
+			t.Errorf("sending %s moves %s to %v, not a post of row %d", a.Unit, mv.Unit, mv.ToCell, row.K)
+		}
+	}
+	if moved == 0 {
+		t.Errorf("no move-up for any of %d candidates while following the table", len(got))
+	}
 }

@@ -61,6 +61,8 @@ type day struct {
 	advisor *dispatch.Advisor
 	search  geo.Search
 	router  *clockRouter
+	demand  patrol.Demand // of the history without the day
+	follows bool          // the advisor follows the compliance table
 	out     dayOutcome
 }
 
@@ -98,7 +100,8 @@ func newDay(cfg Config, d Day, policy Policy) (*day, error) {
 		history := slices.DeleteFunc(slices.Clone(cfg.History), func(in patrol.Incident) bool {
 			return in.Time.In(loc(cfg.Plan)).Format(time.DateOnly) == d.Date
 		})
-		if s.advisor, err = dispatch.NewAdvisor(cfg.Plan, router, patrol.NewDemand(router.Grid(), history)); err != nil {
+		s.demand = patrol.NewDemand(router.Grid(), history)
+		if s.advisor, err = dispatch.NewAdvisor(cfg.Plan, router, s.demand); err != nil {
 			return nil, err
 		}
 		s.advisor.SetMoveLimit(cfg.MoveLimit)
@@ -258,6 +261,9 @@ func (s *day) closest(p orb.Point, now time.Time) (int, time.Duration, error) {
 // moveUp returns the advisor's move-up for sending unit best at now, nil
 // when there is none or its mover moved its share in the past hour.
 func (s *day) moveUp(best int, now time.Time) (*dispatch.MoveUp, error) {
+	if err := s.follow(); err != nil {
+		return nil, err
+	}
 	out, err := s.advisor.Assess(s.cv.Snapshot(), []dispatch.Candidate{{Unit: s.units[best].ID}}, now, nil)
 	if err != nil {
 		return nil, err
@@ -271,6 +277,31 @@ func (s *day) moveUp(best int, now time.Time) (*dispatch.MoveUp, error) {
 		return nil, nil
 	}
 	return mv, nil
+}
+
+// follow has the advisor follow the compliance table of the day's demand
+// once as many units are busy as Config.FollowBusy says, building the
+// table then: most days never get there.
+func (s *day) follow() error {
+	if s.follows || s.cfg.FollowBusy < 0 {
+		return nil
+	}
+	busy := 0
+	for _, u := range s.units {
+		if u.responds && u.status != patrol.Available {
+			busy++
+		}
+	}
+	if busy < s.cfg.FollowBusy {
+		return nil
+	}
+	table, err := dispatch.Compliance(s.cfg.Plan, s.router, s.demand)
+	if err != nil {
+		return err
+	}
+	s.advisor.Follow(table, s.cfg.FollowBusy)
+	s.follows = true
+	return nil
 }
 
 // movesInHour returns how many move-ups u was given in the hour up to now.

@@ -38,6 +38,10 @@ type Config struct {
 	// MovesPerHour is how many move-ups a unit may be given in any hour;
 	// default 1.
 	MovesPerHour int
+	// FollowBusy is how many responding units must be busy before
+	// move-ups follow the compliance table (see dispatch.Advisor.Follow);
+	// default dispatch.DefaultFollowBusy, negative for never.
+	FollowBusy int
 	// Workers is how many days run at once; default GOMAXPROCS.
 	Workers int
 }
@@ -52,6 +56,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MovesPerHour == 0 {
 		c.MovesPerHour = 1
+	}
+	if c.FollowBusy == 0 && c.Plan != nil {
+		c.FollowBusy = dispatch.DefaultFollowBusy(c.Plan)
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)

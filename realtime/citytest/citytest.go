@@ -86,7 +86,13 @@ func start(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router,
 // with a memory store and the real clock, until the test ends.
 func StartDemo(t testing.TB) *realtime.City {
 	t.Helper()
-	_, city, hub := NewDemo(t)
+	return StartDemoConfig(t, realtime.CityConfig{})
+}
+
+// StartDemoConfig is StartDemo with the city configured by cfg.
+func StartDemoConfig(t testing.TB, cfg realtime.CityConfig) *realtime.City {
+	t.Helper()
+	_, city, hub := NewDemoConfig(t, cfg)
 	run(t, city, hub)
 	return city
 }
