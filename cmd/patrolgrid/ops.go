@@ -174,10 +174,12 @@ func writeOpsTable(w io.Writer, rep ops.Report, travel string, service time.Dura
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(rep.Policies) == 2 && rep.Policies[0].Late3M > 0 {
-		st, mu := rep.Policies[0].Late3M, rep.Policies[1].Late3M
-		_, err := fmt.Fprintf(w, "\nmove-ups: %+.1f%% incidents reached later than 3 minutes (%d against %d)\n",
-			100*float64(mu-st)/float64(st), mu, st)
+	if len(rep.Policies) == 3 && rep.Policies[0].Late3M > 0 {
+		st, mu, ref := rep.Policies[0].Late3M, rep.Policies[1].Late3M, rep.Policies[2].Late3M
+		_, err := fmt.Fprintf(w, "\nmove-ups: %+.1f%% incidents reached later than 3 minutes (%d against %d with static posts).\n"+
+			"Of those %d, %d are late even with no unit ever busy, for where the posts stand, and %d because the nearest units\n"+
+			"were busy: the most that move-ups can win back.\n",
+			100*float64(mu-st)/float64(st), mu, st, st, ref, st-ref)
 		return err
 	}
 	return nil

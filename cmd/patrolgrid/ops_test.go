@@ -48,12 +48,12 @@ func runOpsJSON(t *testing.T, args ...string) opsReport {
 	return rep
 }
 
-// checkOps holds a report to the day it replayed: both policies, every
+// checkOps holds a report to the day it replayed: every policy, every
 // incident counted, shares ordered by tier, moves only with move-ups.
 func checkOps(t *testing.T, rep opsReport, incidents int) {
 	t.Helper()
-	if rep.Days != 1 || rep.Incidents != incidents || len(rep.Policies) != 2 {
-		t.Fatalf("report of %d days, %d incidents, %d policies; want 1, %d, 2", rep.Days, rep.Incidents, len(rep.Policies), incidents)
+	if rep.Days != 1 || rep.Incidents != incidents || len(rep.Policies) != 3 {
+		t.Fatalf("report of %d days, %d incidents, %d policies; want 1, %d, 3", rep.Days, rep.Incidents, len(rep.Policies), incidents)
 	}
 	for _, p := range rep.Policies {
 		if p.Incidents != incidents || !(p.Within1M <= p.Within3M && p.Within3M <= p.Within5M && p.Within5M <= 1) ||

@@ -155,6 +155,9 @@ func (s *day) incident(in patrol.Incident) error {
 		return err
 	}
 	s.out.responses = append(s.out.responses, eta)
+	if s.policy.Reference {
+		return nil // the unit is free again at once, at its post
+	}
 	var mv *dispatch.MoveUp
 	if s.policy.MoveUps {
 		if mv, err = s.moveUp(best, now); err != nil {

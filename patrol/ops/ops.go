@@ -71,18 +71,29 @@ type Policy struct {
 	Name string
 	// MoveUps tells whether a dispatch may move another unit up.
 	MoveUps bool
+	// Reference tells that the policy is no way of working but a bound:
+	// the closest unit answers and never leaves its post, as if every
+	// unit were always free. What is late under it is late because of
+	// where the posts are; the rest of another policy's late incidents
+	// are late because the nearest units were busy, the part move-ups can
+	// win back.
+	Reference bool
 }
 
 // Policies are the policies a simulation compares: the closest available
-// unit with every other unit at its post, and the same with move-ups.
+// unit with every other unit at its post, the same with move-ups, and for
+// reference the posts with no unit ever busy.
 var Policies = []Policy{
 	{Name: "closest unit, static posts"},
 	{Name: "closest unit, move-ups", MoveUps: true},
+	{Name: "reference: no unit ever busy", Reference: true},
 }
 
 // Result is how one policy did over the days simulated.
 type Result struct {
 	Name string `json:"name"`
+	// Reference marks the bound of Policy.Reference.
+	Reference bool `json:"reference,omitempty"`
 	// Incidents is how many incidents were simulated, Unserved how many
 	// of them no unit could reach within 30 minutes of their report.
 	Incidents int `json:"incidents"`
@@ -164,7 +175,9 @@ func Run(ctx context.Context, cfg Config, days []Day, progress func(done, total 
 		return Report{}, err
 	}
 	for p, pol := range Policies {
-		rep.Policies = append(rep.Policies, summarize(pol.Name, outs[p], rep.Units, len(days)))
+		r := summarize(pol.Name, outs[p], rep.Units, len(days))
+		r.Reference = pol.Reference
+		rep.Policies = append(rep.Policies, r)
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil

@@ -42,8 +42,12 @@ func TestDemoDays(t *testing.T) {
 			t.Errorf("%s: a unit moved %d times in an hour, limit %d", p.Name, p.MaxMovesInHour, cfg.withDefaults().MovesPerHour)
 		}
 	}
-	if st, mu := rep.Policies[0], rep.Policies[1]; st.MoveUps != 0 || mu.MoveUps == 0 {
-		t.Errorf("move-ups: static %d, with move-ups %d; want none and some", st.MoveUps, mu.MoveUps)
+	st, mu, ref := rep.Policies[0], rep.Policies[1], rep.Policies[2]
+	if st.MoveUps != 0 || mu.MoveUps == 0 || ref.MoveUps != 0 {
+		t.Errorf("move-ups: static %d, with move-ups %d, reference %d; want none, some and none", st.MoveUps, mu.MoveUps, ref.MoveUps)
+	}
+	if !ref.Reference || st.Reference || ref.Late3M > st.Late3M || ref.MeanS > st.MeanS {
+		t.Errorf("reference %+v: want fewer late and a shorter mean than static posts, %+v", ref, st)
 	}
 }
 
