@@ -42,6 +42,26 @@ type SpeedBound interface {
 // so no trip beats the straight line at that pace.
 func (l *Lattice) MaxSpeed(p Profile) float64 { return p.MetersPerSecond() / p.Detour }
 
+// CellRun is a ReverseRouter whose drive time from a point to the centre
+// of a target cell is the run from the point to the centre of its own cell
+// plus the time the target's Isochrone (from the target cell's centre)
+// gives that cell, as ETAsTo would find it: one isochrone from a target
+// then times any number of units, call after call.
+type CellRun interface {
+	// Run returns the grid number of from's cell and the run from from to
+	// its centre on profile p; false off the grid.
+	Run(from orb.Point, p Profile) (cell int32, run time.Duration, ok bool)
+}
+
+// Run is CellRun.Run on the lattice, whose hops are the same both ways.
+func (l *Lattice) Run(from orb.Point, p Profile) (int32, time.Duration, bool) {
+	c, ok := l.grid.Locate(from)
+	if !ok {
+		return -1, 0, false
+	}
+	return c, p.Travel(Distance(from, l.centre[c])), true
+}
+
 // ETAsTo is ReverseRouter.ETAsTo on the lattice. The lattice is symmetric,
 // so it is one search from the cell of to: a unit's ETA is the straight
 // run from its point to the centre of its cell, as Isochrone starts it,
@@ -91,4 +111,5 @@ func (l *Lattice) ETAsTo(s *Search, to orb.Point, p Profile, from []orb.Point, l
 var (
 	_ ReverseRouter = (*Lattice)(nil)
 	_ SpeedBound    = (*Lattice)(nil)
+	_ CellRun       = (*Lattice)(nil)
 )

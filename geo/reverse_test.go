@@ -227,3 +227,58 @@ func TestLatticeSpeedBound(t *testing.T) {
 		t.Fatalf("only %d trips reached their target; want hundreds", checked)
 	}
 }
+
+// TestLatticeCellRun: on the demo city's lattice a unit's drive time to a
+// cell's centre is its Run plus the time the target's Isochrone gives the
+// unit's cell, exactly as ETAsTo finds it, and out of reach for both
+// beyond the limit.
+func TestLatticeCellRun(t *testing.T) {
+	l := demoLattice(t)
+	box := gridBound(l.grid)
+	rng := rand.New(rand.NewPCG(7, 8))
+	var s Search
+	var got []time.Duration
+	const limit = 10 * time.Minute
+	reached, unreached := 0, 0
+	for _, p := range []Profile{car, {Name: "foot", SpeedKPH: 5, Detour: 1.25}} {
+		for range 30 {
+			c, ok := l.grid.Locate(randomPoint(rng, box))
+			if !ok {
+				continue
+			}
+			to := CellCenter(l.grid.Cell(c))
+			reach, err := l.Isochrone(&s, to, p, limit, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			times := map[int32]time.Duration{}
+			for _, r := range reach {
+				times[r.Cell] = r.ETA
+			}
+			from := make([]orb.Point, 40)
+			for j := range from { // around to, some beyond the limit
+				from[j] = PointAt(to, 360*rng.Float64(), Meters(5000*rng.Float64()))
+			}
+			got, _ = l.ETAsTo(&s, to, p, from, limit, got[:0])
+			for j, want := range got {
+				eta := Unreached
+				if cell, run, ok := l.Run(from[j], p); ok {
+					if t, in := times[cell]; in && run+t <= limit {
+						eta = run + t
+					}
+				}
+				if eta != want {
+					t.Fatalf("%s: %v → %v: Run and Isochrone give %v, ETAsTo %v", p.Name, from[j], to, eta, want)
+				}
+				if want == Unreached {
+					unreached++
+				} else {
+					reached++
+				}
+			}
+		}
+	}
+	if reached < 100 || unreached < 100 {
+		t.Fatalf("%d trips reached and %d did not; want many of each", reached, unreached)
+	}
+}

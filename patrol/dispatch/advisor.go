@@ -16,8 +16,9 @@ import (
 // Advisor weighs the cost of dispatching each candidate for an incident:
 // the demand-weighted coverage lost per tier, the zones that fall below
 // their rule, and the best move-up of another unit (see Assess). It keeps
-// the isochrones of move targets between calls and reuses its buffers, so
-// it is not safe for concurrent use: give each goroutine its own. Its zero
+// the isochrones of move targets between calls (on a geo.CellRun router,
+// such as the lattice, also those to the move limit, which time every
+// mover without a search) and reuses its buffers, so it is not safe for concurrent use: give each goroutine its own. Its zero
 // value is not ready; NewAdvisor makes one.
 type Advisor struct {
 	router Router

@@ -74,6 +74,11 @@ type reachKey struct {
 type targetReach struct {
 	reach []geo.Reach
 	ok    bool
+	// times is the target's isochrone within limit, sorted by cell, on a
+	// geo.CellRun router: it gives movers their drive times to the target
+	// without a search. nil until a drive time is asked.
+	times []geo.Reach
+	limit time.Duration
 }
 
 // build prepares the move-ups of snap over a's targets.
@@ -409,6 +414,9 @@ func (a *Advisor) driveTimes(moves []move) error {
 // p on profile pr.
 func (a *Advisor) reverse(p int32, pr geo.Profile, who []int32) error {
 	ms, nt := &a.moves, len(a.targets)
+	if cr, ok := a.router.(geo.CellRun); ok {
+		return a.runTimes(cr, p, pr, who)
+	}
 	var err error
 	ms.found, err = a.router.ETAsTo(&a.search, a.targets[p].point, pr, ms.points, a.moveLimit, ms.found[:0])
 	if err != nil && !errors.Is(err, geo.ErrOffGrid) {
@@ -418,6 +426,33 @@ func (a *Advisor) reverse(p int32, pr geo.Profile, who []int32) error {
 		eta := geo.Unreached
 		if err == nil {
 			eta = ms.found[i]
+		}
+		ms.etas[int(u)*nt+int(p)] = eta
+	}
+	return nil
+}
+
+// runTimes records the drive times of units who to target p on profile pr
+// from the target's isochrone to the move limit, which it keeps with the
+// target's reach (see geo.CellRun).
+func (a *Advisor) runTimes(cr geo.CellRun, p int32, pr geo.Profile, who []int32) error {
+	ms, nt, t := &a.moves, len(a.targets), a.targets[p]
+	tr := a.reaches[reachKey{pr, t.cell}]
+	if tr.ok && (tr.times == nil || tr.limit != a.moveLimit) {
+		times, err := a.router.Isochrone(&a.search, t.point, pr, a.moveLimit, nil)
+		if err != nil {
+			return fmt.Errorf("dispatch: drive times to %v on %s: %w", t.cell, pr.Name, err)
+		}
+		slices.SortFunc(times, func(x, y geo.Reach) int { return cmp.Compare(x.Cell, y.Cell) })
+		tr.times, tr.limit = times, a.moveLimit
+	}
+	for _, u := range who {
+		eta := geo.Unreached
+		if c, run, on := cr.Run(a.snap.Units[u].Point, pr); on && tr.ok {
+			i, found := slices.BinarySearchFunc(tr.times, c, func(r geo.Reach, c int32) int { return cmp.Compare(r.Cell, c) })
+			if found && run+tr.times[i].ETA <= a.moveLimit {
+				eta = run + tr.times[i].ETA
+			}
 		}
 		ms.etas[int(u)*nt+int(p)] = eta
 	}
