@@ -19,6 +19,7 @@ commands:
   simulate   stream OsmAnd fixes to a running server and report latency
              (simulate ops: replay an incident history, static posts against move-ups)
   isochrone  print the cells a road trip reaches within a time limit (OSM extract)
+  plan       plan evaluate: score a plan's coverage, backup, workload and unit areas
 
 Run "patrolgrid <command> -h" for the flags of a command.
 `
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSimulate(ctx, rest, stdout)
 	case "isochrone":
 		return runIsochrone(ctx, rest, stdout)
+	case "plan":
+		return runPlan(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,9 +124,7 @@ func runOps(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if cfg.format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(stdout, rep)
 	}
 	return writeOpsTable(stdout, rep, travel, cfg.service)
 }
@@ -136,17 +133,13 @@ func runOps(ctx context.Context, args []string, stdout io.Writer) error {
 // or the road network of cfg.osm in the band of each simulated hour. It
 // returns how the report names them.
 func opsTravel(ctx context.Context, cfg serveConfig, plan *patrol.Plan, sim *ops.Config, log io.Writer) (string, error) {
-	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
-	if err != nil {
-		return "", fmt.Errorf("grid of the plan boundary: %w", err)
-	}
-	if cfg.osm == "" {
-		sim.Router = geo.NewLattice(grid)
-		return "lattice travel times", nil
-	}
-	roads, err := openRoads(ctx, cfg, plan, grid, log)
+	grid, roads, err := cityRoads(ctx, cfg, plan, log)
 	if err != nil {
 		return "", err
+	}
+	if roads == nil {
+		sim.Router = geo.NewLattice(grid)
+		return "lattice travel times", nil
 	}
 	bands := map[string]dispatch.Router{}
 	for h := range 24 {

@@ -152,3 +152,41 @@ func TestSimulateOpsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanEvaluate scores the demo city as JSON and as text, and refuses
+// a bad format.
+func TestPlanEvaluate(t *testing.T) {
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "evaluate", "--format", "json"}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Units    int                `json:"units"`
+		Coverage map[string]float64 `json:"coverage"`
+		Zones    []json.RawMessage  `json:"zones"`
+		Workload struct {
+			Ratio float64 `json:"ratio"`
+		} `json:"workload"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
+		t.Fatalf("evaluation is not JSON: %v\n%s", err, out.String())
+	}
+	if ev.Units != 88 || len(ev.Zones) != 16 || ev.Coverage["m3"] <= 0 || ev.Workload.Ratio < 1 {
+		t.Errorf("evaluation of the demo city: %+v", ev)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"plan", "evaluate"}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"88 units, 78 responding", "demand reached within 1 / 3 / 5 min", "East night market", "max/min"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"plan", "evaluate", "--format", "xml"}, &out, &errs); err == nil || !strings.Contains(err.Error(), `"xml"`) {
+		t.Errorf("--format xml: error %v, want one naming the format", err)
+	}
+	if err := run(context.Background(), []string{"plan", "design"}, &out, &errs); err == nil {
+		t.Errorf("plan design: no error, want an unknown subcommand")
+	}
+}

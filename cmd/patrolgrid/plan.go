@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/planner"
+)
+
+// runPlan runs a plan subcommand: evaluate.
+func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "evaluate" {
+		fmt.Fprintln(stdout, "usage: patrolgrid plan evaluate [flags]   (score a plan's coverage, backup, workload and areas)")
+		if len(args) == 0 {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("plan: unknown subcommand %q", args[0])
+	}
+	return runEvaluate(ctx, args[1:], stdout)
+}
+
+// evaluateConfig is what plan evaluate scores.
+type evaluateConfig struct {
+	city      serveConfig // plan and road flags
+	incidents string
+	format    string
+}
+
+// runEvaluate scores the plan of the flags and writes its evaluation.
+func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
+	var cfg evaluateConfig
+	fs := flag.NewFlagSet("plan evaluate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	planFlags(fs, &cfg.city)
+	roadFlags(fs, &cfg.city)
+	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) that weighs cells (default: the demo city's own; "+
+		"every cell alike for another plan)")
+	fs.StringVar(&cfg.format, "format", "text", "output: text or json")
+	if _, err := parseFlags(fs, args, os.LookupEnv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "Usage: patrolgrid plan evaluate [flags]\n\nScores a plan with every unit at its post: the demand "+
+				"reached within 1, 3 and 5 minutes, backup,\nthe mean drive time, each zone's shares, and the workload, contiguity "+
+				"and compactness of the unit areas.\nWith --osm, drives are on the roads at the profiles' base speeds.\n"+
+				"Each flag may also be set as PATROLGRID_<FLAG>.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return err
+	}
+	if cfg.format != "text" && cfg.format != "json" {
+		return fmt.Errorf("plan evaluate: --format %q: want text or json", cfg.format)
+	}
+	plan, err := loadPlan(cfg.city.planFile, cfg.city.res)
+	if err != nil {
+		return err
+	}
+	log := stdout
+	if cfg.format == "json" {
+		log = io.Discard
+	}
+	router, err := planRouter(ctx, cfg.city, plan, log)
+	if err != nil {
+		return err
+	}
+	demand, err := planDemand(cfg.incidents, plan, router.Grid())
+	if err != nil {
+		return err
+	}
+	ev, err := planner.Evaluate(plan, router, demand)
+	if err != nil {
+		return err
+	}
+	if cfg.format == "json" {
+		return writeJSON(stdout, ev)
+	}
+	return writeEvaluation(stdout, ev)
+}
+
+// planRouter returns the travel times of plan's grid: the lattice, or the
+// road network of cfg.osm at its base speeds.
+func planRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, log io.Writer) (geo.Router, error) {
+	grid, roads, err := cityRoads(ctx, cfg, plan, log)
+	if err != nil || roads == nil {
+		return geo.NewLattice(grid), err
+	}
+	return roads.router, nil
+}
+
+// cityRoads returns the grid of plan's boundary and, with cfg.osm, its
+// road network (nil without).
+func cityRoads(ctx context.Context, cfg serveConfig, plan *patrol.Plan, log io.Writer) (*geo.Grid, *roads, error) {
+	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
+	if err != nil {
+		return nil, nil, fmt.Errorf("grid of the plan boundary: %w", err)
+	}
+	if cfg.osm == "" {
+		return grid, nil, nil
+	}
+	r, err := openRoads(ctx, cfg, plan, grid, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return grid, &r, nil
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// planDemand returns the demand of grid's cells: from the incidents file,
+// the demo city's history, or every cell alike for another plan.
+func planDemand(file string, plan *patrol.Plan, grid *geo.Grid) (patrol.Demand, error) {
+	var history []patrol.Incident
+	var err error
+	if file != "" {
+		history, err = readHistory(file, plan)
+	} else {
+		history, err = cityHistory(plan)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return patrol.NewDemand(grid, history), nil
+}
+
+// writeEvaluation writes ev as text.
+func writeEvaluation(w io.Writer, ev planner.Evaluation) error {
+	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+	fmt.Fprintf(w, "plan %s: %d units, %d responding, every unit at its post\n\n", ev.Plan, ev.Units, ev.Responding)
+	fmt.Fprintf(w, "demand reached within 1 / 3 / 5 min   %s / %s / %s\n", pct(ev.Coverage.M1), pct(ev.Coverage.M3), pct(ev.Coverage.M5))
+	fmt.Fprintf(w, "demand with backup (2 units, 3 min)   %s\n", pct(ev.Backup))
+	fmt.Fprintf(w, "mean drive time within 5 min          %.1f s (%s of demand beyond 5 min)\n", ev.MeanETAS, pct(ev.Beyond5M))
+	b := ev.Workload
+	fmt.Fprintf(w, "workload of the %d unit areas         %.2f to %.2f, max/min %.2f, CV %.3f\n", len(ev.Areas), b.Min, b.Max, b.Ratio, b.CV)
+	fmt.Fprintf(w, "areas                                 mean compactness %.3f, %d not contiguous\n\n", b.Compactness, b.Split)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "zone\tname\tkind\tmet\t1 min\t3 min\t5 min\tbackup")
+	for _, z := range ev.Zones {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", z.Zone, z.Name, z.Kind, z.Met, pct(z.Shares.M1), pct(z.Shares.M3), pct(z.Shares.M5), pct(z.Backup))
+	}
+	return tw.Flush()
+}
