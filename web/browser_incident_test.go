@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -97,26 +99,18 @@ func TestBrowserIncidentFlow(t *testing.T) {
 
 	b := startBrowser(t, 1600, 1000)
 	b.openStill(tc.url)
-	post := geo.CellCenter(unit.Post)
-	click := fmt.Sprintf(`(() => {
-		const map = window.patrolgrid.map;
-		map.jumpTo({center: [%[1]v, %[2]v], zoom: 15});
-		const r = map.getCanvas().getBoundingClientRect();
-		const p = map.project([%[1]v, %[2]v]);
-		return [r.left + p.x, r.top + p.y + 30]; // below the unit's marker, which takes its own clicks
-	})()`, post[0], post[1])
-	xy, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](click))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(b.ctx,
+	xy := b.clearPointNear(geo.CellCenter(unit.Post))
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx,
 		chromedp.Click("#report-start"),
 		chromedp.MouseClickXY(xy[0], xy[1]),
 		chromedp.WaitVisible("#report-kind"),
 		chromedp.SendKeys("#report-kind", "fight"),
 		chromedp.Click("#report-submit"),
 	); err != nil {
-		t.Fatalf("report an incident: %v", err)
+		b.shot("incident-report-failed.png")
+		t.Fatalf("report an incident by a click at %v: %v", xy, err)
 	}
 	st := b.waitIncidents(unit.ID, "the ranked units", func(s *incidentState) bool { return s.OpenIncident == "I1" && s.Candidates > 0 })
 	if st.Fastest != unit.ID {
@@ -137,6 +131,37 @@ func TestBrowserIncidentFlow(t *testing.T) {
 		t.Errorf("move-up arrow = %v, want another unit's move drawn", st.MoveUp)
 	}
 	b.shot("incident-dispatched.png")
+}
+
+// clearPointNear centres the map on p at zoom 15 and returns a point of
+// the window near p where a click reaches the map itself: once the map
+// has settled and the unit markers have been laid out for the new view,
+// the first of a few points around p that no marker or label covers.
+func (b *browser) clearPointNear(p orb.Point) []float64 {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`window.patrolgrid.map.jumpTo({center: [%v, %v], zoom: 15}), true`, p[0], p[1]))
+	waitPage(b, 30*time.Second, "the map settled at the incident", `(() => {
+		const map = window.patrolgrid.map;
+		return map.loaded() && !map.isMoving();
+	})()`, "incident-settle-failed.png", func(bool) []string { return nil }, func(ok bool) bool { return ok })
+	if err := chromedp.Do(b.ctx, chromedp.Sleep(500*time.Millisecond)); err != nil { // the markers' layout frame
+		b.t.Fatal(err)
+	}
+	xy, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+		const map = window.patrolgrid.map, canvas = map.getCanvas();
+		const r = canvas.getBoundingClientRect();
+		const at = map.project([%v, %v]);
+		for (const [dx, dy] of [[0, 30], [30, 0], [-30, 0], [0, -30], [25, 25], [-25, 25], [25, -25], [-25, -25], [0, 45], [45, 0], [-45, 0], [0, -45]]) {
+			const x = r.left + at.x + dx, y = r.top + at.y + dy;
+			if (document.elementFromPoint(x, y) === canvas) return [x, y];
+		}
+		return [];
+	})()`, p[0], p[1])))
+	if err != nil || len(xy) != 2 {
+		b.shot("incident-no-clear-point.png")
+		b.t.Fatalf("no point near %v where a click reaches the map (%v)", p, err)
+	}
+	return xy
 }
 
 // waitIncidents reads incidentState (unit's row) until done holds.
