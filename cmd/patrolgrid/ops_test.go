@@ -190,3 +190,36 @@ func TestPlanEvaluate(t *testing.T) {
 		t.Errorf("plan design: no error, want an unknown subcommand")
 	}
 }
+
+// TestPlanCompare compares the demo city with itself less its first ten
+// units: both are scored side by side and both pictures are written.
+func TestPlanCompare(t *testing.T) {
+	plan := patroltest.DemoPlan(t)
+	plan.Name, plan.Units = "Fewer units", plan.Units[10:]
+	dir := t.TempDir()
+	b, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewer := filepath.Join(dir, "fewer.json")
+	if err := os.WriteFile(fewer, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "compare", "demo", fewer, "--pictures", dir}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"A: demo", "B: " + fewer, "Horqin demo city", "Fewer units", "88 (78)", "demand within 3 min", "workload max/min"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, f := range []string{"demo.svg", "fewer.svg"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("picture %s: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), []string{"plan", "compare", "demo"}, &out, &errs); err == nil {
+		t.Errorf("compare of one plan: no error")
+	}
+}

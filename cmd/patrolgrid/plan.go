@@ -15,16 +15,26 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 )
 
-// runPlan runs a plan subcommand: evaluate.
+// planUsage lists the plan subcommands.
+const planUsage = `usage: patrolgrid plan <subcommand> [flags]
+
+  evaluate [flags]        score a plan's coverage, backup, workload and unit areas
+  compare A B [flags]     score two plan files (demo: the demo city) side by side and draw each as SVG
+`
+
+// runPlan runs a plan subcommand.
 func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "evaluate" {
-		fmt.Fprintln(stdout, "usage: patrolgrid plan evaluate [flags]   (score a plan's coverage, backup, workload and areas)")
-		if len(args) == 0 {
-			return flag.ErrHelp
-		}
-		return fmt.Errorf("plan: unknown subcommand %q", args[0])
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, planUsage)
+		return flag.ErrHelp
+	case args[0] == "evaluate":
+		return runEvaluate(ctx, args[1:], stdout)
+	case args[0] == "compare":
+		return runCompare(ctx, args[1:], stdout)
 	}
-	return runEvaluate(ctx, args[1:], stdout)
+	fmt.Fprint(stdout, planUsage)
+	return fmt.Errorf("plan: unknown subcommand %q", args[0])
 }
 
 // evaluateConfig is what plan evaluate scores.
