@@ -20,6 +20,8 @@ const planUsage = `usage: patrolgrid plan <subcommand> [flags]
 
   evaluate [flags]        score a plan's coverage, backup, workload and unit areas
   compare A B [flags]     score two plan files (demo: the demo city) side by side and draw each as SVG
+  export [flags]          write a plan as GeoJSON (unit areas outlined, posts, zones) or its unit areas as CSV
+  import [flags]          read unit areas and posts from GeoJSON or areas from CSV into a plan, and write it
 `
 
 // runPlan runs a plan subcommand.
@@ -32,6 +34,10 @@ func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
 		return runEvaluate(ctx, args[1:], stdout)
 	case args[0] == "compare":
 		return runCompare(ctx, args[1:], stdout)
+	case args[0] == "export":
+		return runExport(ctx, args[1:], stdout)
+	case args[0] == "import":
+		return runImport(args[1:], stdout)
 	}
 	fmt.Fprint(stdout, planUsage)
 	return fmt.Errorf("plan: unknown subcommand %q", args[0])
@@ -77,15 +83,7 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.format == "json" {
 		log = io.Discard
 	}
-	router, err := planRouter(ctx, cfg.city, plan, log)
-	if err != nil {
-		return err
-	}
-	demand, err := planDemand(cfg.incidents, plan, router.Grid())
-	if err != nil {
-		return err
-	}
-	ev, err := planner.Evaluate(plan, router, demand)
+	ev, err := evaluatePlan(ctx, cfg, plan, log)
 	if err != nil {
 		return err
 	}
@@ -93,6 +91,20 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		return writeJSON(stdout, ev)
 	}
 	return writeEvaluation(stdout, ev)
+}
+
+// evaluatePlan scores plan on the travel times and demand cfg names,
+// writing what opening a road network says to log.
+func evaluatePlan(ctx context.Context, cfg evaluateConfig, plan *patrol.Plan, log io.Writer) (planner.Evaluation, error) {
+	router, err := planRouter(ctx, cfg.city, plan, log)
+	if err != nil {
+		return planner.Evaluation{}, err
+	}
+	demand, err := planDemand(cfg.incidents, plan, router.Grid())
+	if err != nil {
+		return planner.Evaluation{}, err
+	}
+	return planner.Evaluate(plan, router, demand)
 }
 
 // planRouter returns the travel times of plan's grid: the lattice, or the

@@ -66,15 +66,7 @@ func evaluateFile(ctx context.Context, cfg evaluateConfig, file string) (*patrol
 	if err != nil {
 		return nil, planner.Evaluation{}, err
 	}
-	router, err := planRouter(ctx, cfg.city, plan, io.Discard)
-	if err != nil {
-		return nil, planner.Evaluation{}, err
-	}
-	demand, err := planDemand(cfg.incidents, plan, router.Grid())
-	if err != nil {
-		return nil, planner.Evaluation{}, err
-	}
-	ev, err := planner.Evaluate(plan, router, demand)
+	ev, err := evaluatePlan(ctx, cfg, plan, io.Discard)
 	return plan, ev, err
 }
 
@@ -90,11 +82,16 @@ func pictureName(a, b string, i int) string {
 }
 
 func writePicture(path string, plan *patrol.Plan, ev planner.Evaluation) error {
+	return writeFile(path, func(w io.Writer) error { return planner.WriteSVG(w, plan, ev) })
+}
+
+// writeFile creates the file path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := planner.WriteSVG(f, plan, ev); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+)
+
+// TestPlanExportImport exports the demo city as GeoJSON and its areas as
+// CSV, imports each back into the demo city, and gets its areas and posts
+// again; import refuses to guess between two sources or none.
+func TestPlanExportImport(t *testing.T) {
+	dir := t.TempDir()
+	want := patroltest.DemoPlan(t)
+	for _, tc := range []struct{ format, flag string }{{"geojson", "--geojson"}, {"csv", "--areas"}} {
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), []string{"plan", "export", "--format", tc.format}, &out, &errs); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "plan."+tc.format)
+		if err := os.WriteFile(file, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		next := filepath.Join(dir, tc.format+".json")
+		if err := run(context.Background(), []string{"plan", "import", tc.flag, file, "--out", next}, &out, &errs); err != nil {
+			t.Fatalf("import %s: %v", tc.format, err)
+		}
+		f, err := os.Open(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := patrol.ReadPlan(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("imported plan: %v", err)
+		}
+		for i, u := range want.Units {
+			a, b := slices.Clone(got.Units[i].Area), slices.Clone(u.Area)
+			slices.Sort(a)
+			slices.Sort(b)
+			if !slices.Equal(a, b) || got.Units[i].Post != u.Post {
+				t.Fatalf("%s: unit %s: %d cells, post %v; want %d, %v", tc.format, u.ID, len(a), got.Units[i].Post, len(b), u.Post)
+			}
+		}
+	}
+	var out, errs bytes.Buffer
+	for _, args := range [][]string{{"plan", "import"}, {"plan", "import", "--areas", "a.csv", "--geojson", "b.json"}} {
+		if err := run(context.Background(), args, &out, &errs); err == nil || !strings.Contains(err.Error(), "one of") {
+			t.Errorf("%v: error %v, want one asking for one source", args, err)
+		}
+	}
+	if err := run(context.Background(), []string{"plan", "export", "--format", "kml"}, &out, &errs); err == nil {
+		t.Errorf("export as kml: no error")
+	}
+}
