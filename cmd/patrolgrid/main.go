@@ -19,7 +19,7 @@ commands:
   simulate   stream OsmAnd fixes to a running server and report latency
              (simulate ops: replay an incident history, static posts against move-ups)
   isochrone  print the cells a road trip reaches within a time limit (OSM extract)
-  plan       plan evaluate, compare, export, import: score and draw plans, exchange them with a GIS
+  plan       plan design, evaluate, compare, export, import: design, score and draw plans, exchange them with a GIS
 
 Run "patrolgrid <command> -h" for the flags of a command.
 `

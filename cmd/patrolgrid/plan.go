@@ -18,6 +18,7 @@ import (
 // planUsage lists the plan subcommands.
 const planUsage = `usage: patrolgrid plan <subcommand> [flags]
 
+  design --out F [flags]  design unit areas and posts for the plan's city, balanced by demand
   evaluate [flags]        score a plan's coverage, backup, workload and unit areas
   compare A B [flags]     score two plan files (demo: the demo city) side by side and draw each as SVG
   export [flags]          write a plan as GeoJSON (unit areas outlined, posts, zones) or its unit areas as CSV
@@ -30,6 +31,8 @@ func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
 	case len(args) == 0:
 		fmt.Fprint(stdout, planUsage)
 		return flag.ErrHelp
+	case args[0] == "design":
+		return runDesign(ctx, args[1:], stdout)
 	case args[0] == "evaluate":
 		return runEvaluate(ctx, args[1:], stdout)
 	case args[0] == "compare":

@@ -60,3 +60,32 @@ func TestPlanExportImport(t *testing.T) {
 		t.Errorf("export as kml: no error")
 	}
 }
+
+// TestPlanDesign designs the demo city and reads the plan it writes; a
+// mix naming a mechanism the plan lacks, and no --out, are refused.
+func TestPlanDesign(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "design.json")
+	var stdout, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "design", "--out", out, "--seed", "3"}, &stdout, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"100%", "designed 88 units", "workload max/min"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	plan, err := patrol.ReadPlan(f)
+	if err != nil || len(plan.Units) != 88 {
+		t.Fatalf("designed plan: %v, %d units", err, len(plan.Units))
+	}
+	for _, args := range [][]string{{"--out", out, "--mix", "horse=88"}, {}} {
+		if err := run(context.Background(), append([]string{"plan", "design"}, args...), &stdout, &errs); err == nil {
+			t.Errorf("plan design %v: no error", args)
+		}
+	}
+}
