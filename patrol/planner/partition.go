@@ -61,8 +61,9 @@ const (
 // contiguous), the sites moving to their areas' weighted centroids in the
 // first rounds; the most balanced round is then refined by moving single
 // cells across borders, from the heavier area to the lighter, where the
-// donor stays contiguous, until the ratio of the heaviest to the lightest
-// load is within cfg.Balance or no move helps.
+// donor stays contiguous, smoothing borders first (see refine), until the
+// ratio of the heaviest to the lightest load is within cfg.Balance or no
+// move helps.
 func Split(l *geo.Lattice, weight []float64, k int, cfg PartitionConfig) (Partition, error) {
 	g := l.Grid()
 	n := g.Len()
@@ -316,16 +317,20 @@ func (h *offerHeap) Pop() any {
 const refineSweeps = 60
 
 // refine balances p by diffusion: sweep after sweep, each cell on a border
-// passes from its area to a neighbouring one whose load is lower by more
-// than the cell's weight, unless it is its area's site or its area would
-// fall apart without it, until the ratio of the heaviest to the lightest
-// load is within balance or a sweep moves nothing.
+// passes from its area to the lightest neighbouring one when that is
+// lighter by more than the cell's weight, unless it is its area's site or
+// its area would fall apart without it, until the ratio of the heaviest
+// to the lightest load is within balance. While a sweep still moves
+// something, only cells with at least as many neighbours in the lighter
+// area as in their own move, which smooths borders instead of fraying
+// them; after that any border cell may.
 func (s *splitter) refine(p *Partition, balance float64, progress func(float64)) {
 	site := make([]bool, len(s.nbr))
 	for _, c := range p.Sites {
 		site[c] = true
 	}
 	seen := make([]bool, len(s.nbr))
+	smooth := true // first only cells with as many neighbours in the lighter area as in their own
 	for sweep := 0; sweep < refineSweeps && p.Ratio() > balance; sweep++ {
 		moved := 0
 		for i := range s.nbr {
@@ -335,7 +340,8 @@ func (s *splitter) refine(p *Partition, balance float64, progress func(float64))
 				continue
 			}
 			r := s.lightestNeighbour(p, c)
-			if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c] || !s.canLeave(p.Owner, c, seen) {
+			if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c] || smooth && s.around(p.Owner, c, r) < s.around(p.Owner, c, d) ||
+				!s.canLeave(p.Owner, c, seen) {
 				continue
 			}
 			p.Owner[c] = r
@@ -346,10 +352,24 @@ func (s *splitter) refine(p *Partition, balance float64, progress func(float64))
 		if progress != nil {
 			progress(0.5 + 0.5*float64(sweep+1)/refineSweeps)
 		}
-		if moved == 0 {
+		if moved == 0 && !smooth {
 			break
 		}
+		if moved == 0 {
+			smooth = false
+		}
 	}
+}
+
+// around returns how many of c's neighbours are in area u.
+func (s *splitter) around(owner []int32, c, u int32) int {
+	n := 0
+	for _, j := range s.nbr[c] {
+		if j >= 0 && owner[j] == u {
+			n++
+		}
+	}
+	return n
 }
 
 // lightestNeighbour returns the area of lowest load among those of c's
