@@ -150,8 +150,9 @@ func mechanismOrder(template *patrol.Plan, mix []Count) ([]patrol.Mechanism, int
 	return out, len(out), nil
 }
 
-// fastestFirst returns the indexes of order, the mechanisms of the
-// units, fastest profile first, those that do not respond last.
+// fastestFirst returns the indexes of order (the units' mechanisms,
+// slowest first) from its end: the units that do not respond, which cover
+// nothing and take their area's centre, then the fastest first.
 func fastestFirst(order []patrol.Mechanism) []int {
 	idx := make([]int, len(order))
 	for i := range idx {
