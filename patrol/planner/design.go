@@ -54,7 +54,7 @@ var ErrDesign = errors.New("planner: design")
 
 // postCandidates is how many cells nearest an area's weighted centroid are
 // tried as its post.
-const postCandidates = 48
+const postCandidates = 200
 
 // Design returns a new plan for template's city (its name, boundary,
 // resolution, time zone, profiles, mechanisms and zones) with the units
@@ -64,8 +64,9 @@ const postCandidates = 48
 // slowest profile first (fixed posts and foot patrols get the small busy
 // areas of the centre, vehicles the large ones; mechanisms that do not
 // respond come last), and each unit's post the cell of its area, among
-// the postCandidates nearest the area's weighted centroid, that adds the
-// most demand reached within 3 minutes to the posts chosen before it,
+// the postCandidates nearest the area's weighted centroid and those in a
+// zone, that adds the most demand reached within 3 minutes to the posts
+// chosen before it, and the most toward the zones' rules (zoneBonus),
 // fastest units first (greedy maximal covering, with backup).
 func Design(template *patrol.Plan, router geo.Router, demand patrol.Demand, cfg DesignConfig) (*patrol.Plan, error) {
 	if cfg.Mix == nil {
@@ -180,24 +181,50 @@ type placer struct {
 	router   geo.Router
 	demand   patrol.Demand
 	reached  []int32             // units placed that reach each cell within 3 minutes
+	reached1 []int32             // and within 1 minute
+	need     [][2]int32          // per cell, the units its zones' rules ask within 1 and 3 minutes
+	zoneW    []float64           // per cell, the weight of its heaviest zone
 	placed   map[int][]geo.Reach // the reach of each unit placed, by unit
 	search   geo.Search
 	reach    []geo.Reach
 }
 
 func newPlacer(template *patrol.Plan, router geo.Router, demand patrol.Demand) *placer {
-	return &placer{template: template, router: router, demand: demand, reached: make([]int32, router.Grid().Len()),
+	g := router.Grid()
+	pl := &placer{template: template, router: router, demand: demand, reached: make([]int32, g.Len()),
+		reached1: make([]int32, g.Len()), need: make([][2]int32, g.Len()), zoneW: make([]float64, g.Len()),
 		placed: map[int][]geo.Reach{}}
+	for _, z := range template.Zones {
+		for _, c := range geo.PolygonCells(z.Area, g.Resolution()) {
+			if i, ok := g.Index(c); ok {
+				pl.need[i][0] = max(pl.need[i][0], int32(z.Rule.M1.Units))
+				pl.need[i][1] = max(pl.need[i][1], int32(z.Rule.M3.Units))
+				pl.zoneW[i] = max(pl.zoneW[i], z.Weight)
+			}
+		}
+	}
+	return pl
 }
 
+// zoneBonus is what a unit adds for each cell of a zone whose rule it
+// helps meet, per unit the rule still asks and per weight of the zone, in
+// units of demand: enough that a post near a zone serves the zone first.
+const zoneBonus = 3.0
+
 // place returns the post of unit u, of mechanism m, in area: among the
-// postCandidates cells nearest the area's weighted centroid, the one that
-// adds the most to the other units placed (see placer); the nearest for a
+// postCandidates cells nearest the area's weighted centroid and the
+// area's cells in a zone, the one that adds the most to the other units
+// placed (see placer), a cell of a zone whose rule asks more units within
+// 1 or 3 minutes than reach it counting zoneBonus times the zone's weight
+// more; the nearest for a
 // mechanism that does not respond. A unit placed before is lifted first.
 func (pl *placer) place(u int, area []int32, m patrol.Mechanism) (int32, error) {
 	grid := pl.router.Grid()
 	for _, r := range pl.placed[u] {
 		pl.reached[r.Cell]--
+		if r.ETA <= patrol.Limits[patrol.Tier1] {
+			pl.reached1[r.Cell]--
+		}
 	}
 	var cx, cy, w float64
 	for _, c := range area {
@@ -214,9 +241,15 @@ func (pl *placer) place(u int, area []int32, m patrol.Mechanism) (int32, error) 
 	if !m.Responds() || !ok {
 		return cands[0], nil
 	}
+	tried := slices.Clone(cands[:min(len(cands), postCandidates)])
+	for _, c := range cands[len(tried):] { // and every cell of the area in a zone
+		if pl.zoneW[c] > 0 {
+			tried = append(tried, c)
+		}
+	}
 	best, bestGain := cands[0], -1.0
 	var bestReach []geo.Reach
-	for _, c := range cands[:min(len(cands), postCandidates)] {
+	for _, c := range tried {
 		var err error
 		pl.reach, err = pl.router.Isochrone(&pl.search, geo.CellCenter(grid.Cell(c)), profile, patrol.Limits[patrol.Tier3], pl.reach[:0])
 		if errors.Is(err, geo.ErrOffGrid) {
@@ -227,11 +260,18 @@ func (pl *placer) place(u int, area []int32, m patrol.Mechanism) (int32, error) 
 		}
 		var gain float64
 		for _, r := range pl.reach {
-			switch pl.reached[r.Cell] {
+			c := r.Cell
+			switch pl.reached[c] {
 			case 0:
-				gain += pl.demand[r.Cell]
+				gain += pl.demand[c]
 			case 1:
-				gain += backupWeight * pl.demand[r.Cell]
+				gain += backupWeight * pl.demand[c]
+			}
+			if pl.reached[c] < pl.need[c][1] {
+				gain += zoneBonus * pl.zoneW[c]
+			}
+			if r.ETA <= patrol.Limits[patrol.Tier1] && pl.reached1[c] < pl.need[c][0] {
+				gain += zoneBonus * pl.zoneW[c]
 			}
 		}
 		if gain > bestGain+1e-9 {
@@ -240,6 +280,9 @@ func (pl *placer) place(u int, area []int32, m patrol.Mechanism) (int32, error) 
 	}
 	for _, r := range bestReach {
 		pl.reached[r.Cell]++
+		if r.ETA <= patrol.Limits[patrol.Tier1] {
+			pl.reached1[r.Cell]++
+		}
 	}
 	pl.placed[u] = bestReach
 	return best, nil
