@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 )
@@ -16,7 +19,7 @@ import (
 // it to --out, with its evaluation against the template's.
 func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	var cfg evaluateConfig
-	var mix, out string
+	var mix, out, from, maxMoved string
 	var seed uint64
 	fs := flag.NewFlagSet("plan design", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -26,6 +29,8 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&mix, "mix", "vehicle=30,ebike=20,foot=20,post=8,joint=6,video=4", "units per mechanism of the plan")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the areas' first sites: the same seed designs the same plan")
 	fs.StringVar(&out, "out", "", "file to write the designed plan JSON to (required)")
+	fs.StringVar(&from, "from", "", "redesign this plan (demo: the demo city) with little change instead: its units keep their ids, mechanisms and posts")
+	fs.StringVar(&maxMoved, "max-moved", "10%", "with --from: the largest share of the grid's cells that may change unit, as 10% or 0.1")
 	if err := parseExchangeFlags(fs, args, stdout, "Designs a plan for the city of --plan (the demo city by default): its grid split into one contiguous area\n"+
 		"per unit of --mix, balanced by the demand of the incident history, each with a post placed for 3-minute coverage.\n"+
 		"It keeps the plan's boundary, profiles, mechanisms and zones, writes the new plan to --out and prints both scored."); err != nil {
@@ -38,6 +43,13 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	switch from {
+	case "":
+	case "demo":
+		cfg.city.planFile = ""
+	default:
+		cfg.city.planFile = from
+	}
 	template, err := loadPlan(cfg.city.planFile, cfg.city.res)
 	if err != nil {
 		return err
@@ -49,6 +61,9 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	demand, err := planDemand(cfg.incidents, template, router.Grid())
 	if err != nil {
 		return err
+	}
+	if from != "" {
+		return redesign(stdout, template, router, demand, maxMoved, out)
 	}
 	start, last, tty := time.Now(), -1, isTerminal(stdout)
 	plan, err := planner.Design(template, router, demand, planner.DesignConfig{Mix: counts, Seed: seed, Progress: func(done float64) {
@@ -79,6 +94,44 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	return writeComparison(stdout, evs, "the plan given", out)
+}
+
+// redesign rebalances template moving at most maxMoved of its cells,
+// writes the plan to out and prints it against template.
+func redesign(stdout io.Writer, template *patrol.Plan, router geo.Router, demand patrol.Demand, maxMoved, out string) error {
+	share, err := parseShare(maxMoved)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	plan, moved, err := planner.Redesign(template, router, demand, share, planner.DesignConfig{})
+	if err != nil {
+		return err
+	}
+	if err := writePlan(out, stdout, plan); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "redesigned %d units in %.1f s, %d of %d cells (%.1f%%) moved to another unit, written to %s\n\n",
+		len(plan.Units), time.Since(start).Seconds(), moved, router.Grid().Len(), 100*float64(moved)/float64(router.Grid().Len()), out)
+	var evs [2]planner.Evaluation
+	for i, p := range []*patrol.Plan{template, plan} {
+		if evs[i], err = planner.Evaluate(p, router, demand); err != nil {
+			return err
+		}
+	}
+	return writeComparison(stdout, evs, "the plan given", out)
+}
+
+// parseShare reads a share as "10%" or "0.1".
+func parseShare(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if strings.HasSuffix(s, "%") {
+		v /= 100
+	}
+	if err != nil || v < 0 || v > 1 {
+		return 0, fmt.Errorf("plan design: --max-moved %q: want a share such as 10%% or 0.1", s)
+	}
+	return v, nil
 }
 
 // bar returns n marks of a progress bar.

@@ -83,7 +83,14 @@ func TestPlanDesign(t *testing.T) {
 	if err != nil || len(plan.Units) != 88 {
 		t.Fatalf("designed plan: %v, %d units", err, len(plan.Units))
 	}
-	for _, args := range [][]string{{"--out", out, "--mix", "horse=88"}, {}} {
+	stdout.Reset()
+	if err := run(context.Background(), []string{"plan", "design", "--from", "demo", "--max-moved", "5%", "--out", out}, &stdout, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "redesigned 88 units") || !strings.Contains(stdout.String(), "moved to another unit") {
+		t.Errorf("redesign output:\n%s", stdout.String())
+	}
+	for _, args := range [][]string{{"--out", out, "--mix", "horse=88"}, {}, {"--from", "demo", "--max-moved", "150%", "--out", out}} {
 		if err := run(context.Background(), append([]string{"plan", "design"}, args...), &stdout, &errs); err == nil {
 			t.Errorf("plan design %v: no error", args)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+	"github.com/uber/h3-go/v4"
 )
 
 // TestSplitDemo cuts the demo city into 88 areas by its incident demand:
@@ -160,4 +161,47 @@ func BenchmarkDesign(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/design")
+}
+
+// TestRedesignDemo rebalances the demo plan moving at most 10% of its
+// cells: no more move, every area stays contiguous, posts stay, and the
+// imbalance falls.
+func TestRedesignDemo(t *testing.T) {
+	demo, grid := patroltest.DemoGrid(t)
+	router := geo.NewLattice(grid)
+	demand := patrol.NewDemand(grid, patroltest.DemoIncidents(t))
+	start := time.Now()
+	plan, moved, err := Redesign(demo, router, demand, 0.10, DesignConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	before, _ := Evaluate(demo, router, demand)
+	after, err := Evaluate(plan, router, demand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("redesigned in %v, %d cells moved (%.1f%%): workload max/min %.3f (demo %.3f), 3-minute coverage %.4f, zones met %d, compactness %.3f",
+		took, moved, 100*float64(moved)/float64(grid.Len()), after.Workload.Ratio, before.Workload.Ratio, after.Coverage.M3, metZones(after), after.Workload.Compactness)
+	if moved > grid.Len()/10 || after.Workload.Split != 0 || after.Workload.Ratio >= before.Workload.Ratio {
+		t.Errorf("%d cells moved, %d areas split, ratio %.3f", moved, after.Workload.Split, after.Workload.Ratio)
+	}
+	changed := 0
+	for u, unit := range plan.Units {
+		if unit.Post != demo.Units[u].Post || unit.ID != demo.Units[u].ID {
+			t.Errorf("unit %d: %s post %v, was %s post %v", u, unit.ID, unit.Post, demo.Units[u].ID, demo.Units[u].Post)
+		}
+		was := map[h3.Cell]bool{}
+		for _, c := range demo.Units[u].Area {
+			was[c] = true
+		}
+		for _, c := range unit.Area {
+			if !was[c] {
+				changed++
+			}
+		}
+	}
+	if changed > moved {
+		t.Errorf("%d cells in a new unit's area, but %d said moved", changed, moved)
+	}
 }

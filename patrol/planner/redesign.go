@@ -1,0 +1,163 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+)
+
+// Redesign returns a copy of current whose unit areas are rebalanced by
+// demand while at most maxMoved (0 to 1) of the grid's cells change unit,
+// so that crews keep most of their beat. Cells of the grid in no unit's
+// area first join the area that reaches them first along the grid (they
+// change no unit). Then, one cell at a time, the heaviest area passes a
+// border cell to its lightest neighbour, or when it cannot the lightest
+// area takes one from its heaviest neighbour, each move leaving the pair
+// better balanced, each area staying in one piece and keeping its post,
+// until the heaviest is within cfg.Balance (default 1.10) of the
+// lightest, the budget of moved cells is spent, or no move helps. Units keep their ids, mechanisms and posts; a cell
+// moved back to its first unit gives its move back to the budget.
+func Redesign(current *patrol.Plan, router geo.Router, demand patrol.Demand, maxMoved float64, cfg DesignConfig) (*patrol.Plan, int, error) {
+	grid := router.Grid()
+	if maxMoved < 0 || maxMoved > 1 || math.IsNaN(maxMoved) {
+		return nil, 0, fmt.Errorf("%w: share of cells moved %v: want 0 to 1", ErrDesign, maxMoved)
+	}
+	if cfg.Balance == 0 {
+		cfg.Balance = 1.10
+	}
+	s := newSplitter(geo.NewLattice(grid), demand)
+	owner := make([]int32, grid.Len())
+	for i := range owner {
+		owner[i] = -1
+	}
+	p := Partition{Owner: owner, Load: make([]float64, len(current.Units))}
+	for u, unit := range current.Units {
+		for _, c := range unit.Area {
+			if i, ok := grid.Index(c); ok {
+				owner[i] = int32(u)
+			}
+		}
+		if i, ok := grid.Index(unit.Post); ok && owner[i] == int32(u) {
+			p.Sites = append(p.Sites, i)
+		}
+	}
+	if err := s.fillGaps(owner); err != nil {
+		return nil, 0, err
+	}
+	for i, u := range owner {
+		p.Load[u] += demand[i]
+	}
+	first := slices.Clone(owner)
+	moved := s.rebalance(&p, first, int(maxMoved*float64(grid.Len())), cfg.Balance)
+	plan := *current
+	plan.Units = slices.Clone(current.Units)
+	for u := range plan.Units {
+		plan.Units[u].Area = nil
+	}
+	for i, u := range owner {
+		plan.Units[u].Area = append(plan.Units[u].Area, grid.Cell(int32(i)))
+	}
+	if err := plan.Validate(); err != nil {
+		return nil, 0, fmt.Errorf("planner: redesigned plan: %w", err)
+	}
+	return &plan, moved, nil
+}
+
+// fillGaps gives every cell in no area (-1) to the area that reaches it
+// first along the grid, by hops; it fails when no area reaches some cell
+// or the plan has no area at all.
+func (s *splitter) fillGaps(owner []int32) error {
+	var queue []int32
+	for i, u := range owner {
+		if u >= 0 {
+			queue = append(queue, int32(i))
+		}
+	}
+	if len(queue) == 0 {
+		return fmt.Errorf("%w: the plan's units have no area to start from", ErrDesign)
+	}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		for _, j := range s.nbr[c] {
+			if j >= 0 && owner[j] < 0 {
+				owner[j] = owner[c]
+				queue = append(queue, j)
+			}
+		}
+	}
+	if slices.Contains(owner, -1) {
+		return fmt.Errorf("%w: some cells of the grid are joined to no unit's area", ErrDesign)
+	}
+	return nil
+}
+
+// rebalance moves single cells of p between areas as Redesign says, at
+// most budget of them away from their unit in first, and returns how many
+// cells end in another unit's area than in first.
+func (s *splitter) rebalance(p *Partition, first []int32, budget int, balance float64) int {
+	site := make([]bool, len(s.nbr))
+	for _, c := range p.Sites {
+		site[c] = true
+	}
+	seen := make([]bool, len(s.nbr))
+	moved := 0
+	for p.Ratio() > balance {
+		heavy := int32(slices.Index(p.Load, slices.Max(p.Load)))
+		light := int32(slices.Index(p.Load, slices.Min(p.Load)))
+		c, to := s.borderMove(p, heavy, -1, site, seen)
+		if c < 0 {
+			c, to = s.borderMove(p, -1, light, site, seen)
+		}
+		if c < 0 {
+			break
+		}
+		cost := 0
+		if from := p.Owner[c]; first[c] == from {
+			cost = 1
+		} else if first[c] == to {
+			cost = -1
+		}
+		if moved+cost > budget {
+			break
+		}
+		moved += cost
+		p.Load[p.Owner[c]] -= s.weight[c]
+		p.Load[to] += s.weight[c]
+		p.Owner[c] = to
+	}
+	return moved
+}
+
+// borderMove finds a cell to move: with from set, a cell of area from
+// that may pass to its lightest neighbouring area; with to set, a cell of
+// the heaviest area next to to that may pass to it. A move must leave
+// the pair better balanced, keep the donor in one piece and not move a
+// post; among moves it prefers cells with more neighbours in the area
+// they join. It returns -1 when there is none.
+func (s *splitter) borderMove(p *Partition, from, to int32, site, seen []bool) (int32, int32) {
+	best, bestTo, bestAround := int32(-1), int32(-1), -1
+	for i := range s.nbr {
+		c := int32(i)
+		d := p.Owner[c]
+		if site[c] || from >= 0 && d != from {
+			continue
+		}
+		r := to
+		if from >= 0 {
+			r = s.lightestNeighbour(p, c)
+		} else if d == to || s.around(p.Owner, c, to) == 0 {
+			continue
+		}
+		if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c] || from < 0 && best >= 0 && p.Load[d] < p.Load[p.Owner[best]] {
+			continue
+		}
+		if a := s.around(p.Owner, c, r); a > bestAround && s.canLeave(p.Owner, c, seen) {
+			best, bestTo, bestAround = c, r, a
+		}
+	}
+	return best, bestTo
+}
