@@ -63,6 +63,11 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) that weighs cells (default: the demo city's own; "+
 		"every cell alike for another plan)")
 	fs.StringVar(&cfg.format, "format", "text", "output: text or json")
+	var remove, offDuty, mechanism, add string
+	fs.StringVar(&remove, "remove", "", "what-if: comma-separated units taken out of the plan")
+	fs.StringVar(&offDuty, "off-duty", "", "what-if: comma-separated units put off duty")
+	fs.StringVar(&mechanism, "set-mechanism", "", "what-if: units given another mechanism, as V03=ebike,...")
+	fs.StringVar(&add, "add", "", "what-if: units added at posts, as vehicle@8a310eb863affff,... (office staff sent to the street, say)")
 	if _, err := parseFlags(fs, args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, "Usage: patrolgrid plan evaluate [flags]\n\nScores a plan with every unit at its post: the demand "+
@@ -90,10 +95,34 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	w, err := planner.ParseWhatIf(remove, offDuty, mechanism, add)
+	if err != nil {
+		return err
+	}
+	if !w.Empty() {
+		return writeWhatIf(ctx, stdout, cfg, plan, ev, w)
+	}
 	if cfg.format == "json" {
 		return writeJSON(stdout, ev)
 	}
 	return writeEvaluation(stdout, ev)
+}
+
+// writeWhatIf scores plan changed by w and writes it beside ev, plan's
+// own evaluation: side by side as text, {"plan", "what_if"} as JSON.
+func writeWhatIf(ctx context.Context, stdout io.Writer, cfg evaluateConfig, plan *patrol.Plan, ev planner.Evaluation, w planner.WhatIf) error {
+	changed, err := w.Apply(plan)
+	if err != nil {
+		return err
+	}
+	after, err := evaluatePlan(ctx, cfg, changed, io.Discard)
+	if err != nil {
+		return err
+	}
+	if cfg.format == "json" {
+		return writeJSON(stdout, map[string]planner.Evaluation{"plan": ev, "what_if": after})
+	}
+	return writeComparison(stdout, [2]planner.Evaluation{ev, after}, "the plan", "what-if")
 }
 
 // evaluatePlan scores plan on the travel times and demand cfg names,

@@ -96,3 +96,26 @@ func TestPlanDesign(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanWhatIf evaluates the demo city without three vehicles and with
+// one more, side by side and as JSON.
+func TestPlanWhatIf(t *testing.T) {
+	var out, errs bytes.Buffer
+	args := []string{"plan", "evaluate", "--remove", "V01,V02,V03", "--add", "vehicle@8a310eb863affff"}
+	if err := run(context.Background(), args, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "what-if") || !strings.Contains(out.String(), "86 (77)") {
+		t.Errorf("what-if table:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), append(args, "--format", "json"), &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"what_if"`) {
+		t.Errorf("what-if JSON lacks what_if:\n%.300s", out.String())
+	}
+	if err := run(context.Background(), []string{"plan", "evaluate", "--remove", "X99"}, &out, &errs); err == nil {
+		t.Errorf("removing an unknown unit: no error")
+	}
+}

@@ -1,0 +1,73 @@
+package planner
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
+)
+
+// TestWhatIf tries changes on the demo city: ten vehicles on duty out
+// cover less, ten more vehicles at foot patrols' posts cover more, ten
+// off duty respond no more, and unknown units, mechanisms and bad cells
+// are refused.
+func TestWhatIf(t *testing.T) {
+	plan, grid := patroltest.DemoGrid(t)
+	router := geo.NewLattice(grid)
+	demand := patrol.NewDemand(grid, patroltest.DemoIncidents(t))
+	base, err := Evaluate(plan, router, demand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := func(w WhatIf) Evaluation {
+		t.Helper()
+		q, err := w.Apply(plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Evaluate(q, router, demand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	var vehicles []string
+	var add []Added
+	for _, u := range plan.Units {
+		if u.Mechanism == "vehicle" && u.Status != patrol.OffDuty && len(vehicles) < 10 {
+			vehicles = append(vehicles, u.ID)
+		}
+		if u.Mechanism == "foot" && len(add) < 10 {
+			add = append(add, Added{Mechanism: "vehicle", Post: u.Post})
+		}
+	}
+	if fewer := score(WhatIf{Remove: vehicles}); fewer.Units != 78 || fewer.Coverage.M3 >= base.Coverage.M3 {
+		t.Errorf("ten vehicles out: %d units, 3-minute coverage %v against %v", fewer.Units, fewer.Coverage.M3, base.Coverage.M3)
+	}
+	if more := score(WhatIf{Add: add}); more.Units != 98 || more.Coverage.M3 <= base.Coverage.M3 {
+		t.Errorf("ten vehicles added: %d units, 3-minute coverage %v against %v", more.Units, more.Coverage.M3, base.Coverage.M3)
+	}
+	if off := score(WhatIf{OffDuty: vehicles}); off.Responding != base.Responding-10 {
+		t.Errorf("ten vehicles off duty: %d responding, want %d", off.Responding, base.Responding-10)
+	}
+	if bikes := score(WhatIf{Mechanism: map[string]string{vehicles[0]: "ebike"}}); bikes.Coverage.M3 > base.Coverage.M3 {
+		t.Errorf("a vehicle on an e-bike covers more: %v against %v", bikes.Coverage.M3, base.Coverage.M3)
+	}
+	for _, w := range []WhatIf{
+		{Remove: []string{"X99"}},
+		{Mechanism: map[string]string{vehicles[0]: "horse"}},
+		{Add: []Added{{Mechanism: "vehicle", Post: plan.Units[0].Post.Parent(8)}}},
+	} {
+		if _, err := w.Apply(plan); !errors.Is(err, ErrDesign) {
+			t.Errorf("%+v: error %v, want ErrDesign", w, err)
+		}
+	}
+	if _, err := ParseWhatIf("", "", "V01", ""); err == nil {
+		t.Errorf("mechanism without =: no error")
+	}
+	if _, err := ParseWhatIf("", "", "", "vehicle@nonsense"); err == nil {
+		t.Errorf("add at a bad cell: no error")
+	}
+}
