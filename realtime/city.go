@@ -176,7 +176,8 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
-		dispatch: dispatcher{router: reverse, advisor: advisor, responding: len(dispatch.Responding(plan))}, compliance: complianceCache{router: router}}
+		dispatch: dispatcher{router: reverse, advisor: advisor}, compliance: complianceCache{router: router}}
+	advisor.Follow(c.Compliance, cfg.FollowBusy)
 	for _, u := range plan.Units {
 		m, _ := plan.Mechanism(u.Mechanism)
 		st := u.Status

@@ -78,8 +78,6 @@ type dispatcher struct {
 	// concurrent use.
 	advise  sync.Mutex
 	advisor *dispatch.Advisor
-	// responding is how many of the plan's units respond.
-	responding int
 }
 
 // Report stores a new incident reported by the credential labelled by and
@@ -142,13 +140,6 @@ func (c *City) Candidates(inc store.Incident) ([]dispatch.Assessed, error) {
 	}
 	c.dispatch.advise.Lock()
 	defer c.dispatch.advise.Unlock()
-	if busy := c.dispatch.responding - len(units); c.cfg.FollowBusy > 0 && busy >= c.cfg.FollowBusy {
-		table, err := c.Compliance()
-		if err != nil {
-			return nil, fmt.Errorf("realtime: candidates for %s: %w", inc.ID, err)
-		}
-		c.dispatch.advisor.Follow(table, c.cfg.FollowBusy)
-	}
 	out, err := c.dispatch.advisor.Assess(snap, cands, c.cfg.Now(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: cost of candidates for %s: %w", inc.ID, err)

@@ -18,7 +18,8 @@ import (
 // their rule, and the best move-up of another unit (see Assess). It keeps
 // the isochrones of move targets between calls (on a geo.CellRun router,
 // such as the lattice, also those to the move limit, which time every
-// mover without a search) and reuses its buffers, so it is not safe for concurrent use: give each goroutine its own. Its zero
+// mover without a search) and reuses its buffers, so it is not safe for
+// concurrent use: give each goroutine its own. Its zero
 // value is not ready; NewAdvisor makes one.
 type Advisor struct {
 	router Router
@@ -33,10 +34,12 @@ type Advisor struct {
 	// the target within it (too far, off the network, on a part of the
 	// graph cut off from the target) does not move there.
 	moveLimit time.Duration
-	// follow is the compliance table move-ups follow once at least
-	// followBusy of its units are out of coverage (see Follow).
-	follow     Table
+	// follow gives the compliance table move-ups follow once at least
+	// followBusy of the plan's responding units are out of coverage (see
+	// Follow); responding is how many there are.
+	follow     func() (Table, error)
 	followBusy int
+	responding int
 
 	search  geo.Search
 	version uint64                    // of a patrol.VersionedRouter, when reaches were computed
@@ -75,7 +78,7 @@ func NewAdvisor(plan *patrol.Plan, router Router, demand patrol.Demand) (*Adviso
 	}
 	a := &Advisor{router: router, grid: g, demand: demand, total: demand.Total(), loc: loc,
 		ids: make(map[string]int32, len(plan.Units)), reaches: map[reachKey]*targetReach{},
-		zones: newZoneIndex(plan.Zones, g), moveLimit: DefaultMoveLimit}
+		zones: newZoneIndex(plan.Zones, g), moveLimit: DefaultMoveLimit, responding: len(Responding(plan))}
 	if vr, ok := router.(patrol.VersionedRouter); ok {
 		a.version = vr.Version()
 	}
@@ -140,22 +143,24 @@ func DefaultFollowBusy(plan *patrol.Plan) int {
 	return max(len(Responding(plan))/4, 1)
 }
 
-// Follow makes move-ups follow compliance table t (see Compliance) while
-// many units are busy: once at least busy of the table's units do not
-// count in coverage (dispatched, on scene, lost, off duty), a move-up goes
-// only to a post of the table's row for the units that count once the
-// candidate is sent, and to the extra cells of the call; with fewer busy,
-// to any post. busy 0 or less, or an empty table, stops following.
-func (a *Advisor) Follow(t Table, busy int) {
-	a.follow, a.followBusy = t, busy
+// Follow makes move-ups follow a compliance table (see Compliance), which
+// table gives, while many units are busy: once at least busy of the
+// plan's responding units do not count in coverage (dispatched, on scene,
+// lost, off duty), a move-up goes only to a post of the table's row for
+// the units that count once the candidate is sent, and to the extra cells
+// of the call; with fewer busy, to any post. table is called only then,
+// on every such call, so it should keep the table it builds. busy 0 or
+// less stops following.
+func (a *Advisor) Follow(table func() (Table, error), busy int) {
+	a.follow, a.followBusy = table, busy
 }
 
 // moveTargets returns the posts a move-up may go to for snap: every post
 // of the plan, or while many units are busy those of the compliance row
 // for the units left after a dispatch (see Follow).
-func (a *Advisor) moveTargets(snap *patrol.Snapshot) []target {
-	if a.followBusy <= 0 || len(a.follow.Rows) == 0 {
-		return a.posts
+func (a *Advisor) moveTargets(snap *patrol.Snapshot) ([]target, error) {
+	if a.followBusy <= 0 || a.follow == nil {
+		return a.posts, nil
 	}
 	counting := 0
 	for i := range snap.Units {
@@ -163,10 +168,17 @@ func (a *Advisor) moveTargets(snap *patrol.Snapshot) []target {
 			counting++
 		}
 	}
-	if len(a.follow.Rows)-counting < a.followBusy {
-		return a.posts
+	if a.responding-counting < a.followBusy {
+		return a.posts, nil
 	}
-	row, _ := a.follow.Row(counting - 1)
+	table, err := a.follow()
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: compliance table to follow: %w", err)
+	}
+	row, ok := table.Row(counting - 1)
+	if !ok {
+		return a.posts, nil
+	}
 	out := a.rowPosts[:0]
 	for _, t := range a.posts {
 		if slices.ContainsFunc(row.Posts, func(p Post) bool { return p.Cell == t.cell }) {
@@ -174,7 +186,7 @@ func (a *Advisor) moveTargets(snap *patrol.Snapshot) []target {
 		}
 	}
 	a.rowPosts = out
-	return out
+	return out, nil
 }
 
 // Assess returns the candidates with the cost of sending each, in their
@@ -229,8 +241,11 @@ func (a *Advisor) prepare(snap *patrol.Snapshot, extra []h3.Cell) error {
 		}
 	}
 	a.followRouter()
-	var err error
-	if a.targets, err = a.newTargets(append(a.targets[:0], a.moveTargets(snap)...), nil, extra); err != nil {
+	posts, err := a.moveTargets(snap)
+	if err != nil {
+		return err
+	}
+	if a.targets, err = a.newTargets(append(a.targets[:0], posts...), nil, extra); err != nil {
 		return err
 	}
 	a.snap = snap

@@ -61,8 +61,8 @@ type day struct {
 	advisor *dispatch.Advisor
 	search  geo.Search
 	router  *clockRouter
-	demand  patrol.Demand // of the history without the day
-	follows bool          // the advisor follows the compliance table
+	demand  patrol.Demand   // of the history without the day
+	table   *dispatch.Table // of demand, once the advisor asked for it
 	out     dayOutcome
 }
 
@@ -105,6 +105,7 @@ func newDay(cfg Config, d Day, policy Policy) (*day, error) {
 			return nil, err
 		}
 		s.advisor.SetMoveLimit(cfg.MoveLimit)
+		s.advisor.Follow(s.compliance, cfg.FollowBusy)
 	}
 	for _, u := range cfg.Plan.Units {
 		m, _ := cfg.Plan.Mechanism(u.Mechanism)
@@ -264,9 +265,6 @@ func (s *day) closest(p orb.Point, now time.Time) (int, time.Duration, error) {
 // moveUp returns the advisor's move-up for sending unit best at now, nil
 // when there is none or its mover moved its share in the past hour.
 func (s *day) moveUp(best int, now time.Time) (*dispatch.MoveUp, error) {
-	if err := s.follow(); err != nil {
-		return nil, err
-	}
 	out, err := s.advisor.Assess(s.cv.Snapshot(), []dispatch.Candidate{{Unit: s.units[best].ID}}, now, nil)
 	if err != nil {
 		return nil, err
@@ -282,29 +280,17 @@ func (s *day) moveUp(best int, now time.Time) (*dispatch.MoveUp, error) {
 	return mv, nil
 }
 
-// follow has the advisor follow the compliance table of the day's demand
-// once as many units are busy as Config.FollowBusy says, building the
-// table then: most days never get there.
-func (s *day) follow() error {
-	if s.follows || s.cfg.FollowBusy < 0 {
-		return nil
-	}
-	busy := 0
-	for _, u := range s.units {
-		if u.responds && u.status != patrol.Available {
-			busy++
+// compliance returns the compliance table of the day's demand, built on
+// first need: most days never have enough units busy to follow it.
+func (s *day) compliance() (dispatch.Table, error) {
+	if s.table == nil {
+		t, err := dispatch.Compliance(s.cfg.Plan, s.router, s.demand)
+		if err != nil {
+			return dispatch.Table{}, err
 		}
+		s.table = &t
 	}
-	if busy < s.cfg.FollowBusy {
-		return nil
-	}
-	table, err := dispatch.Compliance(s.cfg.Plan, s.router, s.demand)
-	if err != nil {
-		return err
-	}
-	s.advisor.Follow(table, s.cfg.FollowBusy)
-	s.follows = true
-	return nil
+	return *s.table, nil
 }
 
 // movesInHour returns how many move-ups u was given in the hour up to now.
