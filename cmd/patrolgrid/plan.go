@@ -91,7 +91,7 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.format == "json" {
 		log = io.Discard
 	}
-	ev, err := evaluatePlan(ctx, cfg, plan, log)
+	m, err := openModel(ctx, cfg, plan, log)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,22 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if !w.Empty() {
-		return writeWhatIf(ctx, stdout, cfg, plan, ev, w)
+		changed, err := w.Apply(plan)
+		if err != nil {
+			return err
+		}
+		if cfg.format == "json" {
+			evs, err := m.evaluate(plan, changed)
+			if err != nil {
+				return err
+			}
+			return writeJSON(stdout, map[string]planner.Evaluation{"plan": evs[0], "what_if": evs[1]})
+		}
+		return m.sideBySide(stdout, plan, changed, "the plan", "what-if")
+	}
+	ev, err := planner.Evaluate(plan, m.router, m.demand)
+	if err != nil {
+		return err
 	}
 	if cfg.format == "json" {
 		return writeJSON(stdout, ev)
@@ -108,35 +123,53 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	return writeEvaluation(stdout, ev)
 }
 
-// writeWhatIf scores plan changed by w and writes it beside ev, plan's
-// own evaluation: side by side as text, {"plan", "what_if"} as JSON.
-func writeWhatIf(ctx context.Context, stdout io.Writer, cfg evaluateConfig, plan *patrol.Plan, ev planner.Evaluation, w planner.WhatIf) error {
-	changed, err := w.Apply(plan)
-	if err != nil {
-		return err
-	}
-	after, err := evaluatePlan(ctx, cfg, changed, io.Discard)
-	if err != nil {
-		return err
-	}
-	if cfg.format == "json" {
-		return writeJSON(stdout, map[string]planner.Evaluation{"plan": ev, "what_if": after})
-	}
-	return writeComparison(stdout, [2]planner.Evaluation{ev, after}, "the plan", "what-if")
+// planModel is what plans of one city are scored on: the travel times of
+// its grid and the demand of its cells.
+type planModel struct {
+	router geo.Router
+	demand patrol.Demand
 }
 
-// evaluatePlan scores plan on the travel times and demand cfg names,
+// openModel returns the travel times and demand cfg names for plan's city,
 // writing what opening a road network says to log.
-func evaluatePlan(ctx context.Context, cfg evaluateConfig, plan *patrol.Plan, log io.Writer) (planner.Evaluation, error) {
+func openModel(ctx context.Context, cfg evaluateConfig, plan *patrol.Plan, log io.Writer) (planModel, error) {
 	router, err := planRouter(ctx, cfg.city, plan, log)
 	if err != nil {
-		return planner.Evaluation{}, err
+		return planModel{}, err
 	}
 	demand, err := planDemand(cfg.incidents, plan, router.Grid())
-	if err != nil {
-		return planner.Evaluation{}, err
+	return planModel{router, demand}, err
+}
+
+// evaluate scores a and b, plans of the model's city.
+func (m planModel) evaluate(a, b *patrol.Plan) ([2]planner.Evaluation, error) {
+	var evs [2]planner.Evaluation
+	for i, p := range []*patrol.Plan{a, b} {
+		var err error
+		if evs[i], err = planner.Evaluate(p, m.router, m.demand); err != nil {
+			return evs, err
+		}
 	}
-	return planner.Evaluate(plan, router, demand)
+	return evs, nil
+}
+
+// sideBySide scores a and b and prints them side by side under their
+// names.
+func (m planModel) sideBySide(w io.Writer, a, b *patrol.Plan, nameA, nameB string) error {
+	evs, err := m.evaluate(a, b)
+	if err != nil {
+		return err
+	}
+	return writeComparison(w, evs, nameA, nameB)
+}
+
+// planFileOf returns the plan file of name for loadPlan: "" (the demo
+// city) for "demo".
+func planFileOf(name string) string {
+	if name == "demo" {
+		return ""
+	}
+	return name
 }
 
 // planRouter returns the travel times of plan's grid: the lattice, or the

@@ -59,14 +59,15 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 // evaluateFile loads and scores the plan in file ("demo" for the demo
 // city).
 func evaluateFile(ctx context.Context, cfg evaluateConfig, file string) (*patrol.Plan, planner.Evaluation, error) {
-	if file == "demo" {
-		file = ""
-	}
-	plan, err := loadPlan(file, cfg.city.res)
+	plan, err := loadPlan(planFileOf(file), cfg.city.res)
 	if err != nil {
 		return nil, planner.Evaluation{}, err
 	}
-	ev, err := evaluatePlan(ctx, cfg, plan, io.Discard)
+	m, err := openModel(ctx, cfg, plan, io.Discard)
+	if err != nil {
+		return nil, planner.Evaluation{}, err
+	}
+	ev, err := planner.Evaluate(plan, m.router, m.demand)
 	return plan, ev, err
 }
 

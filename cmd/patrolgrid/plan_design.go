@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 )
@@ -43,30 +42,22 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch from {
-	case "":
-	case "demo":
-		cfg.city.planFile = ""
-	default:
-		cfg.city.planFile = from
+	if from != "" {
+		cfg.city.planFile = planFileOf(from)
 	}
 	template, err := loadPlan(cfg.city.planFile, cfg.city.res)
 	if err != nil {
 		return err
 	}
-	router, err := planRouter(ctx, cfg.city, template, stdout)
-	if err != nil {
-		return err
-	}
-	demand, err := planDemand(cfg.incidents, template, router.Grid())
+	m, err := openModel(ctx, cfg, template, stdout)
 	if err != nil {
 		return err
 	}
 	if from != "" {
-		return redesign(stdout, template, router, demand, maxMoved, out)
+		return redesign(stdout, m, template, maxMoved, out)
 	}
 	start, last, tty := time.Now(), -1, isTerminal(stdout)
-	plan, err := planner.Design(template, router, demand, planner.DesignConfig{Mix: counts, Seed: seed, Progress: func(done float64) {
+	plan, err := planner.Design(template, m.router, m.demand, planner.DesignConfig{Mix: counts, Seed: seed, Progress: func(done float64) {
 		switch marks := int(done * 20); { // a mark every 5%; on a terminal the bar is redrawn in place, else a line every 25%
 		case tty && marks != last:
 			fmt.Fprintf(stdout, "\rdesign [%-20s] %3.0f%%", bar(marks), 100*done)
@@ -87,39 +78,28 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "designed %d units in %.1f s, written to %s\n\n", len(plan.Units), time.Since(start).Seconds(), out)
-	var evs [2]planner.Evaluation
-	for i, p := range []*planner.Evaluation{&evs[0], &evs[1]} {
-		if *p, err = planner.Evaluate([]*patrol.Plan{template, plan}[i], router, demand); err != nil {
-			return err
-		}
-	}
-	return writeComparison(stdout, evs, "the plan given", out)
+	return m.sideBySide(stdout, template, plan, "the plan given", out)
 }
 
 // redesign rebalances template moving at most maxMoved of its cells,
 // writes the plan to out and prints it against template.
-func redesign(stdout io.Writer, template *patrol.Plan, router geo.Router, demand patrol.Demand, maxMoved, out string) error {
+func redesign(stdout io.Writer, m planModel, template *patrol.Plan, maxMoved, out string) error {
 	share, err := parseShare(maxMoved)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	plan, moved, err := planner.Redesign(template, router, demand, share, planner.DesignConfig{})
+	plan, moved, err := planner.Redesign(template, m.router, m.demand, share, planner.DesignConfig{})
 	if err != nil {
 		return err
 	}
 	if err := writePlan(out, stdout, plan); err != nil {
 		return err
 	}
+	cells := m.router.Grid().Len()
 	fmt.Fprintf(stdout, "redesigned %d units in %.1f s, %d of %d cells (%.1f%%) moved to another unit, written to %s\n\n",
-		len(plan.Units), time.Since(start).Seconds(), moved, router.Grid().Len(), 100*float64(moved)/float64(router.Grid().Len()), out)
-	var evs [2]planner.Evaluation
-	for i, p := range []*patrol.Plan{template, plan} {
-		if evs[i], err = planner.Evaluate(p, router, demand); err != nil {
-			return err
-		}
-	}
-	return writeComparison(stdout, evs, "the plan given", out)
+		len(plan.Units), time.Since(start).Seconds(), moved, cells, 100*float64(moved)/float64(cells), out)
+	return m.sideBySide(stdout, template, plan, "the plan given", out)
 }
 
 // parseShare reads a share as "10%" or "0.1".
@@ -135,10 +115,4 @@ func parseShare(s string) (float64, error) {
 }
 
 // bar returns n marks of a progress bar.
-func bar(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = '='
-	}
-	return string(b)
-}
+func bar(n int) string { return strings.Repeat("=", n) }

@@ -32,7 +32,11 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	case "csv":
 		return planner.WriteAreasCSV(stdout, plan)
 	case "geojson":
-		ev, err := evaluatePlan(ctx, cfg, plan, io.Discard)
+		m, err := openModel(ctx, cfg, plan, io.Discard)
+		if err != nil {
+			return err
+		}
+		ev, err := planner.Evaluate(plan, m.router, m.demand)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,5 +118,76 @@ func TestPlanWhatIf(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"plan", "evaluate", "--remove", "X99"}, &out, &errs); err == nil {
 		t.Errorf("removing an unknown unit: no error")
+	}
+}
+
+// TestPlanEvaluate scores the demo city as JSON and as text, and refuses
+// a bad format.
+func TestPlanEvaluate(t *testing.T) {
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "evaluate", "--format", "json"}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Units    int                `json:"units"`
+		Coverage map[string]float64 `json:"coverage"`
+		Zones    []json.RawMessage  `json:"zones"`
+		Workload struct {
+			Ratio float64 `json:"ratio"`
+		} `json:"workload"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
+		t.Fatalf("evaluation is not JSON: %v\n%s", err, out.String())
+	}
+	if ev.Units != 88 || len(ev.Zones) != 16 || ev.Coverage["m3"] <= 0 || ev.Workload.Ratio < 1 {
+		t.Errorf("evaluation of the demo city: %+v", ev)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"plan", "evaluate"}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"88 units, 78 responding", "demand reached within 1 / 3 / 5 min", "East night market", "max/min"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"plan", "evaluate", "--format", "xml"}, &out, &errs); err == nil || !strings.Contains(err.Error(), `"xml"`) {
+		t.Errorf("--format xml: error %v, want one naming the format", err)
+	}
+	if err := run(context.Background(), []string{"plan", "design"}, &out, &errs); err == nil {
+		t.Errorf("plan design: no error, want an unknown subcommand")
+	}
+}
+
+// TestPlanCompare compares the demo city with itself less its first ten
+// units: both are scored side by side and both pictures are written.
+func TestPlanCompare(t *testing.T) {
+	plan := patroltest.DemoPlan(t)
+	plan.Name, plan.Units = "Fewer units", plan.Units[10:]
+	dir := t.TempDir()
+	b, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fewer := filepath.Join(dir, "fewer.json")
+	if err := os.WriteFile(fewer, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "compare", "demo", fewer, "--pictures", dir}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"A: demo", "B: " + fewer, "Horqin demo city", "Fewer units", "88 (78)", "demand within 3 min", "workload max/min"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, f := range []string{"demo.svg", "fewer.svg"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("picture %s: %v", f, err)
+		}
+	}
+	if err := run(context.Background(), []string{"plan", "compare", "demo"}, &out, &errs); err == nil {
+		t.Errorf("compare of one plan: no error")
 	}
 }

@@ -72,10 +72,11 @@ func Design(template *patrol.Plan, router geo.Router, demand patrol.Demand, cfg 
 	if cfg.Mix == nil {
 		cfg.Mix = DefaultMix
 	}
-	order, total, err := mechanismOrder(template, cfg.Mix)
+	order, err := mechanismOrder(template, cfg.Mix)
 	if err != nil {
 		return nil, err
 	}
+	total := len(order)
 	grid := router.Grid()
 	progress := func(float64) {}
 	if cfg.Progress != nil {
@@ -125,20 +126,20 @@ func Design(template *patrol.Plan, router geo.Router, demand patrol.Demand, cfg 
 }
 
 // mechanismOrder returns a mechanism per unit of mix, the slowest profile
-// first and those that do not respond last, and the number of units.
-func mechanismOrder(template *patrol.Plan, mix []Count) ([]patrol.Mechanism, int, error) {
+// first and those that do not respond last.
+func mechanismOrder(template *patrol.Plan, mix []Count) ([]patrol.Mechanism, error) {
 	var out []patrol.Mechanism
 	for _, c := range mix {
 		m, ok := template.Mechanism(c.Mechanism)
 		if !ok {
-			return nil, 0, fmt.Errorf("%w: mechanism %q is not the plan's", ErrDesign, c.Mechanism)
+			return nil, fmt.Errorf("%w: mechanism %q is not the plan's", ErrDesign, c.Mechanism)
 		}
 		for range c.Units {
 			out = append(out, m)
 		}
 	}
 	if len(out) == 0 {
-		return nil, 0, fmt.Errorf("%w: a mix of no units", ErrDesign)
+		return nil, fmt.Errorf("%w: a mix of no units", ErrDesign)
 	}
 	speed := func(m patrol.Mechanism) float64 {
 		if !m.Responds() {
@@ -148,7 +149,7 @@ func mechanismOrder(template *patrol.Plan, mix []Count) ([]patrol.Mechanism, int
 		return p.MetersPerSecond() / p.Detour
 	}
 	slices.SortStableFunc(out, func(a, b patrol.Mechanism) int { return cmp.Compare(speed(a), speed(b)) })
-	return out, len(out), nil
+	return out, nil
 }
 
 // fastestFirst returns the indexes of order (the units' mechanisms,

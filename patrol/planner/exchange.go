@@ -2,7 +2,6 @@ package planner
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -147,14 +146,8 @@ func ReadGeoJSON(r io.Reader, plan *patrol.Plan) (*patrol.Plan, error) {
 // withUnits returns a copy of plan with the areas and posts given, by
 // unit id, and checks it.
 func withUnits(plan *patrol.Plan, areas map[string][]h3.Cell, posts map[string]h3.Cell) (*patrol.Plan, error) {
-	b, err := json.Marshal(plan)
-	if err != nil {
-		return nil, err
-	}
-	var q patrol.Plan
-	if err := json.Unmarshal(b, &q); err != nil {
-		return nil, err
-	}
+	q := *plan
+	q.Units = slices.Clone(plan.Units)
 	known := map[string]bool{}
 	for i, u := range q.Units {
 		known[u.ID] = true
@@ -165,23 +158,18 @@ func withUnits(plan *patrol.Plan, areas map[string][]h3.Cell, posts map[string]h
 			q.Units[i].Post = p
 		}
 	}
-	for _, m := range []map[string]bool{keys(areas), keys(posts)} {
-		for id := range m {
-			if !known[id] {
-				return nil, fmt.Errorf("%w: unit %q is not in plan %q", ErrImport, id, plan.Name)
-			}
+	for id := range areas {
+		if !known[id] {
+			return nil, fmt.Errorf("%w: unit %q is not in plan %q", ErrImport, id, plan.Name)
+		}
+	}
+	for id := range posts {
+		if !known[id] {
+			return nil, fmt.Errorf("%w: unit %q is not in plan %q", ErrImport, id, plan.Name)
 		}
 	}
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImport, err)
 	}
 	return &q, nil
-}
-
-func keys[V any](m map[string]V) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
-	}
-	return out
 }
