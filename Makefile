@@ -42,7 +42,7 @@ $(UI_STAMP): $(UI_SOURCES)
 # Chromium for the browser test, redis-server for the Redis store tests
 # (which start their own), osm2pgrouting for its car configuration, which
 # the pgrouting road profile is checked against.
-DEPS := chromium:chromium redis-server:redis-server osm2pgrouting:osm2pgrouting
+DEPS := chromium:chromium redis-server:redis-server osm2pgrouting:osm2pgrouting cbc:coinor-cbc
 deps:
 	@missing=""; for d in $(DEPS); do command -v $${d%%:*} >/dev/null 2>&1 || missing="$$missing $${d#*:}"; done; \
 	if [ -n "$$missing" ]; then \

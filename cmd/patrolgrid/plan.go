@@ -23,6 +23,7 @@ const planUsage = `usage: patrolgrid plan <subcommand> [flags]
   compare A B [flags]     score two plan files (demo: the demo city) side by side and draw each as SVG
   export [flags]          write a plan as GeoJSON (unit areas outlined, posts, zones) or its unit areas as CSV
   import [flags]          read unit areas and posts from GeoJSON or areas from CSV into a plan, and write it
+  export-lp [flags]       write the post placement of a plan's units as an LP file for an exact solver, or score its solution
 `
 
 // runPlan runs a plan subcommand.
@@ -41,6 +42,8 @@ func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
 		return runExport(ctx, args[1:], stdout)
 	case args[0] == "import":
 		return runImport(args[1:], stdout)
+	case args[0] == "export-lp":
+		return runExportLP(ctx, args[1:], stdout)
 	}
 	fmt.Fprint(stdout, planUsage)
 	return fmt.Errorf("plan: unknown subcommand %q", args[0])

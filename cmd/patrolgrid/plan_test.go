@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,5 +191,51 @@ func TestPlanCompare(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"plan", "compare", "demo"}, &out, &errs); err == nil {
 		t.Errorf("compare of one plan: no error")
+	}
+}
+
+// TestPlanExportLP writes the post placement of the demo city's six
+// central units as an LP file, scores a solution of it (every unit at its
+// first candidate, which the planner's posts cover at least as well), and
+// refuses flags that contradict each other or name no unit of the plan.
+func TestPlanExportLP(t *testing.T) {
+	dir := t.TempDir()
+	lp := filepath.Join(dir, "posts.lp")
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "export-lp", "--units", "6", "--out", lp}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(lp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`\ post placement: 6 units`, "\nMaximize\n", "\nSubject To\n u0: x0_0 + x0_1", "\nBinaries\n x0_0\n", "\n x5_0\n", "\nEnd\n"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("LP lacks %q", want)
+		}
+	}
+	sol := filepath.Join(dir, "posts.sol")
+	var lines strings.Builder
+	lines.WriteString("Optimal - objective value 1\n")
+	for u := range 6 {
+		fmt.Fprintf(&lines, "%7d x%d_0 1 0\n", u, u)
+	}
+	if err := os.WriteFile(sol, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"plan", "export-lp", "--units", "6", "--solution", sol}, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	var pct float64
+	if _, at, ok := strings.Cut(out.String(), "the planner at "); !ok {
+		t.Errorf("score of a solution: %s", out.String())
+	} else if _, err := fmt.Sscanf(at, "%f%%", &pct); err != nil || pct < 100 {
+		t.Errorf("the planner at %v%% of the first candidates (%v): %s", pct, err, out.String())
+	}
+	for _, args := range [][]string{{"--units", "3", "--unit-ids", "V01"}, {"--unit-ids", "V01,NOPE"}, {"--units", "-1"}} {
+		if err := run(context.Background(), append([]string{"plan", "export-lp"}, args...), io.Discard, io.Discard); err == nil {
+			t.Errorf("export-lp %v: no error", args)
+		}
 	}
 }
