@@ -55,3 +55,9 @@ func routerVersion(r geo.Router) uint64 {
 	}
 	return 0
 }
+
+// Travel returns the travel times the city's coverage runs on and the
+// demand that weighs its cells (CityConfig.Demand, or every cell alike):
+// what plans of the city are scored on (see planner.Evaluate). Both are
+// shared and must not be modified.
+func (c *City) Travel() (geo.Router, patrol.Demand) { return c.compliance.router, c.cfg.Demand }

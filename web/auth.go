@@ -13,14 +13,17 @@ import (
 // asked (loopback demo only: cmd decides); otherwise viewers need one of
 // ViewerTokens, senders of JSON batches one of DeviceTokens, statuses one
 // of DeviceTokens or DispatcherTokens, incidents and dispatches one of
-// DispatcherTokens, and the device admin API one of AdminTokens. An OsmAnd
+// DispatcherTokens, the planner's designs, edits and saved versions one of
+// PlannerTokens, and the device admin API one of AdminTokens. An OsmAnd
 // request needs its device's key, or one of DeviceTokens (a fleet
-// gateway). A dispatcher token also reads what a viewer token reads.
+// gateway). Dispatcher and planner tokens also read what a viewer token
+// reads.
 type Access struct {
 	Open             bool
 	ViewerTokens     []string
 	DeviceTokens     []string
 	DispatcherTokens []string
+	PlannerTokens    []string
 	AdminTokens      []string
 }
 
@@ -81,9 +84,13 @@ func (a Access) require(roles ...role) gin.HandlerFunc {
 func (a Access) viewerRole() role     { return role{"viewer", a.ViewerTokens} }
 func (a Access) deviceRole() role     { return role{"device", a.DeviceTokens} }
 func (a Access) dispatcherRole() role { return role{"dispatcher", a.DispatcherTokens} }
+func (a Access) plannerRole() role    { return role{"planner", a.PlannerTokens} }
 func (a Access) adminRole() role      { return role{"admin", a.AdminTokens} }
 
-func (a Access) viewer() gin.HandlerFunc     { return a.require(a.viewerRole(), a.dispatcherRole()) }
+func (a Access) viewer() gin.HandlerFunc {
+	return a.require(a.viewerRole(), a.dispatcherRole(), a.plannerRole())
+}
+func (a Access) planner() gin.HandlerFunc    { return a.require(a.plannerRole()) }
 func (a Access) device() gin.HandlerFunc     { return a.require(a.deviceRole()) }
 func (a Access) dispatcher() gin.HandlerFunc { return a.require(a.dispatcherRole()) }
 func (a Access) status() gin.HandlerFunc     { return a.require(a.deviceRole(), a.dispatcherRole()) }

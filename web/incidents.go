@@ -26,7 +26,12 @@ type incidentAnswer struct {
 // decodeBody reads c's JSON body into v, answering 400 and returning false
 // when it does not read; unknown fields are errors.
 func decodeBody(c *gin.Context, v any, usage string) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxIncidentBytes))
+	return decodeBodyUpTo(c, v, usage, maxIncidentBytes)
+}
+
+// decodeBodyUpTo is decodeBody for a body of at most limit bytes.
+func decodeBodyUpTo(c *gin.Context, v any, usage string, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		fail(c, http.StatusBadRequest, "bad_request", "body must be "+usage+": "+err.Error())

@@ -13,10 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/patrolgrid/patrolgrid/geo/road"
+	"github.com/patrolgrid/patrolgrid/patrol/planner"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
+	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 //go:embed static
@@ -41,6 +43,9 @@ type Config struct {
 	// Metrics counts OsmAnd requests that cannot be read; nil counts
 	// nothing.
 	Metrics *device.Metrics
+	// Plans keeps the planner's named plan versions; nil keeps them in
+	// this process's memory.
+	Plans store.Plans
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().
@@ -56,6 +61,8 @@ type Server struct {
 	roads    roadLayer
 	// osmandHandler answers /api/v1/osmand as the OsmAnd port does.
 	osmandHandler *osmand.Handler
+	plans         store.Plans
+	designs       designs
 }
 
 // NewHandler returns the HTTP handler of city, whose live clients are on
@@ -74,7 +81,10 @@ func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 	if cfg.Devices == nil {
 		cfg.Devices = device.NewRegistry(device.Config{Logger: cfg.Logger})
 	}
-	return &Server{city: city, hub: hub, cfg: cfg, upgrader: websocket.Upgrader{
+	if cfg.Plans == nil {
+		cfg.Plans = store.NewMemory(store.MemoryConfig{})
+	}
+	return &Server{city: city, hub: hub, cfg: cfg, plans: cfg.Plans, upgrader: websocket.Upgrader{
 		ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
 		EnableCompression: true,
 	}, osmandHandler: osmand.NewHandler(OsmAndConfig(city, cfg))}
@@ -136,6 +146,16 @@ func (s *Server) routes() http.Handler {
 	api.POST("/incidents/:id/dispatch", dispatcher, s.dispatchIncident)
 	api.POST("/incidents/:id/close", dispatcher, s.closeIncident)
 
+	planning := s.cfg.Access.planner()
+	api.GET("/planner/evaluate", view, s.evaluateLive)
+	api.POST("/planner/evaluate", planning, s.evaluatePlan)
+	api.POST("/planner/design", planning, s.design)
+	api.POST("/planner/cells", planning, s.editPlan(planner.MoveCell))
+	api.POST("/planner/posts", planning, s.editPlan(movePost))
+	api.GET("/planner/versions", planning, s.listVersions)
+	api.GET("/planner/versions/:name", planning, s.loadVersion)
+	api.PUT("/planner/versions/:name", planning, s.saveVersion)
+
 	admin := s.cfg.Access.admin()
 	api.POST("/devices", admin, s.addDevice)
 	api.GET("/devices", admin, s.listDevices)
@@ -146,6 +166,7 @@ func (s *Server) routes() http.Handler {
 	files := http.FileServer(http.FS(sub))
 	page := func(c *gin.Context) { files.ServeHTTP(c.Writer, c.Request) }
 	r.GET("/", view, page)
+	r.GET("/planner", view, func(c *gin.Context) { c.FileFromFS("planner.html", http.FS(sub)) })
 	r.GET("/style.css", view, page)
 	r.GET("/dist/*file", view, page)
 	return r

@@ -45,6 +45,7 @@ type serveConfig struct {
 	viewerTokens string
 	deviceTokens string
 	dispTokens   string
+	planTokens   string
 	adminTokens  string
 	jt808Listen  string
 	nmeaListen   string
@@ -76,6 +77,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.viewerTokens, "viewer-token", "", "comma-separated tokens that may read the API, map and live feed")
 	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses for any unit (fleet gateways)")
 	fs.StringVar(&cfg.dispTokens, "dispatcher-token", "", "comma-separated tokens that may read what viewers read, report incidents, dispatch units and set statuses")
+	fs.StringVar(&cfg.planTokens, "planner-token", "", "comma-separated tokens that may read what viewers read, design, edit and evaluate plans and save plan versions")
 	fs.StringVar(&cfg.adminTokens, "admin-token", "", "comma-separated tokens that may add, list and revoke devices (/api/v1/devices)")
 	fs.StringVar(&cfg.jt808Listen, "jt808-listen", ":5015", "TCP address of the JT/T 808 terminal server; empty: none "+
 		"(default: port 5015 on --listen's host when that is loopback, a free port when --listen's port is 0)")
@@ -207,7 +209,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	}
 	return &serveParts{plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
-			Metrics: deviceMetrics},
+			Metrics: deviceMetrics, Plans: plansOf(live.store)},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}}, nil
 }
 
@@ -432,8 +434,8 @@ func ignoreCancel(err error) error {
 // let them in).
 func accessFor(cfg serveConfig) (web.Access, error) {
 	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens),
-		DispatcherTokens: splitList(cfg.dispTokens), AdminTokens: splitList(cfg.adminTokens)}
-	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.AdminTokens) == 0 {
+		DispatcherTokens: splitList(cfg.dispTokens), PlannerTokens: splitList(cfg.planTokens), AdminTokens: splitList(cfg.adminTokens)}
+	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.PlannerTokens)+len(a.AdminTokens) == 0 {
 		a.Open = true
 		return a, nil
 	}
@@ -521,6 +523,13 @@ func openStore(ctx context.Context, cfg serveConfig, logger *slog.Logger) (live 
 		return liveStore{}, nil, err
 	}
 	return live, func() { _ = client.Close() }, nil
+}
+
+// plansOf returns the plan versions of st, which the memory and Redis
+// stores both keep; nil (versions in the web server's memory) for another.
+func plansOf(st store.Store) store.Plans {
+	p, _ := st.(store.Plans)
+	return p
 }
 
 // liveStore is what openStore opens.

@@ -340,7 +340,7 @@ func (s *splitter) refine(p *Partition, balance float64, progress func(float64))
 				continue
 			}
 			r := s.lightestNeighbour(p, c)
-			if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c] || smooth && s.around(p.Owner, c, r) < s.around(p.Owner, c, d) ||
+			if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c]*(1+1e-9) || smooth && s.around(p.Owner, c, r) < s.around(p.Owner, c, d) ||
 				!s.canLeave(p.Owner, c, seen) {
 				continue
 			}

@@ -104,13 +104,17 @@ func (s *splitter) rebalance(p *Partition, first []int32, budget int, balance fl
 		site[c] = true
 	}
 	seen := make([]bool, len(s.nbr))
+	areas := make([][]int32, len(p.Load)) // each area's cells, in grid order
+	for i, u := range p.Owner {
+		areas[u] = append(areas[u], int32(i))
+	}
 	moved := 0
 	for p.Ratio() > balance {
 		heavy := int32(slices.Index(p.Load, slices.Max(p.Load)))
 		light := int32(slices.Index(p.Load, slices.Min(p.Load)))
-		c, to := s.borderMove(p, heavy, -1, site, seen)
+		c, to := s.borderMove(p, areas[heavy], heavy, -1, site, seen)
 		if c < 0 {
-			c, to = s.borderMove(p, -1, light, site, seen)
+			c, to = s.borderMove(p, s.borderOf(p.Owner, areas[light], light), -1, light, site, seen)
 		}
 		if c < 0 {
 			break
@@ -125,23 +129,43 @@ func (s *splitter) rebalance(p *Partition, first []int32, budget int, balance fl
 			break
 		}
 		moved += cost
-		p.Load[p.Owner[c]] -= s.weight[c]
+		from := p.Owner[c]
+		p.Load[from] -= s.weight[c]
 		p.Load[to] += s.weight[c]
 		p.Owner[c] = to
+		i, _ := slices.BinarySearch(areas[from], c)
+		areas[from] = slices.Delete(areas[from], i, i+1)
+		j, _ := slices.BinarySearch(areas[to], c)
+		areas[to] = slices.Insert(areas[to], j, c)
 	}
 	return moved
 }
 
-// borderMove finds a cell to move: with from set, a cell of area from
-// that may pass to its lightest neighbouring area; with to set, a cell of
-// the heaviest area next to to that may pass to it. A move must leave
+// borderOf returns the cells next to area (the cells of area u) in other
+// areas, in grid order.
+func (s *splitter) borderOf(owner []int32, area []int32, u int32) []int32 {
+	var out []int32
+	for _, c := range area {
+		for _, n := range s.nbr[c] {
+			if n >= 0 && owner[n] != u {
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// borderMove finds a cell of cands, in grid order, to move: with from
+// set, a cell of area from that may pass to its lightest neighbouring
+// area; with to set, a cell of the heaviest area next to to that may pass
+// to it. A move must leave
 // the pair better balanced, keep the donor in one piece and not move a
 // post; among moves it prefers cells with more neighbours in the area
 // they join. It returns -1 when there is none.
-func (s *splitter) borderMove(p *Partition, from, to int32, site, seen []bool) (int32, int32) {
+func (s *splitter) borderMove(p *Partition, cands []int32, from, to int32, site, seen []bool) (int32, int32) {
 	best, bestTo, bestAround := int32(-1), int32(-1), -1
-	for i := range s.nbr {
-		c := int32(i)
+	for _, c := range cands {
 		d := p.Owner[c]
 		if site[c] || from >= 0 && d != from {
 			continue
@@ -152,7 +176,10 @@ func (s *splitter) borderMove(p *Partition, from, to int32, site, seen []bool) (
 		} else if d == to || s.around(p.Owner, c, to) == 0 {
 			continue
 		}
-		if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c] || from < 0 && best >= 0 && p.Load[d] < p.Load[p.Owner[best]] {
+		// A move must gain beyond float rounding: between loads that are
+		// multiples of one weight, a difference of exactly that weight would
+		// otherwise pass a cell back and forth for ever.
+		if r < 0 || p.Load[d]-p.Load[r] <= s.weight[c]*(1+1e-9) || from < 0 && best >= 0 && p.Load[d] < p.Load[p.Owner[best]] {
 			continue
 		}
 		if a := s.around(p.Owner, c, r); a > bestAround && s.canLeave(p.Owner, c, seen) {

@@ -42,6 +42,8 @@ type Memory struct {
 
 	planMu sync.Mutex
 	plan   PlanRecord // the active plan; Version 0: none yet
+	// versions are the named plan versions, by name.
+	versions map[string]Version
 
 	incidents []Incident // guarded by mu; incidents[n-1] is incidentID(n)
 }

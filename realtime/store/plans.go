@@ -33,6 +33,16 @@ type Plans interface {
 	// LoadPlan returns the active plan, or ErrNoPlan when none was saved.
 	// The record is the caller's.
 	LoadPlan(ctx context.Context) (PlanRecord, error)
+	// SaveVersion saves plan (JSON, stored compacted) as the named
+	// version name, replacing one of that name, with by the label of who
+	// saved it. A name that is not one (see VersionInfo) matches
+	// ErrVersionName; a plan that is not JSON fails; neither saves.
+	SaveVersion(ctx context.Context, name string, plan []byte, by string) (VersionInfo, error)
+	// ListVersions describes every named version, by name.
+	ListVersions(ctx context.Context) ([]VersionInfo, error)
+	// LoadVersion returns the named version, or an error matching
+	// ErrNoVersion. The record is the caller's.
+	LoadVersion(ctx context.Context, name string) (Version, error)
 }
 
 // PlanRecord is the active plan as a store holds it (in Redis at

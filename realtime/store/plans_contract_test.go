@@ -29,6 +29,7 @@ func runPlansContract(t *testing.T, open storeOpener) {
 		{"OtherInstances", testPlansOtherInstances},
 		{"ConcurrentSavers", testPlansConcurrentSavers},
 		{"TwoCities", testPlansTwoCities},
+		{"Versions", testVersions},
 	})
 }
 

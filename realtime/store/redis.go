@@ -89,13 +89,14 @@ func positiveOr[T int | time.Duration](v, def T) T {
 type redisKeys struct {
 	pos, fixes, events, plan, unit string // unit is the prefix of unit hashes
 	incidents, incidentSeq         string
+	versions, versionInfo          string
 }
 
 // newRedisKeys returns the keys of city.
 func newRedisKeys(city string) redisKeys {
 	p := "pg:{" + city + "}:"
 	return redisKeys{pos: p + "pos", fixes: p + "fixes", events: p + "events", plan: p + "plan", unit: p + "unit:",
-		incidents: p + "incidents", incidentSeq: p + "incident_seq"}
+		incidents: p + "incidents", incidentSeq: p + "incident_seq", versions: p + "versions", versionInfo: p + "version_info"}
 }
 
 // Redis is a Store, and Plans, in Redis, shared by every server instance
@@ -112,6 +113,8 @@ func newRedisKeys(city string) redisKeys {
 //	pg:{city}:plan       string: the active plan, {"version":n,...}
 //	pg:{city}:incidents  hash: incident id -> the incident as JSON
 //	pg:{city}:incident_seq  string: the number of the last incident
+//	pg:{city}:versions      hash: plan version name -> the plan's JSON
+//	pg:{city}:version_info  hash: plan version name -> its VersionInfo
 //
 // Requires Redis 6.2 or later (XADD MINID, exclusive XRANGE). It works
 // through a single node, Sentinel or Cluster client alike. A Redis store

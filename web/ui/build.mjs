@@ -1,5 +1,6 @@
-// Builds the live map page's assets into ../static/dist:
-//   app.js              the page, bundled with MapLibre GL JS and h3-js
+// Builds the pages' assets into ../static/dist:
+//   app.js              the live map page, bundled with MapLibre GL JS and h3-js
+//   planner.js          the planner page, bundled likewise
 //   maplibre-gl-worker.js  MapLibre's tile worker (loaded by app.js as a module worker)
 //   maplibre-gl.css     MapLibre's stylesheet
 //
@@ -17,9 +18,10 @@ const dev = process.argv.includes('--dev');
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
-await build({
-  entryPoints: [join(here, 'src', 'main.js')],
-  outfile: join(out, 'app.js'),
+// The live map (app.js) and the planner page (planner.js), each a bundle of its own.
+for (const [entry, file] of [['main.js', 'app.js'], ['planner.js', 'planner.js']]) await build({
+  entryPoints: [join(here, 'src', entry)],
+  outfile: join(out, file),
   bundle: true,
   format: 'esm',
   target: ['chrome111', 'firefox115', 'safari16.4'],

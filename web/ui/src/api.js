@@ -45,6 +45,11 @@ export class Client {
     return this.request('POST', path, body);
   }
 
+  /** put sends body as JSON to an API path with PUT and returns the parsed answer. */
+  put(path, body) {
+    return this.request('PUT', path, body);
+  }
+
   async request(method, path, body, signal) {
     const url = this.url(path);
     const headers = { Accept: 'application/json' };

@@ -67,3 +67,20 @@ export class Clock {
     return Number.isFinite(t) ? this.fmt.format(t) : '—';
   }
 }
+
+/**
+ * errorRecorder returns a function that keeps an error message in list (a page's test hooks'
+ * errors) and logs it once, and makes it record the page's uncaught errors too.
+ */
+export function errorRecorder(list, prefix) {
+  const record = (msg) => {
+    const text = String(msg);
+    if (!list.includes(text)) {
+      list.push(text);
+      console.error(prefix, text);
+    }
+  };
+  window.addEventListener('error', (ev) => record(ev.message || 'script error'));
+  window.addEventListener('unhandledrejection', (ev) => record(ev.reason?.message || ev.reason || 'unhandled rejection'));
+  return record;
+}

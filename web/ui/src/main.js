@@ -19,7 +19,7 @@ import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
 import { Incidents } from './incidents.js';
-import { Clock, esc, eta, pct } from './format.js';
+import { Clock, errorRecorder, esc, eta, pct } from './format.js';
 import { BACKGROUND_COLOR, BACKUP_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
 const ILLUSTRATIVE_LABEL = 'Illustrative data — positions approximate, not official';
@@ -102,16 +102,7 @@ function mark(name) {
 }
 
 /** recordError keeps an error for the test hooks and logs it once. */
-function recordError(msg) {
-  const text = String(msg);
-  if (!hooks.errors.includes(text)) {
-    hooks.errors.push(text);
-    console.error('patrolgrid:', text);
-  }
-}
-
-window.addEventListener('error', (ev) => recordError(ev.message || 'script error'));
-window.addEventListener('unhandledrejection', (ev) => recordError(ev.reason?.message || ev.reason || 'unhandled rejection'));
+const recordError = errorRecorder(hooks.errors, 'patrolgrid:');
 
 /** baseStyle is the map style: a plain background, with raster tiles under everything if given. */
 function baseStyle(tiles, attribution) {
