@@ -165,7 +165,7 @@ func BenchmarkDesign(b *testing.B) {
 
 // TestRedesignDemo rebalances the demo plan moving at most 10% of its
 // cells: no more move, every area stays contiguous, posts stay, and the
-// imbalance falls.
+// imbalance falls by more than half.
 func TestRedesignDemo(t *testing.T) {
 	demo, grid := patroltest.DemoGrid(t)
 	router := geo.NewLattice(grid)
@@ -183,7 +183,7 @@ func TestRedesignDemo(t *testing.T) {
 	}
 	t.Logf("redesigned in %v, %d cells moved (%.1f%%): workload max/min %.3f (demo %.3f), 3-minute coverage %.4f, zones met %d, compactness %.3f",
 		took, moved, 100*float64(moved)/float64(grid.Len()), after.Workload.Ratio, before.Workload.Ratio, after.Coverage.M3, metZones(after), after.Workload.Compactness)
-	if moved > grid.Len()/10 || after.Workload.Split != 0 || after.Workload.Ratio >= before.Workload.Ratio {
+	if moved > grid.Len()/10 || after.Workload.Split != 0 || after.Workload.Ratio > before.Workload.Ratio/2 {
 		t.Errorf("%d cells moved, %d areas split, ratio %.3f", moved, after.Workload.Split, after.Workload.Ratio)
 	}
 	changed := 0

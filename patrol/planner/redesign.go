@@ -116,29 +116,47 @@ func (s *splitter) rebalance(p *Partition, first []int32, budget int, balance fl
 		if c < 0 {
 			c, to = s.borderMove(p, s.borderOf(p.Owner, areas[light], light), -1, light, site, seen)
 		}
-		if c < 0 {
+		if c >= 0 {
+			cost := moveCost(first, p.Owner, c, to)
+			if moved+cost > budget {
+				break
+			}
+			moved += cost
+			s.pass(p, areas, c, to)
+			continue
+		}
+		path, cells := s.chainMove(p, areas, heavy, light, site, seen)
+		if cells == nil {
 			break
 		}
 		cost := 0
-		if from := p.Owner[c]; first[c] == from {
-			cost = 1
-		} else if first[c] == to {
-			cost = -1
+		for i, c := range cells { // the chain is made: count what it moved from where it was
+			cost += moveCostFrom(first, path[i], c, path[i+1])
 		}
 		if moved+cost > budget {
+			s.undoChain(p, areas, cells, path)
 			break
 		}
 		moved += cost
-		from := p.Owner[c]
-		p.Load[from] -= s.weight[c]
-		p.Load[to] += s.weight[c]
-		p.Owner[c] = to
-		i, _ := slices.BinarySearch(areas[from], c)
-		areas[from] = slices.Delete(areas[from], i, i+1)
-		j, _ := slices.BinarySearch(areas[to], c)
-		areas[to] = slices.Insert(areas[to], j, c)
 	}
 	return moved
+}
+
+// moveCost is what moving cell c, now in owner[c]'s area, to area to adds
+// to the cells away from their first area: 1 when it leaves its first
+// area, −1 when it comes back to it, else 0.
+func moveCost(first, owner []int32, c, to int32) int {
+	return moveCostFrom(first, owner[c], c, to)
+}
+
+func moveCostFrom(first []int32, from, c, to int32) int {
+	switch {
+	case first[c] == from:
+		return 1
+	case first[c] == to:
+		return -1
+	}
+	return 0
 }
 
 // borderOf returns the cells next to area (the cells of area u) in other
