@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -88,6 +89,7 @@ func Design(template *patrol.Plan, router geo.Router, demand patrol.Demand, cfg 
 		areas[u] = append(areas[u], int32(i))
 	}
 	slices.SortStableFunc(areas, func(a, b []int32) int { return cmp.Compare(len(a), len(b)) })
+	areas = zoneAreasFirst(template, grid, areas, order)
 	plan := *template
 	plan.Units = nil
 	ids := newUnitIDs(template)
@@ -175,4 +177,66 @@ func title(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// zoneAreasFirst reorders areas (smallest first, to match order, the
+// mechanisms slowest first) so that, for each zone whose rule asks two or
+// more units within 3 minutes, as many of the areas holding most of its
+// cells as the rule asks units go to the fastest responding mechanisms:
+// a foot patrol posted in a busy district reaches too little of it in 3
+// minutes to meet such a rule, and no other unit's post may stand in that
+// area. The other areas keep their order, smallest first.
+func zoneAreasFirst(plan *patrol.Plan, grid *geo.Grid, areas [][]int32, order []patrol.Mechanism) [][]int32 {
+	owner := make([]int, grid.Len())
+	for i, a := range areas {
+		for _, c := range a {
+			owner[c] = i
+		}
+	}
+	picked := map[int]bool{}
+	var fastAreas []int
+	for _, z := range plan.Zones {
+		if z.Rule.M3.Units < 2 {
+			continue
+		}
+		count := map[int]int{}
+		for _, c := range geo.PolygonCells(z.Area, grid.Resolution()) {
+			if i, ok := grid.Index(c); ok {
+				count[owner[i]]++
+			}
+		}
+		held := slices.Collect(maps.Keys(count))
+		slices.SortFunc(held, func(x, y int) int { return cmp.Or(cmp.Compare(count[y], count[x]), cmp.Compare(x, y)) })
+		for _, a := range held[:min(len(held), z.Rule.M3.Units)] {
+			if !picked[a] {
+				picked[a] = true
+				fastAreas = append(fastAreas, a)
+			}
+		}
+	}
+	slot := len(order) - 1 // the fastest responding mechanism's place, going down
+	for slot >= 0 && !order[slot].Responds() {
+		slot--
+	}
+	out := make([][]int32, len(areas))
+	for _, a := range fastAreas {
+		if slot < 0 {
+			picked[a] = false
+			continue
+		}
+		out[slot] = areas[a]
+		slot--
+	}
+	k := 0
+	for i := range out {
+		if out[i] != nil {
+			continue
+		}
+		for picked[k] && out[i] == nil {
+			k++
+		}
+		out[i] = areas[k]
+		k++
+	}
+	return out
 }
