@@ -54,7 +54,10 @@ type Unit struct {
 	Mechanism string    `json:"mechanism"`
 	Post      h3.Cell   `json:"post"`
 	Area      []h3.Cell `json:"area,omitempty"`
-	Shift     string    `json:"shift,omitempty"`
+	// Shift is when the unit is on duty: "24h" (or empty), "day"
+	// (08:00–20:00), "night" (20:00–08:00) or "HH:MM-HH:MM" local time
+	// (see OnShift).
+	Shift string `json:"shift,omitempty"`
 	// Status is the unit's status when the plan is loaded; empty means
 	// available.
 	Status Status `json:"status,omitempty"`
@@ -72,6 +75,9 @@ func (u Unit) validate(res int, mechs map[string]Mechanism) error {
 	}
 	if !u.Post.IsValid() || u.Post.Resolution() != res {
 		return fmt.Errorf("patrol: unit %s: post %v is not a cell at resolution %d", u.ID, u.Post, res)
+	}
+	if _, _, err := shiftHours(u.Shift); err != nil {
+		return fmt.Errorf("patrol: unit %s: %w", u.ID, err)
 	}
 	for _, c := range u.Area {
 		if !c.IsValid() || c.Resolution() != res {

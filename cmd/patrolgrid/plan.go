@@ -66,10 +66,12 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) that weighs cells (default: the demo city's own; "+
 		"every cell alike for another plan)")
 	fs.StringVar(&cfg.format, "format", "text", "output: text or json")
-	var remove, offDuty, mechanism, add string
+	var remove, offDuty, mechanism, shift, add, at string
 	fs.StringVar(&remove, "remove", "", "what-if: comma-separated units taken out of the plan")
 	fs.StringVar(&offDuty, "off-duty", "", "what-if: comma-separated units put off duty")
 	fs.StringVar(&mechanism, "set-mechanism", "", "what-if: units given another mechanism, as V03=ebike,...")
+	fs.StringVar(&shift, "set-shift", "", "what-if: units given other shift hours, as V03=night,F01=22:00-06:00,... (24h, day 08-20, night 20-08 or HH:MM-HH:MM)")
+	fs.StringVar(&at, "at", "", "score the plan at this local time of day, HH:MM: units off shift then are off duty")
 	fs.StringVar(&add, "add", "", "what-if: units added at posts, as vehicle@8a310eb863affff,... (office staff sent to the street, say)")
 	if _, err := parseFlags(fs, args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -98,23 +100,23 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w, err := planner.ParseWhatIf(remove, offDuty, mechanism, add)
+	w, err := planner.ParseWhatIf(remove, offDuty, mechanism, shift, add)
 	if err != nil {
 		return err
 	}
-	if !w.Empty() {
-		changed, err := w.Apply(plan)
+	if !w.Empty() || at != "" {
+		base, changed, names, err := whatIfPlans(plan, w, at)
 		if err != nil {
 			return err
 		}
 		if cfg.format == "json" {
-			evs, err := m.evaluate(plan, changed)
+			evs, err := m.evaluate(base, changed)
 			if err != nil {
 				return err
 			}
 			return writeJSON(stdout, map[string]planner.Evaluation{"plan": evs[0], "what_if": evs[1]})
 		}
-		return m.sideBySide(stdout, plan, changed, "the plan", "what-if")
+		return m.sideBySide(stdout, base, changed, names[0], names[1])
 	}
 	ev, err := planner.Evaluate(plan, m.router, m.demand)
 	if err != nil {
@@ -124,6 +126,27 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		return writeJSON(stdout, ev)
 	}
 	return writeEvaluation(stdout, ev)
+}
+
+// whatIfPlans returns the plans a what-if compares and their names: the
+// plan and the plan changed by w; with at (HH:MM), both as they stand at
+// that time of day, or without a change the plan and the plan at that time.
+func whatIfPlans(plan *patrol.Plan, w planner.WhatIf, at string) (base, changed *patrol.Plan, names [2]string, err error) {
+	changed, err = w.Apply(plan)
+	if err != nil {
+		return nil, nil, names, err
+	}
+	if at == "" {
+		return plan, changed, [2]string{"the plan", "what-if"}, nil
+	}
+	tod, err := patrol.ParseTimeOfDay(at)
+	if err != nil {
+		return nil, nil, names, err
+	}
+	if w.Empty() {
+		return plan, plan.AtTime(tod), [2]string{"the plan", "at " + at}, nil
+	}
+	return plan.AtTime(tod), changed.AtTime(tod), [2]string{"the plan at " + at, "what-if at " + at}, nil
 }
 
 // planModel is what plans of one city are scored on: the travel times of

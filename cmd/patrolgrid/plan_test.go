@@ -239,3 +239,27 @@ func TestPlanExportLP(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanShiftWhatIf scores the demo city at 03:00, when its day shift
+// is off duty, and with two day-shift e-bikes moved to nights.
+func TestPlanShiftWhatIf(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"plan", "evaluate", "--at", "03:00"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "at 03:00") || !strings.Contains(out.String(), "88 (56)") {
+		t.Errorf("at 03:00:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"plan", "evaluate", "--at", "03:00", "--set-shift", "E01=night,E03=22:00-06:00"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "what-if at 03:00") || !strings.Contains(out.String(), "88 (58)") {
+		t.Errorf("shift what-if:\n%s", out.String())
+	}
+	for _, args := range [][]string{{"--at", "3am"}, {"--set-shift", "E01=evenings"}, {"--set-shift", "E01"}} {
+		if err := run(context.Background(), append([]string{"plan", "evaluate"}, args...), io.Discard, io.Discard); err == nil {
+			t.Errorf("plan evaluate %v: no error", args)
+		}
+	}
+}

@@ -11,12 +11,14 @@ import (
 )
 
 // WhatIf is a change to a plan's units to try before making it: units
-// taken out, units put off duty, units given another mechanism, and new
-// units at posts (office staff sent to the street, say).
+// taken out, units put off duty, units given another mechanism or other
+// shift hours, and new units at posts (office staff sent to the street,
+// say).
 type WhatIf struct {
 	Remove    []string          // unit ids
 	OffDuty   []string          // unit ids
 	Mechanism map[string]string // unit id to its new mechanism
+	Shift     map[string]string // unit id to its new shift (see patrol.Unit.Shift)
 	Add       []Added
 }
 
@@ -28,20 +30,25 @@ type Added struct {
 
 // Empty reports whether w changes nothing.
 func (w WhatIf) Empty() bool {
-	return len(w.Remove) == 0 && len(w.OffDuty) == 0 && len(w.Mechanism) == 0 && len(w.Add) == 0
+	return len(w.Remove) == 0 && len(w.OffDuty) == 0 && len(w.Mechanism) == 0 && len(w.Shift) == 0 && len(w.Add) == 0
 }
 
 // ParseWhatIf reads the what-if of the plan evaluate flags: remove and
-// offDuty are comma-separated unit ids, mechanism "V03=ebike,..." and add
-// "vehicle@8a310eb863affff,...".
-func ParseWhatIf(remove, offDuty, mechanism, add string) (WhatIf, error) {
-	w := WhatIf{Remove: list(remove), OffDuty: list(offDuty), Mechanism: map[string]string{}}
-	for _, kv := range list(mechanism) {
-		id, m, ok := strings.Cut(kv, "=")
-		if !ok || id == "" || m == "" {
-			return WhatIf{}, fmt.Errorf("%w: mechanism %q: want UNIT=MECHANISM", ErrDesign, kv)
+// offDuty are comma-separated unit ids, mechanism "V03=ebike,...", shift
+// "V03=night,F01=22:00-06:00,..." and add "vehicle@8a310eb863affff,...".
+func ParseWhatIf(remove, offDuty, mechanism, shift, add string) (WhatIf, error) {
+	w := WhatIf{Remove: list(remove), OffDuty: list(offDuty), Mechanism: map[string]string{}, Shift: map[string]string{}}
+	for _, set := range []struct {
+		text, what string
+		into       map[string]string
+	}{{mechanism, "MECHANISM", w.Mechanism}, {shift, "SHIFT", w.Shift}} {
+		for _, kv := range list(set.text) {
+			id, v, ok := strings.Cut(kv, "=")
+			if !ok || id == "" || v == "" {
+				return WhatIf{}, fmt.Errorf("%w: %q: want UNIT=%s", ErrDesign, kv, set.what)
+			}
+			set.into[id] = v
 		}
-		w.Mechanism[id] = m
 	}
 	for _, a := range list(add) {
 		m, cell, ok := strings.Cut(a, "@")
@@ -105,6 +112,13 @@ func (w WhatIf) Apply(plan *patrol.Plan) (*patrol.Plan, error) {
 			return nil, err
 		}
 		q.Units[i].Mechanism = m
+	}
+	for id, sh := range w.Shift {
+		i, err := known(id)
+		if err != nil {
+			return nil, err
+		}
+		q.Units[i].Shift = sh // Validate refuses a shift that does not read
 	}
 	drop := map[string]bool{}
 	for _, id := range w.Remove {

@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -64,10 +65,57 @@ func TestWhatIf(t *testing.T) {
 			t.Errorf("%+v: error %v, want ErrDesign", w, err)
 		}
 	}
-	if _, err := ParseWhatIf("", "", "V01", ""); err == nil {
+	if _, err := ParseWhatIf("", "", "V01", "", ""); err == nil {
 		t.Errorf("mechanism without =: no error")
 	}
-	if _, err := ParseWhatIf("", "", "", "vehicle@nonsense"); err == nil {
+	if _, err := ParseWhatIf("", "", "", "F01", ""); err == nil {
+		t.Errorf("shift without =: no error")
+	}
+	if _, err := ParseWhatIf("", "", "", "", "vehicle@nonsense"); err == nil {
 		t.Errorf("add at a bad cell: no error")
+	}
+}
+
+// TestShiftWhatIf scores the demo city at 03:00, when its day shift is
+// off duty, and with ten day-shift units moved to the night shift, which
+// the small hours gain from; a shift that does not read is refused.
+func TestShiftWhatIf(t *testing.T) {
+	plan, grid := patroltest.DemoGrid(t)
+	router := geo.NewLattice(grid)
+	demand := patrol.NewDemand(grid, patroltest.DemoIncidents(t))
+	const at = 3 * time.Hour
+	night := plan.AtTime(at)
+	var day []string
+	shifts := map[string]string{}
+	for _, u := range plan.Units {
+		if u.Shift == "day" && u.Status != patrol.OffDuty && len(day) < 10 {
+			day = append(day, u.ID)
+			shifts[u.ID] = "night"
+		}
+	}
+	if len(day) < 10 {
+		t.Fatalf("the demo city has %d day-shift units on duty, want 10", len(day))
+	}
+	moved, err := WhatIf{Shift: shifts}.Apply(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := Evaluate(plan, router, demand)
+	before, _ := Evaluate(night, router, demand)
+	after, err := Evaluate(moved.AtTime(at), router, demand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("responding %d, at 03:00 %d, with ten day units on nights %d; 3-minute coverage %.4f, %.4f, %.4f",
+		all.Responding, before.Responding, after.Responding, all.Coverage.M3, before.Coverage.M3, after.Coverage.M3)
+	if before.Responding >= all.Responding || after.Responding != before.Responding+10 || after.Coverage.M3 <= before.Coverage.M3 {
+		t.Errorf("responding %d, at 03:00 %d, moved %d; coverage %v, moved %v", all.Responding, before.Responding, after.Responding,
+			before.Coverage.M3, after.Coverage.M3)
+	}
+	if _, err := (WhatIf{Shift: map[string]string{day[0]: "nights"}}).Apply(plan); !errors.Is(err, ErrDesign) {
+		t.Errorf("shift nights: %v, want ErrDesign", err)
+	}
+	if _, err := patrol.ParseTimeOfDay("3am"); err == nil {
+		t.Errorf("time of day 3am read")
 	}
 }
