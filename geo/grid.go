@@ -65,6 +65,15 @@ func (g *Grid) Index(c h3.Cell) (int32, bool) {
 	return i, ok
 }
 
+// Bound returns the (lon, lat) bounding box of the grid's cells.
+func (g *Grid) Bound() orb.Bound {
+	b := CellPolygon(g.cells[0]).Bound()
+	for _, c := range g.cells[1:] {
+		b = b.Union(CellPolygon(c).Bound())
+	}
+	return b
+}
+
 // Locate returns the number of the cell that holds p (lon, lat), and false
 // when p is outside the grid.
 func (g *Grid) Locate(p orb.Point) (int32, bool) {

@@ -41,14 +41,6 @@ func randomPoint(rng *rand.Rand, b orb.Bound) orb.Point {
 	return orb.Point{b.Min[0] - w/10 + rng.Float64()*w*1.2, b.Min[1] - h/10 + rng.Float64()*h*1.2}
 }
 
-func gridBound(g *Grid) orb.Bound {
-	b := CellPolygon(g.Cell(0)).Bound()
-	for i := 1; i < g.Len(); i++ {
-		b = b.Union(CellPolygon(g.Cell(int32(i))).Bound())
-	}
-	return b
-}
-
 // forwardETA is the reference for ETAsTo: the unit's own Isochrone, read
 // at the incident's cell.
 func forwardETA(t *testing.T, l *Lattice, s *Search, from, to orb.Point, p Profile, limit time.Duration) time.Duration {
@@ -70,7 +62,7 @@ func forwardETA(t *testing.T, l *Lattice, s *Search, from, to orb.Point, p Profi
 // incident's cell, off-grid units and the limit included.
 func TestETAsToMatchesIsochrone(t *testing.T) {
 	l := demoLattice(t)
-	box := gridBound(l.grid)
+	box := l.grid.Bound()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var s, fwd Search
 	var got []time.Duration
@@ -157,7 +149,7 @@ func TestETAsToAllocatesNothing(t *testing.T) {
 // demoUnits returns n fixed pseudo-random points on the lattice's grid.
 func demoUnits(l *Lattice, n int) []orb.Point {
 	rng := rand.New(rand.NewPCG(8, 8))
-	box := gridBound(l.grid)
+	box := l.grid.Bound()
 	var units []orb.Point
 	for len(units) < n {
 		at := randomPoint(rng, box)
@@ -194,7 +186,7 @@ func BenchmarkETAsTo(b *testing.B) {
 // MaxSpeed, for random points and targets.
 func TestLatticeSpeedBound(t *testing.T) {
 	l := demoLattice(t)
-	box := gridBound(l.grid)
+	box := l.grid.Bound()
 	rng := rand.New(rand.NewPCG(5, 6))
 	var s Search
 	var got []time.Duration
@@ -234,7 +226,7 @@ func TestLatticeSpeedBound(t *testing.T) {
 // beyond the limit.
 func TestLatticeCellRun(t *testing.T) {
 	l := demoLattice(t)
-	box := gridBound(l.grid)
+	box := l.grid.Bound()
 	rng := rand.New(rand.NewPCG(7, 8))
 	var s Search
 	var got []time.Duration

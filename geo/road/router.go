@@ -280,7 +280,7 @@ func (rg *routedGraph) finishReach(s *geo.Search, n int32, start int, dst []geo.
 // Cells outside the grid are left out.
 func edgeCrossings(g *Graph, grid *geo.Grid) (first []int32, cross []crossing) {
 	step := HexagonEdge(grid.Resolution()) / 4
-	bound := gridBound(grid)
+	bound := grid.Bound()
 	rings := cellRings{grid: grid, m: map[h3.Cell]*cellRing{}}
 	first = make([]int32, len(g.edges)+1)
 	for e, ed := range g.edges {
@@ -312,15 +312,6 @@ func nodeOffsets(g *Graph, first []int32, cross []crossing) ([]int32, []cellOffs
 		outFirst[u+1] = int32(len(out))
 	}
 	return outFirst, out
-}
-
-// gridBound returns the (lon, lat) bounding box of the grid's cells.
-func gridBound(grid *geo.Grid) orb.Bound {
-	b := geo.CellPolygon(grid.Cell(0)).Bound()
-	for i := 1; i < grid.Len(); i++ {
-		b = b.Union(geo.CellPolygon(grid.Cell(int32(i))).Bound())
-	}
-	return b
 }
 
 // HexagonEdge returns the average edge length of H3 cells at resolution
