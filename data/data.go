@@ -4,7 +4,7 @@ import "embed"
 
 //go:generate go run ../cmd/citygen -out tongliao
 
-//go:embed tongliao
+//go:embed tongliao wilmington
 var files embed.FS
 
 // TongliaoPlan returns the demo city's plan as JSON, the form read by
@@ -18,6 +18,13 @@ func TongliaoPlan() []byte { return file("tongliao/plan.json") }
 // (+08:00), lon and lat in degrees on WGS 84, and a kind such as "theft".
 // Rows are sorted by time and span 90 days. Each call returns a fresh copy.
 func TongliaoIncidents() []byte { return file("tongliao/incidents.csv") }
+
+// WilmingtonBoundary returns the boundary of the demo on real roads as
+// GeoJSON, the form read by patrol.ReadBoundary: an approximate outline of
+// Wilmington, Delaware, drawn by hand around its streets (not the official
+// city limits), with the city's name and time zone (America/New_York). Each
+// call returns a fresh copy.
+func WilmingtonBoundary() []byte { return file("wilmington/boundary.geojson") }
 
 // file returns a copy of the embedded file name. The go:embed directive
 // above fixes the set of files at build time, so a missing name is a

@@ -77,8 +77,10 @@ func parseIncident(rec []string) (Incident, error) {
 // zero, so that coverage of a quiet street still counts for something.
 const BaseDemand = 0.15
 
-// Demand is how much response a grid's cells need: per grid number, the
-// incidents of a history that fell in the cell plus BaseDemand.
+// Demand is how much response a grid's cells need, per grid number: the
+// incidents of a history that fell in the cell plus BaseDemand
+// (NewDemand), or where there is no history the kilometres of road inside
+// the cell (NewRoadDemand).
 type Demand []float64
 
 // NewDemand returns the demand of g's cells from incidents; incidents off
@@ -94,6 +96,43 @@ func NewDemand(g *geo.Grid, incidents []Incident) Demand {
 		}
 	}
 	return d
+}
+
+// ErrNoRoads is returned by NewRoadDemand when no road runs through the
+// grid.
+var ErrNoRoads = errors.New("patrol: no road runs through the grid")
+
+// RoadGraph is what NewRoadDemand reads of a road graph (such as
+// *road.Graph): its number of edges and the (lon, lat) shape of each.
+type RoadGraph interface {
+	Len() (nodes, edges int)
+	EdgeShape(e int32) orb.LineString
+}
+
+// NewRoadDemand returns the demand of g's cells for a city with a road
+// network and no incident history: each cell's demand is the length of
+// road of roads inside it in kilometres (see geo.Grid.AddLength), so that
+// the workload of a unit area is the length of street it patrols and a
+// cell without a road (a river, a park without drives) counts nothing.
+// Each edge counts once, whichever ways it is open. It fails with
+// ErrNoRoads when no road runs through g.
+func NewRoadDemand(g *geo.Grid, roads RoadGraph) (Demand, error) {
+	bound := g.Bound()
+	m := make([]geo.Meters, g.Len())
+	_, edges := roads.Len()
+	for e := range int32(edges) {
+		if line := roads.EdgeShape(e); line.Bound().Intersects(bound) {
+			g.AddLength(m, line)
+		}
+	}
+	d := make(Demand, len(m))
+	for i, x := range m {
+		d[i] = float64(x) / 1000
+	}
+	if d.Total() == 0 {
+		return nil, ErrNoRoads
+	}
+	return d, nil
 }
 
 // Total returns the demand of all cells.

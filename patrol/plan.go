@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 )
@@ -197,12 +199,46 @@ func (p *Plan) WithResolution(res int) (*Plan, error) {
 	return &q, nil
 }
 
+// WithBoundary returns a copy of the plan for the city of b: its boundary,
+// name, city, time zone and notice, and of the plan's zones and units
+// those on the grid of b (the cells at the plan's resolution whose centres
+// lie inside it): a zone with a cell on it, a unit whose post and area are
+// all on it. It fails when b holds no cell at the plan's resolution.
+func (p *Plan) WithBoundary(b Boundary) (*Plan, error) {
+	grid, err := geo.NewPolygonGrid(b.Area, p.Resolution)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no cell of resolution %d has its centre inside it: %v", ErrBoundary, p.Resolution, err)
+	}
+	q := *p
+	q.Boundary, q.Name, q.City, q.Timezone, q.Notice = b.Area, b.Name, b.City, b.Timezone, b.Notice
+	q.Zones, q.Units = nil, nil
+	for _, z := range zoneGridCells(p.Zones, grid) {
+		if len(z.cells) > 0 {
+			q.Zones = append(q.Zones, z.Zone)
+		}
+	}
+	for _, u := range p.Units {
+		if onGrid(grid, u.Post) && !slices.ContainsFunc(u.Area, func(c h3.Cell) bool { return !onGrid(grid, c) }) {
+			q.Units = append(q.Units, u)
+		}
+	}
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+func onGrid(g *geo.Grid, c h3.Cell) bool {
+	_, ok := g.Index(c)
+	return ok
+}
+
 // GeoJSON returns the plan as a feature collection: the boundary, each
 // zone, and each unit's post, with their attributes as properties.
 func (p *Plan) GeoJSON() *geojson.FeatureCollection {
 	fc := geojson.NewFeatureCollection()
 	b := geojson.NewFeature(p.Boundary)
-	b.Properties = geojson.Properties{"kind": "boundary", "name": p.Name, "notice": p.Notice}
+	b.Properties = geojson.Properties{"kind": "boundary", "name": p.Name, "city": p.City, "timezone": p.Timezone, "notice": p.Notice}
 	fc.Append(b)
 	for _, z := range p.Zones {
 		f := geojson.NewFeature(z.Area)
