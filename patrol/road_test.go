@@ -17,7 +17,7 @@ import (
 func TestCoverageOffNetwork(t *testing.T) {
 	net := patroltest.MonacoRoads(t)
 	plan, posts := patroltest.MonacoPlan(t, net, 12)
-	cv, err := patrol.NewCoverage(plan, patroltest.MonacoRouter(t, net, plan))
+	cv, err := patrol.NewCoverage(plan, patroltest.RoadRouter(t, net, plan))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestCoverageOffNetwork(t *testing.T) {
 func BenchmarkRoadCoverage(b *testing.B) {
 	net := patroltest.MonacoRoads(b)
 	plan, posts := patroltest.MonacoPlan(b, net, 88)
-	router := patroltest.MonacoRouter(b, net, plan)
+	router := patroltest.RoadRouter(b, net, plan)
 	benchCoverage(b, "units=88", plan, router, posts, posts[1]) // unit 0 is a vehicle
 }
 
@@ -78,7 +78,7 @@ func (r *switchRouter) Version() uint64 { return r.version }
 func TestCoverageFollowsBand(t *testing.T) {
 	net := patroltest.MonacoRoads(t)
 	plan, posts := patroltest.MonacoPlan(t, net, 20)
-	base := patroltest.MonacoRouter(t, net, plan)
+	base := patroltest.RoadRouter(t, net, plan)
 	place := func(r geo.Router) *patrol.Coverage { return placeUnits(t, plan, r, posts) }
 	sw := &switchRouter{Router: base}
 	cv := place(sw)

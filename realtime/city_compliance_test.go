@@ -90,7 +90,7 @@ func TestCityComplianceCached(t *testing.T) {
 func TestCityComplianceFollowsBand(t *testing.T) {
 	net := patroltest.MonacoRoads(t)
 	plan, _ := patroltest.MonacoPlan(t, net, 20)
-	base := patroltest.MonacoRouter(t, net, plan)
+	base := patroltest.RoadRouter(t, net, plan)
 	b, _ := data.Profiles("default")
 	profiles, err := road.ReadProfileFile(bytes.NewReader(b))
 	if err != nil {

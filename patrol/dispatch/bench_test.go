@@ -22,7 +22,7 @@ func BenchmarkDispatch(b *testing.B) {
 	demo := demoCity(b)
 	net := patroltest.MonacoRoads(b)
 	plan, posts := patroltest.MonacoPlan(b, net, 88)
-	router := patroltest.MonacoRouter(b, net, plan)
+	router := patroltest.RoadRouter(b, net, plan)
 	monaco := city{plan: plan, router: router, demand: patrol.NewDemand(router.Grid(), nil)}
 	for _, c := range []struct {
 		name     string

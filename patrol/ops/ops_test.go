@@ -58,7 +58,7 @@ func TestDemoDays(t *testing.T) {
 func TestRouterAt(t *testing.T) {
 	net := patroltest.MonacoRoads(t)
 	plan, _ := patroltest.MonacoPlan(t, net, 18)
-	base := patroltest.MonacoRouter(t, net, plan)
+	base := patroltest.RoadRouter(t, net, plan)
 	peak := base.WithBand("peak")
 	car := net.Graph("car")
 	nodes, _ := car.Len()

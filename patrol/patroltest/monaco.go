@@ -18,36 +18,47 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
-// monacoNet is the road network of the Monaco extract, imported once.
-var monacoNet struct {
+// sharedRoads is the road network of a shared extract, imported once per
+// test binary.
+type sharedRoads struct {
 	once sync.Once
 	net  *road.Network
 	err  error
 }
+
+// monacoNet and delawareNet are the networks of the Monaco and Delaware
+// extracts.
+var monacoNet, delawareNet sharedRoads
 
 // MonacoRoads returns the road network of the shared extract
 // osm/monaco.osm.pbf with the default profiles, skipping when the file is
 // missing (failing under CI=true or PATROLGRID_REQUIRE=1).
 func MonacoRoads(t testing.TB) *road.Network {
 	t.Helper()
-	f, err := os.Open(datatest.File(t, "osm/monaco.osm.pbf"))
+	return monacoNet.open(t, "osm/monaco.osm.pbf")
+}
+
+// open returns the road network of the shared extract rel with the
+// default profiles, importing it on the first call.
+func (s *sharedRoads) open(t testing.TB, rel string) *road.Network {
+	t.Helper()
+	f, err := os.Open(datatest.File(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	monacoNet.once.Do(func() {
+	s.once.Do(func() {
 		b, _ := data.Profiles("default")
 		var pf *road.ProfileFile
-		if pf, monacoNet.err = road.ReadProfileFile(bytes.NewReader(b)); monacoNet.err != nil {
+		if pf, s.err = road.ReadProfileFile(bytes.NewReader(b)); s.err != nil {
 			return
 		}
-		monacoNet.net, monacoNet.err = road.ImportOSM(context.Background(), bufio.NewReader(f), road.OSMPBF,
-			road.ImportConfig{Profiles: pf})
+		s.net, s.err = road.ImportOSM(context.Background(), bufio.NewReader(f), road.OSMPBF, road.ImportConfig{Profiles: pf})
 	})
-	if monacoNet.err != nil {
-		t.Fatalf("import %s: %v", f.Name(), monacoNet.err)
+	if s.err != nil {
+		t.Fatalf("import %s: %v", f.Name(), s.err)
 	}
-	return monacoNet.net
+	return s.net
 }
 
 // monacoBox is a box around Monaco, sea included.
@@ -99,9 +110,9 @@ func MonacoPlan(t testing.TB, net *road.Network, n int) (plan *patrol.Plan, post
 	return p, posts
 }
 
-// MonacoRouter returns the road router of net over plan's boundary, with
+// RoadRouter returns the road router of net over plan's boundary, with
 // the lattice as fallback.
-func MonacoRouter(t testing.TB, net *road.Network, plan *patrol.Plan) *road.Router {
+func RoadRouter(t testing.TB, net *road.Network, plan *patrol.Plan) *road.Router {
 	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {

@@ -63,7 +63,11 @@ const (
 // cells across borders, from the heavier area to the lighter, where the
 // donor stays contiguous, smoothing borders first (see refine), until the
 // ratio of the heaviest to the lightest load is within cfg.Balance or no
-// move helps.
+// move helps; where that stalls because single cells weigh more than the
+// difference between touching areas (as on a road network, where a cell
+// weighs its length of street), the heaviest and the lightest areas pass
+// load along chains of touching areas as a redesign does (see rebalance),
+// without a budget of moved cells.
 func Split(l *geo.Lattice, weight []float64, k int, cfg PartitionConfig) (Partition, error) {
 	g := l.Grid()
 	n := g.Len()
@@ -83,6 +87,7 @@ func Split(l *geo.Lattice, weight []float64, k int, cfg PartitionConfig) (Partit
 	sites := s.seeds(rand.New(rand.NewPCG(cfg.Seed, 0x70617472)), k)
 	best := s.grow(sites, cfg.Progress)
 	s.refine(&best, cfg.Balance, cfg.Progress)
+	s.rebalance(&best, slices.Clone(best.Owner), math.MaxInt, cfg.Balance)
 	if cfg.Progress != nil {
 		cfg.Progress(1)
 	}
