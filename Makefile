@@ -1,7 +1,8 @@
 # The two commands of README.md: `make demo` runs the server with the
 # embedded demo city; `make test` runs every test. Both set up what they
 # need on a fresh machine. `make build` puts the patrolgrid binary the
-# README's examples call in bin/.
+# README's examples call in bin/; `make demo-roads` serves a city on real
+# roads (see README.md, Planning).
 
 export CGO_ENABLED := 1
 GO ?= go
@@ -9,11 +10,29 @@ BIN := bin/patrolgrid
 UI_SOURCES := $(wildcard web/ui/src/* web/ui/build.mjs web/ui/package.json web/ui/package-lock.json)
 UI_STAMP := web/static/dist/.built
 
-.PHONY: demo build test ui deps bench load
+.PHONY: demo demo-roads build test ui deps bench load
 
 demo: build
 	@echo "==> $(BIN) serve --demo: the map is up once it prints its address (Ctrl-C stops it)"
 	$(BIN) serve --demo
+
+# The demo on real roads: 88 units designed over Wilmington, Delaware (an
+# approximate boundary drawn for the demo) on the roads of the whole state's
+# extract in the shared test data, each cell weighing its length of road,
+# then served with the demo motion driving them along the streets. The road
+# graphs and the plan go to the cache folder; the first run imports the
+# extract, later ones load its graph file.
+TESTDATA ?= $(or $(PATROLGRID_TESTDATA),../shared/data)
+DELAWARE := $(TESTDATA)/osm/delaware.osm.pbf
+ROADS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/patrolgrid
+ROADS_PLAN := $(ROADS_CACHE)/wilmington-plan.json
+
+demo-roads: build
+	@test -f $(DELAWARE) || { echo "$(DELAWARE) is missing: set PATROLGRID_TESTDATA to the folder holding osm/delaware.osm.pbf"; exit 1; }
+	@echo "==> $(BIN) plan design: 88 units over Wilmington on the roads of $(DELAWARE), written to $(ROADS_PLAN)"
+	$(BIN) plan design --boundary data/wilmington/boundary.geojson --osm $(DELAWARE) --cache-dir $(ROADS_CACHE) --out $(ROADS_PLAN)
+	@echo "==> $(BIN) serve --demo on Wilmington's streets: the map is up once it prints its address (Ctrl-C stops it)"
+	$(BIN) serve --demo --plan $(ROADS_PLAN) --osm $(DELAWARE) --cache-dir $(ROADS_CACHE)
 
 # go build knows what is stale, so it always runs: with nothing changed it
 # takes a second. The first build on a machine downloads the modules

@@ -3,22 +3,52 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/patrolgrid/patrolgrid/data"
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
 // cityDemand returns the demand that weighs the cost of a dispatch and the
 // compliance table in the city of plan on grid: the embedded incident
-// history for the demo city, every cell alike (nil) for any other.
-func cityDemand(plan *patrol.Plan, grid *geo.Grid) (patrol.Demand, error) {
+// history for the demo city; for any other, the length of road in each
+// cell on the road network net, or every cell alike (nil) without one.
+func cityDemand(plan *patrol.Plan, grid *geo.Grid, net *road.Network) (patrol.Demand, error) {
 	incidents, err := cityHistory(plan)
-	if err != nil || incidents == nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case incidents != nil:
+		return patrol.NewDemand(grid, incidents), nil
+	case net != nil:
+		return roadDemand(grid, net, io.Discard)
 	}
-	return patrol.NewDemand(grid, incidents), nil
+	return nil, nil
+}
+
+// roadDemand returns the demand of grid's cells by the length of road of
+// net's car graph in each (see patrol.NewRoadDemand), and says so on log.
+func roadDemand(grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
+	car := net.Graph(road.ModeCar)
+	if car == nil {
+		return nil, fmt.Errorf("demand by the length of road: the road network has no %s graph", road.ModeCar)
+	}
+	d, err := patrol.NewRoadDemand(grid, car)
+	if err != nil {
+		return nil, fmt.Errorf("demand by the length of road: %w", err)
+	}
+	weighed := 0
+	for _, w := range d {
+		if w > 0 {
+			weighed++
+		}
+	}
+	fmt.Fprintf(log, "patrolgrid: no incident history: demand is the length of car road in each cell, %.1f km in %d of the %d cells\n",
+		d.Total(), weighed, grid.Len())
+	return d, nil
 }
 
 // cityHistory returns the embedded incident history of the demo city when

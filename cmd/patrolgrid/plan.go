@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 )
@@ -64,7 +65,7 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	planFlags(fs, &cfg.city)
 	roadFlags(fs, &cfg.city)
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) that weighs cells (default: the demo city's own; "+
-		"every cell alike for another plan)")
+		"for another plan the length of road in each cell with --osm, else every cell alike)")
 	fs.StringVar(&cfg.format, "format", "text", "output: text or json")
 	var remove, offDuty, mechanism, shift, add, at string
 	fs.StringVar(&remove, "remove", "", "what-if: comma-separated units taken out of the plan")
@@ -159,12 +160,17 @@ type planModel struct {
 // openModel returns the travel times and demand cfg names for plan's city,
 // writing what opening a road network says to log.
 func openModel(ctx context.Context, cfg evaluateConfig, plan *patrol.Plan, log io.Writer) (planModel, error) {
-	router, err := planRouter(ctx, cfg.city, plan, log)
+	grid, roads, err := cityRoads(ctx, cfg.city, plan, log)
 	if err != nil {
 		return planModel{}, err
 	}
-	demand, err := planDemand(cfg.incidents, plan, router.Grid())
-	return planModel{router, demand}, err
+	m := planModel{router: geo.NewLattice(grid)}
+	var net *road.Network
+	if roads != nil {
+		m.router, net = roads.router, roads.net
+	}
+	m.demand, err = planDemand(cfg.incidents, plan, grid, net, log)
+	return m, err
 }
 
 // evaluate scores a and b, plans of the model's city.
@@ -198,16 +204,6 @@ func planFileOf(name string) string {
 	return name
 }
 
-// planRouter returns the travel times of plan's grid: the lattice, or the
-// road network of cfg.osm at its base speeds.
-func planRouter(ctx context.Context, cfg serveConfig, plan *patrol.Plan, log io.Writer) (geo.Router, error) {
-	grid, roads, err := cityRoads(ctx, cfg, plan, log)
-	if err != nil || roads == nil {
-		return geo.NewLattice(grid), err
-	}
-	return roads.router, nil
-}
-
 // cityRoads returns the grid of plan's boundary and, with cfg.osm, its
 // road network (nil without).
 func cityRoads(ctx context.Context, cfg serveConfig, plan *patrol.Plan, log io.Writer) (*geo.Grid, *roads, error) {
@@ -233,17 +229,23 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // planDemand returns the demand of grid's cells: from the incidents file,
-// the demo city's history, or every cell alike for another plan.
-func planDemand(file string, plan *patrol.Plan, grid *geo.Grid) (patrol.Demand, error) {
-	var history []patrol.Incident
-	var err error
+// the demo city's history, or for another plan the length of road in each
+// cell on the road network net (every cell alike without one), which it
+// says on log.
+func planDemand(file string, plan *patrol.Plan, grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
 	if file != "" {
-		history, err = readHistory(file, plan)
-	} else {
-		history, err = cityHistory(plan)
+		history, err := readHistory(file, plan)
+		if err != nil {
+			return nil, err
+		}
+		return patrol.NewDemand(grid, history), nil
 	}
-	if err != nil {
+	history, err := cityHistory(plan)
+	switch {
+	case err != nil:
 		return nil, err
+	case history == nil && net != nil:
+		return roadDemand(grid, net, log)
 	}
 	return patrol.NewDemand(grid, history), nil
 }
@@ -258,6 +260,10 @@ func writeEvaluation(w io.Writer, ev planner.Evaluation) error {
 	b := ev.Workload
 	fmt.Fprintf(w, "workload of the %d unit areas         %.2f to %.2f, max/min %.2f, CV %.3f\n", len(ev.Areas), b.Min, b.Max, b.Ratio, b.CV)
 	fmt.Fprintf(w, "areas                                 mean compactness %.3f, %d not contiguous\n\n", b.Compactness, b.Split)
+	if len(ev.Zones) == 0 {
+		_, err := fmt.Fprintln(w, "no priority zones")
+		return err
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "zone\tname\tkind\tmet\t1 min\t3 min\t5 min\tbackup")
 	for _, z := range ev.Zones {

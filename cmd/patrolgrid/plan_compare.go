@@ -25,7 +25,8 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	roadFlags(fs, &cfg.city)
 	fs.IntVar(&cfg.city.res, "res", 0, "H3 resolution of coverage (default: each plan's)")
-	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV that weighs cells (default: the demo city's for the demo city, every cell alike for another)")
+	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV that weighs cells (default: the demo city's for the demo city; for another "+
+		"the length of road in each cell with --osm, else every cell alike)")
 	fs.StringVar(&pictures, "pictures", ".", "folder to write A's and B's pictures into (SVG, named after the plan files); empty: none")
 	if len(args) < 2 || strings.HasPrefix(args[0], "-") || strings.HasPrefix(args[1], "-") {
 		fmt.Fprintln(stdout, "Usage: patrolgrid plan compare A B [flags]\n\nScores plan files A and B (demo: the demo city) as plan evaluate does, "+

@@ -196,7 +196,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
-	demand, err := cityDemand(live.plan, travel.router.Grid())
+	demand, err := cityDemand(live.plan, travel.router.Grid(), travel.net)
 	if err != nil {
 		return nil, err
 	}
