@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -139,4 +140,40 @@ func (vs *vertexSet) id(p orb.Point) int32 {
 	k := vs.key(p)
 	vs.bucket[k] = append(vs.bucket[k], i)
 	return i
+}
+
+// Touches reports whether cell neighbours a cell of area (cell itself
+// aside).
+func Touches(area []h3.Cell, cell h3.Cell) bool {
+	for _, n := range cell.GridDisk(1) {
+		if n != cell && slices.Contains(area, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// Contiguous reports whether cells form one piece, neighbour to
+// neighbour; no cells is not one piece.
+func Contiguous(cells []h3.Cell) bool {
+	if len(cells) == 0 {
+		return false
+	}
+	in := make(map[h3.Cell]bool, len(cells))
+	for _, c := range cells {
+		in[c] = true
+	}
+	seen := map[h3.Cell]bool{cells[0]: true}
+	stack := []h3.Cell{cells[0]}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, n := range c.GridDisk(1) {
+			if in[n] && !seen[n] {
+				seen[n] = true
+				stack = append(stack, n)
+			}
+		}
+	}
+	return len(seen) == len(in)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/geo/road"
@@ -106,18 +107,20 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if !w.Empty() || at != "" {
-		base, changed, names, err := whatIfPlans(plan, w, at)
+		plans, ats, names, err := whatIfPlans(plan, w, at)
 		if err != nil {
 			return err
 		}
-		if cfg.format == "json" {
-			evs, err := m.evaluate(base, changed)
-			if err != nil {
+		var evs [2]planner.Evaluation
+		for i := range evs {
+			if evs[i], err = m.score(plans[i], ats[i]); err != nil {
 				return err
 			}
+		}
+		if cfg.format == "json" {
 			return writeJSON(stdout, map[string]planner.Evaluation{"plan": evs[0], "what_if": evs[1]})
 		}
-		return m.sideBySide(stdout, base, changed, names[0], names[1])
+		return writeComparison(stdout, evs, names[0], names[1])
 	}
 	ev, err := planner.Evaluate(plan, m.router, m.demand)
 	if err != nil {
@@ -129,25 +132,35 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	return writeEvaluation(stdout, ev)
 }
 
-// whatIfPlans returns the plans a what-if compares and their names: the
-// plan and the plan changed by w; with at (HH:MM), both as they stand at
-// that time of day, or without a change the plan and the plan at that time.
-func whatIfPlans(plan *patrol.Plan, w planner.WhatIf, at string) (base, changed *patrol.Plan, names [2]string, err error) {
-	changed, err = w.Apply(plan)
+// whatIfPlans returns the plans a what-if compares, the times of day to
+// score them at (nil: whatever the hour) and their names: the plan and
+// the plan changed by w; with at (HH:MM), both at that time of day, or
+// without a change the plan and the plan at that time.
+func whatIfPlans(plan *patrol.Plan, w planner.WhatIf, at string) (plans [2]*patrol.Plan, ats [2]*time.Duration, names [2]string, err error) {
+	changed, err := w.Apply(plan)
 	if err != nil {
-		return nil, nil, names, err
+		return plans, ats, names, err
 	}
+	plans = [2]*patrol.Plan{plan, changed}
 	if at == "" {
-		return plan, changed, [2]string{"the plan", "what-if"}, nil
+		return plans, ats, [2]string{"the plan", "what-if"}, nil
 	}
 	tod, err := patrol.ParseTimeOfDay(at)
 	if err != nil {
-		return nil, nil, names, err
+		return plans, ats, names, err
 	}
 	if w.Empty() {
-		return plan, plan.AtTime(tod), [2]string{"the plan", "at " + at}, nil
+		return plans, [2]*time.Duration{nil, &tod}, [2]string{"the plan", "at " + at}, nil
 	}
-	return plan.AtTime(tod), changed.AtTime(tod), [2]string{"the plan at " + at, "what-if at " + at}, nil
+	return plans, [2]*time.Duration{&tod, &tod}, [2]string{"the plan at " + at, "what-if at " + at}, nil
+}
+
+// score evaluates p, at the time of day at when it is not nil.
+func (m planModel) score(p *patrol.Plan, at *time.Duration) (planner.Evaluation, error) {
+	if at == nil {
+		return planner.Evaluate(p, m.router, m.demand)
+	}
+	return planner.EvaluateAt(p, m.router, m.demand, *at)
 }
 
 // planModel is what plans of one city are scored on: the travel times of

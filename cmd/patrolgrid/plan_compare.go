@@ -104,11 +104,17 @@ func writeFile(path string, write func(io.Writer) error) error {
 func writeComparison(w io.Writer, evs [2]planner.Evaluation, a, b string) error {
 	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 	met := func(ev planner.Evaluation) string {
-		n := 0
+		n, active := 0, 0
 		for _, z := range ev.Zones {
-			if z.Met {
-				n++
+			if z.Active {
+				active++
+				if z.Met {
+					n++
+				}
 			}
+		}
+		if active < len(ev.Zones) {
+			return fmt.Sprintf("%d of %d active", n, active)
 		}
 		return fmt.Sprintf("%d of %d", n, len(ev.Zones))
 	}

@@ -247,7 +247,7 @@ func TestPlanShiftWhatIf(t *testing.T) {
 	if err := run(context.Background(), []string{"plan", "evaluate", "--at", "03:00"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "at 03:00") || !strings.Contains(out.String(), "88 (56)") {
+	if !strings.Contains(out.String(), "at 03:00") || !strings.Contains(out.String(), "88 (56)") || !strings.Contains(out.String(), "of 4 active") {
 		t.Errorf("at 03:00:\n%s", out.String())
 	}
 	out.Reset()

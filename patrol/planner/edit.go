@@ -7,6 +7,7 @@ import (
 
 	"github.com/uber/h3-go/v4"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
 )
 
@@ -39,7 +40,7 @@ func MoveCell(plan *patrol.Plan, cell h3.Cell, to string) (*patrol.Plan, error) 
 	if from == ti {
 		return nil, fmt.Errorf("%w: cell %v is already in %s's area", ErrEdit, cell, to)
 	}
-	if !touches(plan.Units[ti].Area, cell) {
+	if !geo.Touches(plan.Units[ti].Area, cell) {
 		return nil, fmt.Errorf("%w: cell %v does not touch %s's area", ErrSplit, cell, to)
 	}
 	out := *plan
@@ -51,7 +52,7 @@ func MoveCell(plan *patrol.Plan, cell h3.Cell, to string) (*patrol.Plan, error) 
 			return nil, fmt.Errorf("%w: cell %v is %s's post: move the post first", ErrEdit, cell, u.ID)
 		case len(rest) == 0:
 			return nil, fmt.Errorf("%w: cell %v is the whole of %s's area", ErrEdit, cell, u.ID)
-		case !contiguous(rest):
+		case !geo.Contiguous(rest):
 			return nil, fmt.Errorf("%w: taking cell %v out of %s's area cuts it in two", ErrSplit, cell, u.ID)
 		default:
 			u.Area = rest
@@ -75,36 +76,4 @@ func MovePost(plan *patrol.Plan, unit string, cell h3.Cell) (*patrol.Plan, error
 	out.Units = slices.Clone(plan.Units)
 	out.Units[i].Post = cell
 	return &out, nil
-}
-
-// touches reports whether cell neighbours a cell of area.
-func touches(area []h3.Cell, cell h3.Cell) bool {
-	for _, n := range cell.GridDisk(1) {
-		if n != cell && slices.Contains(area, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// contiguous reports whether cells form one piece, neighbour to
-// neighbour.
-func contiguous(cells []h3.Cell) bool {
-	in := make(map[h3.Cell]bool, len(cells))
-	for _, c := range cells {
-		in[c] = true
-	}
-	seen := map[h3.Cell]bool{cells[0]: true}
-	stack := []h3.Cell{cells[0]}
-	for len(stack) > 0 {
-		c := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, n := range c.GridDisk(1) {
-			if in[n] && !seen[n] {
-				seen[n] = true
-				stack = append(stack, n)
-			}
-		}
-	}
-	return len(seen) == len(in)
 }

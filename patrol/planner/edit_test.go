@@ -7,6 +7,7 @@ import (
 
 	"github.com/uber/h3-go/v4"
 
+	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 )
 
@@ -39,7 +40,7 @@ func TestMoveCell(t *testing.T) {
 			}
 			rest := slices.DeleteFunc(slices.Clone(u.Area), func(x h3.Cell) bool { return x == c })
 			next, err := MoveCell(plan, c, plan.Units[to].ID)
-			switch whole := contiguous(rest); {
+			switch whole := geo.Contiguous(rest); {
 			case whole && !moved:
 				if err != nil {
 					t.Fatalf("move %v from %s to %s: %v", c, u.ID, plan.Units[to].ID, err)

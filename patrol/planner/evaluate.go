@@ -23,6 +23,9 @@ type Share struct {
 // post and available.
 type Evaluation struct {
 	Plan string `json:"plan"`
+	// At is the time of day the plan was scored at (EvaluateAt), HH:MM;
+	// empty when scored whatever the hour.
+	At string `json:"at,omitempty"`
 	// Units is how many units the plan has, Responding how many of them
 	// respond to incidents and are not off duty.
 	Units      int `json:"units"`
@@ -50,9 +53,13 @@ type Evaluation struct {
 
 // ZoneEval is a zone's coverage under a plan.
 type ZoneEval struct {
-	Zone   string  `json:"zone"`
-	Name   string  `json:"name"`
-	Kind   string  `json:"kind"`
+	Zone string `json:"zone"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Active tells whether the zone's rule applies: always, but at a
+	// time of day (EvaluateAt) only in the zone's hours. Met is true for
+	// a zone that is not active.
+	Active bool    `json:"active"`
 	Met    bool    `json:"met"`
 	Shares Share   `json:"shares"` // of the tiers the rule asks; 0 for the others
 	Backup float64 `json:"backup"`
@@ -94,6 +101,25 @@ type Balance struct {
 // of the history that fell in them, plus patrol.BaseDemand for every cell,
 // so that a large quiet area weighs as well as a small busy one.
 func Evaluate(plan *patrol.Plan, router geo.Router, demand patrol.Demand) (Evaluation, error) {
+	return evaluate(plan, router, demand, time.Time{})
+}
+
+// EvaluateAt is Evaluate of plan as it stands at the time of day at (from
+// local midnight, see patrol.Plan.AtTime): the units off shift then are
+// off duty, and a zone outside its hours is not Active, its rule asking
+// nothing (Met).
+func EvaluateAt(plan *patrol.Plan, router geo.Router, demand patrol.Demand, at time.Duration) (Evaluation, error) {
+	loc, err := plan.Location()
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("planner: %w", err)
+	}
+	ev, err := evaluate(plan.AtTime(at), router, demand, time.Date(2000, 1, 1, 0, 0, 0, 0, loc).Add(at))
+	ev.At = fmt.Sprintf("%02d:%02d", int(at.Hours()), int(at.Minutes())%60)
+	return ev, err
+}
+
+// evaluate is Evaluate with zones active at now, every zone for zero now.
+func evaluate(plan *patrol.Plan, router geo.Router, demand patrol.Demand, now time.Time) (Evaluation, error) {
 	g := router.Grid()
 	if len(demand) != g.Len() {
 		return Evaluation{}, fmt.Errorf("planner: demand has %d cells, the router's grid %d", len(demand), g.Len())
@@ -116,7 +142,7 @@ func Evaluate(plan *patrol.Plan, router geo.Router, demand patrol.Demand) (Evalu
 		}
 	}
 	ev.coverage(cv, demand)
-	ev.zones(cv)
+	ev.zones(cv, now)
 	ev.areas(plan, g, demand)
 	return ev, nil
 }
@@ -153,10 +179,12 @@ func (ev *Evaluation) coverage(cv *patrol.Coverage, demand patrol.Demand) {
 	}
 }
 
-// zones fills in every zone's coverage; hours do not change it.
-func (ev *Evaluation) zones(cv *patrol.Coverage) {
-	for _, z := range cv.Zones(time.Time{}) {
-		ze := ZoneEval{Zone: z.ID, Name: z.Name, Kind: z.Kind, Met: z.Met}
+// zones fills in every zone's coverage, and with a time which zones are
+// active then.
+func (ev *Evaluation) zones(cv *patrol.Coverage, now time.Time) {
+	for _, z := range cv.Zones(now) {
+		active := now.IsZero() || z.Active
+		ze := ZoneEval{Zone: z.ID, Name: z.Name, Kind: z.Kind, Active: active, Met: z.Met || !active}
 		share := func(t patrol.Tier) float64 { s, _ := z.Share(t); return round(s) }
 		ze.Shares = Share{share(patrol.Tier1), share(patrol.Tier3), share(patrol.Tier5)}
 		ze.Backup = round(z.BackupShare())

@@ -115,6 +115,22 @@ func TestShiftWhatIf(t *testing.T) {
 	if _, err := (WhatIf{Shift: map[string]string{day[0]: "nights"}}).Apply(plan); !errors.Is(err, ErrDesign) {
 		t.Errorf("shift nights: %v, want ErrDesign", err)
 	}
+	at3, err := EvaluateAt(plan, router, demand, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inactive := 0
+	for _, z := range at3.Zones {
+		if !z.Active {
+			inactive++
+			if !z.Met {
+				t.Errorf("zone %s outside its hours not met", z.Zone)
+			}
+		}
+	}
+	if at3.Responding != before.Responding || at3.At != "03:00" || inactive == 0 || inactive == len(at3.Zones) {
+		t.Errorf("at 03:00: %d responding (want %d), at %q, %d of %d zones inactive", at3.Responding, before.Responding, at3.At, inactive, len(at3.Zones))
+	}
 	if _, err := patrol.ParseTimeOfDay("3am"); err == nil {
 		t.Errorf("time of day 3am read")
 	}
