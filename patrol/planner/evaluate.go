@@ -128,7 +128,7 @@ func evaluate(plan *patrol.Plan, router geo.Router, demand patrol.Demand, now ti
 	if err != nil {
 		return Evaluation{}, err
 	}
-	ev := Evaluation{Plan: plan.Name, Units: len(plan.Units)}
+	ev := Evaluation{Plan: plan.Name, Units: len(plan.Units), Zones: []ZoneEval{}} // [] in JSON for a plan without zones
 	for _, u := range plan.Units {
 		st := u.Status
 		if st == "" {

@@ -2,10 +2,12 @@ package planner
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/uber/h3-go/v4"
@@ -176,5 +178,21 @@ func TestWriteSVG(t *testing.T) {
 	}
 	if want := cells + 1 + len(plan.Zones); paths != want || circles != len(plan.Units) {
 		t.Errorf("%d paths and %d circles, want %d (cells, boundary, zones) and %d (posts)", paths, circles, want, len(plan.Units))
+	}
+}
+
+// TestEvaluateNoZones scores a plan without zones: its zones are an empty
+// list, which pages read as none, not null.
+func TestEvaluateNoZones(t *testing.T) {
+	plan, grid := patroltest.DemoGrid(t)
+	q := *plan
+	q.Zones = nil
+	ev, err := Evaluate(&q, geo.NewLattice(grid), patrol.NewDemand(grid, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(ev)
+	if err != nil || !strings.Contains(string(b), `"zones":[]`) {
+		t.Errorf("evaluation of a plan without zones: %.200s… %v", b, err)
 	}
 }

@@ -77,7 +77,7 @@ const ROWS = [
   ['Demand ≤ 5 min', (e) => e.coverage.m5, (e) => pct1(e.coverage.m5), 1],
   ['With backup', (e) => e.backup, (e) => pct1(e.backup), 1],
   ['Mean drive (s)', (e) => e.mean_eta_s, (e) => e.mean_eta_s.toFixed(1), -1],
-  ['Zones meeting rule', (e) => zonesMet(e), (e) => `${zonesMet(e)} of ${e.zones.length}`, 1],
+  ['Zones meeting rule', (e) => zonesMet(e), (e) => `${zonesMet(e)} of ${(e.zones || []).length}`, 1],
   ['Workload max/min', (e) => e.workload.ratio, (e) => e.workload.ratio.toFixed(2), -1],
   ['Workload CV', (e) => e.workload.cv, (e) => e.workload.cv.toFixed(3), -1],
   ['Compactness', (e) => e.workload.compactness, (e) => e.workload.compactness.toFixed(3), 1],
