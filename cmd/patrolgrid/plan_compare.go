@@ -13,6 +13,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
+	"github.com/patrolgrid/patrolgrid/patrol/planner/picture"
 )
 
 // runCompare scores plans A and B (args[0] and args[1], "demo" for the
@@ -84,7 +85,7 @@ func pictureName(a, b string, i int) string {
 }
 
 func writePicture(path string, plan *patrol.Plan, ev planner.Evaluation) error {
-	return writeFile(path, func(w io.Writer) error { return planner.WriteSVG(w, plan, ev) })
+	return writeFile(path, func(w io.Writer) error { return picture.WriteSVG(w, plan, ev) })
 }
 
 // writeFile creates the file path and writes it with write.

@@ -35,12 +35,12 @@ const postPasses = 3
 
 // Posts is the post placement of units over fixed areas: a maximal
 // covering with backup. With n_c the number of posts that reach cell c
-// within 3 minutes (n1_c within 1), d_c its demand, w_c the weight of its
-// heaviest zone and r3_c, r1_c the units that zone's rule asks within 3
-// and 1 minutes, the posts maximise
+// within 3 minutes (n1_c within 1, n5_c within 5), d_c its demand, w_c the
+// weight of its heaviest zone and r3_c, r1_c, r5_c the units the zones'
+// rules ask within 3, 1 and 5 minutes, the posts maximise
 //
 //	Σ_c d_c·(min(n_c, 1) + backupWeight·min(max(n_c−1, 0), 1))
-//	  + zoneBonus·w_c·(min(n_c, r3_c) + min(n1_c, r1_c))
+//	  + zoneBonus·w_c·(min(n_c, r3_c) + min(n1_c, r1_c) + min(n5_c, r5_c))
 //
 // each unit's post one of its candidates: the postCandidates cells of its
 // area nearest the area's demand-weighted centroid and every cell of the
@@ -52,13 +52,15 @@ type Posts struct {
 	grid   *geo.Grid
 	demand patrol.Demand
 	units  []postUnit
-	need   [][2]int32 // per cell: the units its zones' rules ask within 1 and 3 minutes
+	need   [][3]int32 // per cell: the units its zones' rules ask within 1, 3 and 5 minutes
 	zoneW  []float64  // per cell: the weight of its heaviest zone
 	// chosen holds each unit's candidate (index), -1 before Solve;
 	// reached and reached1 count the chosen posts reaching each cell.
 	chosen   []int
 	reached  []int32
 	reached1 []int32
+	reached5 []int32 // of the cells a zone asks units within 5 minutes
+	cells5   []int32 // those cells
 }
 
 // postUnit is a unit of a post placement.
@@ -68,9 +70,12 @@ type postUnit struct {
 	speed    float64 // of its profile, metres a second over detour
 	cands    []int32 // grid numbers
 	// reach holds per candidate the cells it reaches within 3 minutes,
-	// sorted by drive time, the first n1 of them within 1 minute.
-	reach [][]int32
-	n1    []int
+	// sorted by drive time, the first n1 of them within 1 minute; reach5
+	// the cells of zones asking units within 5 minutes that it reaches
+	// within 5.
+	reach  [][]int32
+	n1     []int
+	reach5 [][]int32
 }
 
 // ErrPosts is matched by the errors of NewPosts about its input.
@@ -86,15 +91,21 @@ func NewPosts(plan *patrol.Plan, router geo.Router, demand patrol.Demand, ids []
 	if len(demand) != g.Len() {
 		return nil, fmt.Errorf("%w: %d demands for %d cells", ErrPosts, len(demand), g.Len())
 	}
-	ps := &Posts{grid: g, demand: demand, need: make([][2]int32, g.Len()), zoneW: make([]float64, g.Len()),
-		reached: make([]int32, g.Len()), reached1: make([]int32, g.Len())}
+	ps := &Posts{grid: g, demand: demand, need: make([][3]int32, g.Len()), zoneW: make([]float64, g.Len()),
+		reached: make([]int32, g.Len()), reached1: make([]int32, g.Len()), reached5: make([]int32, g.Len())}
 	for _, z := range plan.Zones {
 		for _, c := range geo.PolygonCells(z.Area, g.Resolution()) {
 			if i, ok := g.Index(c); ok {
 				ps.need[i][0] = max(ps.need[i][0], int32(z.Rule.M1.Units))
 				ps.need[i][1] = max(ps.need[i][1], int32(z.Rule.M3.Units))
+				ps.need[i][2] = max(ps.need[i][2], int32(z.Rule.M5.Units))
 				ps.zoneW[i] = max(ps.zoneW[i], z.Weight)
 			}
+		}
+	}
+	for i, n := range ps.need {
+		if n[2] > 0 {
+			ps.cells5 = append(ps.cells5, int32(i))
 		}
 	}
 	if ids == nil {
@@ -172,8 +183,46 @@ func (ps *Posts) newUnit(plan *patrol.Plan, router geo.Router, u patrol.Unit, s 
 			}
 		}
 		pu.reach, pu.n1 = append(pu.reach, cells), append(pu.n1, n1)
+		far, err := ps.zoneCells5(router, profile, c, s, buf)
+		if err != nil {
+			return pu, fmt.Errorf("planner: post of %s: %w", u.ID, err)
+		}
+		pu.reach5 = append(pu.reach5, far)
 	}
 	return pu, nil
+}
+
+// cellMargin widens a straight-line bound by more than a cell's size at
+// any resolution a plan uses, as searches start from a cell's centre and
+// reach a cell anywhere in it.
+const cellMargin geo.Meters = 500
+
+// zoneCells5 returns the cells of zones asking units within 5 minutes
+// that a post at c reaches within 5 minutes on profile; it searches only
+// when such a cell lies within the straight-line bound of the profile's
+// speed (see geo.SpeedBound).
+func (ps *Posts) zoneCells5(router geo.Router, profile geo.Profile, c int32, s *geo.Search, buf *[]geo.Reach) ([]int32, error) {
+	speed := profile.MetersPerSecond()
+	if sb, ok := router.(geo.SpeedBound); ok && sb.MaxSpeed(profile) > 0 {
+		speed = sb.MaxSpeed(profile)
+	}
+	far := geo.Meters(speed*patrol.Limits[patrol.Tier5].Seconds()) + cellMargin
+	from := geo.CellCenter(ps.grid.Cell(c))
+	if !slices.ContainsFunc(ps.cells5, func(z int32) bool { return geo.Distance(from, geo.CellCenter(ps.grid.Cell(z))) <= far }) {
+		return nil, nil
+	}
+	var err error
+	*buf, err = router.Isochrone(s, from, profile, patrol.Limits[patrol.Tier5], (*buf)[:0])
+	if err != nil && !errors.Is(err, geo.ErrOffGrid) {
+		return nil, err
+	}
+	var out []int32
+	for _, r := range *buf {
+		if ps.need[r.Cell][2] > 0 {
+			out = append(out, r.Cell)
+		}
+	}
+	return out, nil
 }
 
 // Solve chooses every unit's post: in turn, the units that do not respond
@@ -328,6 +377,11 @@ func (ps *Posts) gain(pu *postUnit, j int) float64 {
 			gain += zoneBonus * ps.zoneW[c]
 		}
 	}
+	for _, c := range pu.reach5[j] {
+		if ps.reached5[c] < ps.need[c][2] {
+			gain += zoneBonus * ps.zoneW[c]
+		}
+	}
 	return gain
 }
 
@@ -352,6 +406,9 @@ func (ps *Posts) cover(u int, by int32) {
 			ps.reached1[c] += by
 		}
 	}
+	for _, c := range pu.reach5[j] {
+		ps.reached5[c] += by
+	}
 }
 
 // Value returns the objective (see Posts) of the posts chosen.
@@ -361,7 +418,7 @@ func (ps *Posts) Value() float64 {
 		if n > 0 {
 			v += ps.demand[c] * (1 + backupWeight*float64(min(n-1, 1)))
 		}
-		v += zoneBonus * ps.zoneW[c] * float64(min(n, ps.need[c][1])+min(ps.reached1[c], ps.need[c][0]))
+		v += zoneBonus * ps.zoneW[c] * float64(min(n, ps.need[c][1])+min(ps.reached1[c], ps.need[c][0])+min(ps.reached5[c], ps.need[c][2]))
 	}
 	return v
 }

@@ -24,8 +24,8 @@ const lpTermsPerLine = 8
 //	max Σ d_c·y_c + backupWeight·d_c·b_c + zoneBonus·w_c·(z_c + q_c)
 //	Σ_j x_uj = 1                for every unit that responds
 //	y_c + b_c − Σ x_uj ≤ 0      over the candidates reaching c within 3 min
-//	z_c − Σ x_uj ≤ 0,  q_c − Σ x_uj ≤ 0 (within 1 min)
-//	0 ≤ y_c, b_c ≤ 1,  0 ≤ z_c ≤ r3_c,  0 ≤ q_c ≤ r1_c,  x binary
+//	z_c − Σ x_uj ≤ 0,  q_c − Σ x_uj ≤ 0 (within 1 min),  f_c − Σ x_uj ≤ 0 (within 5)
+//	0 ≤ y_c, b_c ≤ 1,  0 ≤ z_c ≤ r3_c,  0 ≤ q_c ≤ r1_c,  0 ≤ f_c ≤ r5_c,  x binary
 //
 // Units that do not respond stand where Solve puts them and are left out.
 func (ps *Posts) WriteLP(w io.Writer) error {
@@ -49,6 +49,10 @@ func (ps *Posts) WriteLP(w io.Writer) error {
 			writeRow(bw, "o"+id, p.by1[c], " + q"+id, " <= 0")
 		}
 	}
+	for _, c := range p.cells5 {
+		id := strconv.Itoa(int(c))
+		writeRow(bw, "v"+id, p.by5[c], " + f"+id, " <= 0")
+	}
 	bw.WriteString("Bounds\n")
 	for _, c := range p.cells {
 		id := strconv.Itoa(int(c))
@@ -59,6 +63,9 @@ func (ps *Posts) WriteLP(w io.Writer) error {
 		if len(p.by1[c]) > 0 {
 			fmt.Fprintf(bw, " 0 <= q%s <= %d\n", id, ps.need[c][0])
 		}
+	}
+	for _, c := range p.cells5 {
+		fmt.Fprintf(bw, " 0 <= f%d <= %d\n", c, ps.need[c][2])
 	}
 	bw.WriteString("Binaries\n")
 	for _, xs := range p.xs {
@@ -73,16 +80,18 @@ func (ps *Posts) WriteLP(w io.Writer) error {
 // program is what WriteLP writes: the x of each unit (none for a unit
 // that does not respond), the cells some candidate reaches in order of
 // first reach, and per cell the x reaching it within 3 minutes and, for a
-// cell whose zone asks units within 1 minute, within 1.
+// cell whose zone asks units within 1 minute, within 1; and the cells
+// whose zones ask units within 5 minutes that some candidate reaches then,
+// with the x reaching them.
 type program struct {
-	units    int
-	xs       [][]string
-	cells    []int32
-	by3, by1 map[int32][]string
+	units         int
+	xs            [][]string
+	cells, cells5 []int32
+	by3, by1, by5 map[int32][]string
 }
 
 func (ps *Posts) program() program {
-	p := program{xs: make([][]string, len(ps.units)), by3: map[int32][]string{}, by1: map[int32][]string{}}
+	p := program{xs: make([][]string, len(ps.units)), by3: map[int32][]string{}, by1: map[int32][]string{}, by5: map[int32][]string{}}
 	for u, pu := range ps.units {
 		if !pu.responds {
 			continue
@@ -99,6 +108,12 @@ func (ps *Posts) program() program {
 				if k < pu.n1[j] && ps.need[c][0] > 0 {
 					p.by1[c] = append(p.by1[c], x)
 				}
+			}
+			for _, c := range pu.reach5[j] {
+				if p.by5[c] == nil {
+					p.cells5 = append(p.cells5, c)
+				}
+				p.by5[c] = append(p.by5[c], x)
 			}
 		}
 	}
@@ -128,6 +143,9 @@ func (ps *Posts) writeObjective(bw *bufio.Writer, p program) {
 		if len(p.by1[c]) > 0 {
 			term(zoneBonus*ps.zoneW[c], "q"+id)
 		}
+	}
+	for _, c := range p.cells5 {
+		term(zoneBonus*ps.zoneW[c], "f"+strconv.Itoa(int(c)))
 	}
 }
 

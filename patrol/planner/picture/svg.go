@@ -1,4 +1,6 @@
-package planner
+// Package picture draws a plan as a picture: the unit areas, posts,
+// boundary and zones, for planners comparing plans (plan compare).
+package picture
 
 import (
 	"bufio"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/planner"
 )
 
 // svgWidth is the width of a plan's picture in pixels; its height follows
@@ -21,7 +24,7 @@ const svgWidth = 1000
 // its own, a dot at each post, the boundary, and the zones outlined, red
 // where ev (plan's evaluation) says the rule is not met and dark green
 // where it is.
-func WriteSVG(w io.Writer, plan *patrol.Plan, ev Evaluation) error {
+func WriteSVG(w io.Writer, plan *patrol.Plan, ev planner.Evaluation) error {
 	bw := bufio.NewWriter(w)
 	pr := newProjection(plan.Boundary.Bound())
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n",
