@@ -22,7 +22,6 @@ type plannerState struct {
 	Compare   float64  `json:"compare"`
 	AreaCells int      `json:"areaCells"`
 	AreaLoad  float64  `json:"areaLoad"`
-	TableText string   `json:"tableText"`
 }
 
 // readPlanner reads plannerState; %q is the unit whose area's cells it counts.
@@ -32,8 +31,7 @@ const readPlanner = `(() => {
 	const u = p.ready ? (p.evaluation?.areas || []).find((a) => a.unit === %q) : null;
 	return {ready: p.ready, units: p.units, edits: p.edits, designs: p.designs, selected: p.selected, busy: p.busy,
 		errors: p.errors, lastError: p.lastError, ratio: p.evaluation?.workload?.ratio || 0,
-		compare: p.compare?.workload?.ratio || 0, areaCells: u ? u.cells : 0, areaLoad: u ? u.workload : 0,
-		tableText: document.getElementById('evaluation')?.textContent || ''};
+		compare: p.compare?.workload?.ratio || 0, areaCells: u ? u.cells : 0, areaLoad: u ? u.workload : 0};
 })()`
 
 // waitPlanner reads the planner page's hooks until done holds.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,10 +19,6 @@ import (
 // maxPlanBytes bounds a request that carries a plan: the demo city's is
 // about 0.4 MB.
 const maxPlanBytes = 16 << 20
-
-// designs lets one design run at a time: a design keeps a core busy for
-// seconds, and a second one waits for nobody's benefit.
-type designs struct{ mu sync.Mutex }
 
 // plannerAnswer is a plan and its evaluation on the city's travel times.
 type plannerAnswer struct {
@@ -113,12 +108,12 @@ func (s *Server) design(c *gin.Context) {
 	if !decodePlanBody(c, &body, `{"mix": "vehicle=30,...", "seed": n} or {"from": {plan}, "max_moved": 0.1}`) {
 		return
 	}
-	if !s.designs.mu.TryLock() {
+	if !s.designing.TryLock() {
 		c.Header("Retry-After", "2")
 		fail(c, http.StatusTooManyRequests, "design_running", "another design is running; try again when it is done")
 		return
 	}
-	defer s.designs.mu.Unlock()
+	defer s.designing.Unlock()
 	start := time.Now()
 	router, demand := s.city.Travel()
 	if body.From != nil {

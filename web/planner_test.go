@@ -66,13 +66,7 @@ func TestPlannerAPI(t *testing.T) {
 	if code, _ := viewer.do("GET", "/api/v1/planner/evaluate", "", &live); code != 200 || live.Evaluation.Units != len(tc.plan.Units) {
 		t.Fatalf("GET evaluate = %d, %d units", code, live.Evaluation.Units)
 	}
-	body := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	body := func(v any) string { return mustJSON(t, v) }
 	if code, _ := viewer.do("POST", "/api/v1/planner/evaluate", body(map[string]any{"plan": tc.plan}), nil); code != http.StatusUnauthorized {
 		t.Errorf("a viewer evaluated a plan: %d", code)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
@@ -62,7 +63,9 @@ type Server struct {
 	// osmandHandler answers /api/v1/osmand as the OsmAnd port does.
 	osmandHandler *osmand.Handler
 	plans         store.Plans
-	designs       designs
+	// designing lets one design run at a time: a design keeps a core busy
+	// for seconds, and a second one at once waits for nobody's benefit.
+	designing sync.Mutex
 }
 
 // NewHandler returns the HTTP handler of city, whose live clients are on

@@ -191,7 +191,7 @@ func (m planModel) evaluate(a, b *patrol.Plan) ([2]planner.Evaluation, error) {
 	var evs [2]planner.Evaluation
 	for i, p := range []*patrol.Plan{a, b} {
 		var err error
-		if evs[i], err = planner.Evaluate(p, m.router, m.demand); err != nil {
+		if evs[i], err = m.score(p, nil); err != nil {
 			return evs, err
 		}
 	}

@@ -114,8 +114,11 @@ func EvaluateAt(plan *patrol.Plan, router geo.Router, demand patrol.Demand, at t
 		return Evaluation{}, fmt.Errorf("planner: %w", err)
 	}
 	ev, err := evaluate(plan.AtTime(at), router, demand, time.Date(2000, 1, 1, 0, 0, 0, 0, loc).Add(at))
+	if err != nil {
+		return Evaluation{}, err
+	}
 	ev.At = fmt.Sprintf("%02d:%02d", int(at.Hours()), int(at.Minutes())%60)
-	return ev, err
+	return ev, nil
 }
 
 // evaluate is Evaluate with zones active at now, every zone for zero now.

@@ -60,7 +60,17 @@ type Posts struct {
 	reached  []int32
 	reached1 []int32
 	reached5 []int32 // of the cells a zone asks units within 5 minutes
-	cells5   []int32 // those cells
+	// zones5 are the circles around the cells of each zone whose rule
+	// asks units within 5 minutes: a post farther than 5 minutes' drive
+	// from every circle reaches none of them then.
+	zones5 []circle
+}
+
+// circle is a centre and the distance of the farthest cell centre from
+// it.
+type circle struct {
+	centre orb.Point
+	radius geo.Meters
 }
 
 // postUnit is a unit of a post placement.
@@ -94,18 +104,18 @@ func NewPosts(plan *patrol.Plan, router geo.Router, demand patrol.Demand, ids []
 	ps := &Posts{grid: g, demand: demand, need: make([][3]int32, g.Len()), zoneW: make([]float64, g.Len()),
 		reached: make([]int32, g.Len()), reached1: make([]int32, g.Len()), reached5: make([]int32, g.Len())}
 	for _, z := range plan.Zones {
+		var centres []orb.Point
 		for _, c := range geo.PolygonCells(z.Area, g.Resolution()) {
 			if i, ok := g.Index(c); ok {
 				ps.need[i][0] = max(ps.need[i][0], int32(z.Rule.M1.Units))
 				ps.need[i][1] = max(ps.need[i][1], int32(z.Rule.M3.Units))
 				ps.need[i][2] = max(ps.need[i][2], int32(z.Rule.M5.Units))
 				ps.zoneW[i] = max(ps.zoneW[i], z.Weight)
+				centres = append(centres, geo.CellCenter(c))
 			}
 		}
-	}
-	for i, n := range ps.need {
-		if n[2] > 0 {
-			ps.cells5 = append(ps.cells5, int32(i))
+		if z.Rule.M5.Units > 0 && len(centres) > 0 {
+			ps.zones5 = append(ps.zones5, around(centres))
 		}
 	}
 	if ids == nil {
@@ -192,6 +202,20 @@ func (ps *Posts) newUnit(plan *patrol.Plan, router geo.Router, u patrol.Unit, s 
 	return pu, nil
 }
 
+// around returns a circle holding points: their mean, and the distance of
+// the farthest from it.
+func around(points []orb.Point) circle {
+	var c orb.Point
+	for _, p := range points {
+		c[0], c[1] = c[0]+p[0]/float64(len(points)), c[1]+p[1]/float64(len(points))
+	}
+	out := circle{centre: c}
+	for _, p := range points {
+		out.radius = max(out.radius, geo.Distance(c, p))
+	}
+	return out
+}
+
 // cellMargin widens a straight-line bound by more than a cell's size at
 // any resolution a plan uses, as searches start from a cell's centre and
 // reach a cell anywhere in it.
@@ -208,7 +232,7 @@ func (ps *Posts) zoneCells5(router geo.Router, profile geo.Profile, c int32, s *
 	}
 	far := geo.Meters(speed*patrol.Limits[patrol.Tier5].Seconds()) + cellMargin
 	from := geo.CellCenter(ps.grid.Cell(c))
-	if !slices.ContainsFunc(ps.cells5, func(z int32) bool { return geo.Distance(from, geo.CellCenter(ps.grid.Cell(z))) <= far }) {
+	if !slices.ContainsFunc(ps.zones5, func(z circle) bool { return geo.Distance(from, z.centre) <= far+z.radius }) {
 		return nil, nil
 	}
 	var err error

@@ -149,25 +149,23 @@ func (ps *Posts) writeObjective(bw *bufio.Writer, p program) {
 	}
 }
 
-// writeRow writes the constraint name: head − Σ xs, then tail.
+// writeRow writes the constraint name: head − Σ xs, then tail; with no
+// head, + Σ xs.
 func writeRow(bw *bufio.Writer, name string, xs []string, head, tail string) {
 	fmt.Fprintf(bw, " %s:%s", name, head)
-	if head == "" && len(xs) > 0 {
-		fmt.Fprintf(bw, " %s", xs[0])
-		xs = xs[1:]
-		for i, x := range xs {
-			if (i+1)%lpTermsPerLine == 0 {
-				bw.WriteString("\n ")
-			}
-			fmt.Fprintf(bw, " + %s", x)
+	for i, x := range xs {
+		if i > 0 && i%lpTermsPerLine == 0 {
+			bw.WriteString("\n ")
 		}
-	} else {
-		for i, x := range xs {
-			if (i+1)%lpTermsPerLine == 0 {
-				bw.WriteString("\n ")
-			}
-			fmt.Fprintf(bw, " - %s", x)
+		switch {
+		case head != "":
+			bw.WriteString(" - ")
+		case i > 0:
+			bw.WriteString(" + ")
+		default:
+			bw.WriteString(" ")
 		}
+		bw.WriteString(x)
 	}
 	bw.WriteString(tail + "\n")
 }
