@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +22,7 @@ type opsConfig struct {
 	city         serveConfig // plan and road flags
 	incidents    string
 	day          string
+	days         dateRange
 	service      time.Duration
 	movesPerHour int
 	workers      int
@@ -36,6 +36,7 @@ func opsFlags(cfg *opsConfig) *flag.FlagSet {
 	roadFlags(fs, &cfg.city)
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) to replay (default: the demo city's own)")
 	fs.StringVar(&cfg.day, "day", "", "replay only this local day, YYYY-MM-DD (default: every day of the history)")
+	daysFlag(fs, &cfg.days, "replay")
 	fs.DurationVar(&cfg.service, "service", 30*time.Minute, "time a unit spends on scene")
 	moveFlags(fs, &cfg.city)
 	fs.IntVar(&cfg.movesPerHour, "moves-per-hour", 1, "most move-ups one unit may be given in any hour")
@@ -74,7 +75,10 @@ func parseOpsArgs(args []string, lookupEnv func(string) (string, bool), usage io
 		return cfg, fmt.Errorf("simulate ops: --moves-per-hour %d: want at least 1", cfg.movesPerHour)
 	}
 	if cfg.day != "" {
-		if _, err := time.Parse(time.DateOnly, cfg.day); err != nil {
+		if cfg.days != (dateRange{}) {
+			return cfg, errors.New("simulate ops: --day and --days: give one")
+		}
+		if err := cfg.days.Set(cfg.day); err != nil {
 			return cfg, fmt.Errorf("simulate ops: --day %q: want YYYY-MM-DD", cfg.day)
 		}
 	}
@@ -102,13 +106,11 @@ func runOps(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	days := ops.Days(history, loc)
-	if cfg.day != "" {
-		days = slices.DeleteFunc(days, func(d ops.Day) bool { return d.Date != cfg.day })
-		if len(days) == 0 {
-			return fmt.Errorf("simulate ops: --day %s: the history holds no incident that day", cfg.day)
-		}
+	replay, err := cfg.days.filter(history, loc)
+	if err != nil {
+		return fmt.Errorf("simulate ops: %w", err)
 	}
+	days := ops.Days(replay, loc)
 	log := stdout
 	if cfg.format == "json" {
 		log = io.Discard

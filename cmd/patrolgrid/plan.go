@@ -55,6 +55,7 @@ func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
 type evaluateConfig struct {
 	city      serveConfig // plan and road flags
 	incidents string
+	days      dateRange // of the history
 	format    string
 }
 
@@ -65,6 +66,7 @@ func runEvaluate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	planFlags(fs, &cfg.city)
 	roadFlags(fs, &cfg.city)
+	daysFlag(fs, &cfg.days, "weigh cells by")
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV (time,lon,lat,kind) that weighs cells (default: the demo city's own; "+
 		"for another plan the length of road in each cell with --osm, else every cell alike)")
 	fs.StringVar(&cfg.format, "format", "text", "output: text or json")
@@ -182,7 +184,7 @@ func openModel(ctx context.Context, cfg evaluateConfig, plan *patrol.Plan, log i
 	if roads != nil {
 		m.router, net = roads.router, roads.net
 	}
-	m.demand, err = planDemand(cfg.incidents, plan, grid, net, log)
+	m.demand, err = planDemand(cfg.incidents, cfg.days, plan, grid, net, log)
 	return m, err
 }
 
@@ -244,21 +246,29 @@ func writeJSON(w io.Writer, v any) error {
 // planDemand returns the demand of grid's cells: from the incidents file,
 // the demo city's history, or for another plan the length of road in each
 // cell on the road network net (every cell alike without one), which it
-// says on log.
-func planDemand(file string, plan *patrol.Plan, grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
+// says on log. Of a history it counts the incidents on days only.
+func planDemand(file string, days dateRange, plan *patrol.Plan, grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
+	var history []patrol.Incident
+	var err error
 	if file != "" {
-		history, err := readHistory(file, plan)
-		if err != nil {
-			return nil, err
-		}
-		return patrol.NewDemand(grid, history), nil
+		history, err = readHistory(file, plan)
+	} else {
+		history, err = cityHistory(plan)
 	}
-	history, err := cityHistory(plan)
 	switch {
 	case err != nil:
 		return nil, err
-	case history == nil && net != nil:
+	case history == nil && days != (dateRange{}):
+		return nil, fmt.Errorf("--days %s: plan %q has no incident history; give it with --incidents", days.String(), plan.Name)
+	case file == "" && history == nil && net != nil:
 		return roadDemand(grid, net, log)
+	}
+	loc, err := plan.Location()
+	if err != nil {
+		return nil, err
+	}
+	if history, err = days.filter(history, loc); err != nil {
+		return nil, err
 	}
 	return patrol.NewDemand(grid, history), nil
 }

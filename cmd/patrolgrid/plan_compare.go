@@ -26,6 +26,7 @@ func runCompare(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	roadFlags(fs, &cfg.city)
 	fs.IntVar(&cfg.city.res, "res", 0, "H3 resolution of coverage (default: each plan's)")
+	daysFlag(fs, &cfg.days, "weigh cells by")
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV that weighs cells (default: the demo city's for the demo city; for another "+
 		"the length of road in each cell with --osm, else every cell alike)")
 	fs.StringVar(&pictures, "pictures", ".", "folder to write A's and B's pictures into (SVG, named after the plan files); empty: none")

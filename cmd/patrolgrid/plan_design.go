@@ -26,6 +26,7 @@ func runDesign(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	planFlags(fs, &cfg.city)
 	roadFlags(fs, &cfg.city)
+	daysFlag(fs, &cfg.days, "share among the areas")
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV whose demand the areas share (default: the demo city's own; "+
 		"for another plan the length of road in each cell with --osm, else every cell alike)")
 	fs.StringVar(&boundary, "boundary", "", "GeoJSON boundary of another city to design for instead of the plan's: a Feature (or a FeatureCollection "+

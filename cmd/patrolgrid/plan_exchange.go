@@ -19,6 +19,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("plan export", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	planFlags(fs, &cfg.city)
+	daysFlag(fs, &cfg.days, "weigh the workload by")
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV that weighs the areas' workload (default: the demo city's own)")
 	fs.StringVar(&cfg.format, "format", "geojson", "geojson (the boundary, zones, posts and unit areas with mechanism and workload) or csv (unit,cell)")
 	if err := parseExchangeFlags(fs, args, stdout, "Writes a plan (default: the demo city) as GeoJSON or its unit areas as CSV to standard output."); err != nil {

@@ -23,6 +23,7 @@ func runExportLP(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	planFlags(fs, &cfg.city)
 	roadFlags(fs, &cfg.city)
+	daysFlag(fs, &cfg.days, "weigh cells by")
 	fs.StringVar(&cfg.incidents, "incidents", "", "incident history CSV that weighs cells (default: the demo city's own)")
 	fs.IntVar(&units, "units", 0, "place only this many responding units, those whose posts are nearest the city's centre (default: every unit)")
 	fs.StringVar(&ids, "unit-ids", "", "place only these units, comma-separated")
