@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"github.com/paulmach/orb"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -122,6 +124,7 @@ type liveUnit struct {
 // goroutine that applies events. A City is safe for concurrent use.
 type City struct {
 	plan  *patrol.Plan
+	bound orb.Bound // of the plan's boundary, for first fixes (fix.Limits.CheckPlace)
 	store store.Store
 	hub   *Hub
 	cfg   CityConfig
@@ -173,7 +176,7 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	if cfg.FollowBusy == 0 {
 		cfg.FollowBusy = dispatch.DefaultFollowBusy(plan)
 	}
-	c := &City{plan: plan, store: st, hub: hub, cfg: cfg, cov: cov,
+	c := &City{plan: plan, bound: plan.Boundary.Bound(), store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
 		dispatch: dispatcher{router: reverse, advisor: advisor}, compliance: complianceCache{router: router}}

@@ -118,6 +118,11 @@ func (c *City) check(f fix.Fix, now time.Time, prev map[string]fix.Fix) fix.Resu
 		p, has = lu.fix, lu.hasFix
 		c.mu.Unlock()
 	}
+	if !has || p.Simulated() != f.Simulated() { // a new track: a first fix
+		if err := c.cfg.Validation.CheckPlace(f, c.bound); err != nil {
+			return fix.Result{Outcome: fix.Rejected, Err: err}
+		}
+	}
 	// A device taking a unit over from the demo motion, or the motion
 	// taking it back, starts a new track: its first fix is not held to
 	// the other's position and time.

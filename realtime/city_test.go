@@ -284,25 +284,16 @@ func TestCityFollowsEitherFeed(t *testing.T) {
 // it back, again without a jump check against the device's position.
 func TestCityDeviceTakesOverFromDemo(t *testing.T) {
 	c := citytest.StartSquare(t, nil)
-	ctx := context.Background()
 	post := geo.CellCenter(c.Plan().Units[0].Post) // V1
 	far := geo.PointAt(post, 90, 1500)
-	ingest := func(source string, at time.Time, p orb.Point) fix.Result {
-		t.Helper()
-		res, err := c.Ingest(ctx, []fix.Fix{{Unit: "V1", Time: at, Point: p, Source: source}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res[0]
-	}
 	now := c.Clock.Now()
-	if r := ingest(fix.SourceDemo, now, post); r.Outcome != fix.Accepted {
+	if r := ingestV1(t, c.City, fix.SourceDemo, now, post); r.Outcome != fix.Accepted {
 		t.Fatalf("simulated fix: %+v, want accepted", r)
 	}
 	if c.Live("V1") {
 		t.Fatal("V1 is live with only simulated fixes")
 	}
-	if r := ingest(fix.SourceOsmAnd, now.Add(-800*time.Millisecond), far); r.Outcome != fix.Accepted {
+	if r := ingestV1(t, c.City, fix.SourceOsmAnd, now.Add(-800*time.Millisecond), far); r.Outcome != fix.Accepted {
 		t.Fatalf("device fix 0.8 s older and 1.5 km from the simulated one: %+v, want accepted", r)
 	}
 	if !c.Live("V1") {
@@ -312,15 +303,47 @@ func TestCityDeviceTakesOverFromDemo(t *testing.T) {
 		v := citytest.UnitView(c.City, "V1")
 		return v.Lat != nil && *v.Lon == far[0] && !v.Simulated && v.Source == fix.SourceOsmAnd
 	})
-	if r := ingest(fix.SourceDemo, now.Add(time.Second), post); r.Outcome != fix.Rejected || fix.Code(r.Err) != "" {
+	if r := ingestV1(t, c.City, fix.SourceDemo, now.Add(time.Second), post); r.Outcome != fix.Rejected || fix.Code(r.Err) != "" {
 		t.Fatalf("simulated fix of a live unit: %+v, want refused without a code", r)
 	}
 	c.Clock.Set(now.Add(2 * time.Minute)) // past DeviceGrace
 	if c.Live("V1") {
 		t.Fatal("V1 is still live 2 minutes after its device's last fix")
 	}
-	if r := ingest(fix.SourceDemo, now.Add(2*time.Minute), post); r.Outcome != fix.Accepted {
+	if r := ingestV1(t, c.City, fix.SourceDemo, now.Add(2*time.Minute), post); r.Outcome != fix.Accepted {
 		t.Fatalf("simulated fix after the grace, 1.5 km from the device's: %+v, want accepted", r)
 	}
 	realtimetest.WaitFor(t, "V1 simulated again", func() bool { return citytest.UnitView(c.City, "V1").Simulated })
+}
+
+// TestCityFirstFixOutside refuses a unit's first fix far from the city,
+// as it does a device's first fix after the demo motion's, and takes
+// one in the city; the fixes after it are held to it, not to the city.
+func TestCityFirstFixOutside(t *testing.T) {
+	c := citytest.StartSquare(t, nil)
+	post := geo.CellCenter(c.Plan().Units[0].Post) // V1
+	away := geo.PointAt(post, 0, 300e3)            // 300 km north
+	now := c.Clock.Now()
+	if r := ingestV1(t, c.City, fix.SourceJSON, now, away); r.Outcome != fix.Rejected || fix.Code(r.Err) != "outside_city" {
+		t.Fatalf("first fix 300 km away: %+v, want refused as outside_city", r)
+	}
+	if r := ingestV1(t, c.City, fix.SourceDemo, now, post); r.Outcome != fix.Accepted {
+		t.Fatalf("simulated fix at the post: %+v, want accepted", r)
+	}
+	if r := ingestV1(t, c.City, fix.SourceOsmAnd, now.Add(time.Second), away); r.Outcome != fix.Rejected || fix.Code(r.Err) != "outside_city" {
+		t.Fatalf("a device's first fix after the motion's, 300 km away: %+v, want refused as outside_city", r)
+	}
+	if r := ingestV1(t, c.City, fix.SourceOsmAnd, now.Add(2*time.Second), post); r.Outcome != fix.Accepted {
+		t.Fatalf("a device's fix at the post: %+v, want accepted", r)
+	}
+}
+
+// ingestV1 ingests one fix of unit V1 from source and returns its result.
+func ingestV1(t *testing.T, c *realtime.City, source string, at time.Time, p orb.Point) fix.Result {
+	t.Helper()
+	res, err := c.Ingest(context.Background(), []fix.Fix{{Unit: "V1", Time: at, Point: p, Source: source}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
 }

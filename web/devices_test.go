@@ -378,30 +378,7 @@ func TestOsmAndPortHTTP(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if got := gatherCounter(t, dc.metrics, "patrolgrid_malformed_input_total", "source", "osmand"); got != 2 {
+	if got := realtimetest.Counter(t, dc.metrics, "patrolgrid_malformed_input_total", "source", "osmand"); got != 2 {
 		t.Errorf("malformed OsmAnd input counted %v times, want 2", got)
 	}
-}
-
-// gatherCounter returns the value of counter name whose label has value.
-func gatherCounter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no %s{%s=%q}", name, label, value)
-	return 0
 }

@@ -134,3 +134,17 @@ func TestServeEnvironment(t *testing.T) {
 		t.Errorf("ingestAddrs = %+v, %v; want JT/T 808 off (PATROLGRID_JT808_LISTEN empty) and NMEA on a free port", in, err)
 	}
 }
+
+// TestServeLimitFlags refuses limits that would refuse every fix.
+func TestServeLimitFlags(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	for _, args := range [][]string{{"--max-age", "0s"}, {"--max-outside-km", "0"}, {"--max-outside-km", "NaN"}} {
+		if _, err := parseServeArgs(args, none); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("serve %v: error %v, want one naming %s", args, err, args[0])
+		}
+	}
+	cfg, err := parseServeArgs([]string{"--max-outside-km", "-1"}, none)
+	if err != nil || cfg.maxOutsideKM != -1 {
+		t.Errorf("serve --max-outside-km -1: %+v, %v; want no limit", cfg.maxOutsideKM, err)
+	}
+}

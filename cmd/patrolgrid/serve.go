@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -59,6 +60,7 @@ type serveConfig struct {
 	redisURL     string
 	redisCity    string
 	maxAge       time.Duration
+	maxOutsideKM float64
 	osm          string
 	profile      string
 	cacheDir     string
@@ -89,6 +91,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.lostAfter, "lost-after", 5*time.Minute, "a unit whose latest fix is older is lost: it leaves coverage and an alert opens")
 	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
+	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	roadFlags(fs, cfg)
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
@@ -167,6 +170,9 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 	if cfg.maxAge <= 0 {
 		return cfg, fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
 	}
+	if cfg.maxOutsideKM == 0 || math.IsNaN(cfg.maxOutsideKM) {
+		return cfg, fmt.Errorf("--max-outside-km %v: want a positive distance, or a negative one for no limit", cfg.maxOutsideKM)
+	}
 	return cfg, nil
 }
 
@@ -202,7 +208,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
 		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, MoveLimit: cfg.moveLimit, FollowBusy: cfg.followBusy, GapHold: cfg.gapHold, Logger: logger,
-			Validation: fix.Limits{MaxAge: cfg.maxAge},
+			Validation: fix.Limits{MaxAge: cfg.maxAge, MaxOutside: geo.Meters(cfg.maxOutsideKM * 1000)},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {
 		return nil, err

@@ -19,8 +19,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 )
@@ -502,51 +500,6 @@ func (r *Registry) Terminal(phone string) (Device, string, error) {
 func (r *Registry) refused(source string, err error) {
 	if r != nil {
 		r.cfg.Metrics.refuse(source, err)
-	}
-}
-
-// Metrics counts what devices send that is not taken: refused
-// credentials, and input that cannot be read. A nil *Metrics counts
-// nothing.
-type Metrics struct {
-	refusals  *prometheus.CounterVec
-	malformed *prometheus.CounterVec
-}
-
-// NewMetrics registers patrolgrid_device_refusals_total{source,
-// reason} and patrolgrid_malformed_input_total{source} with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "patrolgrid_device_refusals_total",
-			Help: "Device credentials refused, by protocol (osmand, jt808, nmea) and reason.",
-		}, []string{"source", "reason"}),
-		malformed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "patrolgrid_malformed_input_total",
-			Help: "Device input that could not be read, by protocol (osmand, jt808, nmea): requests, frames or lines.",
-		}, []string{"source"}),
-	}
-	for _, s := range []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA} {
-		for _, r := range []string{"unknown_device", "device_revoked", "bad_device_key", "no_device_key"} {
-			m.refusals.WithLabelValues(s, r)
-		}
-		m.malformed.WithLabelValues(s)
-	}
-	reg.MustRegister(m.refusals, m.malformed)
-	return m
-}
-
-func (m *Metrics) refuse(source string, err error) {
-	if m != nil {
-		m.refusals.WithLabelValues(source, Code(err)).Inc()
-	}
-}
-
-// Malformed counts one request, frame or line of source that could not be
-// read.
-func (m *Metrics) Malformed(source string) {
-	if m != nil {
-		m.malformed.WithLabelValues(source).Inc()
 	}
 }
 

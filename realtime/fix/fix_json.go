@@ -14,22 +14,22 @@ import (
 // fixJSON is the wire form of a Fix: the position as separate lat and lon
 // fields, which is how every GPS client writes it.
 type fixJSON struct {
-	Unit      string    `json:"unit"`
-	Time      time.Time `json:"time"`
-	Lat       *float64  `json:"lat"`
-	Lon       *float64  `json:"lon"`
-	SpeedMPS  *float64  `json:"speed_mps,omitempty"`
-	Heading   *float64  `json:"heading,omitempty"`
-	AccuracyM float64   `json:"accuracy_m,omitempty"`
-	AltitudeM float64   `json:"altitude_m,omitempty"`
-	Battery   *float64  `json:"battery,omitempty"`
-	Source    string    `json:"source,omitempty"`
+	Unit      string     `json:"unit"`
+	Time      *time.Time `json:"time"`
+	Lat       *float64   `json:"lat"`
+	Lon       *float64   `json:"lon"`
+	SpeedMPS  *float64   `json:"speed_mps,omitempty"`
+	Heading   *float64   `json:"heading,omitempty"`
+	AccuracyM float64    `json:"accuracy_m,omitempty"`
+	AltitudeM float64    `json:"altitude_m,omitempty"`
+	Battery   *float64   `json:"battery,omitempty"`
+	Source    string     `json:"source,omitempty"`
 }
 
 // MarshalJSON writes the fix with "lat" and "lon" fields.
 func (f Fix) MarshalJSON() ([]byte, error) {
 	lat, lon := f.Lat(), f.Lon()
-	v := fixJSON{Unit: f.Unit, Time: f.Time, Lat: &lat, Lon: &lon,
+	v := fixJSON{Unit: f.Unit, Time: &f.Time, Lat: &lat, Lon: &lon,
 		AccuracyM: f.AccuracyM, AltitudeM: f.AltitudeM, Source: f.Source}
 	if f.SpeedMPS >= 0 {
 		v.SpeedMPS = &f.SpeedMPS
@@ -60,10 +60,28 @@ func (f *Fix) unmarshalJSONSlow(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*f = Fix{Unit: v.Unit, Time: v.Time, Point: orb.Point{nan(v.Lon), nan(v.Lat)},
+	*f = Fix{Unit: v.Unit, Time: givenTime(v.Time), Point: orb.Point{nan(v.Lon), nan(v.Lat)},
 		SpeedMPS: unknown(v.SpeedMPS), Heading: unknown(v.Heading), Battery: unknown(v.Battery),
 		AccuracyM: v.AccuracyM, AltitudeM: v.AltitudeM, Source: v.Source}
 	return nil
+}
+
+// unsetClock is the time of a fix that gives the zero time: a time, not
+// the absence of one, as old as a receiver's clock that was never set, so
+// that validation refuses it (ErrBadTime) where a fix without a time is
+// stamped with the server's clock.
+var unsetClock = time.Unix(0, 0).UTC()
+
+// givenTime returns the time of a fix whose "time" field read as *t (nil:
+// no such field).
+func givenTime(t *time.Time) time.Time {
+	switch {
+	case t == nil:
+		return time.Time{}
+	case t.IsZero():
+		return unsetClock
+	}
+	return *t
 }
 
 func nan(p *float64) float64 {
@@ -321,7 +339,11 @@ func (s *fixScanner) field(f *Fix, key []byte) bool {
 		case 's':
 			f.Source = string(v)
 		default:
-			return f.Time.UnmarshalJSON(s.b[start:s.i]) == nil
+			var t time.Time
+			if t.UnmarshalJSON(s.b[start:s.i]) != nil {
+				return false
+			}
+			f.Time = givenTime(&t)
 		}
 		return true
 	}

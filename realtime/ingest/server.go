@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -132,9 +133,21 @@ func (s *TCPServer) Run(ctx context.Context, ln net.Listener) error {
 			defer wg.Done()
 			defer func() { <-sem }()
 			defer conn.Close()
+			defer s.recover(log, conn)
 			done := context.AfterFunc(ctx, func() { conn.Close() })
 			defer done()
 			serve(ctx, conn)
 		}()
+	}
+}
+
+// recover ends a panic of the goroutine serving conn, which then closes
+// conn: the panic is counted and logged with its stack, and every other
+// connection goes on.
+func (s *TCPServer) recover(log *slog.Logger, conn net.Conn) {
+	if r := recover(); r != nil {
+		s.cfg.Metrics.Panic(s.proto)
+		log.Error("panic serving a connection; closing it", "remote", conn.RemoteAddr().String(), "panic", r,
+			"stack", string(debug.Stack()))
 	}
 }

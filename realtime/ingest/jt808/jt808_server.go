@@ -46,7 +46,8 @@ type Config struct {
 // connections besides its configuration.
 type Server struct {
 	*ingest.TCPServer
-	cfg Config
+	cfg   Config
+	peers ingest.PeerLog // of terminals' bad input before they authenticate
 }
 
 // NewServer returns a server with cfg. It starts no goroutine.
@@ -61,6 +62,7 @@ func NewServer(cfg Config) *Server {
 type session struct {
 	s         *Server
 	log       *slog.Logger
+	remote    net.Addr
 	r         *bufio.Reader
 	w         *bufio.Writer // replies, flushed before a read that may block
 	idle      *ingest.IdleDeadline
@@ -81,7 +83,7 @@ type session struct {
 // before the next read that may block, so a terminal that sends many
 // frames at once gets their replies, in order, in one write.
 func (s *Server) serve(ctx context.Context, conn net.Conn) {
-	ss := &session{s: s, log: s.cfg.Logger.With("proto", fix.SourceJT808, "remote", conn.RemoteAddr().String()),
+	ss := &session{s: s, log: s.cfg.Logger.With("proto", fix.SourceJT808, "remote", conn.RemoteAddr().String()), remote: conn.RemoteAddr(),
 		r: bufio.NewReaderSize(conn, MaxFrame), w: bufio.NewWriterSize(ingest.NewDeadlineWriter(conn, s.cfg.WriteTimeout), 4096),
 		idle: ingest.NewIdleDeadline(conn, s.cfg.IdleTimeout), buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
 	ss.log.Debug("connected")
@@ -100,7 +102,7 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 		switch {
 		case errors.Is(err, errOversize):
 			ss.s.cfg.Metrics.Malformed(fix.SourceJT808)
-			ss.log.Info("frame dropped", "err", err)
+			ss.bad("frame dropped", "err", err)
 			continue
 		case err != nil:
 			ss.log.Debug("disconnected", "err", err, "unit", ss.unit)
@@ -114,6 +116,17 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 			return
 		}
 	}
+}
+
+// bad logs the bad input of the terminal: always once it has
+// authenticated, before that at most once per address a minute (see
+// ingest.PeerLog), so that junk or guessed credentials fill no log; the
+// input is counted either way.
+func (ss *session) bad(msg string, args ...any) {
+	if ss.phone == "" && !ss.s.peers.Allow(ss.remote, ss.s.cfg.Now()) {
+		return
+	}
+	ss.log.Info(msg, args...)
 }
 
 var errOversize = fmt.Errorf("%w: longer than %d bytes without a flag", ErrFrame, MaxFrame)
@@ -143,14 +156,14 @@ func (ss *session) frame(ctx context.Context, frame []byte) error {
 	raw, err := unescape(ss.buf[:0], frame)
 	if err != nil {
 		ss.s.cfg.Metrics.Malformed(fix.SourceJT808)
-		ss.log.Info("frame dropped", "err", err)
+		ss.bad("frame dropped", "err", err)
 		return nil
 	}
 	ss.buf = raw
 	m, err := decodeRawFrom(raw, ss.lastPhone)
 	if err != nil {
 		ss.s.cfg.Metrics.Malformed(fix.SourceJT808)
-		ss.log.Info("frame dropped", "err", err)
+		ss.bad("frame dropped", "err", err)
 		return nil
 	}
 	ss.lastPhone = m.Header.Phone
@@ -216,7 +229,7 @@ func (ss *session) register(h Header) []byte {
 	b := binary.BigEndian.AppendUint16(nil, h.Serial)
 	d, key, err := ss.s.cfg.Devices.Terminal(phone)
 	if err != nil {
-		ss.log.Info("register refused", "phone", phone, "err", err)
+		ss.bad("register refused", "phone", phone, "err", err)
 		return append(b, NoSuchTerminal)
 	}
 	ss.log.Info("registered", "phone", phone, "device", d.ID)
@@ -239,7 +252,7 @@ func (ss *session) authenticate(h Header, body []byte) byte {
 		d, err = ss.dev.Check(ss.s.cfg.Devices, fix.SourceJT808)
 	}
 	if err != nil {
-		ss.log.Info("authentication refused", "phone", phone, "err", err)
+		ss.bad("authentication refused", "phone", phone, "err", err)
 		ss.logout()
 		return Failure
 	}
@@ -260,7 +273,7 @@ func (ss *session) logout() {
 func (ss *session) locations(ctx context.Context, m Message) byte {
 	phone := Phone(m.Header)
 	if ss.phone == "" || phone != ss.phone {
-		ss.log.Info("locations refused: not authenticated", "phone", phone)
+		ss.bad("locations refused: not authenticated", "phone", phone)
 		return Failure
 	}
 	var locs []Location
@@ -278,7 +291,7 @@ func (ss *session) locations(ctx context.Context, m Message) byte {
 	result := Success
 	if err != nil {
 		ss.s.cfg.Metrics.Malformed(fix.SourceJT808)
-		ss.log.Info("malformed locations", "unit", ss.unit, "err", err)
+		ss.bad("malformed locations", "unit", ss.unit, "err", err)
 		result = BadMessage
 	}
 	if !ss.ingest(ctx, locs) {

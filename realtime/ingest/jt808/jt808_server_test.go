@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/cuteLittleDevil/go-jt808/protocol/model"
 	"github.com/cuteLittleDevil/go-jt808/protocol/utils"
 	"github.com/paulmach/orb"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
@@ -638,4 +641,66 @@ func BenchmarkJT808Session(b *testing.B) {
 	srv.serve(context.Background(), conn)
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reads*perRead), "ns/frame")
+}
+
+// lineCounter is a log handler that counts the lines with each message.
+type lineCounter struct {
+	mu    sync.Mutex
+	lines map[string]int
+}
+
+func (c *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *lineCounter) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines[r.Message]++
+	return nil
+}
+func (c *lineCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *lineCounter) WithGroup(string) slog.Handler      { return c }
+
+func (c *lineCounter) count(msg string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lines[msg]
+}
+
+// TestJT808ServerJunkLogsOnce sends a thousand broken frames and a
+// hundred registrations of unknown phones over two connections from one
+// address before any authentication: each kind of line is logged once,
+// every broken frame counted.
+func TestJT808ServerJunkLogsOnce(t *testing.T) {
+	logs := &lineCounter{lines: map[string]int{}}
+	reg := prometheus.NewRegistry()
+	metrics := device.NewMetrics(reg)
+	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(logs), Metrics: metrics,
+		Ingest: func(context.Context, []fix.Fix) ([]fix.Result, error) { return nil, nil }}})
+	addr := realtimetest.ServeTCP(t, srv)
+	for range 2 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := bytes.Repeat([]byte{flag, 0x01, 0x02, 0x03, flag}, 500)
+		if _, err := conn.Write(junk); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+	for i := range 100 {
+		term := dial(t, addr, Header{Phone: fmt.Sprintf("01390000%04d", i)})
+		if got, _ := term.register(); got == 0 {
+			t.Fatalf("registration of unknown phone %d answered 0 (success)", i)
+		}
+		term.conn.Close()
+	}
+	realtimetest.WaitFor(t, "every broken frame counted", func() bool {
+		return realtimetest.Counter(t, reg, "patrolgrid_malformed_input_total", "source", fix.SourceJT808) >= 1000
+	})
+	if n := logs.count("frame dropped"); n != 1 {
+		t.Errorf("%d lines of frames dropped, want 1 for the address", n)
+	}
+	if n := logs.count("register refused"); n > 1 {
+		t.Errorf("%d lines of registrations refused, want at most 1 for the address", n)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -88,6 +89,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) serve(c *fasthttp.RequestCtx) {
+	defer s.recover(c)
 	switch {
 	case string(c.Path()) != "/":
 		send(c, Answer{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"})
@@ -105,6 +107,21 @@ func (s *Server) serve(c *fasthttp.RequestCtx) {
 	// timeouts bound the wait).
 	if a := s.h.Handle(context.Background(), "/", r); !a.OK() {
 		send(c, a)
+	}
+}
+
+// recover ends a panic of the request c: it is answered 500 and its
+// connection closed, the panic counted and logged with its stack, and
+// the port serves on.
+func (s *Server) recover(c *fasthttp.RequestCtx) {
+	if r := recover(); r != nil {
+		cfg := s.h.cfg
+		cfg.Metrics.Panic(fix.SourceOsmAnd)
+		cfg.Logger.Error("panic serving a request; closing its connection", "proto", fix.SourceOsmAnd,
+			"remote", c.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
+		c.Response.Reset()
+		send(c, Answer{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
+		c.SetConnectionClose()
 	}
 }
 

@@ -3,13 +3,19 @@ package osmand_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
 
@@ -89,4 +95,43 @@ func BenchmarkOsmAndPort(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/request")
+}
+
+// TestOsmAndPortRecoversPanic sends two fixes through a port whose ingest
+// panics on the first: that request is answered 500 and counted, and the
+// next one is taken.
+func TestOsmAndPortRecoversPanic(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var calls atomic.Int32
+	ingestFn := func(_ context.Context, fixes []fix.Fix) ([]fix.Result, error) {
+		if calls.Add(1) == 1 {
+			panic("a store's bug")
+		}
+		return make([]fix.Result, len(fixes)), nil
+	}
+	srv := osmand.NewServer(osmand.Config{Config: ingest.Config{Ingest: ingestFn, Metrics: device.NewMetrics(reg),
+		Logger: slog.New(slog.DiscardHandler)}, GatewayTokens: []string{"gateway"}})
+	addr := "http://" + realtimetest.ServeTCP(t, srv)
+	post := func() int {
+		req, err := http.NewRequest("POST", addr+"/?id=V01&lat=43.62&lon=122.26", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer gateway")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(); got != http.StatusInternalServerError {
+		t.Errorf("request whose ingest panics: %d, want 500", got)
+	}
+	if got := post(); got != http.StatusOK {
+		t.Errorf("the request after: %d, want 200", got)
+	}
+	if n := realtimetest.Counter(t, reg, "patrolgrid_panics_total", "source", fix.SourceOsmAnd); n != 1 {
+		t.Errorf("%v panics counted, want 1", n)
+	}
 }
