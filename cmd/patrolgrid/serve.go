@@ -61,6 +61,9 @@ type serveConfig struct {
 	redisCity    string
 	maxAge       time.Duration
 	maxOutsideKM float64
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
 	osm          string
 	profile      string
 	cacheDir     string
@@ -92,6 +95,9 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
+	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "longest an HTTP request may take to arrive, body included")
+	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 2*time.Minute, "longest an HTTP answer may take, from the end of its request's header (live websockets are not held to it)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 2*time.Minute, "longest an HTTP connection may wait for its next request")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
 	roadFlags(fs, cfg)
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
@@ -170,6 +176,14 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 	if cfg.maxAge <= 0 {
 		return cfg, fmt.Errorf("--max-age %v: want a positive duration", cfg.maxAge)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read-timeout", cfg.readTimeout}, {"write-timeout", cfg.writeTimeout}, {"idle-timeout", cfg.idleTimeout}} {
+		if d.v <= 0 {
+			return cfg, fmt.Errorf("--%s %v: want a positive duration", d.name, d.v)
+		}
+	}
 	if cfg.maxOutsideKM == 0 || math.IsNaN(cfg.maxOutsideKM) {
 		return cfg, fmt.Errorf("--max-outside-km %v: want a positive distance, or a negative one for no limit", cfg.maxOutsideKM)
 	}
@@ -187,7 +201,13 @@ type serveParts struct {
 	devices *device.Registry
 	web     web.Config    // of the API and the OsmAnd port
 	ingest  ingest.Config // of the terminal servers
+	http    httpTimeouts  // of the API's server
 }
+
+// httpTimeouts bound the API server's connections (--read-timeout,
+// --write-timeout, --idle-timeout), so that a client that sends slowly,
+// reads slowly or stays idle holds no connection for long.
+type httpTimeouts struct{ read, write, idle time.Duration }
 
 // newServeParts builds the city of live's plan over travel and the parts
 // around it: the metrics registry, the live hub, the device registry, and
@@ -213,7 +233,8 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
-	return &serveParts{plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
+	return &serveParts{http: httpTimeouts{cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout},
+		plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
 			Metrics: deviceMetrics, Plans: plansOf(live.store)},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}}, nil
@@ -236,7 +257,8 @@ func printStartup(w io.Writer, plan *patrol.Plan, travel travelTimes, lns listen
 func (p *serveParts) run(ctx context.Context, withDemo bool, lns listeners) error {
 	g, ctx := errgroup.WithContext(ctx)
 	p.runCity(ctx, g, withDemo)
-	srv := &http.Server{Handler: web.NewHandler(p.city, p.hub, p.web), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: web.NewHandler(p.city, p.hub, p.web), ReadHeaderTimeout: min(10*time.Second, p.http.read),
+		ReadTimeout: p.http.read, WriteTimeout: p.http.write, IdleTimeout: p.http.idle}
 	serveHTTP(ctx, g, srv, lns.http)
 	p.serveIngest(ctx, g, lns)
 	return g.Wait()

@@ -729,3 +729,35 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 	t.Logf("revocation on one server closed the terminal's connection on the other after %v", time.Since(revoked))
 }
+
+// TestServeTimeouts holds a client that stalls in its request body to
+// --read-timeout and an idle connection to --idle-timeout, while a live
+// websocket outlasts --write-timeout.
+func TestServeTimeouts(t *testing.T) {
+	base, _, stop := startServe(t, "--demo", "--read-timeout", "500ms", "--write-timeout", "1s", "--idle-timeout", "1s")
+	defer stop()
+	closedWithin := func(what, request string, limit time.Duration) {
+		t.Helper()
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, request); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		conn.SetReadDeadline(start.Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, conn)
+		if took := time.Since(start); err != nil || took > limit {
+			t.Errorf("%s: closed after %v (%v), want within %v", what, took.Round(time.Millisecond), err, limit)
+		}
+	}
+	closedWithin("a body that never comes", "POST /api/v1/osmand HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: 1000\r\n\r\nid=V01", 3*time.Second)
+	closedWithin("an idle connection after a request", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 4*time.Second)
+	live := dialLive(t, base)
+	past := time.Now().Add(1500 * time.Millisecond)   // past the write timeout
+	for live.next(t, 5*time.Second).at.Before(past) { // read until a message comes after it
+	}
+}
