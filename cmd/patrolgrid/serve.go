@@ -76,7 +76,7 @@ type serveConfig struct {
 func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve HTTP on")
-	fs.BoolVar(&cfg.demo, "demo", false, "move the plan's units with the built-in simulation (along the streets with --osm); on loopback, serve without tokens")
+	fs.BoolVar(&cfg.demo, "demo", false, "move the plan's units with the built-in simulation (along the streets with --osm), with demo devices of public keys; only on loopback, where without tokens it serves without credentials")
 	planFlags(fs, cfg)
 	fs.StringVar(&cfg.tiles, "tiles", "", "raster tile URL template {z}/{x}/{y} for the map (default: none, offline)")
 	fs.StringVar(&cfg.viewerTokens, "viewer-token", "", "comma-separated tokens that may read the API, map and live feed")
@@ -139,7 +139,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	addrs, err := ingestAddrs(cfg, access.Open)
+	addrs, err := ingestAddrs(cfg, access.Open || cfg.demo)
 	if err != nil {
 		return err
 	}
@@ -336,8 +336,9 @@ type ingestListen struct{ jt808, nmea, osmand string }
 // takes its well-known port on the host of --listen when that is
 // loopback (on every interface otherwise), and a free port when --listen's
 // port is 0, so that several servers can run side by side. An open server
-// (loopback demo, no credentials) opens no ingest port beyond loopback.
-func ingestAddrs(cfg serveConfig, open bool) (ingestListen, error) {
+// (loopback demo, no credentials), and any demo, whose devices' keys are
+// public, opens no ingest port beyond loopback: loopbackOnly.
+func ingestAddrs(cfg serveConfig, loopbackOnly bool) (ingestListen, error) {
 	host, port, err := net.SplitHostPort(cfg.listen)
 	if err != nil {
 		return ingestListen{}, fmt.Errorf("--listen %q: %w", cfg.listen, err)
@@ -352,9 +353,9 @@ func ingestAddrs(cfg serveConfig, open bool) (ingestListen, error) {
 			}
 			value = net.JoinHostPort(host, wellKnown)
 		}
-		if open && value != "" && !isLoopback(value) {
-			return "", fmt.Errorf("refusing to open --%s %s beyond loopback without credentials: "+
-				"set tokens, or give a loopback address", flag, value)
+		if loopbackOnly && value != "" && !isLoopback(value) {
+			return "", fmt.Errorf("refusing to open --%s %s beyond loopback for a demo or without credentials: "+
+				"give a loopback address", flag, value)
 		}
 		return value, nil
 	}
@@ -438,12 +439,12 @@ func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, live l
 		return devices, nil
 	}
 	specs := device.DemoSpecs(plan)
-	n, err := devices.Seed(ctx, specs)
+	n, err := devices.SeedLocal(ctx, specs)
 	if err != nil {
 		return nil, fmt.Errorf("demo devices: %w", err)
 	}
 	if len(specs) > 0 {
-		fmt.Fprintf(stdout, "patrolgrid: demo devices (%d new): id = unit id, key demo-<id>, JT/T 808 phone 1390000 and the unit's "+
+		fmt.Fprintf(stdout, "patrolgrid: demo devices (%d, in this server's memory only): id = unit id, key demo-<id>, JT/T 808 phone 1390000 and the unit's "+
 			"number in the plan in 4 digits (%s: key demo-%s, phone %s)\n", n, specs[0].ID, specs[0].ID, specs[0].Phone)
 	}
 	return devices, nil
@@ -463,7 +464,10 @@ func ignoreCancel(err error) error {
 func accessFor(cfg serveConfig) (web.Access, error) {
 	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens),
 		DispatcherTokens: splitList(cfg.dispTokens), PlannerTokens: splitList(cfg.planTokens), AdminTokens: splitList(cfg.adminTokens)}
-	if cfg.demo && isLoopback(cfg.listen) && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.PlannerTokens)+len(a.AdminTokens) == 0 {
+	if cfg.demo && !isLoopback(cfg.listen) {
+		return a, fmt.Errorf("refusing --demo on %s: the demo's devices have public keys (demo-<unit>), so it serves only on a loopback address", cfg.listen)
+	}
+	if cfg.demo && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.PlannerTokens)+len(a.AdminTokens) == 0 {
 		a.Open = true
 		return a, nil
 	}

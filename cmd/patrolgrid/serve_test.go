@@ -51,6 +51,7 @@ func TestAccessFor(t *testing.T) {
 		{"viewer and admin tokens", serveConfig{listen: ":8080", viewerTokens: "v", adminTokens: "a"}, false, false},
 		{"admin token only", serveConfig{listen: ":8080", adminTokens: "a"}, false, true},
 		{"demo on loopback with an admin token", serveConfig{listen: "127.0.0.1:8080", demo: true, adminTokens: "a"}, false, true},
+		{"demo on a LAN address with tokens", serveConfig{listen: "10.1.2.3:8080", demo: true, viewerTokens: "v", deviceTokens: "d"}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := accessFor(tc.cfg)
@@ -759,5 +760,15 @@ func TestServeTimeouts(t *testing.T) {
 	live := dialLive(t, base)
 	past := time.Now().Add(1500 * time.Millisecond)   // past the write timeout
 	for live.next(t, 5*time.Second).at.Before(past) { // read until a message comes after it
+	}
+}
+
+// TestServeDemoStaysOnLoopback refuses a demo, whose devices' keys are
+// public, an ingest port beyond loopback even with tokens set.
+func TestServeDemoStaysOnLoopback(t *testing.T) {
+	err := run(context.Background(), []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--viewer-token", "v",
+		"--device-token", "d", "--jt808-listen", "0.0.0.0:0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "refusing to open --jt808-listen 0.0.0.0:0 beyond loopback") {
+		t.Errorf("serve --demo with tokens and a JT/T 808 port on every interface: %v, want refused", err)
 	}
 }

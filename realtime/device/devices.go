@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -111,6 +110,8 @@ func DemoSpecs(plan *patrol.Plan) []Spec {
 type record struct {
 	Device
 	Key string `json:"key,omitempty"`
+	// local marks a device of this process alone (see SeedLocal).
+	local bool
 }
 
 // index is an immutable snapshot of the registry for lookups.
@@ -195,15 +196,18 @@ type Registry struct {
 	idx     atomic.Pointer[index]
 	mu      sync.Mutex // orders loads with the swaps of idx
 	follow  func(ctx context.Context) error
+	// local holds the devices of this process alone (SeedLocal), which
+	// are never written to the backend.
+	local *memoryBackend
 }
 
 // NewRegistry returns an empty registry in this process's memory.
 func NewRegistry(cfg Config) *Registry {
-	return newRegistry(cfg, &memoryBackend{recs: map[string]record{}, phones: map[string]string{}})
+	return newRegistry(cfg, newMemoryBackend())
 }
 
 func newRegistry(cfg Config, b backend) *Registry {
-	r := &Registry{cfg: cfg.withDefaults(), backend: b}
+	r := &Registry{cfg: cfg.withDefaults(), backend: b, local: newMemoryBackend()}
 	r.idx.Store(newIndex(nil))
 	return r
 }
@@ -221,12 +225,40 @@ func (r *Registry) index() *index {
 func (r *Registry) Load(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	recs, err := r.backend.load(ctx)
+	recs, err := r.records(ctx)
 	if err != nil {
 		return fmt.Errorf("device: load devices: %w", err)
 	}
 	r.idx.Store(newIndex(recs))
 	return nil
+}
+
+// records returns the backend's records and the local ones that neither
+// share an id with one of them nor hold the phone of an active one: the
+// backend's devices win.
+func (r *Registry) records(ctx context.Context) ([]record, error) {
+	recs, err := r.backend.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	local, _ := r.local.load(ctx)
+	if len(local) == 0 {
+		return recs, nil
+	}
+	ids, phones := map[string]bool{}, map[string]bool{}
+	for _, rec := range recs {
+		ids[rec.ID] = true
+		if rec.Active() && rec.Phone != "" {
+			phones[rec.Phone] = true
+		}
+	}
+	for _, rec := range local {
+		if !ids[rec.ID] && (rec.Phone == "" || !phones[rec.Phone]) {
+			rec.local = true
+			recs = append(recs, rec)
+		}
+	}
+	return recs, nil
 }
 
 // Run follows the changes other servers make to a shared (Redis)
@@ -271,6 +303,31 @@ func (r *Registry) Seed(ctx context.Context, specs []Spec) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// SeedLocal adds each of specs whose id the registry does not know as a
+// device of this process alone: it is never written to the backend (so a
+// demo's devices, whose keys are public, never outlive it in Redis) and
+// yields to a device of the backend with its id or phone. It returns how
+// many it added. Call it after Load.
+func (r *Registry) SeedLocal(ctx context.Context, specs []Spec) (int, error) {
+	n := 0
+	for _, s := range specs {
+		if _, known := r.index().byID[s.ID]; known {
+			continue
+		}
+		rec, err := r.record(s)
+		if err != nil {
+			return n, err
+		}
+		switch err := r.local.add(ctx, rec, true); {
+		case err == nil:
+			n++
+		case !errors.Is(err, ErrExists):
+			return n, fmt.Errorf("device: add device %s: %w", s.ID, err)
+		}
+	}
+	return n, r.Load(ctx)
 }
 
 func (r *Registry) add(ctx context.Context, spec Spec, ifNew bool) (Device, string, error) {
@@ -374,7 +431,11 @@ func validKey(k string) bool {
 // revoked device changes nothing. It returns the device; the error wraps
 // ErrUnknown when there is none.
 func (r *Registry) Revoke(ctx context.Context, id string) (Device, error) {
-	rec, err := r.backend.revoke(ctx, id, r.cfg.Now().UTC())
+	b := r.backend
+	if rec, ok := r.index().byID[id]; ok && rec.local {
+		b = r.local
+	}
+	rec, err := b.revoke(ctx, id, r.cfg.Now().UTC())
 	if err != nil {
 		return Device{}, fmt.Errorf("device: revoke device %s: %w", id, err)
 	}
@@ -383,9 +444,9 @@ func (r *Registry) Revoke(ctx context.Context, id string) (Device, error) {
 }
 
 // List returns every device, revoked ones included, by id, read from the
-// backend.
+// backend, with the local ones (see SeedLocal).
 func (r *Registry) List(ctx context.Context) ([]Device, error) {
-	recs, err := r.backend.load(ctx)
+	recs, err := r.records(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("device: list devices: %w", err)
 	}
@@ -501,50 +562,4 @@ func (r *Registry) refused(source string, err error) {
 	if r != nil {
 		r.cfg.Metrics.refuse(source, err)
 	}
-}
-
-// memoryBackend is the backend of a registry in this process's memory.
-type memoryBackend struct {
-	mu     sync.Mutex
-	recs   map[string]record
-	phones map[string]string // active terminal phone to device id
-}
-
-func (m *memoryBackend) add(_ context.Context, rec record, ifNew bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur, ok := m.recs[rec.ID]; ok && (ifNew || cur.Active()) {
-		return ErrExists
-	}
-	if owner, ok := m.phones[rec.Phone]; ok && rec.Phone != "" && owner != rec.ID {
-		return fmt.Errorf("%w: %s has %s", ErrPhoneTaken, owner, rec.Phone)
-	}
-	m.recs[rec.ID] = rec
-	if rec.Phone != "" {
-		m.phones[rec.Phone] = rec.ID
-	}
-	return nil
-}
-
-func (m *memoryBackend) revoke(_ context.Context, id string, at time.Time) (record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rec, ok := m.recs[id]
-	if !ok {
-		return record{}, fmt.Errorf("%w %q", ErrUnknown, id)
-	}
-	if rec.Active() {
-		rec.Revoked, rec.Key = at, ""
-		m.recs[id] = rec
-		if m.phones[rec.Phone] == id {
-			delete(m.phones, rec.Phone)
-		}
-	}
-	return rec, nil
-}
-
-func (m *memoryBackend) load(context.Context) ([]record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Collect(maps.Values(m.recs)), nil
 }

@@ -361,3 +361,51 @@ func FuzzDeviceSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestLocalDevices seeds a demo's devices on one registry of a city in
+// Redis: they authenticate there, are listed and revoked there, and a
+// second registry of the city, or one opened after, knows none of them;
+// a device of the shared registry with a demo device's id wins over it.
+func TestLocalDevices(t *testing.T) {
+	open := redisRegistryOpener(redistest.Start(t).Client(store.NewRedisClient))
+	ctx := realtimetest.Context(t)
+	a, b := open(t, "local"), open(t, "local")
+	plan := patroltest.SquarePlan(t)
+	specs := DemoSpecs(plan)
+	if _, _, err := a.Add(ctx, Spec{ID: specs[1].ID, Unit: specs[1].Unit, Key: "real-key-of-the-second"}); err != nil {
+		t.Fatal(err)
+	}
+	realtimetest.WaitFor(t, "b sees the shared device", func() bool { _, ok := b.Device(specs[1].ID); return ok })
+	n, err := a.SeedLocal(ctx, specs)
+	if err != nil || n != len(specs)-1 {
+		t.Fatalf("SeedLocal = %d, %v; want %d (all but the one shared)", n, err, len(specs)-1)
+	}
+	first := specs[0]
+	if _, err := a.Authenticate(fix.SourceOsmAnd, first.ID, first.Key); err != nil {
+		t.Errorf("demo device on its registry: %v", err)
+	}
+	if _, err := a.Authenticate(fix.SourceOsmAnd, specs[1].ID, specs[1].Key); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("demo key of an id the shared registry holds: %v, want ErrWrongKey", err)
+	}
+	if _, _, err := a.Terminal(TrimPhone(first.Phone)); err != nil {
+		t.Errorf("demo terminal on its registry: %v", err)
+	}
+	list, err := a.List(ctx)
+	if err != nil || len(list) != len(specs) {
+		t.Errorf("List = %d devices, %v; want %d", len(list), err, len(specs))
+	}
+	for name, r := range map[string]*Registry{"another server": b, "a server started after": open(t, "local")} {
+		if _, err := r.Authenticate(fix.SourceOsmAnd, first.ID, first.Key); !errors.Is(err, ErrUnknown) {
+			t.Errorf("demo device on %s: %v, want ErrUnknown", name, err)
+		}
+		if list, err := r.List(ctx); err != nil || len(list) != 1 {
+			t.Errorf("List on %s = %v, %v; want the shared device alone", name, list, err)
+		}
+	}
+	if _, err := a.Revoke(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(fix.SourceOsmAnd, first.ID, first.Key); !errors.Is(err, ErrRevoked) {
+		t.Errorf("revoked demo device: %v, want ErrRevoked", err)
+	}
+}
