@@ -13,11 +13,13 @@ type Metrics struct {
 	refusals  *prometheus.CounterVec
 	malformed *prometheus.CounterVec
 	panics    *prometheus.CounterVec
+	shutOut   *prometheus.CounterVec
 }
 
 // NewMetrics registers patrolgrid_device_refusals_total{source,
-// reason}, patrolgrid_malformed_input_total{source} and
-// patrolgrid_panics_total{source} with reg.
+// reason}, patrolgrid_malformed_input_total{source},
+// patrolgrid_shut_out_total{source} and patrolgrid_panics_total{source}
+// with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -27,6 +29,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		malformed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "patrolgrid_malformed_input_total",
 			Help: "Device input that could not be read, by protocol (osmand, jt808, nmea): requests, frames or lines.",
+		}, []string{"source"}),
+		shutOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_shut_out_total",
+			Help: "Device connections closed for failed logins, by protocol (jt808, nmea): at the failure that made too many, or at once from an address shut out for them.",
 		}, []string{"source"}),
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "patrolgrid_panics_total",
@@ -42,7 +48,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, s := range []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA} {
 		m.panics.WithLabelValues(s)
 	}
-	reg.MustRegister(m.refusals, m.malformed, m.panics)
+	for _, s := range []string{fix.SourceJT808, fix.SourceNMEA} {
+		m.shutOut.WithLabelValues(s)
+	}
+	reg.MustRegister(m.refusals, m.malformed, m.panics, m.shutOut)
 	return m
 }
 
@@ -57,6 +66,13 @@ func (m *Metrics) refuse(source string, err error) {
 func (m *Metrics) Malformed(source string) {
 	if m != nil {
 		m.malformed.WithLabelValues(source).Inc()
+	}
+}
+
+// ShutOut counts one connection of source closed for failed logins.
+func (m *Metrics) ShutOut(source string) {
+	if m != nil {
+		m.shutOut.WithLabelValues(source).Inc()
 	}
 }
 

@@ -26,10 +26,7 @@ type PeerLog struct {
 // Allow reports whether a line about addr may be written at now, and if
 // so counts it as written.
 func (p *PeerLog) Allow(addr net.Addr, now time.Time) bool {
-	host := addr.String()
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host := hostOf(addr)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.last[host]; ok && now.Sub(t) < PeerLogEvery {

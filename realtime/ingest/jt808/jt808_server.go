@@ -46,8 +46,9 @@ type Config struct {
 // connections besides its configuration.
 type Server struct {
 	*ingest.TCPServer
-	cfg   Config
-	peers ingest.PeerLog // of terminals' bad input before they authenticate
+	cfg     Config
+	peers   ingest.PeerLog // of terminals' bad input before they authenticate
+	backoff ingest.Backoff // of addresses whose terminals fail to log in
 }
 
 // NewServer returns a server with cfg. It starts no goroutine.
@@ -63,6 +64,8 @@ type session struct {
 	s         *Server
 	log       *slog.Logger
 	remote    net.Addr
+	failures  int  // failed registrations and authentications
+	closing   bool // after the replies to the frames read so far
 	r         *bufio.Reader
 	w         *bufio.Writer // replies, flushed before a read that may block
 	idle      *ingest.IdleDeadline
@@ -87,6 +90,11 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 		r: bufio.NewReaderSize(conn, MaxFrame), w: bufio.NewWriterSize(ingest.NewDeadlineWriter(conn, s.cfg.WriteTimeout), 4096),
 		idle: ingest.NewIdleDeadline(conn, s.cfg.IdleTimeout), buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
 	ss.log.Debug("connected")
+	if s.backoff.ShutOut(ss.remote, s.cfg.Now()) {
+		s.cfg.Metrics.ShutOut(fix.SourceJT808)
+		ss.bad("closing: the address is shut out for failed logins")
+		return
+	}
 	for {
 		if !ingest.BuffersDelimiter(ss.r, flag) {
 			if err := ss.w.Flush(); err != nil {
@@ -113,6 +121,10 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 		if err := ss.frame(ctx, frame); err != nil {
 			ss.w.Flush() // the replies to the frames before
 			ss.log.Info("closing", "err", err, "unit", ss.unit)
+			return
+		}
+		if ss.closing {
+			ss.w.Flush()
 			return
 		}
 	}
@@ -230,6 +242,7 @@ func (ss *session) register(h Header) []byte {
 	d, key, err := ss.s.cfg.Devices.Terminal(phone)
 	if err != nil {
 		ss.bad("register refused", "phone", phone, "err", err)
+		ss.loginFailed()
 		return append(b, NoSuchTerminal)
 	}
 	ss.log.Info("registered", "phone", phone, "device", d.ID)
@@ -254,11 +267,27 @@ func (ss *session) authenticate(h Header, body []byte) byte {
 	if err != nil {
 		ss.bad("authentication refused", "phone", phone, "err", err)
 		ss.logout()
+		ss.loginFailed()
 		return Failure
 	}
+	ss.s.backoff.Forgive(ss.remote)
+	ss.failures = 0
 	ss.phone, ss.unit = phone, d.Unit
 	ss.log.Info("authenticated", "phone", phone, "device", d.ID, "unit", d.Unit)
 	return Success
+}
+
+// loginFailed counts a failed registration or authentication: at
+// ingest.MaxAuthFailures the connection closes once its replies are
+// written, and its address is shut out for a while (ingest.Backoff).
+func (ss *session) loginFailed() {
+	if ss.failures++; ss.failures < ingest.MaxAuthFailures {
+		return
+	}
+	ss.closing = true
+	ss.s.cfg.Metrics.ShutOut(fix.SourceJT808)
+	d := ss.s.backoff.Strike(ss.remote, ss.s.cfg.Now())
+	ss.bad("closing: too many failed logins", "failures", ss.failures, "shut_out", d)
 }
 
 // logout forgets the authentication of the connection.

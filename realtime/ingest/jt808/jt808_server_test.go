@@ -704,3 +704,65 @@ func TestJT808ServerJunkLogsOnce(t *testing.T) {
 		t.Errorf("%d lines of registrations refused, want at most 1 for the address", n)
 	}
 }
+
+// TestJT808ServerLoginThrottle guesses terminal phones: the connection
+// closes at the fifth failed registration, the address is then shut out
+// for a second, then for two after its next five failures, and a
+// terminal that authenticates clears it.
+func TestJT808ServerLoginThrottle(t *testing.T) {
+	devices := device.NewRegistry(device.Config{})
+	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	clock := realtimetest.NewClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	reg := prometheus.NewRegistry()
+	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices, Now: clock.Now,
+		Metrics: device.NewMetrics(reg), Ingest: func(context.Context, []fix.Fix) ([]fix.Result, error) { return nil, nil }}})
+	addr := realtimetest.ServeTCP(t, srv)
+	closed := func(term *terminal) bool { // by the server: EOF, or a reset when a write came after
+		term.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := term.r.ReadByte()
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	}
+	guess := func(n int) *terminal {
+		term := dial(t, addr, Header{Phone: "013900000000"})
+		for i := range n {
+			term.h.Phone = fmt.Sprintf("01390000%04d", i)
+			if got, code := term.register(); got != NoSuchTerminal || code != "" {
+				t.Fatalf("guess %d: %d %q, want %d", i, got, code, NoSuchTerminal)
+			}
+		}
+		return term
+	}
+	if !closed(guess(ingest.MaxAuthFailures)) {
+		t.Fatalf("connection open after %d failed registrations, want closed", ingest.MaxAuthFailures)
+	}
+	shutOut := func(at time.Duration) bool {
+		clock.Set(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).Add(at))
+		term := dial(t, addr, Header{Phone: "013912345678"})
+		term.write(term.frame(MsgHeartbeat, nil))
+		return closed(term)
+	}
+	if !shutOut(500 * time.Millisecond) {
+		t.Error("a connection half a second after: served, want closed at once")
+	}
+	if shutOut(1100 * time.Millisecond) {
+		t.Error("a connection after the 1 s shut-out: closed, want served")
+	}
+	closed(guess(ingest.MaxAuthFailures))
+	if !shutOut(2900 * time.Millisecond) {
+		t.Error("a connection 1.8 s after the second strike: served, want closed (shut out for 2 s)")
+	}
+	clock.Set(time.Date(2026, 12, 3, 10, 0, 4, 0, time.UTC))
+	term := guess(ingest.MaxAuthFailures - 1)
+	term.h.Phone = "013912345678"
+	if got := term.general(MsgAuthenticate, []byte(key)); got != Success {
+		t.Fatalf("authenticate after 4 failures: %d, want success", got)
+	}
+	closed(guess(ingest.MaxAuthFailures))
+	if shutOut(5100 * time.Millisecond) {
+		t.Error("after a login, a strike shuts out for 1 s again; closed after 1.1 s")
+	}
+	if n := realtimetest.Counter(t, reg, "patrolgrid_shut_out_total", "source", fix.SourceJT808); n != 5 {
+		t.Errorf("%v connections shut out counted, want 5 (3 strikes, 2 at once)", n)
+	}
+}

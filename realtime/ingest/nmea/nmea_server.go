@@ -43,7 +43,9 @@ type Config struct {
 // connections besides its configuration.
 type Server struct {
 	*ingest.TCPServer
-	cfg Config
+	cfg     Config
+	peers   ingest.PeerLog // of refused logins
+	backoff ingest.Backoff // of addresses whose logins keep failing
 }
 
 // NewServer returns a server with cfg. It starts no goroutine.
@@ -52,6 +54,20 @@ func NewServer(cfg Config) *Server {
 	s.cfg.Config = cfg.WithDefaults()
 	s.TCPServer = ingest.NewTCPServer(fix.SourceNMEA, s.cfg.Config, s.serve)
 	return s
+}
+
+// loginRefused counts a refused login from addr, which closes its
+// connection: every ingest.MaxAuthFailures-th shuts the address out for a
+// while (ingest.Backoff). It is logged at most once per address a minute.
+func (s *Server) loginRefused(log *slog.Logger, addr net.Addr, device string, err error) {
+	now := s.cfg.Now()
+	d := s.backoff.Fail(addr, now)
+	if d > 0 {
+		s.cfg.Metrics.ShutOut(fix.SourceNMEA)
+	}
+	if s.peers.Allow(addr, now) {
+		log.Info("login refused; closing", "device", device, "err", err, "shut_out", d)
+	}
 }
 
 var errLongLine = fmt.Errorf("%w: line longer than %d bytes", ErrSentence, MaxLine)
@@ -63,6 +79,13 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 	r := bufio.NewReaderSize(conn, MaxLine+2)
 	idle := ingest.NewIdleDeadline(conn, s.cfg.IdleTimeout)
 	ns := &session{now: s.cfg.Now, ggaFix: -1}
+	if s.backoff.ShutOut(conn.RemoteAddr(), s.cfg.Now()) {
+		s.cfg.Metrics.ShutOut(fix.SourceNMEA)
+		if s.peers.Allow(conn.RemoteAddr(), s.cfg.Now()) {
+			log.Info("closing: the address is shut out for failed logins")
+		}
+		return
+	}
 	for {
 		if !ingest.BuffersDelimiter(r, '\n') {
 			if err := idle.Arm(); err != nil {
@@ -92,9 +115,10 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 			dev := device.Check{Device: n.Device, Key: n.Key, KeyOptional: s.cfg.KeyOptional}
 			d, err := dev.Check(s.cfg.Devices, fix.SourceNMEA)
 			if err != nil {
-				log.Info("login refused; closing", "device", n.Device, "err", err)
+				s.loginRefused(log, conn.RemoteAddr(), n.Device, err)
 				return
 			}
+			s.backoff.Forgive(conn.RemoteAddr())
 			log.Info("logged in", "device", d.ID, "unit", d.Unit)
 			ns.login(d.Unit, dev)
 			continue

@@ -175,7 +175,7 @@ func TestNMEAServerEndToEnd(t *testing.T) {
 }
 
 // closedAfter writes b on a new connection to addr and reports whether
-// the server closes it.
+// the server closes it (EOF, or a reset when it closed before reading b).
 func closedAfter(t *testing.T, addr, b string) bool {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
@@ -186,7 +186,8 @@ func closedAfter(t *testing.T, addr, b string) bool {
 	fmt.Fprint(conn, b)
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err = conn.Read(make([]byte, 1))
-	return errors.Is(err, io.EOF)
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // TestNMEAServerKeyOptional: on the loopback demo, a login without a key
@@ -236,4 +237,28 @@ func TestNMEAServerIdleTimeout(t *testing.T) {
 	if silent := time.Since(start); silent < idle {
 		t.Errorf("closed after %v of silence, want at least %v", silent, idle)
 	}
+}
+
+// TestNMEAServerLoginThrottle refuses five logins from one address, which
+// then is shut out for a second: its next connection is closed at once,
+// even with the right key, and taken once the second is past.
+func TestNMEAServerLoginThrottle(t *testing.T) {
+	devices := device.NewRegistry(device.Config{})
+	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "TRK1", Unit: "V01"})
+	clock := realtimetest.NewClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	rec := &realtimetest.RecordingIngest{}
+	srv := NewServer(Config{Config: ingest.Config{Ingest: rec.Ingest, Logger: slog.New(slog.DiscardHandler), Devices: devices, Now: clock.Now}})
+	addr := realtimetest.ServeTCP(t, srv)
+	for i := range ingest.MaxAuthFailures {
+		if !closedAfter(t, addr, fmt.Sprintf("$PGID,TRK1,guess%d\r\n", i)) {
+			t.Fatalf("guess %d: connection open, want closed", i)
+		}
+	}
+	login := "$PGID,TRK1," + key + "\r\n$GPRMC,100000,A,4337.0000,N,12215.0000,E,0.0,0.0,031226,,\r\n"
+	if !closedAfter(t, addr, login) {
+		t.Error("the right login while shut out: connection open, want closed at once")
+	}
+	clock.Set(clock.Now().Add(1100 * time.Millisecond))
+	sendAll(t, addr, []byte(login))
+	realtimetest.WaitFor(t, "the fix of the login after the shut-out", func() bool { return len(rec.Fixes()) == 1 })
 }
