@@ -23,6 +23,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 	"github.com/patrolgrid/patrolgrid/realtime/simulate"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
@@ -449,7 +450,7 @@ func TestRedisClusterTwoCities(t *testing.T) {
 // binServer is the patrolgrid binary serving in a child process.
 type binServer struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *realtimetest.SyncBuffer
 	base string
 }
 
@@ -457,7 +458,7 @@ type binServer struct {
 // its address and /readyz.
 func startBinary(t *testing.T, bin string, args ...string) *binServer {
 	t.Helper()
-	s := &binServer{out: &syncBuffer{}}
+	s := &binServer{out: &realtimetest.SyncBuffer{}}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, io.Discard
 	if err := s.cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 	"github.com/patrolgrid/patrolgrid/realtime/simulate"
 )
 
@@ -35,7 +36,7 @@ func demoUnit(t *testing.T, base, id string) realtime.UnitView {
 }
 
 // printed returns the first group of re in serve's output.
-func printed(t *testing.T, out *syncBuffer, re string) string {
+func printed(t *testing.T, out *realtimetest.SyncBuffer, re string) string {
 	t.Helper()
 	m := regexp.MustCompile(re).FindStringSubmatch(out.String())
 	if m == nil {

@@ -17,7 +17,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
+	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
 )
 
@@ -114,24 +114,11 @@ func TestIngestAddrs(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // TestServeDemo runs `serve --demo` on a free loopback port and checks that
 // it answers with moving units, then stops cleanly on cancel.
 func TestServeDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out realtimetest.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--demo", "--listen", "127.0.0.1:0"}, &out, io.Discard) }()
 
@@ -246,10 +233,10 @@ func writeMonacoPlan(t *testing.T, dir string) string {
 // startServe runs serve with args on a free loopback port and returns its
 // base URL, its output so far and a stop function that cancels it and
 // checks it ends cleanly.
-func startServe(t *testing.T, args ...string) (base string, out *syncBuffer, stop func()) {
+func startServe(t *testing.T, args ...string) (base string, out *realtimetest.SyncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
+	out = &realtimetest.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), out, io.Discard)

@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest"
 )
 
 // Server is the OsmAnd port: the OsmAnd protocol at "/", GET or POST, as
@@ -51,7 +52,7 @@ func NewServer(cfg Config) *Server {
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
-		Logger:                logger{c.Logger},
+		Logger:                logger{l: c.Logger, now: c.Now, peers: &ingest.PeerLog{}},
 	}
 	return s
 }
@@ -168,8 +169,29 @@ func mediaType(contentType string) string {
 }
 
 // logger writes fasthttp's messages (connection errors) to a slog.Logger.
-type logger struct{ l *slog.Logger }
+// An error serving a connection is written without its text, which
+// quotes the bytes of the request (its key= and Authorization header
+// among them), and at most once per peer address a minute: the request
+// is answered and counted as malformed (unreadable) all the same.
+type logger struct {
+	l     *slog.Logger
+	now   func() time.Time
+	peers *ingest.PeerLog
+}
+
+// serveConnError is how fasthttp starts the message of an error serving
+// a connection; its arguments are the local and remote addresses and the
+// error.
+const serveConnError = "error when serving connection %q<->%q: %v"
 
 func (l logger) Printf(format string, args ...any) {
-	l.l.Warn("osmand port", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+	if format != serveConnError || len(args) != 3 {
+		l.l.Warn("osmand port", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+		return
+	}
+	remote, ok := args[1].(net.Addr)
+	if ok && !l.peers.Allow(remote, l.now()) {
+		return
+	}
+	l.l.Info("osmand port: request not read; its bytes are not logged, as they may hold credentials", "remote", fmt.Sprint(args[1]))
 }
