@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -62,6 +63,8 @@ type serveConfig struct {
 	maxAge       time.Duration
 	maxOutsideKM float64
 	readTimeout  time.Duration
+	tlsCert      string
+	tlsKey       string
 	writeTimeout time.Duration
 	idleTimeout  time.Duration
 	osm          string
@@ -95,6 +98,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen and the OsmAnd port (with --tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "longest an HTTP request may take to arrive, body included")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 2*time.Minute, "longest an HTTP answer may take, from the end of its request's header (live websockets are not held to it)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 2*time.Minute, "longest an HTTP connection may wait for its next request")
@@ -143,6 +148,10 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	live, closeStore, err := openStore(ctx, cfg, logger)
 	if err != nil {
@@ -161,6 +170,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lns = lns.withTLS(tlsConfig)
 	printStartup(stdout, live.plan, travel, lns)
 	return parts.run(ctx, cfg.demo, lns)
 }
@@ -183,6 +193,9 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 		if d.v <= 0 {
 			return cfg, fmt.Errorf("--%s %v: want a positive duration", d.name, d.v)
 		}
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, errors.New("--tls-cert and --tls-key: give both or neither")
 	}
 	if cfg.maxOutsideKM == 0 || math.IsNaN(cfg.maxOutsideKM) {
 		return cfg, fmt.Errorf("--max-outside-km %v: want a positive distance, or a negative one for no limit", cfg.maxOutsideKM)
@@ -247,7 +260,7 @@ func printStartup(w io.Writer, plan *patrol.Plan, travel travelTimes, lns listen
 	if plan.Notice != "" {
 		fmt.Fprintf(w, "patrolgrid: %s\n", plan.Notice)
 	}
-	fmt.Fprintf(w, "patrolgrid: map and API on http://%s/\n", lns.http.Addr())
+	fmt.Fprintf(w, "patrolgrid: map and API on %s://%s/\n", cmp.Or(lns.scheme, "http"), lns.http.Addr())
 	lns.print(w)
 }
 
@@ -258,7 +271,11 @@ func (p *serveParts) run(ctx context.Context, withDemo bool, lns listeners) erro
 	g, ctx := errgroup.WithContext(ctx)
 	p.runCity(ctx, g, withDemo)
 	srv := &http.Server{Handler: web.NewHandler(p.city, p.hub, p.web), ReadHeaderTimeout: min(10*time.Second, p.http.read),
-		ReadTimeout: p.http.read, WriteTimeout: p.http.write, IdleTimeout: p.http.idle}
+		ReadTimeout: p.http.read, WriteTimeout: p.http.write, IdleTimeout: p.http.idle,
+		// What net/http logs itself is what peers got wrong before any
+		// handler ran (TLS handshakes, mostly): debug, so a peer cannot
+		// fill the log. Handlers' panics are gin's to recover and log.
+		ErrorLog: slog.NewLogLogger(cmp.Or(p.web.Logger, slog.Default()).Handler(), slog.LevelDebug)}
 	serveHTTP(ctx, g, srv, lns.http)
 	p.serveIngest(ctx, g, lns)
 	return g.Wait()
@@ -368,55 +385,6 @@ func ingestAddrs(cfg serveConfig, loopbackOnly bool) (ingestListen, error) {
 	}
 	in.osmand, err = addr("osmand-listen", cfg.osmandListen, "5055")
 	return in, err
-}
-
-// listeners are the open sockets of serve; nil for a server that is off.
-type listeners struct {
-	http, jt808, nmea, osmand net.Listener
-}
-
-// listenAll opens the HTTP address and the ingest addresses, closing
-// what it opened when one fails.
-func listenAll(ctx context.Context, httpAddr string, in ingestListen) (listeners, error) {
-	var lns listeners
-	var lc net.ListenConfig
-	for _, l := range []struct {
-		addr string
-		ln   *net.Listener
-	}{{httpAddr, &lns.http}, {in.jt808, &lns.jt808}, {in.nmea, &lns.nmea}, {in.osmand, &lns.osmand}} {
-		if l.addr == "" {
-			continue
-		}
-		ln, err := lc.Listen(ctx, "tcp", l.addr)
-		if err != nil {
-			lns.close()
-			return listeners{}, err
-		}
-		*l.ln = ln
-	}
-	return lns, nil
-}
-
-func (lns listeners) close() {
-	for _, ln := range []net.Listener{lns.http, lns.jt808, lns.nmea, lns.osmand} {
-		if ln != nil {
-			ln.Close()
-		}
-	}
-}
-
-// print says where the ingest servers listen, one line each, so that
-// people and tests can find ports chosen by the system.
-func (lns listeners) print(w io.Writer) {
-	if lns.jt808 != nil {
-		fmt.Fprintf(w, "patrolgrid: JT/T 808 terminals on tcp://%s\n", lns.jt808.Addr())
-	}
-	if lns.nmea != nil {
-		fmt.Fprintf(w, "patrolgrid: NMEA trackers on tcp://%s\n", lns.nmea.Addr())
-	}
-	if lns.osmand != nil {
-		fmt.Fprintf(w, "patrolgrid: OsmAnd (Traccar Client) on http://%s/\n", lns.osmand.Addr())
-	}
 }
 
 // openDevices returns the device registry: in this process's memory, or

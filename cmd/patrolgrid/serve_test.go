@@ -241,7 +241,7 @@ func startServe(t *testing.T, args ...string) (base string, out *realtimetest.Sy
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), out, io.Discard)
 	}()
-	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
+	addr := regexp.MustCompile(`map and API on (https?://127\.0\.0\.1:\d+)/`)
 	for deadline := time.Now().Add(30 * time.Second); base == ""; {
 		select {
 		case err := <-done:
@@ -249,7 +249,7 @@ func startServe(t *testing.T, args ...string) (base string, out *realtimetest.Sy
 		default:
 		}
 		if m := addr.FindStringSubmatch(out.String()); m != nil {
-			base = "http://" + m[1]
+			base = m[1]
 		} else if time.Now().After(deadline) {
 			cancel()
 			t.Fatalf("serve printed no address: %q", out.String())
