@@ -4,8 +4,10 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -120,6 +122,7 @@ func newEngine() *gin.Engine {
 
 func (s *Server) routes() http.Handler {
 	r := newEngine()
+	r.Use(s.cfg.Access.guard)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -175,13 +178,48 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
-// sameOrigin accepts websocket requests from pages of this server and from
-// clients that send no Origin (devices, tools).
+// sameOrigin accepts requests from pages of this server, its scheme and
+// host, and from clients that send no Origin (devices, tools).
 func sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
 	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
+	return err == nil && u.Scheme == scheme && u.Host == r.Host && u.User == nil
+}
+
+// guard refuses what a browser may be made to send by another site: a
+// request that changes something (any method but GET, HEAD and OPTIONS)
+// from a page of another origin, 403 cross_origin, as a form or a fetch
+// of text/plain needs no preflight; and on an open server, which asks no
+// credential, any request whose Host is not a loopback name or address,
+// 403 bad_host, as a site whose name resolves to 127.0.0.1 would send.
+func (a Access) guard(c *gin.Context) {
+	switch r := c.Request; {
+	case a.Open && !loopbackHost(r.Host):
+		fail(c, http.StatusForbidden, "bad_host", "an open demo server answers only to a loopback host name")
+	case r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !sameOrigin(r):
+		fail(c, http.StatusForbidden, "cross_origin", "a page of another origin may not change anything here")
+	default:
+		c.Next()
+	}
+}
+
+// loopbackHost reports whether host (a Host header, with or without a
+// port) names this machine: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestGuard refuses, on the open demo server, what another site's page
+// could make a browser send: a cross-origin POST of text/plain, a request
+// under a name that only resolves to loopback, and a websocket from a
+// page of another scheme; a page of the server itself, and a client that
+// sends no Origin, go through.
+func TestGuard(t *testing.T) {
+	base := startCity(t, Access{Open: true}, false).url
+	host := strings.TrimPrefix(base, "http://")
+	send := func(method, path, origin, hostHeader, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if hostHeader != "" {
+			req.Host = hostHeader
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e apiError
+		json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Error.Code
+	}
+	incident := `{"lat":43.62,"lon":122.26,"priority":1,"kind":"theft"}`
+	for _, tc := range []struct {
+		name, method, path, origin, host, code string
+	}{
+		{"POST from another site", "POST", "/api/v1/incidents", "http://evil.example", "", "cross_origin"},
+		{"POST from the server over https", "POST", "/api/v1/incidents", "https://" + host, "", "cross_origin"},
+		{"POST with a user in the origin", "POST", "/api/v1/incidents", "http://x@" + host, "", "cross_origin"},
+		{"GET under a rebound name", "GET", "/api/v1/units", "", "evil.example:80", "bad_host"},
+		{"POST from the server's page", "POST", "/api/v1/incidents", "http://" + host, "", ""},
+		{"POST with no Origin", "POST", "/api/v1/incidents", "", "", ""},
+		{"GET under localhost", "GET", "/api/v1/units", "", "localhost", ""},
+		{"GET under the IPv6 loopback", "GET", "/api/v1/units", "", "[::1]:8080", ""},
+	} {
+		status, code := send(tc.method, tc.path, tc.origin, tc.host, incident)
+		if tc.code != "" && (status != http.StatusForbidden || code != tc.code) {
+			t.Errorf("%s: %d %q, want 403 %s", tc.name, status, code, tc.code)
+		}
+		if tc.code == "" && status == http.StatusForbidden {
+			t.Errorf("%s: 403 %s, want it through", tc.name, code)
+		}
+	}
+	ws := "ws://" + host + "/api/v1/live"
+	if _, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {"https://" + host}}); err == nil {
+		t.Error("websocket from an https page of the plain server: accepted, want refused")
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {"http://" + host}})
+	if err != nil {
+		t.Fatalf("websocket from the server's page: %v", err)
+	}
+	conn.Close()
+}
