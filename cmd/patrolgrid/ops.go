@@ -22,7 +22,7 @@ type opsConfig struct {
 	city         serveConfig // plan and road flags
 	incidents    string
 	day          string
-	days         dateRange
+	days         patrol.DateRange
 	service      time.Duration
 	movesPerHour int
 	workers      int
@@ -75,7 +75,7 @@ func parseOpsArgs(args []string, lookupEnv func(string) (string, bool), usage io
 		return cfg, fmt.Errorf("simulate ops: --moves-per-hour %d: want at least 1", cfg.movesPerHour)
 	}
 	if cfg.day != "" {
-		if cfg.days != (dateRange{}) {
+		if cfg.days != (patrol.DateRange{}) {
 			return cfg, errors.New("simulate ops: --day and --days: give one")
 		}
 		if err := cfg.days.Set(cfg.day); err != nil {
@@ -106,9 +106,9 @@ func runOps(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	replay, err := cfg.days.filter(history, loc)
+	replay, err := cfg.days.Filter(history, loc)
 	if err != nil {
-		return fmt.Errorf("simulate ops: %w", err)
+		return fmt.Errorf("simulate ops: --days: %w", err)
 	}
 	days := ops.Days(replay, loc)
 	log := stdout

@@ -138,10 +138,10 @@ func TestSimulateOpsErrors(t *testing.T) {
 	}{
 		{[]string{"--format", "xml"}, `--format "xml"`},
 		{[]string{"--day", "2026-13-01"}, `--day "2026-13-01"`},
-		{[]string{"--day", "2025-01-01"}, "no incident on those days"},
+		{[]string{"--day", "2025-01-01"}, "no incident on the days"},
 		{[]string{"--days", "2026-09-01..2026-08-01"}, "ends before it starts"},
 		{[]string{"--days", "2026-08-01..2026-08-02", "--day", "2026-08-01"}, "give one"},
-		{[]string{"--days", "2025-01-01..2025-12-31"}, "no incident on those days"},
+		{[]string{"--days", "2025-01-01..2025-12-31"}, "no incident on the days"},
 		{[]string{"--service", "0s"}, "--service"},
 		{[]string{"--moves-per-hour", "0"}, "--moves-per-hour"},
 		{[]string{"--incidents", badCSV}, "line 2"},

@@ -55,7 +55,7 @@ func runPlan(ctx context.Context, args []string, stdout io.Writer) error {
 type evaluateConfig struct {
 	city      serveConfig // plan and road flags
 	incidents string
-	days      dateRange // of the history
+	days      patrol.DateRange // of the history
 	format    string
 }
 
@@ -247,7 +247,7 @@ func writeJSON(w io.Writer, v any) error {
 // the demo city's history, or for another plan the length of road in each
 // cell on the road network net (every cell alike without one), which it
 // says on log. Of a history it counts the incidents on days only.
-func planDemand(file string, days dateRange, plan *patrol.Plan, grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
+func planDemand(file string, days patrol.DateRange, plan *patrol.Plan, grid *geo.Grid, net *road.Network, log io.Writer) (patrol.Demand, error) {
 	var history []patrol.Incident
 	var err error
 	if file != "" {
@@ -258,7 +258,7 @@ func planDemand(file string, days dateRange, plan *patrol.Plan, grid *geo.Grid, 
 	switch {
 	case err != nil:
 		return nil, err
-	case history == nil && days != (dateRange{}):
+	case history == nil && days != (patrol.DateRange{}):
 		return nil, fmt.Errorf("--days %s: plan %q has no incident history; give it with --incidents", days.String(), plan.Name)
 	case file == "" && history == nil && net != nil:
 		return roadDemand(grid, net, log)
@@ -267,8 +267,8 @@ func planDemand(file string, days dateRange, plan *patrol.Plan, grid *geo.Grid, 
 	if err != nil {
 		return nil, err
 	}
-	if history, err = days.filter(history, loc); err != nil {
-		return nil, err
+	if history, err = days.Filter(history, loc); err != nil {
+		return nil, fmt.Errorf("--days: %w", err)
 	}
 	return patrol.NewDemand(grid, history), nil
 }

@@ -64,6 +64,8 @@ type serveConfig struct {
 	maxOutsideKM float64
 	readTimeout  time.Duration
 	tlsCert      string
+	maxConns     int
+	loginTimeout time.Duration
 	tlsKey       string
 	writeTimeout time.Duration
 	idleTimeout  time.Duration
@@ -98,6 +100,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
+	fs.IntVar(&cfg.maxConns, "max-conns", 10000, "most connections served at once on each device port (JT/T 808, NMEA, OsmAnd); more are closed at once")
+	fs.DurationVar(&cfg.loginTimeout, "login-timeout", 30*time.Second, "a JT/T 808 or NMEA connection that has not logged in by then is closed")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen and the OsmAnd port (with --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "longest an HTTP request may take to arrive, body included")
@@ -189,10 +193,14 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"read-timeout", cfg.readTimeout}, {"write-timeout", cfg.writeTimeout}, {"idle-timeout", cfg.idleTimeout}} {
+	}{{"read-timeout", cfg.readTimeout}, {"write-timeout", cfg.writeTimeout}, {"idle-timeout", cfg.idleTimeout},
+		{"login-timeout", cfg.loginTimeout}} {
 		if d.v <= 0 {
 			return cfg, fmt.Errorf("--%s %v: want a positive duration", d.name, d.v)
 		}
+	}
+	if cfg.maxConns < 1 {
+		return cfg, fmt.Errorf("--max-conns %d: want at least 1", cfg.maxConns)
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key: give both or neither")
@@ -250,7 +258,8 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 		plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
 			Metrics: deviceMetrics, Plans: plansOf(live.store)},
-		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics}}, nil
+		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics,
+			MaxConns: cfg.maxConns, LoginTimeout: cfg.loginTimeout}}, nil
 }
 
 // printStartup says what is served and where.
@@ -314,7 +323,9 @@ func (p *serveParts) serveIngest(ctx context.Context, g *errgroup.Group, lns lis
 		g.Go(func() error { return nm.Run(ctx, lns.nmea) })
 	}
 	if lns.osmand != nil {
-		port := osmand.NewServer(web.OsmAndConfig(p.city, p.web))
+		oc := web.OsmAndConfig(p.city, p.web)
+		oc.MaxConns = p.ingest.MaxConns
+		port := osmand.NewServer(oc)
 		g.Go(func() error { return port.Run(ctx, lns.osmand) })
 	}
 }

@@ -17,6 +17,18 @@ type IdleDeadline struct {
 	idle    time.Duration
 	refresh time.Duration // min(idle/8, 1 s)
 	set     time.Time     // when the deadline in force was set; zero before the first
+	by      time.Time     // the latest deadline until LoggedIn (see LoginBy); zero for none
+}
+
+// LoginBy caps the deadline at t until LoggedIn: a connection that has not
+// logged in by then is closed, however busy.
+func (d *IdleDeadline) LoginBy(t time.Time) { d.by, d.set = t, time.Time{} }
+
+// LoggedIn lifts the cap of LoginBy.
+func (d *IdleDeadline) LoggedIn() {
+	if !d.by.IsZero() {
+		d.by, d.set = time.Time{}, time.Time{}
+	}
 }
 
 // NewIdleDeadline returns the read deadline of conn for an idle timeout.
@@ -31,7 +43,11 @@ func (d *IdleDeadline) Arm() error {
 		return nil
 	}
 	d.set = now
-	return d.conn.SetReadDeadline(now.Add(d.idle + d.refresh))
+	deadline := now.Add(d.idle + d.refresh)
+	if !d.by.IsZero() && d.by.Before(deadline) {
+		deadline = d.by
+	}
+	return d.conn.SetReadDeadline(deadline)
 }
 
 // DeadlineWriter is a connection whose every write is bounded by a

@@ -32,6 +32,10 @@ type Config struct {
 	// IdleTimeout and IdleTimeout plus an eighth of it (at most a second)
 	// after its last byte.
 	IdleTimeout time.Duration
+	// LoginTimeout is how long a connection may stay without logging in
+	// (a JT/T 808 authentication, an NMEA login) before it is closed,
+	// however much it sends; default 30 s.
+	LoginTimeout time.Duration
 	// WriteTimeout bounds each write to a device, which carries the
 	// replies to every message of one read; default 10 s.
 	WriteTimeout time.Duration
@@ -55,6 +59,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 3 * time.Minute
+	}
+	if c.LoginTimeout <= 0 {
+		c.LoginTimeout = 30 * time.Second
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
@@ -90,6 +91,7 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 		r: bufio.NewReaderSize(conn, MaxFrame), w: bufio.NewWriterSize(ingest.NewDeadlineWriter(conn, s.cfg.WriteTimeout), 4096),
 		idle: ingest.NewIdleDeadline(conn, s.cfg.IdleTimeout), buf: make([]byte, 0, 256), out: make([]byte, 0, 64)}
 	ss.log.Debug("connected")
+	ss.idle.LoginBy(time.Now().Add(s.cfg.LoginTimeout))
 	if s.backoff.ShutOut(ss.remote, s.cfg.Now()) {
 		s.cfg.Metrics.ShutOut(fix.SourceJT808)
 		ss.bad("closing: the address is shut out for failed logins")
@@ -271,6 +273,7 @@ func (ss *session) authenticate(h Header, body []byte) byte {
 		return Failure
 	}
 	ss.s.backoff.Forgive(ss.remote)
+	ss.idle.LoggedIn()
 	ss.failures = 0
 	ss.phone, ss.unit = phone, d.Unit
 	ss.log.Info("authenticated", "phone", phone, "device", d.ID, "unit", d.Unit)

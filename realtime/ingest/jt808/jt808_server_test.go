@@ -766,3 +766,35 @@ func TestJT808ServerLoginThrottle(t *testing.T) {
 		t.Errorf("%v connections shut out counted, want 5 (3 strikes, 2 at once)", n)
 	}
 }
+
+// TestJT808ServerLoginTimeout closes a terminal that keeps sending
+// heartbeats without authenticating once LoginTimeout is past, and keeps
+// one that authenticated.
+func TestJT808ServerLoginTimeout(t *testing.T) {
+	devices := device.NewRegistry(device.Config{})
+	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices,
+		LoginTimeout: 300 * time.Millisecond, Ingest: func(context.Context, []fix.Fix) ([]fix.Result, error) { return nil, nil }}})
+	addr := realtimetest.ServeTCP(t, srv)
+	anonymous, member := dial(t, addr, Header{Phone: "013912345679"}), dial(t, addr, Header{Phone: "013912345678"})
+	if got := member.general(MsgAuthenticate, []byte(key)); got != Success {
+		t.Fatalf("authenticate: %d", got)
+	}
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		member.general(MsgHeartbeat, nil)
+		_, err := anonymous.conn.Write(anonymous.frame(MsgHeartbeat, nil))
+		anonymous.conn.SetReadDeadline(time.Now().Add(time.Second))
+		for b := []byte{flag}; err == nil && len(b) == 1; { // the reply, past its opening flag
+			b, err = anonymous.r.ReadSlice(flag)
+		}
+		if err != nil {
+			if took := time.Since(start); took < 250*time.Millisecond || took > 1500*time.Millisecond {
+				t.Errorf("unauthenticated terminal closed after %v, want about the 300 ms login timeout", took)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Error("unauthenticated terminal still served 2 s after it connected, heartbeats answered")
+}

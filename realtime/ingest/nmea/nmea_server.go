@@ -78,6 +78,7 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 	log := s.cfg.Logger.With("proto", fix.SourceNMEA, "remote", conn.RemoteAddr().String())
 	r := bufio.NewReaderSize(conn, MaxLine+2)
 	idle := ingest.NewIdleDeadline(conn, s.cfg.IdleTimeout)
+	idle.LoginBy(time.Now().Add(s.cfg.LoginTimeout))
 	ns := &session{now: s.cfg.Now, ggaFix: -1}
 	if s.backoff.ShutOut(conn.RemoteAddr(), s.cfg.Now()) {
 		s.cfg.Metrics.ShutOut(fix.SourceNMEA)
@@ -120,6 +121,7 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 			}
 			s.backoff.Forgive(conn.RemoteAddr())
 			log.Info("logged in", "device", d.ID, "unit", d.Unit)
+			idle.LoggedIn()
 			ns.login(d.Unit, dev)
 			continue
 		}

@@ -49,6 +49,7 @@ func NewServer(cfg Config) *Server {
 		WriteTimeout:          c.WriteTimeout,
 		IdleTimeout:           c.IdleTimeout,
 		MaxRequestBodySize:    MaxBody,
+		Concurrency:           c.MaxConns,
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
