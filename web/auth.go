@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
@@ -17,7 +18,7 @@ import (
 // PlannerTokens, and the device admin API one of AdminTokens. An OsmAnd
 // request needs its device's key, or one of DeviceTokens (a fleet
 // gateway). Dispatcher and planner tokens also read what a viewer token
-// reads.
+// reads; admin tokens may do everything.
 type Access struct {
 	Open             bool
 	ViewerTokens     []string
@@ -60,8 +61,12 @@ type role struct {
 }
 
 // require answers 401 unless the request carries a token of one of roles,
-// and records the credential's label for the handler.
+// or an admin token, which may do everything, and records the
+// credential's label for the handler.
 func (a Access) require(roles ...role) gin.HandlerFunc {
+	if !slices.ContainsFunc(roles, func(r role) bool { return r.name == "admin" }) {
+		roles = append(slices.Clip(roles), a.adminRole())
+	}
 	return func(c *gin.Context) {
 		tok := token(c.Request)
 		for _, r := range roles {

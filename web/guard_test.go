@@ -70,3 +70,41 @@ func TestGuard(t *testing.T) {
 	}
 	conn.Close()
 }
+
+// TestAdminDoesEverything lets an admin token read and act as every role
+// does, while a viewer token still only reads.
+func TestAdminDoesEverything(t *testing.T) {
+	base := startCity(t, Access{ViewerTokens: []string{"view-token"}, DeviceTokens: []string{"device-token"},
+		AdminTokens: []string{"admin-token"}}, false).url
+	do := func(method, path, tok, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	incident := `{"lat":43.62,"lon":122.26,"priority":1,"kind":"theft"}`
+	for _, tc := range []struct {
+		method, path, tok, body string
+		want                    int
+	}{
+		{"GET", "/api/v1/units", "admin-token", "", http.StatusOK},
+		{"GET", "/api/v1/devices", "admin-token", "", http.StatusOK},
+		{"POST", "/api/v1/incidents", "admin-token", incident, http.StatusCreated},
+		{"GET", "/api/v1/units", "view-token", "", http.StatusOK},
+		{"POST", "/api/v1/incidents", "view-token", incident, http.StatusUnauthorized},
+		{"GET", "/api/v1/devices", "view-token", "", http.StatusUnauthorized},
+	} {
+		if got := do(tc.method, tc.path, tc.tok, tc.body); got != tc.want {
+			t.Errorf("%s %s with %s: %d, want %d", tc.method, tc.path, tc.tok, got, tc.want)
+		}
+	}
+}
