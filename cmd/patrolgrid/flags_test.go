@@ -139,7 +139,7 @@ func TestServeEnvironment(t *testing.T) {
 func TestServeLimitFlags(t *testing.T) {
 	none := func(string) (string, bool) { return "", false }
 	for _, args := range [][]string{{"--max-age", "0s"}, {"--max-outside-km", "0"}, {"--max-outside-km", "NaN"},
-		{"--max-conns", "0"}, {"--login-timeout", "0s"}, {"--read-timeout", "-1s"}} {
+		{"--max-conns", "0"}, {"--history-entries", "0"}, {"--login-timeout", "0s"}, {"--read-timeout", "-1s"}} {
 		if _, err := parseServeArgs(args, none); err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("serve %v: error %v, want one naming %s", args, err, args[0])
 		}

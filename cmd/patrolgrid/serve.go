@@ -39,40 +39,41 @@ import (
 )
 
 type serveConfig struct {
-	listen       string
-	demo         bool
-	planFile     string
-	res          int
-	tiles        string
-	viewerTokens string
-	deviceTokens string
-	dispTokens   string
-	planTokens   string
-	adminTokens  string
-	jt808Listen  string
-	nmeaListen   string
-	osmandListen string
-	tick         time.Duration
-	staleAfter   time.Duration
-	lostAfter    time.Duration
-	moveLimit    time.Duration
-	followBusy   int
-	gapHold      time.Duration
-	redisURL     string
-	redisCity    string
-	maxAge       time.Duration
-	maxOutsideKM float64
-	readTimeout  time.Duration
-	tlsCert      string
-	maxConns     int
-	loginTimeout time.Duration
-	tlsKey       string
-	writeTimeout time.Duration
-	idleTimeout  time.Duration
-	osm          string
-	profile      string
-	cacheDir     string
-	snap         float64
+	listen         string
+	demo           bool
+	planFile       string
+	res            int
+	tiles          string
+	viewerTokens   string
+	deviceTokens   string
+	dispTokens     string
+	planTokens     string
+	adminTokens    string
+	jt808Listen    string
+	nmeaListen     string
+	osmandListen   string
+	tick           time.Duration
+	staleAfter     time.Duration
+	lostAfter      time.Duration
+	moveLimit      time.Duration
+	followBusy     int
+	gapHold        time.Duration
+	redisURL       string
+	redisCity      string
+	maxAge         time.Duration
+	maxOutsideKM   float64
+	readTimeout    time.Duration
+	tlsCert        string
+	maxConns       int
+	historyEntries int64
+	loginTimeout   time.Duration
+	tlsKey         string
+	writeTimeout   time.Duration
+	idleTimeout    time.Duration
+	osm            string
+	profile        string
+	cacheDir       string
+	snap           float64
 	// given holds the names of the flags set on the command line or by
 	// their environment variable.
 	given map[string]bool
@@ -100,6 +101,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	moveFlags(fs, cfg)
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
+	fs.Int64Var(&cfg.historyEntries, "history-entries", 1_000_000, "with --redis: the fix stream keeps about this many entries (batches of fixes, statuses, incidents) at most, as well as 24 hours at most")
 	fs.IntVar(&cfg.maxConns, "max-conns", 10000, "most connections served at once on each device port (JT/T 808, NMEA, OsmAnd); more are closed at once")
 	fs.DurationVar(&cfg.loginTimeout, "login-timeout", 30*time.Second, "a JT/T 808 or NMEA connection that has not logged in by then is closed")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen and the OsmAnd port (with --tls-key)")
@@ -198,6 +200,9 @@ func parseServeArgs(args []string, lookupEnv func(string) (string, bool)) (serve
 		if d.v <= 0 {
 			return cfg, fmt.Errorf("--%s %v: want a positive duration", d.name, d.v)
 		}
+	}
+	if cfg.historyEntries < 1 {
+		return cfg, fmt.Errorf("--history-entries %d: want at least 1", cfg.historyEntries)
 	}
 	if cfg.maxConns < 1 {
 		return cfg, fmt.Errorf("--max-conns %d: want at least 1", cfg.maxConns)

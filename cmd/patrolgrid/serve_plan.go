@@ -124,7 +124,7 @@ func jsonEqual(a, b []byte) bool {
 // openRedisStore returns the Redis store of city, and the plan to serve
 // from it (see activePlan).
 func openRedisStore(ctx context.Context, cfg serveConfig, client redis.UniversalClient, city string, fromFile *patrol.Plan, logger *slog.Logger) (*store.Redis, *patrol.Plan, error) {
-	rs, err := store.NewRedis(client, store.RedisConfig{City: city})
+	rs, err := store.NewRedis(client, store.RedisConfig{City: city, HistoryEntries: cfg.historyEntries})
 	if err != nil {
 		return nil, nil, err
 	}

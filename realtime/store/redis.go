@@ -29,6 +29,11 @@ type RedisConfig struct {
 	// MINID ~ on each write, so whole stream nodes go at once); zero means
 	// 24 hours.
 	HistoryAge time.Duration
+	// HistoryEntries caps the fix stream's length as well: each write trims
+	// it to about this many entries (XTRIM MAXLEN ~, whole stream nodes at
+	// once), each entry a batch of fixes, a status or an incident; zero
+	// means 1,000,000.
+	HistoryEntries int64
 	// HistorySkew is how far before since History starts reading the
 	// stream, whose entry ids are arrival times: a fix may be up to this much
 	// ahead of the server clock when it arrives. Zero means 10 minutes.
@@ -65,6 +70,7 @@ type RedisConfig struct {
 func (c RedisConfig) withDefaults() RedisConfig {
 	c.HistoryAge = cmp.Or(c.HistoryAge, 24*time.Hour)
 	c.HistorySkew = cmp.Or(c.HistorySkew, 10*time.Minute)
+	c.HistoryEntries = cmp.Or(c.HistoryEntries, 1_000_000)
 	c.CatchUpEvery = cmp.Or(c.CatchUpEvery, time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -147,10 +153,13 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 // unitKey is the key of unit's hash.
 func (s *Redis) unitKey(unit string) string { return s.keys.unit + unit }
 
-// trimMinID is the id before which each write trims the stream (XADD
-// MINID ~, so whole stream nodes go at once): HistoryAge before now.
-func (s *Redis) trimMinID(now time.Time) int64 {
-	return max(now.Add(-s.cfg.HistoryAge).UnixMilli(), 0)
+// trim is how each write trims the stream, as its scripts read it: the id
+// before which entries go (XADD MINID ~, so whole stream nodes go at
+// once), HistoryAge before now, and the length it is cut to,
+// HistoryEntries (XTRIM MAXLEN ~), separated by a space.
+func (s *Redis) trim(now time.Time) string {
+	return strconv.FormatInt(max(now.Add(-s.cfg.HistoryAge).UnixMilli(), 0), 10) + " " +
+		strconv.FormatInt(max(s.cfg.HistoryEntries, 1), 10)
 }
 
 // unitFields returns the unit hash fields Latest and Units read.
@@ -229,7 +238,7 @@ func (s *Redis) SetStatus(ctx context.Context, unit string, ch StatusChange) err
 		return fmt.Errorf("store: encode status of %s: %w", unit, err)
 	}
 	err = s.status.Run(ctx, s.c, []string{s.unitKey(unit), s.keys.fixes}, s.keys.events, string(ch.Status),
-		now.UTC().Format(time.RFC3339Nano), d, s.trimMinID(now), ch.By, ch.At.Format(time.RFC3339Nano)).Err()
+		now.UTC().Format(time.RFC3339Nano), d, s.trim(now), ch.By, ch.At.Format(time.RFC3339Nano)).Err()
 	if err != nil {
 		return fmt.Errorf("store: set status of %s: %w", unit, err)
 	}

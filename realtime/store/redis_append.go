@@ -100,7 +100,7 @@ func (s *Redis) appendArgs(fixes []fix.Fix, lines []byte, unitNum map[string]int
 	keys[0], keys[1] = s.keys.fixes, s.keys.pos
 	args := make([]any, 0, appendArgsHead+appendArgsPerUnit*len(newest)+appendArgsPerFix*len(fixes))
 	now := s.cfg.Now()
-	args = append(args, s.keys.events, s.trimMinID(now), now.UTC().Format(time.RFC3339Nano), lines, len(newest))
+	args = append(args, s.keys.events, s.trim(now), now.UTC().Format(time.RFC3339Nano), lines, len(newest))
 	for _, i := range newest {
 		f := &fixes[i]
 		keys = append(keys, s.unitKey(f.Unit))

@@ -32,7 +32,7 @@ func (s *Redis) SaveIncident(ctx context.Context, inc Incident) (Incident, error
 		return Incident{}, fmt.Errorf("store: encode incident %s: %w", inc.ID, err)
 	}
 	r, err := s.saveIncident.Run(ctx, s.c, []string{s.keys.incidents, s.keys.fixes}, s.keys.events, inc.ID, read, d,
-		s.trimMinID(s.cfg.Now())).Int64()
+		s.trim(s.cfg.Now())).Int64()
 	switch {
 	case err != nil:
 		return Incident{}, fmt.Errorf("store: save incident %s: %w", inc.ID, err)

@@ -65,6 +65,7 @@ func TestRedisStore(t *testing.T) {
 		{"AppendBatchMax", testRedisAppendBatchMax},
 		{"RejectsOutsideGEO", testRedisRejectsOutsideGEO},
 		{"StreamTrimmedByAge", testRedisStreamTrimmedByAge},
+		{"StreamTrimmedByLength", testRedisStreamTrimmedByLength},
 		{"MissedMessage", testRedisMissedMessage},
 		{"SubscriberReconnects", testRedisSubscriberReconnects},
 	} {
@@ -249,6 +250,38 @@ func testRedisStreamTrimmedByAge(t *testing.T, c redis.UniversalClient) {
 	}
 	if got := c.XLen(ctx, s.keys.fixes).Val(); got >= n {
 		t.Errorf("XLEN = %d after %d appends with a 1 ms history, want fewer", got, n)
+	}
+}
+
+// testRedisStreamTrimmedByLength writes 1,000 entries (fixes, statuses
+// and incidents) to a stream capped at 100 within a day's history: it
+// keeps about 100 (whole stream nodes of 100 go at once), and the latest
+// fix and status stay.
+func testRedisStreamTrimmedByLength(t *testing.T, c redis.UniversalClient) {
+	ctx := realtimetest.Context(t)
+	s := newTestRedisStore(t, c, RedisConfig{HistoryEntries: 100})
+	t0 := baseTime()
+	const n = 1000
+	for i := range n {
+		var err error
+		switch i % 10 {
+		case 8:
+			err = s.SetStatus(ctx, "V1", StatusChange{Status: patrol.Dispatched})
+		case 9:
+			_, err = s.SaveIncident(ctx, Incident{ID: fmt.Sprintf("I%d", i)})
+		default:
+			_, err = s.Append(ctx, fixAt("V1", t0, time.Duration(i)*time.Millisecond))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.XLen(ctx, s.keys.fixes).Val(); got < 100 || got > 200 {
+		t.Errorf("XLEN = %d after %d writes capped at 100, want 100 to 200", got, n)
+	}
+	last := fixAt("V1", t0, (n-3)*time.Millisecond) // the last fix appended (i = 997)
+	if got, ok, err := s.Latest(ctx, "V1"); err != nil || !ok || !got.Time.Equal(last.Time) {
+		t.Errorf("latest fix of V1 = %v, %v; want the last one appended, %v", got.Time, err, last.Time)
 	}
 }
 

@@ -2,7 +2,8 @@
 -- (redis_append.go builds its call: appendCall).
 --
 -- KEYS: the stream, the GEO set, then the hash of each unit of the batch.
--- ARGV: channel, the stream's oldest id to keep (trimMinID), updated-at,
+-- ARGV: channel, the stream's trim (trim: its oldest id to keep and its
+-- length, separated by a space), updated-at,
 -- the fixes' JSON one per line, the number of units, then per unit
 -- (appendArgsPerUnit) the unit and the fields of its newest fix in the
 -- batch (the first of them if several share its time): time (fixed width,
@@ -43,7 +44,9 @@ for i = 1, (#ARGV - base) / 2 do
   end
 end
 local flags = table.concat(out)
-local id = redis.call('XADD', stream, 'MINID', '~', ARGV[2], '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
+local minid, maxlen = string.match(ARGV[2], '^(%d+) (%d+)$')
+local id = redis.call('XADD', stream, 'MINID', '~', minid, '*', 'k', 'b', 'f', flags, 'd', ARGV[4])
+redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
 local geo = {}
 for j = 1, nu do
   if won[j] then

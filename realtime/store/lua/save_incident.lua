@@ -2,7 +2,8 @@
 --
 -- KEYS: the incidents hash, the stream. ARGV: channel, incident id, the
 -- version the caller read (0: a new incident), the incident as JSON with
--- its new version, the stream's oldest id to keep. It returns 1, or
+-- its new version, the stream's trim (its oldest id to keep and its
+-- length, separated by a space). It returns 1, or
 -- -(stored version)-1 when the caller's version is not the stored one.
 -- Its stream entry and message are those of a batch of one, flagged i.
 local cur = redis.call('HGET', KEYS[1], ARGV[2])
@@ -13,6 +14,8 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local prev = '0-0'
 if last[1] then prev = last[1][1] end
-local id = redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[5], '*', 'k', 'i', 'f', 'i', 'd', ARGV[4])
+local minid, maxlen = string.match(ARGV[5], '^(%d+) (%d+)$')
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'k', 'i', 'f', 'i', 'd', ARGV[4])
+redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', maxlen)
 redis.call('PUBLISH', ARGV[1], prev .. ' ' .. id .. '\ni\n' .. ARGV[4])
 return 1
