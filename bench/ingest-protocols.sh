@@ -12,9 +12,10 @@
 # fix time, 1 s per fix, and a second one could not follow it within the
 # server's time filters. The server is started without --demo (whose
 # motion would send its own fixes), so the script registers one device per
-# unit through the admin API: id and phone by the demo city's convention
-# (phone 1390000 and the unit's number in 4 digits); the terminals
-# register (0x0100) and authenticate with the key the server answers.
+# unit through the admin API: phone and terminal id by the demo city's
+# convention (phone 1390000 and the unit's number in 4 digits, terminal id
+# the unit id); the terminals register (0x0100) and authenticate with the
+# code the server answers.
 # With CONNS above UNITS, connections of one unit take turns in its fixes:
 # they never collide, but the server may take one before the other's
 # earlier one, and counts the late one "stored" (out of order).
@@ -72,7 +73,7 @@ start_server() {
   i=0
   for unit in $(curl -fs -H 'Authorization: Bearer b' "$server/api/v1/plan" | jq -r '.units[].id'); do
     i=$((i + 1))
-    printf '{"id":"%s","unit":"%s","phone":"1390000%04d"}' "$unit" "$unit" "$i" |
+    printf '{"id":"%s.jt808","unit":"%s","phone":"1390000%04d","terminal":"%.7s"}' "$unit" "$unit" "$i" "$unit" |
       curl -fs -o /dev/null -H 'Authorization: Bearer b' -H 'Content-Type: application/json' -d @- "$server/api/v1/devices"
   done
   [ "$i" -ge "$UNITS" ] || { echo "ingest-protocols.sh: the plan has $i units, want $UNITS" >&2; exit 1; }

@@ -14,18 +14,24 @@ import (
 
 // The device admin API, under /api/v1/devices with an admin token:
 //
-//	POST   devices      {"id","unit","phone"} adds a device; 201 with the
-//	                    device and its key, shown this once
+//	POST   devices      {"id","unit","protocol","key"} adds an OsmAnd or
+//	                    NMEA device, {"id","unit","protocol":"jt808",
+//	                    "phone","terminal"} a JT/T 808 terminal; 201 with
+//	                    the device and its key, shown this once (a
+//	                    terminal has none: it draws a code when it
+//	                    registers)
 //	GET    devices      every device, revoked ones too (?unit= narrows)
 //	GET    devices/:id  one device
 //	DELETE devices/:id  revokes it at once; 200 with the device
 
 // deviceSpec is the body of POST devices.
 type deviceSpec struct {
-	ID    string `json:"id"`
-	Unit  string `json:"unit"`
-	Phone string `json:"phone"`
-	Key   string `json:"key"` // a key the terminal was provisioned with; empty draws one
+	ID       string `json:"id"`
+	Unit     string `json:"unit"`
+	Protocol string `json:"protocol"` // osmand, nmea or jt808; empty is jt808 with a phone, osmand without
+	Phone    string `json:"phone"`
+	Terminal string `json:"terminal"`
+	Key      string `json:"key"` // a key the tracker was provisioned with; empty draws one
 }
 
 // minProvisionedKey is the shortest key an admin may give a device (one
@@ -37,7 +43,8 @@ func (s *Server) addDevice(c *gin.Context) {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		fail(c, http.StatusBadRequest, "bad_request", `body must be {"id": "...", "unit": "...", "phone": "...", "key": "..."} (phone and key optional)`)
+		fail(c, http.StatusBadRequest, "bad_request", `body must be {"id": "...", "unit": "...", "protocol": "osmand", "key": "..."} `+
+			`(key optional) or {"id": "...", "unit": "...", "protocol": "jt808", "phone": "...", "terminal": "..."}`)
 		return
 	}
 	if body.Key != "" && len(body.Key) < minProvisionedKey {
@@ -48,12 +55,17 @@ func (s *Server) addDevice(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "unknown_unit", "no unit "+quote(body.Unit)+" in the plan")
 		return
 	}
-	d, key, err := s.cfg.Devices.Add(c.Request.Context(), device.Spec{ID: body.ID, Unit: body.Unit, Phone: body.Phone, Key: body.Key})
+	d, key, err := s.cfg.Devices.Add(c.Request.Context(), device.Spec{ID: body.ID, Unit: body.Unit, Protocol: body.Protocol,
+		Phone: body.Phone, Terminal: body.Terminal, Key: body.Key})
 	if err != nil {
 		s.deviceFailed(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/devices/"+d.ID)
+	if key == "" {
+		c.JSON(http.StatusCreated, gin.H{"device": d})
+		return
+	}
 	c.JSON(http.StatusCreated, gin.H{"device": d, "key": key})
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 )
@@ -117,11 +118,17 @@ func TestDeviceAdminAPI(t *testing.T) {
 	devices := dc.api + "/api/v1/devices"
 	u0, u1 := dc.plan.Units[0].ID, dc.plan.Units[1].ID
 
-	code, body := call(t, "POST", devices, "admin", "application/json", `{"id":"car-1","unit":"`+u0+`","phone":"013900000001"}`)
+	code, body := call(t, "POST", devices, "admin", "application/json", `{"id":"car-1","unit":"`+u0+`"}`)
 	key, _ := body["key"].(string)
 	d, _ := body["device"].(map[string]any)
-	if code != 201 || len(key) != 32 || d["id"] != "car-1" || d["unit"] != u0 || d["phone"] != "13900000001" {
-		t.Fatalf("POST devices = %d %v, want 201 with car-1, phone 13900000001 and a 32-digit key", code, body)
+	if code != 201 || len(key) != 32 || d["id"] != "car-1" || d["unit"] != u0 || d["protocol"] != "osmand" {
+		t.Fatalf("POST devices = %d %v, want 201 with OsmAnd device car-1 and a 32-digit key", code, body)
+	}
+	code, body = call(t, "POST", devices, "admin", "application/json",
+		`{"id":"term-1","unit":"`+u1+`","protocol":"jt808","phone":"013900000001","terminal":"PG00001"}`)
+	d, _ = body["device"].(map[string]any)
+	if _, hasKey := body["key"]; code != 201 || hasKey || d["phone"] != "13900000001" || d["terminal"] != "PG00001" || d["protocol"] != "jt808" {
+		t.Fatalf("POST devices of a terminal = %d %v, want 201 with phone 13900000001, terminal PG00001 and no key", code, body)
 	}
 	for _, tc := range []struct {
 		name, method, path, token, body string
@@ -134,10 +141,15 @@ func TestDeviceAdminAPI(t *testing.T) {
 		{"list with a viewer token", "GET", "", "view", "", 401, "unauthorized"},
 		{"revoke with a device token", "DELETE", "/car-1", "gateway", "", 401, "unauthorized"},
 		{"same id", "POST", "", "admin", `{"id":"car-1","unit":"` + u1 + `"}`, 409, "device_exists"},
-		{"same phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"13900000001"}`, 409, "phone_taken"},
+		{"same phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"13900000001","terminal":"PG00002"}`, 409, "phone_taken"},
+		{"a terminal without its terminal id", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"13900000002"}`, 400, "bad_device"},
+		{"a terminal with a key", "POST", "", "admin",
+			`{"id":"car-2","unit":"` + u1 + `","phone":"13900000002","terminal":"PG00002","key":"0123456789abcdef0"}`, 400, "bad_device"},
+		{"a phone on an OsmAnd device", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","protocol":"osmand","phone":"13900000002"}`, 400, "bad_device"},
+		{"an unknown protocol", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","protocol":"gt06"}`, 400, "bad_device"},
 		{"unknown unit", "POST", "", "admin", `{"id":"car-2","unit":"nobody"}`, 400, "unknown_unit"},
 		{"bad id", "POST", "", "admin", `{"id":"car 2","unit":"` + u1 + `"}`, 400, "bad_device"},
-		{"bad phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"+86139"}`, 400, "bad_device"},
+		{"bad phone", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","phone":"+86139","terminal":"PG00002"}`, 400, "bad_device"},
 		{"a short key", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"mine"}`, 400, "bad_device"},
 		{"a key with a comma", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","key":"0123456789abcdef,"}`, 400, "bad_device"},
 		{"an unknown field", "POST", "", "admin", `{"id":"car-2","unit":"` + u1 + `","secret":"x"}`, 400, "bad_request"},
@@ -212,7 +224,12 @@ func TestDeviceAdminAPI(t *testing.T) {
 func TestOsmAndDeviceKeys(t *testing.T) {
 	dc := startDeviceCity(t, Access{ViewerTokens: []string{"view"}, DeviceTokens: []string{"gateway"}, AdminTokens: []string{"admin"}})
 	u0 := dc.plan.Units[0].ID
-	_, key, err := dc.devices.Add(context.Background(), device.Spec{ID: "car-1", Unit: u0, Phone: "13900000001"})
+	_, key, err := dc.devices.Add(context.Background(), device.Spec{ID: "car-1", Unit: u0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An NMEA tracker's key is good on NMEA alone.
+	_, nmeaKey, err := dc.devices.Add(context.Background(), device.Spec{ID: "trk-1", Unit: u0, Protocol: fix.SourceNMEA})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +253,7 @@ func TestOsmAndDeviceKeys(t *testing.T) {
 			{"wrong key", "GET", dc.fixQuery("car-1", 0, "key", "guess"), "", "", "", 401, "bad_device_key"},
 			{"viewer token", "GET", dc.fixQuery("car-1", 0), "view", "", "", 401, "bad_device_key"},
 			{"unknown device", "GET", dc.fixQuery("nobody", 0, "key", key), "", "", "", 401, "unknown_device"},
+			{"an NMEA tracker's key", "GET", dc.fixQuery("trk-1", 0, "key", nmeaKey), "", "", "", 401, "bad_device_key"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				code, body := call(t, tc.method, base+"?"+tc.query, tc.auth, tc.contentType, tc.body)

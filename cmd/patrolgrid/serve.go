@@ -428,8 +428,10 @@ func openDevices(ctx context.Context, cfg serveConfig, plan *patrol.Plan, live l
 		return nil, fmt.Errorf("demo devices: %w", err)
 	}
 	if len(specs) > 0 {
-		fmt.Fprintf(stdout, "patrolgrid: demo devices (%d, in this server's memory only): id = unit id, key demo-<id>, JT/T 808 phone 1390000 and the unit's "+
-			"number in the plan in 4 digits (%s: key demo-%s, phone %s)\n", n, specs[0].ID, specs[0].ID, specs[0].Phone)
+		u, nmea, jt := specs[0], specs[1], specs[2]
+		fmt.Fprintf(stdout, "patrolgrid: demo devices (%d, in this server's memory only): per unit, OsmAnd id = unit id with key demo-<id>, "+
+			"NMEA <unit>.nmea with key demo-<unit>.nmea, JT/T 808 phone 1390000 and the unit's number in the plan in 4 digits with terminal id "+
+			"the unit id (%s: key %s; $PGID,%s,%s; phone %s, terminal %s)\n", n, u.ID, u.Key, nmea.ID, nmea.Key, jt.Phone, jt.Terminal)
 	}
 	return devices, nil
 }

@@ -446,17 +446,16 @@ func TestServeDemoDevices(t *testing.T) {
 	u0, u1, u2 := plan.Units[0], plan.Units[1], plan.Units[2]
 
 	var list struct{ Devices []device.Device }
-	if code := getJSON(t, base+"/api/v1/devices", "", &list); code != 200 || len(list.Devices) != len(plan.Units) {
-		t.Fatalf("GET devices = %d, %d devices, want %d", code, len(list.Devices), len(plan.Units))
+	if code := getJSON(t, base+"/api/v1/devices", "", &list); code != 200 || len(list.Devices) != 3*len(plan.Units) {
+		t.Fatalf("GET devices = %d, %d devices, want %d", code, len(list.Devices), 3*len(plan.Units))
 	}
 
 	// JT/T 808: register as the first unit's terminal, authenticate with
-	// the code it hands out (its demo key), report a location.
+	// the code it hands out, report a location.
 	term := dialTerminal(t, jtAddr, "013900000001")
-	ans := term.send(jt808.MsgRegister, make([]byte, 37))
-	if ans.Header.ID != jt808.MsgRegisterAnswer || len(ans.Body) < 3 || ans.Body[2] != jt808.Success ||
-		string(ans.Body[3:]) != "demo-"+u0.ID {
-		t.Fatalf("register of 013900000001 = 0x%04x %q, want success with demo-%s", ans.Header.ID, ans.Body, u0.ID)
+	ans := term.send(jt808.MsgRegister, registerBody(u0.ID))
+	if ans.Header.ID != jt808.MsgRegisterAnswer || len(ans.Body) != 3+32 || ans.Body[2] != jt808.Success {
+		t.Fatalf("register of 013900000001 = 0x%04x %q, want success with a code", ans.Header.ID, ans.Body)
 	}
 	if got := term.result(jt808.MsgAuthenticate, ans.Body[3:]); got != jt808.Success {
 		t.Fatalf("authenticate: result %d", got)
@@ -475,7 +474,7 @@ func TestServeDemoDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tracker.Close()
-	fmt.Fprintf(tracker, "$PGID,%s,demo-%s\r\n", u1.ID, u1.ID)
+	fmt.Fprintf(tracker, "$PGID,%s.nmea,demo-%s.nmea\r\n", u1.ID, u1.ID)
 	tracker.Write(nmea.Append(nil, nmea.Sentence{Kind: nmea.RMC, TimeOfDay: 0, Date: time.Now().UTC().Truncate(24 * time.Hour),
 		Valid: true, Point: geo.CellCenter(u1.Post), SpeedKnots: 1, Course: 0}))
 	tracker.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
@@ -487,10 +486,10 @@ func TestServeDemoDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bad.Close()
-	fmt.Fprintf(bad, "$PGID,%s,guess\r\n", u1.ID)
+	fmt.Fprintf(bad, "$PGID,%s.nmea,demo-%s\r\n", u1.ID, u1.ID) // the OsmAnd device's key
 	bad.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := bad.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Errorf("NMEA connection after a wrong key: %v, want EOF", err)
+		t.Errorf("NMEA connection with the key of another protocol: %v, want EOF", err)
 	}
 
 	// OsmAnd on its own port, at /, where the demo motion last put the
@@ -539,7 +538,7 @@ func TestServeDemoDevices(t *testing.T) {
 
 	// Revoking the first unit's device closes its terminal's connection
 	// at its next message.
-	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/devices/"+u0.ID, nil)
+	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/devices/"+u0.ID+".jt808", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -553,6 +552,11 @@ func TestServeDemoDevices(t *testing.T) {
 	if _, err := term.r.ReadByte(); !errors.Is(err, io.EOF) {
 		t.Errorf("terminal connection after its device was revoked: %v, want EOF", err)
 	}
+}
+
+// registerBody returns a 2013 registration (0x0100) of terminal id.
+func registerBody(terminal string) []byte {
+	return jt808.AppendRegister(nil, false, jt808.Register{Maker: "PGRID", Model: "test", TerminalID: terminal}, "TEST")
 }
 
 // malformedCounts reads patrolgrid_malformed_input_total by source from
@@ -658,17 +662,15 @@ func TestServeRedisDevices(t *testing.T) {
 		t.Fatalf("second server printed no JT/T 808 address: %q", outB.String())
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, baseA+"/api/v1/devices", strings.NewReader(`{"id":"car-1","unit":"V01","phone":"13800000001"}`))
+	req, _ := http.NewRequest(http.MethodPost, baseA+"/api/v1/devices", strings.NewReader(`{"id":"car-1","unit":"V01","phone":"13800000001","terminal":"CAR0001"}`))
 	req.Header.Set("Authorization", "Bearer admin")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var added struct{ Key string }
-	json.NewDecoder(resp.Body).Decode(&added)
 	resp.Body.Close()
-	if resp.StatusCode != 201 || added.Key == "" {
-		t.Fatalf("POST devices on the first server = %d, key %q", resp.StatusCode, added.Key)
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST devices on the first server = %d", resp.StatusCode)
 	}
 	for deadline := time.Now().Add(5 * time.Second); getJSON(t, baseB+"/api/v1/devices/car-1", "admin", nil) != 200; {
 		if time.Now().After(deadline) {
@@ -678,11 +680,11 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 
 	term := dialTerminal(t, jtB[1], "013800000001")
-	ans := term.send(jt808.MsgRegister, make([]byte, 37))
-	if len(ans.Body) < 3 || ans.Body[2] != jt808.Success || string(ans.Body[3:]) != added.Key {
-		t.Fatalf("register on the second server = % x, want success with the key", ans.Body)
+	ans := term.send(jt808.MsgRegister, registerBody("CAR0001"))
+	if len(ans.Body) != 3+32 || ans.Body[2] != jt808.Success {
+		t.Fatalf("register on the second server = % x, want success with a code", ans.Body)
 	}
-	if got := term.result(jt808.MsgAuthenticate, []byte(added.Key)); got != jt808.Success {
+	if got := term.result(jt808.MsgAuthenticate, ans.Body[3:]); got != jt808.Success {
 		t.Fatalf("authenticate on the second server: result %d", got)
 	}
 

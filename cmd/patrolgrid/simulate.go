@@ -89,8 +89,6 @@ func simulateFlags(cfg *simulate.Config) *flag.FlagSet {
 		"connections of one unit take turns in its fixes, so their fix times never collide")
 	fs.StringVar(&cfg.JT808Addr, "jt808-addr", "", "`host:port` of the JT/T 808 server (default --server's host, port "+simulate.JT808Port+")")
 	fs.StringVar(&cfg.NMEAAddr, "nmea-addr", "", "`host:port` of the NMEA server (default --server's host, port "+simulate.NMEAPort+")")
-	fs.StringVar(&cfg.JT808Auth, "jt808-auth", def.JT808Auth, "how a JT/T 808 terminal authenticates: register "+
-		"(0x0100, then 0x0102 with the code answered) or key (0x0102 with the device key)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", def.MaxAge, "the server's too_old limit: an accelerated replay starts no further back")
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "how long to wait for the answers to the last fixes")
 	return fs

@@ -18,7 +18,7 @@ import (
 func TestParseSimulateArgs(t *testing.T) {
 	defaults := simulate.Config{Server: "http://127.0.0.1:8080", Protocol: "osmand", Units: 88, Rate: 1, Duration: 30 * time.Second,
 		Warmup: 3 * time.Second, Concurrency: 32, Batch: 1, JT808Addr: "127.0.0.1:5015", NMEAAddr: "127.0.0.1:5016",
-		JT808Auth: "register", MaxAge: 24 * time.Hour, Drain: 5 * time.Second, Progress: time.Second}
+		MaxAge: 24 * time.Hour, Drain: 5 * time.Second, Progress: time.Second}
 	tests := []struct {
 		name    string
 		args    []string
@@ -37,10 +37,10 @@ func TestParseSimulateArgs(t *testing.T) {
 			})},
 		{name: "jt808 flags",
 			args: []string{"--protocol", "jt808", "--units", "88", "--conns", "100", "--rate", "1000", "--batch", "30",
-				"--jt808-addr", "10.0.0.9:7015", "--jt808-auth", "key", "--max-age", "12h", "--drain", "1s"},
+				"--jt808-addr", "10.0.0.9:7015", "--max-age", "12h", "--drain", "1s"},
 			want: withSimulate(defaults, func(c *simulate.Config) {
-				c.Protocol, c.Conns, c.Rate, c.Batch, c.JT808Addr, c.JT808Auth, c.MaxAge, c.Drain = "jt808", 100, 1000, 30,
-					"10.0.0.9:7015", "key", 12*time.Hour, time.Second
+				c.Protocol, c.Conns, c.Rate, c.Batch, c.JT808Addr, c.MaxAge, c.Drain = "jt808", 100, 1000, 30,
+					"10.0.0.9:7015", 12*time.Hour, time.Second
 			})},
 		{name: "json batches", args: []string{"--protocol", "json", "--batch", "500"},
 			want: withSimulate(defaults, func(c *simulate.Config) { c.Protocol, c.Batch = "json", 500 })},
@@ -107,7 +107,7 @@ func TestParseSimulateArgsHelp(t *testing.T) {
 		t.Fatalf("parseSimulateArgs(-h) error = %v, want flag.ErrHelp", err)
 	}
 	for _, name := range []string{"-server", "-token", "-protocol", "-units", "-rate", "-duration", "-watchers", "-concurrency",
-		"-batch", "-conns", "-jt808-addr", "-nmea-addr", "-jt808-auth", "-max-age", "-drain", "PATROLGRID_"} {
+		"-batch", "-conns", "-jt808-addr", "-nmea-addr", "-max-age", "-drain", "PATROLGRID_"} {
 		if !strings.Contains(usage.String(), name) {
 			t.Errorf("usage = %q, want it to mention %s", usage.String(), name)
 		}

@@ -4,19 +4,14 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
@@ -68,9 +63,16 @@ type Device struct {
 	// Unit is the plan unit the device reports for; several devices may
 	// report for one unit.
 	Unit string `json:"unit"`
+	// Protocol is the one protocol the device's credential is good for:
+	// fix.SourceOsmAnd, fix.SourceNMEA (a key each) or fix.SourceJT808 (a
+	// terminal, which draws an authentication code at each registration).
+	Protocol string `json:"protocol"`
 	// Phone is the JT/T 808 terminal phone number, digits without leading
 	// zeros (the jt808.Phone form); empty for a device that is no terminal.
 	Phone string `json:"phone,omitempty"`
+	// Terminal is the JT/T 808 terminal id the terminal must register
+	// with, beside its phone; empty for a device that is no terminal.
+	Terminal string `json:"terminal,omitempty"`
 	// Created is when the device was added.
 	Created time.Time `json:"created"`
 	// Revoked is when the device was revoked; zero while it is active.
@@ -83,33 +85,54 @@ func (d Device) Active() bool { return d.Revoked.IsZero() }
 // Spec is a device to add.
 type Spec struct {
 	ID, Unit string
-	// Phone is the JT/T 808 terminal phone, 1 to 20 digits (some
-	// terminals send BCD nibbles over 9: a-f); leading zeros are dropped.
-	// Empty for none.
-	Phone string
-	// Key is the device's credential; empty draws a random one (32 hex
-	// digits). A given key is 1 to 64 printable ASCII characters other
-	// than space, comma and '*' (an NMEA login holds it).
+	// Protocol is fix.SourceOsmAnd, fix.SourceNMEA or fix.SourceJT808;
+	// empty is JT/T 808 for a spec with a phone, OsmAnd otherwise.
+	Protocol string
+	// Phone and Terminal are a JT/T 808 terminal's phone, 1 to 20 digits
+	// (some terminals send BCD nibbles over 9: a-f; leading zeros are
+	// dropped), and terminal id, 1 to 30 printable ASCII characters; both
+	// are required of a terminal and refused of other devices.
+	Phone, Terminal string
+	// Key is an OsmAnd or NMEA device's credential; empty draws a random
+	// one (32 hex digits). A given key is 1 to 64 printable ASCII
+	// characters other than space, comma and '*' (an NMEA login holds
+	// it). A terminal has none: it draws a code when it registers.
 	Key string
 }
 
-// DemoSpecs returns one device per unit of plan, in plan order: the id
-// is the unit id, the terminal phone of the i-th unit (from 1) is
-// 1390000 followed by i in four digits (13900000001 for the first), and
-// the key is "demo-" and the unit id.
+// DemoSpecs returns three devices per unit of plan, in plan order: an
+// OsmAnd device whose id is the unit id, an NMEA tracker whose id is the
+// unit id and ".nmea", each with the key "demo-" and its id, and a JT/T
+// 808 terminal whose id is the unit id and ".jt808", whose terminal id is
+// DemoTerminal of the unit id, and whose phone, for the i-th unit (from 1), is 1390000
+// followed by i in four digits (13900000001 for the first).
 func DemoSpecs(plan *patrol.Plan) []Spec {
-	out := make([]Spec, len(plan.Units))
+	out := make([]Spec, 0, 3*len(plan.Units))
 	for i, u := range plan.Units {
-		out[i] = Spec{ID: u.ID, Unit: u.ID, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + u.ID}
+		nmea := u.ID + ".nmea"
+		out = append(out, Spec{ID: u.ID, Unit: u.ID, Protocol: fix.SourceOsmAnd, Key: "demo-" + u.ID},
+			Spec{ID: nmea, Unit: u.ID, Protocol: fix.SourceNMEA, Key: "demo-" + nmea},
+			Spec{ID: u.ID + ".jt808", Unit: u.ID, Protocol: fix.SourceJT808, Phone: DemoPhone(i), Terminal: DemoTerminal(u.ID)})
 	}
 	return out
 }
 
-// record is a device with its key, as the backends keep it. The key
-// is empty once the device is revoked.
+// DemoTerminal returns the terminal id of the demo device of unit: the
+// unit id, cut to the 7 characters of a 2013 terminal id.
+func DemoTerminal(unit string) string { return unit[:min(len(unit), 7)] }
+
+// DemoPhone returns the terminal phone of the demo device of the i-th
+// unit of a plan, from 0: "1390000" and i+1 in four digits.
+func DemoPhone(i int) string { return fmt.Sprintf("1390000%04d", i+1) }
+
+// record is a device with the SHA-256 of its credential, as the backends
+// keep it: of its key (OsmAnd, NMEA), or of the code its terminal drew at
+// its last registration (JT/T 808). Both are cleared when the device is
+// revoked; neither key nor code is kept.
 type record struct {
 	Device
-	Key string `json:"key,omitempty"`
+	KeySum  string `json:"key_sha256,omitempty"`
+	CodeSum string `json:"code_sha256,omitempty"`
 	// local marks a device of this process alone (see SeedLocal).
 	local bool
 }
@@ -149,10 +172,13 @@ type backend interface {
 	// ifNew, unless its id was ever registered (ErrExists), or its
 	// phone is held by another active device (ErrPhoneTaken).
 	add(ctx context.Context, rec record, ifNew bool) error
-	// revoke marks id revoked at at and drops its key; it returns the
+	// revoke marks id revoked at at and drops its credential; it returns the
 	// record, unchanged when it was revoked already (ErrUnknown
 	// when there is none).
 	revoke(ctx context.Context, id string, at time.Time) (record, error)
+	// setCode keeps codeSum as the code of active terminal id and returns
+	// its record (ErrUnknown when there is none, or it is revoked).
+	setCode(ctx context.Context, id, codeSum string) (record, error)
 	// load returns every record.
 	load(ctx context.Context) ([]record, error)
 }
@@ -283,7 +309,7 @@ func (r *Registry) changed(ctx context.Context, rec record) {
 }
 
 // Add registers spec and returns the device and its key, which is not
-// shown again. Adding an id that was revoked registers it anew, with a new
+// shown again ("" for a terminal). Adding an id that was revoked registers it anew, with a new
 // key. Errors wrap ErrBad, ErrExists or ErrPhoneTaken, or the
 // backend's.
 func (r *Registry) Add(ctx context.Context, spec Spec) (Device, string, error) {
@@ -316,7 +342,7 @@ func (r *Registry) SeedLocal(ctx context.Context, specs []Spec) (int, error) {
 		if _, known := r.index().byID[s.ID]; known {
 			continue
 		}
-		rec, err := r.record(s)
+		rec, _, err := r.record(s)
 		if err != nil {
 			return n, err
 		}
@@ -331,7 +357,7 @@ func (r *Registry) SeedLocal(ctx context.Context, specs []Spec) (int, error) {
 }
 
 func (r *Registry) add(ctx context.Context, spec Spec, ifNew bool) (Device, string, error) {
-	rec, err := r.record(spec)
+	rec, key, err := r.record(spec)
 	if err != nil {
 		return Device{}, "", err
 	}
@@ -339,91 +365,7 @@ func (r *Registry) add(ctx context.Context, spec Spec, ifNew bool) (Device, stri
 		return Device{}, "", fmt.Errorf("device: add device %s: %w", spec.ID, err)
 	}
 	r.changed(ctx, rec)
-	return rec.Device, rec.Key, nil
-}
-
-// record checks spec and returns its record, drawing a key when it has
-// none.
-func (r *Registry) record(spec Spec) (record, error) {
-	phone, err := normalizePhone(spec.Phone)
-	if err != nil {
-		return record{}, err
-	}
-	switch {
-	case !validID(spec.ID):
-		return record{}, fmt.Errorf("%w: id %.70q: want 1 to 64 of A-Z a-z 0-9 . _ : -", ErrBad, spec.ID)
-	case spec.Unit == "" || len(spec.Unit) > 64 || !utf8.ValidString(spec.Unit) || strings.ContainsFunc(spec.Unit, unicode.IsControl):
-		return record{}, fmt.Errorf("%w: unit %.70q: want 1 to 64 bytes of text", ErrBad, spec.Unit)
-	case spec.Key != "" && !validKey(spec.Key):
-		return record{}, fmt.Errorf("%w: key: want 1 to 64 printable characters other than space, comma and *", ErrBad)
-	}
-	key := spec.Key
-	if key == "" {
-		b := make([]byte, 16)
-		if _, err := io.ReadFull(r.cfg.Rand, b); err != nil {
-			return record{}, fmt.Errorf("device: draw a device key: %w", err)
-		}
-		key = hex.EncodeToString(b)
-	}
-	return record{Device: Device{ID: spec.ID, Unit: spec.Unit, Phone: phone, Created: r.cfg.Now().UTC()}, Key: key}, nil
-}
-
-// TrimPhone returns a terminal phone without its leading zeros, the form
-// under which terminals are registered ("013912345678" is "13912345678");
-// "0" for a phone of zeros, "" for "".
-func TrimPhone(phone string) string {
-	if phone == "" {
-		return ""
-	}
-	for i := 0; i < len(phone); i++ {
-		if phone[i] != '0' {
-			return phone[i:]
-		}
-	}
-	return "0"
-}
-
-// normalizePhone returns phone without leading zeros, hex nibbles in
-// lower case (jt808.Phone's form); "" stays "".
-func normalizePhone(phone string) (string, error) {
-	if phone == "" {
-		return "", nil
-	}
-	if len(phone) > 20 {
-		return "", fmt.Errorf("%w: phone %.30q: want at most 20 digits", ErrBad, phone)
-	}
-	phone = strings.ToLower(phone)
-	for i := 0; i < len(phone); i++ {
-		if c := phone[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return "", fmt.Errorf("%w: phone %q: want digits only (a BCD nibble over 9 as a-f)", ErrBad, phone)
-		}
-	}
-	return TrimPhone(phone), nil
-}
-
-func validID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validKey(k string) bool {
-	if k == "" || len(k) > 64 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; c <= ' ' || c > '~' || c == ',' || c == '*' {
-			return false
-		}
-	}
-	return true
+	return rec.Device, key, nil
 }
 
 // Revoke revokes device id at once: its key stops working and the
@@ -467,15 +409,21 @@ func (r *Registry) Device(id string) (Device, bool) {
 	return rec.Device, true
 }
 
-// Authenticate returns the active device id if key is its key, from the
-// snapshot (no I/O). A refusal wraps ErrUnknown, ErrRevoked,
-// ErrNoKey or ErrWrongKey, and is counted under source.
+// Authenticate returns the active device id if key is its credential on
+// protocol source, from the snapshot (no I/O): its key on OsmAnd and
+// NMEA, the code of its last registration on JT/T 808. A device's
+// credential is good on its own protocol only. A refusal wraps
+// ErrUnknown, ErrRevoked, ErrNoKey or ErrWrongKey, and is counted under
+// source.
 func (r *Registry) Authenticate(source, id, key string) (Device, error) {
 	rec, err := r.active(r.index().byID[id], id)
 	if err == nil && key == "" {
 		err = fmt.Errorf("%w for %s", ErrNoKey, id)
 	}
-	if err == nil && subtle.ConstantTimeCompare([]byte(key), []byte(rec.Key)) != 1 {
+	if err == nil && rec.Protocol != source {
+		err = fmt.Errorf("%w for %s: its credential is for %s, not %s", ErrWrongKey, id, rec.Protocol, source)
+	}
+	if err == nil && !sumMatches(key, rec.credentialSum()) {
 		err = fmt.Errorf("%w for %s", ErrWrongKey, id)
 	}
 	if err != nil {
@@ -492,7 +440,11 @@ func (r *Registry) Authenticate(source, id, key string) (Device, error) {
 type Check struct {
 	Device, Key string
 	KeyOptional bool // an empty key asks only that the device be active (the open demo)
-	snapshot    *index
+	// Session says the key was a login's, good until the connection ends
+	// whatever becomes of it: Recheck asks only that the device be active.
+	// A JT/T 808 code is, as the terminal's next registration replaces it.
+	Session  bool
+	snapshot *index
 }
 
 // check asks the registry for the device, counting a refusal under
@@ -519,6 +471,15 @@ func (c *Check) Recheck(r *Registry, source string) error {
 	if c.Device == "" || r.index() == c.snapshot {
 		return nil
 	}
+	if c.Session && c.snapshot != nil {
+		idx := r.index()
+		if _, err := r.Active(source, c.Device); err != nil {
+			c.snapshot = nil
+			return err
+		}
+		c.snapshot = idx
+		return nil
+	}
 	_, err := c.Check(r, source)
 	return err
 }
@@ -543,19 +504,6 @@ func (r *Registry) active(rec *record, id string) (*record, error) {
 		return nil, fmt.Errorf("%w: %s since %s", ErrRevoked, id, rec.Revoked.Format(time.RFC3339))
 	}
 	return rec, nil
-}
-
-// Terminal returns the active device of JT/T 808 terminal phone (the
-// jt808.Phone form) and its key, from the snapshot; a refusal wraps
-// ErrUnknown and is counted.
-func (r *Registry) Terminal(phone string) (Device, string, error) {
-	rec, ok := r.index().byPhone[phone]
-	if !ok {
-		err := fmt.Errorf("%w: no terminal %s", ErrUnknown, phone)
-		r.refused(fix.SourceJT808, err)
-		return Device{}, "", err
-	}
-	return rec.Device, rec.Key, nil
 }
 
 func (r *Registry) refused(source string, err error) {

@@ -27,7 +27,7 @@ type RedisConfig struct {
 // Redis behind client, shared by every server of the city:
 //
 //	pg:{city}:devices          hash: device id to its JSON record (with
-//	                           its key while active)
+//	                           the SHA-256 of its key or code while active)
 //	pg:{city}:devices:phones   hash: active terminal phone to device id
 //	pg:{city}:devices:changed  pub/sub: the id of each device added or
 //	                           revoked
@@ -46,7 +46,8 @@ func NewRedisRegistry(client redis.UniversalClient, cfg RedisConfig) (*Registry,
 	}
 	p := "pg:{" + cfg.City + "}:devices"
 	b := &redisBackend{c: client, devices: p, phones: p + ":phones", channel: p + ":changed",
-		addScript: redis.NewScript(addScript), revokeScript: redis.NewScript(revokeScript)}
+		addScript: redis.NewScript(addScript), revokeScript: redis.NewScript(revokeScript),
+		codeScript: redis.NewScript(codeScript)}
 	r := newRegistry(cfg.Config, b)
 	r.follow = func(ctx context.Context) error { return b.follow(ctx, r, cfg.ReloadEvery) }
 	return r, nil
@@ -57,6 +58,7 @@ type redisBackend struct {
 	c                        redis.UniversalClient
 	devices, phones, channel string
 	addScript, revokeScript  *redis.Script
+	codeScript               *redis.Script
 }
 
 // addScript stores a device. KEYS: devices, phones. ARGV: channel,
@@ -83,13 +85,33 @@ local cur = redis.call('HGET', KEYS[1], ARGV[2])
 if not cur then return false end
 local d = cjson.decode(cur)
 if d.revoked then return cur end
-d.revoked, d.key = ARGV[3], nil
+d.revoked, d.key_sha256, d.code_sha256 = ARGV[3], nil, nil
 if d.phone and redis.call('HGET', KEYS[2], d.phone) == ARGV[2] then redis.call('HDEL', KEYS[2], d.phone) end
 cur = cjson.encode(d)
 redis.call('HSET', KEYS[1], ARGV[2], cur)
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return cur
 `
+
+// codeScript keeps the code of a terminal. KEYS: devices. ARGV:
+// channel, id, SHA-256 of the code. It returns the record, false (nil)
+// when there is none or it is revoked.
+const codeScript = `
+local cur = redis.call('HGET', KEYS[1], ARGV[2])
+if not cur then return false end
+local d = cjson.decode(cur)
+if d.revoked then return false end
+d.code_sha256 = ARGV[3]
+cur = cjson.encode(d)
+redis.call('HSET', KEYS[1], ARGV[2], cur)
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return cur
+`
+
+func (b *redisBackend) setCode(ctx context.Context, id, codeSum string) (record, error) {
+	s, err := b.codeScript.Run(ctx, b.c, []string{b.devices}, b.channel, id, codeSum).Text()
+	return updated(id, s, err)
+}
 
 func (b *redisBackend) add(ctx context.Context, rec record, ifNew bool) error {
 	j, err := json.Marshal(rec)
@@ -114,6 +136,12 @@ func (b *redisBackend) add(ctx context.Context, rec record, ifNew bool) error {
 
 func (b *redisBackend) revoke(ctx context.Context, id string, at time.Time) (record, error) {
 	s, err := b.revokeScript.Run(ctx, b.c, []string{b.devices, b.phones}, b.channel, id, at.Format(time.RFC3339Nano)).Text()
+	return updated(id, s, err)
+}
+
+// updated reads the answer s, err of a script that changed id's record
+// and returned it, or false (redis.Nil) when it has none.
+func updated(id, s string, err error) (record, error) {
 	if errors.Is(err, redis.Nil) {
 		return record{}, fmt.Errorf("%w %q", ErrUnknown, id)
 	}

@@ -44,12 +44,24 @@ func (m *memoryBackend) revoke(_ context.Context, id string, at time.Time) (reco
 		return record{}, fmt.Errorf("%w %q", ErrUnknown, id)
 	}
 	if rec.Active() {
-		rec.Revoked, rec.Key = at, ""
+		rec.Revoked, rec.KeySum, rec.CodeSum = at, "", ""
 		m.recs[id] = rec
 		if m.phones[rec.Phone] == id {
 			delete(m.phones, rec.Phone)
 		}
 	}
+	return rec, nil
+}
+
+func (m *memoryBackend) setCode(_ context.Context, id, codeSum string) (record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.recs[id]
+	if !ok || !rec.Active() {
+		return record{}, fmt.Errorf("%w %q", ErrUnknown, id)
+	}
+	rec.CodeSum = codeSum
+	m.recs[id] = rec
 	return rec, nil
 }
 

@@ -85,10 +85,6 @@ type Config struct {
 	// NMEAAddr is the host:port of the server's NMEA port. Zero: Server's
 	// host, port NMEAPort.
 	NMEAAddr string
-	// JT808Auth is how a JT/T 808 terminal authenticates: "register"
-	// (0x0100, then 0x0102 with the code answered) or "key" (0x0102 with
-	// the device key). Zero: "register".
-	JT808Auth string
 	// MaxAge is the server's too_old limit, which bounds how far back an
 	// accelerated replay starts; more than 2 minutes. Zero: 24 h.
 	MaxAge time.Duration
@@ -118,7 +114,6 @@ func (c Config) WithDefaults() Config {
 	c.Batch = cmp.Or(c.Batch, 1)
 	c.JT808Addr = cmp.Or(c.JT808Addr, defaultAddr(c.Server, JT808Port))
 	c.NMEAAddr = cmp.Or(c.NMEAAddr, defaultAddr(c.Server, NMEAPort))
-	c.JT808Auth = cmp.Or(c.JT808Auth, "register")
 	c.MaxAge = cmp.Or(c.MaxAge, 24*time.Hour)
 	c.Progress = cmp.Or(c.Progress, time.Second)
 	return c
@@ -173,8 +168,6 @@ func (c Config) validateSenders() error {
 		return fmt.Errorf("simulate: --batch %d: a JT/T 808 frame holds at most %d locations", c.Batch, MaxJT808Batch)
 	case c.Conns != 0 && c.Conns < c.Units:
 		return fmt.Errorf("simulate: --conns %d: want at least --units (%d); a connection speaks for one device", c.Conns, c.Units)
-	case c.JT808Auth != "register" && c.JT808Auth != "key":
-		return fmt.Errorf("simulate: --jt808-auth %q: want register or key", c.JT808Auth)
 	case c.MaxAge <= 2*clockMargin:
 		return fmt.Errorf("simulate: --max-age %v: want more than %v", c.MaxAge, 2*clockMargin)
 	case c.Drain < 0:

@@ -10,11 +10,11 @@ import (
 
 func TestWithDefaults(t *testing.T) {
 	defaults := Config{Server: "http://127.0.0.1:8080", Protocol: OsmAnd, Units: 88, Rate: 1, Duration: 30 * time.Second,
-		Concurrency: 32, Batch: 1, JT808Addr: "127.0.0.1:5015", NMEAAddr: "127.0.0.1:5016", JT808Auth: "register",
+		Concurrency: 32, Batch: 1, JT808Addr: "127.0.0.1:5015", NMEAAddr: "127.0.0.1:5016",
 		MaxAge: 24 * time.Hour, Progress: time.Second}
 	given := Config{Server: "https://pg.example:8443", Token: "t", Protocol: JT808, Units: 3, Rate: 50, Duration: time.Second,
 		Warmup: time.Second, Watchers: 2, Concurrency: 4, Batch: 7, Conns: 6, JT808Addr: "10.0.0.9:7015", NMEAAddr: "10.0.0.9:7016",
-		JT808Auth: "key", MaxAge: time.Hour, Drain: 3 * time.Second, Progress: 200 * time.Millisecond, Terminal: true}
+		MaxAge: time.Hour, Drain: 3 * time.Second, Progress: 200 * time.Millisecond, Terminal: true}
 	tests := []struct {
 		name string
 		in   Config
@@ -59,7 +59,6 @@ func TestValidate(t *testing.T) {
 		{"no batch", with(valid, func(c *Config) { c.Batch = 0 }), "--batch"},
 		{"batch over a jt808 frame", with(valid, func(c *Config) { c.Protocol, c.Batch = JT808, 31 }), "at most 30"},
 		{"fewer connections than units", with(valid, func(c *Config) { c.Protocol, c.Conns = JT808, 10 }), "--conns"},
-		{"bad auth", with(valid, func(c *Config) { c.JT808Auth = "none" }), "--jt808-auth"},
 		{"tiny max age", with(valid, func(c *Config) { c.MaxAge = time.Minute }), "--max-age"},
 		{"zero duration", with(valid, func(c *Config) { c.Duration = 0 }), "--duration"},
 		{"negative watchers", with(valid, func(c *Config) { c.Watchers = -1 }), "--watchers"},

@@ -76,34 +76,32 @@ func (s *simulation) dialJT808(ctx context.Context, ln lane, st *stats) (termina
 	return t, nil
 }
 
-// handshake registers (with --jt808-auth register) and authenticates.
+// handshake registers, which draws the terminal's authentication code,
+// and authenticates with the code.
 func (t *jt808Terminal) handshake() error {
 	if err := t.conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
 	}
-	code := t.unit.dev.Key
-	if t.s.cfg.JT808Auth == "register" {
-		serial, err := t.writeMessage(jt808.MsgRegister, jt808RegisterBody(t.unit))
-		if err != nil {
-			return err
-		}
-		m, err := t.readMessage()
-		if err != nil {
-			return fmt.Errorf("register: %w", err)
-		}
-		if m.Header.ID != jt808.MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != serial {
-			return fmt.Errorf("register: answered by 0x%04x % x, want 0x8100", m.Header.ID, m.Body)
-		}
-		if m.Body[2] != jt808.Success {
-			return fmt.Errorf("register refused: result %d (4: no such terminal)", m.Body[2])
-		}
-		code = string(m.Body[3:])
-	}
-	serial, err := t.writeMessage(jt808.MsgAuthenticate, []byte(code))
+	serial, err := t.writeMessage(jt808.MsgRegister, jt808RegisterBody(t.unit))
 	if err != nil {
 		return err
 	}
 	m, err := t.readMessage()
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	if m.Header.ID != jt808.MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != serial {
+		return fmt.Errorf("register: answered by 0x%04x % x, want 0x8100", m.Header.ID, m.Body)
+	}
+	if m.Body[2] != jt808.Success {
+		return fmt.Errorf("register refused: result %d (4: no such terminal)", m.Body[2])
+	}
+	code := m.Body[3:]
+	serial, err = t.writeMessage(jt808.MsgAuthenticate, code)
+	if err != nil {
+		return err
+	}
+	m, err = t.readMessage()
 	if err != nil {
 		return fmt.Errorf("authenticate: %w", err)
 	}
@@ -116,15 +114,11 @@ func (t *jt808Terminal) handshake() error {
 	return t.conn.SetDeadline(time.Time{})
 }
 
-// jt808RegisterBody returns a 2013 registration: province, city,
-// maker, model, terminal id, plate colour and plate.
+// jt808RegisterBody returns a 2013 registration of u's terminal, in
+// Tongliao, Inner Mongolia, with a blue plate.
 func jt808RegisterBody(u Unit) []byte {
-	b := binary.BigEndian.AppendUint16(nil, 15)        // Inner Mongolia
-	b = binary.BigEndian.AppendUint16(b, 502)          // Tongliao
-	b = append(b, "PGRID"...)                          // maker, 5 bytes
-	b = append(b, fmt.Sprintf("%-20s", "simulate")...) // model, 20 bytes
-	b = append(b, fmt.Sprintf("%-7.7s", u.id)...)      // terminal id, 7 bytes
-	return append(append(b, 1), "SIM-"+u.id...)        // blue plate
+	r := jt808.Register{Province: 15, City: 502, Maker: "PGRID", Model: "simulate", TerminalID: u.dev.Terminal, PlateColor: 1}
+	return jt808.AppendRegister(nil, false, r, "SIM-"+u.id)
 }
 
 // writeMessage writes one message and returns its serial.

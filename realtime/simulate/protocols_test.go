@@ -160,8 +160,6 @@ func TestTerminalProtocols(t *testing.T) {
 			units: 4, wantSent: 8, answers: true, wantLine: "reply latency"},
 		{name: "jt808 0x0200 accelerated", cfg: Config{Protocol: JT808, Units: 4, Rate: 40, Duration: time.Second},
 			units: 4, wantSent: 160, answers: true, wantLine: "reply latency"},
-		{name: "jt808 authenticating with the device key", cfg: Config{Protocol: JT808, JT808Auth: "key", Units: 2, Rate: 5,
-			Duration: time.Second}, units: 2, wantSent: 10, answers: true, wantLine: "reply latency"},
 		{name: "jt808 0x0704 batches", cfg: Config{Protocol: JT808, Units: 3, Rate: 50, Duration: time.Second, Batch: 7},
 			units: 3, wantSent: 150, answers: true, wantLine: "0x0704 batches of 7"},
 		{name: "jt808 two connections a unit", cfg: Config{Protocol: JT808, Units: 2, Conns: 4, Rate: 20, Duration: time.Second},
@@ -245,7 +243,6 @@ func TestRefusedTerminals(t *testing.T) {
 		want string
 	}{
 		{"jt808", Config{Protocol: JT808}, "register refused: result 4"},
-		{"jt808 with the device key", Config{Protocol: JT808, JT808Auth: "key"}, "authentication refused: result 1"},
 		{"nmea", Config{Protocol: NMEA}, "login refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,11 +1,11 @@
 package simulate
 
 import (
-	"fmt"
 	"math"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
+	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 )
@@ -61,17 +61,20 @@ func (u Unit) At(ms int64) (orb.Point, float64) {
 	return geo.PointAt(u.centre, theta, radius), math.Mod(theta+90, 360)
 }
 
-// identity is how the server knows a simulated unit as a terminal.
+// identity is how the server knows a simulated unit's trackers.
 type identity struct {
-	ID    string // NMEA $PGID device id
-	Phone string // JT/T 808 terminal phone, digits without the BCD padding
-	Key   string // device key: the NMEA login's key and the JT/T 808 auth code
+	ID       string // NMEA $PGID device id
+	Key      string // the NMEA login's key
+	Phone    string // JT/T 808 terminal phone, digits without the BCD padding
+	Terminal string // JT/T 808 terminal id
 }
 
-// identityOf returns the device of the i-th unit of the plan (from 0,
-// plan order) by the demo city's convention: device id = unit id, phone
+// identityOf returns the trackers of the i-th unit of the plan (from 0,
+// plan order) by the demo city's convention (device.DemoSpecs): NMEA
+// device unit id + ".nmea" with the key "demo-" + its id; JT/T 808 phone
 // 1390000 and the unit's number from 1 in four digits ("13900000001",
-// BCD 013900000001), key "demo-" + unit id.
+// BCD 013900000001) and terminal id the unit id.
 func identityOf(i int, unit string) identity {
-	return identity{ID: unit, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + unit}
+	nmea := unit + ".nmea"
+	return identity{ID: nmea, Key: "demo-" + nmea, Phone: device.DemoPhone(i), Terminal: device.DemoTerminal(unit)}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/paulmach/orb"
 )
@@ -102,10 +103,15 @@ func TestUnitPath(t *testing.T) {
 // the server registers for the demo city.
 func TestIdentityOf(t *testing.T) {
 	plan := patroltest.DemoPlan(t)
-	for i, want := range device.DemoSpecs(plan) {
-		got := identityOf(i, plan.Units[i].ID)
-		if got.ID != want.ID || got.Phone != want.Phone || got.Key != want.Key {
-			t.Errorf("identityOf(%d, %s) = %+v, want the server's %+v", i, plan.Units[i].ID, got, want)
+	specs := device.DemoSpecs(plan)
+	for i, u := range plan.Units {
+		got := identityOf(i, u.ID)
+		nmea, jt := specs[3*i+1], specs[3*i+2]
+		if got.ID != nmea.ID || got.Key != nmea.Key || nmea.Protocol != fix.SourceNMEA {
+			t.Errorf("identityOf(%d, %s) = %+v, want the server's NMEA tracker %+v", i, u.ID, got, nmea)
+		}
+		if got.Phone != jt.Phone || got.Terminal != jt.Terminal || jt.Protocol != fix.SourceJT808 {
+			t.Errorf("identityOf(%d, %s) = %+v, want the server's terminal %+v", i, u.ID, got, jt)
 		}
 	}
 }

@@ -218,7 +218,7 @@ func (ss *session) handle(ctx context.Context, m Message) (uint16, []byte) {
 	case MsgTerminalReply:
 		return 0, nil
 	case MsgRegister:
-		return MsgRegisterAnswer, ss.register(h)
+		return MsgRegisterAnswer, ss.register(ctx, h, m.Body)
 	case MsgAuthenticate:
 		return MsgPlatformReply, generalReply(dst, h, ss.authenticate(h, m.Body))
 	case MsgLogout:
@@ -236,19 +236,31 @@ func generalReply(dst []byte, h Header, result byte) []byte {
 	return append(dst, result)
 }
 
-// register answers 0x0100: the 0x8100 body, with the key of the active
-// device of the terminal's phone as the authentication code.
-func (ss *session) register(h Header) []byte {
+// register answers 0x0100: the 0x8100 body, with a new authentication
+// code when the terminal's phone and terminal id are a pair the registry
+// was given (device.Registry.Register), "no such terminal" otherwise.
+func (ss *session) register(ctx context.Context, h Header, body []byte) []byte {
 	phone := Phone(h)
 	b := binary.BigEndian.AppendUint16(nil, h.Serial)
-	d, key, err := ss.s.cfg.Devices.Terminal(phone)
+	reg, err := DecodeRegister(h, body)
 	if err != nil {
 		ss.bad("register refused", "phone", phone, "err", err)
 		ss.loginFailed()
 		return append(b, NoSuchTerminal)
 	}
+	d, code, err := ss.s.cfg.Devices.Register(ctx, phone, reg.TerminalID)
+	switch {
+	case err != nil && !errors.Is(err, device.ErrRefused):
+		// The store failed, not the terminal: it may retry at once.
+		ss.log.Warn("register failed", "phone", phone, "err", err)
+		return append(b, NoSuchTerminal)
+	case err != nil:
+		ss.bad("register refused", "phone", phone, "terminal", reg.TerminalID, "err", err)
+		ss.loginFailed()
+		return append(b, NoSuchTerminal)
+	}
 	ss.log.Info("registered", "phone", phone, "device", d.ID)
-	return append(append(b, Success), key...)
+	return append(append(b, Success), code...)
 }
 
 // authenticate checks a 0x0102 body and returns the reply result. The
@@ -261,9 +273,9 @@ func (ss *session) authenticate(h Header, body []byte) byte {
 	}
 	code = bytes.TrimRight(code, "\x00")
 	phone := Phone(h)
-	d, _, err := ss.s.cfg.Devices.Terminal(phone)
+	d, err := ss.s.cfg.Devices.Terminal(phone)
 	if err == nil {
-		ss.dev = device.Check{Device: d.ID, Key: string(code)}
+		ss.dev = device.Check{Device: d.ID, Key: string(code), Session: true}
 		d, err = ss.dev.Check(ss.s.cfg.Devices, fix.SourceJT808)
 	}
 	if err != nil {

@@ -38,6 +38,29 @@ type terminal struct {
 	r      *bufio.Reader
 	h      Header
 	serial uint16
+	id     string // the terminal id it registers with; "" is terminalID of its phone
+}
+
+// terminalID is the terminal id the tests provision a phone's terminal
+// with: T and the phone's last 6 digits.
+func terminalID(phone string) string { return "T" + phone[max(0, len(phone)-6):] }
+
+// addTerminal provisions the terminal of phone (without leading zeros)
+// as device id of unit.
+func addTerminal(t *testing.T, r *device.Registry, id, unit, phone string) {
+	t.Helper()
+	citytest.MustAdd(t, r, device.Spec{ID: id, Unit: unit, Phone: phone, Terminal: terminalID(phone)})
+}
+
+// codeOf registers the terminal of phone with the registry itself, as a
+// registration over another connection would, and returns its code.
+func codeOf(t *testing.T, r *device.Registry, phone string) string {
+	t.Helper()
+	_, code, err := r.Register(context.Background(), phone, terminalID(phone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
 
 func dial(t *testing.T, addr string, h Header) *terminal {
@@ -113,7 +136,11 @@ func (c *terminal) generalReply(id, serial uint16) byte {
 // register sends 0x0100 and returns the result and auth code.
 func (c *terminal) register() (byte, string) {
 	c.t.Helper()
-	c.write(c.frame(MsgRegister, make([]byte, 37)))
+	id := c.id
+	if id == "" {
+		id = terminalID(Phone(c.h))
+	}
+	c.write(c.frame(MsgRegister, AppendRegister(nil, c.h.V2019, Register{Maker: "PGRID", Model: "test", TerminalID: id}, "TEST")))
 	m := c.read()
 	if m.Header.ID != MsgRegisterAnswer || len(m.Body) < 3 || binary.BigEndian.Uint16(m.Body) != c.serial {
 		c.t.Fatalf("register answer 0x%04x % x", m.Header.ID, m.Body)
@@ -125,7 +152,7 @@ func TestJT808ServerEndToEnd(t *testing.T) {
 	c := citytest.StartSquare(t, nil)
 	pt := geo.CellCenter(c.Plan().Units[0].Post) // V1
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	addTerminal(t, devices, "car-1", "V1", "13912345678")
 	srv := NewServer(Config{Config: ingest.Config{Ingest: c.Ingest, Logger: slog.New(slog.DiscardHandler), Now: c.Clock.Now, Devices: devices}})
 	addr := realtimetest.ServeTCP(t, srv)
 
@@ -147,9 +174,14 @@ func TestJT808ServerEndToEnd(t *testing.T) {
 	if got := term.general(MsgAuthenticate, []byte("guess")); got != Failure {
 		t.Fatalf("authenticate with a wrong code: result %d, want %d", got, Failure)
 	}
+	term.id = "T000000"
+	if result, code := term.register(); result != NoSuchTerminal || code != "" {
+		t.Fatalf("register with another terminal id = %d %q, want %d and no code", result, code, NoSuchTerminal)
+	}
+	term.id = ""
 	result, code := term.register()
-	if result != Success || code != key {
-		t.Fatalf("register = %d %q, want success and the device key %q", result, code, key)
+	if result != Success || len(code) != 32 {
+		t.Fatalf("register = %d %q, want success and a code of 32 hex digits", result, code)
 	}
 	if got := term.general(MsgAuthenticate, []byte(code)); got != Success {
 		t.Fatalf("authenticate: result %d, want success", got)
@@ -232,14 +264,15 @@ func TestJT808ServerIdleTimeout(t *testing.T) {
 // again.
 func TestJT808ServerRevoked(t *testing.T) {
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
-	citytest.MustAdd(t, devices, device.Spec{ID: "car-2", Unit: "V1", Phone: "13912345679"})
+	addTerminal(t, devices, "car-1", "V1", "13912345678")
+	addTerminal(t, devices, "car-2", "V1", "13912345679")
+	key := codeOf(t, devices, "13912345678")
 	rec := &realtimetest.RecordingIngest{}
 	srv := NewServer(Config{Config: ingest.Config{Ingest: rec.Ingest, Logger: slog.New(slog.DiscardHandler), Devices: devices}})
 	addr := realtimetest.ServeTCP(t, srv)
 	term := dial(t, addr, Header{Phone: "013912345678"})
 	if got := term.general(MsgAuthenticate, []byte(key)); got != Success {
-		t.Fatalf("authenticate with the key before any registration: result %d, want success", got)
+		t.Fatalf("authenticate with the code of a registration on another connection: result %d, want success", got)
 	}
 	other := dial(t, addr, Header{Phone: "013912345679"})
 	_, key2 := other.register()
@@ -367,7 +400,7 @@ func TestJT808ServerGoJT808Client(t *testing.T) {
 				}
 			}
 			devices := device.NewRegistry(device.Config{})
-			_, key := citytest.MustAdd(t, devices, device.Spec{ID: "term-" + tc.name, Unit: tc.unit, Phone: tc.phone})
+			citytest.MustAdd(t, devices, device.Spec{ID: "term-" + tc.name, Unit: tc.unit, Phone: tc.phone, Terminal: "T000001"})
 			srv := NewServer(Config{Config: ingest.Config{Ingest: c.Ingest, Logger: slog.New(slog.DiscardHandler), Devices: devices}})
 			term := newGoTerminal(t, realtimetest.ServeTCP(t, srv), tc.phone, tc.v2019)
 
@@ -378,7 +411,7 @@ func TestJT808ServerGoJT808Client(t *testing.T) {
 			}
 			serial := term.send(0x0100, reg.Encode())
 			var ans model.P0x8100
-			if err := ans.Parse(term.next()); err != nil || ans.Result != 0 || ans.RespondSerialNumber != serial || ans.AuthCode != key {
+			if err := ans.Parse(term.next()); err != nil || ans.Result != 0 || ans.RespondSerialNumber != serial || len(ans.AuthCode) != 32 {
 				t.Fatalf("register answer %+v, %v", ans, err)
 			}
 			auth := &model.T0x0102{AuthCode: ans.AuthCode, Version: 2}
@@ -612,8 +645,11 @@ func (c *loopConn) SetWriteDeadline(time.Time) error { return nil }
 // the bytes read to the reply written, 20 frames per read.
 func BenchmarkJT808Session(b *testing.B) {
 	devices := device.NewRegistry(device.Config{})
-	const key = "bench-key-0123456789"
-	if _, err := devices.Seed(context.Background(), []device.Spec{{ID: "T1", Unit: "V1", Phone: "13900000001", Key: key}}); err != nil {
+	if _, err := devices.Seed(context.Background(), []device.Spec{{ID: "T1", Unit: "V1", Phone: "13900000001", Terminal: "T1"}}); err != nil {
+		b.Fatal(err)
+	}
+	_, key, err := devices.Register(context.Background(), "13900000001", "T1")
+	if err != nil {
 		b.Fatal(err)
 	}
 	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices,
@@ -711,7 +747,8 @@ func TestJT808ServerJunkLogsOnce(t *testing.T) {
 // terminal that authenticates clears it.
 func TestJT808ServerLoginThrottle(t *testing.T) {
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	addTerminal(t, devices, "car-1", "V1", "13912345678")
+	key := codeOf(t, devices, "13912345678")
 	clock := realtimetest.NewClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
 	reg := prometheus.NewRegistry()
 	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices, Now: clock.Now,
@@ -772,7 +809,8 @@ func TestJT808ServerLoginThrottle(t *testing.T) {
 // one that authenticated.
 func TestJT808ServerLoginTimeout(t *testing.T) {
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "car-1", Unit: "V1", Phone: "13912345678"})
+	addTerminal(t, devices, "car-1", "V1", "13912345678")
+	key := codeOf(t, devices, "13912345678")
 	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices,
 		LoginTimeout: 300 * time.Millisecond, Ingest: func(context.Context, []fix.Fix) ([]fix.Result, error) { return nil, nil }}})
 	addr := realtimetest.ServeTCP(t, srv)

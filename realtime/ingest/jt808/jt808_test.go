@@ -3,6 +3,7 @@ package jt808
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -142,19 +143,31 @@ func frameLocations(m Message, err error) ([]Location, error) {
 // authenticated session, as the server would, and checks the replies.
 func TestJT808TraccarFramesThroughSession(t *testing.T) {
 	frames := readFrames(t, datatest.File(t, "jt808/traccar-frames.txt"))
-	var fixes int
+	var fixes, registered, refused int
 	devices := device.NewRegistry(device.Config{}) // every captured terminal is registered
 	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices, Ingest: func(_ context.Context, f []fix.Fix) ([]fix.Result, error) {
 		fixes += len(f)
 		return make([]fix.Result, len(f)), nil
 	}}})
+	// Each terminal is provisioned with the terminal id its registration
+	// shows, if any; one whose id is not printable text cannot be, and is
+	// refused.
+	ids := map[string]string{}
+	for _, fr := range frames {
+		if m, err := decodeCaptured(fr.frame); err == nil && m.Header.ID == MsgRegister {
+			if r, err := DecodeRegister(m.Header, m.Body); err == nil && printable(r.TerminalID) {
+				ids[Phone(m.Header)] = r.TerminalID
+			}
+		}
+	}
 	for _, fr := range frames {
 		m, err := decodeCaptured(fr.frame)
 		if err != nil {
 			continue
 		}
 		phone := Phone(m.Header)
-		if _, err := devices.Seed(context.Background(), []device.Spec{{ID: "t" + phone, Unit: "V1", Phone: phone}}); err != nil {
+		spec := device.Spec{ID: "t" + phone, Unit: "V1", Phone: phone, Terminal: cmp.Or(ids[phone], "none")}
+		if _, err := devices.Seed(context.Background(), []device.Spec{spec}); err != nil {
 			t.Fatal(err)
 		}
 		ss := &session{s: srv, log: srv.cfg.Logger, phone: Phone(m.Header), unit: "V1"}
@@ -164,7 +177,13 @@ func TestJT808TraccarFramesThroughSession(t *testing.T) {
 			if id != 0 {
 				t.Errorf("line %d: reply 0x%04x to a terminal reply", fr.line, id)
 			}
+		case m.Header.ID == MsgRegister && ids[phone] == "":
+			if id != MsgRegisterAnswer || len(body) != 3 || body[2] != NoSuchTerminal {
+				t.Errorf("line %d: register of a terminal id not provisioned answered 0x%04x % x", fr.line, id, body)
+			}
+			refused++
 		case m.Header.ID == MsgRegister:
+			registered++
 			if id != MsgRegisterAnswer || len(body) < 3 || body[2] != Success {
 				t.Errorf("line %d: register answered 0x%04x % x", fr.line, id, body)
 			}
@@ -172,7 +191,10 @@ func TestJT808TraccarFramesThroughSession(t *testing.T) {
 			t.Errorf("line %d: answered 0x%04x % x, want a general reply", fr.line, id, body)
 		}
 	}
-	t.Logf("%d fixes ingested", fixes)
+	t.Logf("%d fixes ingested; %d registrations answered, %d refused (terminal id not text)", fixes, registered, refused)
+	if registered == 0 {
+		t.Error("no registration answered")
+	}
 	if fixes < 50 {
 		t.Errorf("%d fixes ingested, want at least 50", fixes)
 	}
@@ -596,4 +618,53 @@ func TestJT808PhoneShared(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { AppendFrame(dst[:0], h, []byte{1, 2, 3, 4, 5}) }); n != 0 {
 		t.Errorf("AppendJT808Frame allocates %v times, want 0", n)
 	}
+}
+
+// TestRegisterBody: a 0x0100 body written by go-jt808 decodes to its
+// terminal id in both editions, and AppendRegister writes what
+// DecodeRegister reads.
+func TestRegisterBody(t *testing.T) {
+	for _, v2019 := range []bool{false, true} {
+		want := Register{Province: 15, City: 502, Maker: "PGRID", Model: "simulate", TerminalID: "V05", PlateColor: 1}
+		got, err := DecodeRegister(Header{V2019: v2019}, AppendRegister(nil, v2019, want, "SIM-V05"))
+		if err != nil || got != want {
+			t.Errorf("2019 %v: DecodeRegister(AppendRegister(%+v)) = %+v, %v", v2019, want, got, err)
+		}
+		if _, err := DecodeRegister(Header{V2019: v2019}, make([]byte, 24)); !errors.Is(err, ErrBody) {
+			t.Errorf("2019 %v: a short body = %v, want ErrBody", v2019, err)
+		}
+	}
+}
+
+// printable reports whether s is 1 to 30 printable ASCII characters, as a
+// terminal id given to the registry must be.
+func printable(s string) bool {
+	return s != "" && len(s) <= 30 && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r > '~' })
+}
+
+// FuzzJT808Register decodes arbitrary 0x0100 bodies: no panic, an error
+// wrapping ErrBody for a refusal, and what decodes is written back to a
+// body that decodes the same.
+func FuzzJT808Register(f *testing.F) {
+	f.Add(false, AppendRegister(nil, false, Register{Province: 15, City: 502, Maker: "PGRID", Model: "m", TerminalID: "V05"}, "SIM"))
+	f.Add(true, AppendRegister(nil, true, Register{Maker: "PGRID", TerminalID: strings.Repeat("T", 30)}, ""))
+	f.Add(false, make([]byte, 25))
+	f.Add(false, []byte{0, 1})
+	f.Fuzz(func(t *testing.T, v2019 bool, body []byte) {
+		h := Header{V2019: v2019}
+		r, err := DecodeRegister(h, body)
+		if err != nil {
+			if !errors.Is(err, ErrBody) {
+				t.Fatalf("DecodeRegister = %v, want ErrBody", err)
+			}
+			return
+		}
+		if !v2019 && len(body) < 37 {
+			return // a 2011 body; AppendRegister writes the 2013 layout
+		}
+		back, err := DecodeRegister(h, AppendRegister(nil, v2019, r, ""))
+		if err != nil || back != r {
+			t.Fatalf("%+v written back decodes as %+v, %v", r, back, err)
+		}
+	})
 }

@@ -52,7 +52,7 @@ func TestNMEAServerReplaysLogs(t *testing.T) {
 			lines := readLog(t, datatest.File(t, "nmea/"+lg.file))
 			rec := &realtimetest.RecordingIngest{}
 			devices := device.NewRegistry(device.Config{})
-			_, key := citytest.MustAdd(t, devices, device.Spec{ID: "TRK1", Unit: "U-TRK1"})
+			_, key := citytest.MustAdd(t, devices, device.Spec{ID: "TRK1", Unit: "U-TRK1", Protocol: fix.SourceNMEA})
 			srv := NewServer(Config{Config: ingest.Config{Ingest: rec.Ingest, Logger: slog.New(slog.DiscardHandler), Devices: devices}})
 			addr := realtimetest.ServeTCP(t, srv)
 			var b bytes.Buffer
@@ -108,7 +108,7 @@ func TestNMEAServerEndToEnd(t *testing.T) {
 		}
 	}
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "860000000000001", Unit: "F1"})
+	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "860000000000001", Unit: "F1", Protocol: fix.SourceNMEA})
 	srv := NewServer(Config{Config: ingest.Config{Ingest: c.Ingest, Logger: slog.New(slog.DiscardHandler), Now: c.Clock.Now, Devices: devices}})
 	addr := realtimetest.ServeTCP(t, srv)
 
@@ -194,8 +194,8 @@ func closedAfter(t *testing.T, addr, b string) bool {
 // is taken for an active device; a wrong key is still refused.
 func TestNMEAServerKeyOptional(t *testing.T) {
 	devices := device.NewRegistry(device.Config{})
-	citytest.MustAdd(t, devices, device.Spec{ID: "V01", Unit: "V01", Key: "demo-V01"})
-	citytest.MustAdd(t, devices, device.Spec{ID: "V02", Unit: "V02"})
+	citytest.MustAdd(t, devices, device.Spec{ID: "V01", Unit: "V01", Protocol: fix.SourceNMEA, Key: "demo-V01"})
+	citytest.MustAdd(t, devices, device.Spec{ID: "V02", Unit: "V02", Protocol: fix.SourceNMEA})
 	if _, err := devices.Revoke(context.Background(), "V02"); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestNMEAServerIdleTimeout(t *testing.T) {
 // even with the right key, and taken once the second is past.
 func TestNMEAServerLoginThrottle(t *testing.T) {
 	devices := device.NewRegistry(device.Config{})
-	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "TRK1", Unit: "V01"})
+	_, key := citytest.MustAdd(t, devices, device.Spec{ID: "TRK1", Unit: "V01", Protocol: fix.SourceNMEA})
 	clock := realtimetest.NewClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
 	rec := &realtimetest.RecordingIngest{}
 	srv := NewServer(Config{Config: ingest.Config{Ingest: rec.Ingest, Logger: slog.New(slog.DiscardHandler), Devices: devices, Now: clock.Now}})
