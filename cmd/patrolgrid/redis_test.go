@@ -39,8 +39,8 @@ const liveBudget = 100 * time.Millisecond
 
 // Tokens of every test server.
 const (
-	viewerToken = "v"
-	deviceToken = "d"
+	viewerToken = "viewer-token-for-the-tests-0001"
+	deviceToken = "device-token-for-the-tests-0001"
 )
 
 // monacoSimUnits returns the moving units of the Monaco test plan
