@@ -122,8 +122,10 @@ func (s *Server) args() ([]string, error) {
 		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log")}
 	if s.cluster {
+		// A replica's first sync starts at once, where a master would
+		// wait 5 s for more replicas to share it.
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000")
+			"--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0")
 	}
 	return append(args, s.extra...), nil
 }
