@@ -90,7 +90,7 @@ local threads, n = 0, 0
 function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function init(args)
   nthreads = tonumber(args[1]); start = os.time() * 1000000
-  wrk.headers["Authorization"] = "Bearer d"
+  wrk.headers["Authorization"] = "Bearer bench-device-token-of-ingest-http"
   local raw = wrk.format("GET", wrk.path .. "?@")
   local at = string.find(raw, "@", 1, true)
   local head = string.sub(raw, 1, at - 1)
@@ -139,7 +139,7 @@ geoadd=$(redis-benchmark -p "$port" -P "$P" -n "$N" -r 100000 -q \
 redis-cli -p "$port" flushall >/dev/null
 
 "$dir/patrolgrid" serve --listen 127.0.0.1:0 --osmand-listen 127.0.0.1:0 --jt808-listen "" --nmea-listen "" \
-  --redis "redis://127.0.0.1:$port" --redis-city bench --viewer-token v --device-token d >"$dir/serve.log" 2>&1 &
+  --redis "redis://127.0.0.1:$port" --redis-city bench --viewer-token bench-viewer-token-of-ingest-http --device-token bench-device-token-of-ingest-http >"$dir/serve.log" 2>&1 &
 pids+=($!)
 servePid=$! redisPid=$(cat "$dir/redis.pid")
 server=$(address "$dir/serve.log")
@@ -147,7 +147,7 @@ for _ in $(seq 200); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; slee
 osmandPort=$(grep -o 'OsmAnd.*http://127\.0\.0\.1:[0-9]*' "$dir/serve.log" | grep -o 'http://.*')
 [ -n "$osmandPort" ] || { echo "ingest-http.sh: no OsmAnd port in $dir/serve.log" >&2; exit 1; }
 echo "batch: bench/batchload -batch $BATCH -workers $WORKERS -duration $DURATION" >&2
-batchout=$("$dir/batchload" -server "$server" -device-token d -viewer-token v -batch "$BATCH" -workers "$WORKERS" -duration "$DURATION")
+batchout=$("$dir/batchload" -server "$server" -device-token bench-device-token-of-ingest-http -viewer-token bench-viewer-token-of-ingest-http -batch "$BATCH" -workers "$WORKERS" -duration "$DURATION")
 echo "    $batchout" >&2
 batch=$(echo "$batchout" | sed -n 's/^json-batch: \([0-9]*\) fixes.*/\1/p')
 redis-cli -p "$port" flushall >/dev/null

@@ -39,6 +39,12 @@ for tool in go curl jq; do
 done
 [ "$PERF" = 0 ] || command -v perf >/dev/null || { echo "ingest-protocols.sh: perf not found" >&2; exit 1; }
 
+# The server's tokens: the admin provisions the devices, the device token
+# is the OsmAnd and JSON senders' (a fleet gateway's).
+admin=bench-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+token=bench-device-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+viewer=bench-viewer-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
 dir=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -65,16 +71,16 @@ free_ports() {
 start_server() {
   read -r http jt808 nmea <<<"$(free_ports)"
   "$dir/patrolgrid" serve --listen "127.0.0.1:$http" --jt808-listen "127.0.0.1:$jt808" --nmea-listen "127.0.0.1:$nmea" \
-    --osmand-listen "" --viewer-token b --device-token b --admin-token b >"$dir/serve.log" 2>&1 &
+    --osmand-listen "" --admin-token "$admin" --device-token "$token" --viewer-token "$viewer" >"$dir/serve.log" 2>&1 &
   server_pid=$!
   server="http://127.0.0.1:$http"
   for _ in $(seq 300); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   curl -fs "$server/readyz" >/dev/null || { echo "ingest-protocols.sh: server not ready: $(cat "$dir/serve.log")" >&2; exit 1; }
   i=0
-  for unit in $(curl -fs -H 'Authorization: Bearer b' "$server/api/v1/plan" | jq -r '.units[].id'); do
+  for unit in $(curl -fs -H "Authorization: Bearer $admin" "$server/api/v1/plan" | jq -r '.units[].id'); do
     i=$((i + 1))
     printf '{"id":"%s.jt808","unit":"%s","phone":"1390000%04d","terminal":"%.7s"}' "$unit" "$unit" "$i" "$unit" |
-      curl -fs -o /dev/null -H 'Authorization: Bearer b' -H 'Content-Type: application/json' -d @- "$server/api/v1/devices"
+      curl -fs -o /dev/null -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' -d @- "$server/api/v1/devices"
   done
   [ "$i" -ge "$UNITS" ] || { echo "ingest-protocols.sh: the plan has $i units, want $UNITS" >&2; exit 1; }
 }
@@ -93,7 +99,7 @@ stage() {
     perf_pid=$!
   fi
   echo "$name: patrolgrid simulate $*" >&2
-  out=$("$dir/patrolgrid" simulate --server "$server" --token b --jt808-addr "127.0.0.1:$jt808" \
+  out=$("$dir/patrolgrid" simulate --server "$server" --token "$token" --viewer-token "$viewer" --jt808-addr "127.0.0.1:$jt808" \
     --units "$UNITS" --rate "$RATE" --duration "$DURATION" --drain 60s "$@")
   [ -n "${perf_pid:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; perf_pid=; }
   stop_server

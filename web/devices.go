@@ -61,6 +61,7 @@ func (s *Server) addDevice(c *gin.Context) {
 		s.deviceFailed(c, err)
 		return
 	}
+	s.audit(c, "device.add", d.ID, d.Protocol+" for "+d.Unit)
 	c.Header("Location", "/api/v1/devices/"+d.ID)
 	if key == "" {
 		c.JSON(http.StatusCreated, gin.H{"device": d})
@@ -99,6 +100,7 @@ func (s *Server) revokeDevice(c *gin.Context) {
 		s.deviceFailed(c, err)
 		return
 	}
+	s.audit(c, "device.revoke", d.ID, "")
 	c.JSON(http.StatusOK, gin.H{"device": d})
 }
 

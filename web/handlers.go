@@ -186,6 +186,7 @@ func (s *Server) setStatus(c *gin.Context) {
 	case err != nil:
 		s.storeFailed(c, err)
 	default:
+		s.audit(c, "unit.status", c.Param("id"), string(body.Status))
 		c.Status(http.StatusNoContent)
 	}
 }

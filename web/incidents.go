@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -53,6 +54,7 @@ func (s *Server) reportIncident(c *gin.Context) {
 	if err != nil { // stored, but not ranked: say so, keep the incident
 		s.cfg.Logger.Error("rank units", "incident", inc.ID, "err", err)
 	}
+	s.audit(c, "incident.report", inc.ID, fmt.Sprintf("priority %d %s", inc.Priority, inc.Kind))
 	c.Header("Location", "/api/v1/incidents/"+inc.ID)
 	c.JSON(http.StatusCreated, incidentAnswer{Incident: inc, Candidates: nonNil(cands)})
 }
@@ -87,6 +89,7 @@ func (s *Server) dispatchIncident(c *gin.Context) {
 		s.incidentFailed(c, err)
 		return
 	}
+	s.audit(c, "incident.dispatch", inc.ID, body.Unit)
 	s.answerIncident(c, http.StatusOK, inc)
 }
 
@@ -96,6 +99,7 @@ func (s *Server) closeIncident(c *gin.Context) {
 		s.incidentFailed(c, err)
 		return
 	}
+	s.audit(c, "incident.close", inc.ID, "")
 	s.answerIncident(c, http.StatusOK, inc)
 }
 

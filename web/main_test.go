@@ -14,3 +14,6 @@ func TestMain(m *testing.M) {
 	http.DefaultClient.Timeout = 30 * time.Second
 	os.Exit(m.Run())
 }
+
+// label is the label of a token given in clear to role.
+func label(role, tok string) string { return role + ":" + TokenSum(tok)[:8] }

@@ -228,6 +228,7 @@ func (s *Server) saveVersion(c *gin.Context) {
 	case err != nil:
 		s.storeFailed(c, err)
 	default:
+		s.audit(c, "plan.version", info.Name, fmt.Sprintf("%d bytes", info.Bytes))
 		c.JSON(http.StatusOK, info)
 	}
 }

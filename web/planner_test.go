@@ -59,8 +59,8 @@ func TestPlannerAPI(t *testing.T) {
 			t.Errorf("the planner page for token %s: %d", tok, code)
 		}
 	}
-	if code, _ := (incidentClient{t, tc.url, ""}).do("GET", "/planner", "", nil); code != http.StatusUnauthorized {
-		t.Errorf("the planner page without a token: %d", code)
+	if code, where := noRedirect(t, "GET", tc.url+"/planner", ""); code != http.StatusSeeOther || where != "/login?next=/planner" {
+		t.Errorf("the planner page without a token: %d to %q, want 303 to the login page", code, where)
 	}
 	var live plannerReply
 	if code, _ := viewer.do("GET", "/api/v1/planner/evaluate", "", &live); code != 200 || live.Evaluation.Units != len(tc.plan.Units) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
@@ -18,6 +19,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo/road"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/access"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
@@ -49,6 +51,12 @@ type Config struct {
 	// Plans keeps the planner's named plan versions; nil keeps them in
 	// this process's memory.
 	Plans store.Plans
+	// Audit records every change made through the server, and Sessions
+	// the browsers' logins; nil keeps them in this process's memory.
+	Audit    access.Audit
+	Sessions access.Sessions
+	// SessionTTL is how long a login lasts; zero means 12 hours.
+	SessionTTL time.Duration
 	// Gatherer provides /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Logger receives request errors; default slog.Default().
@@ -65,6 +73,10 @@ type Server struct {
 	// osmandHandler answers /api/v1/osmand as the OsmAnd port does.
 	osmandHandler *osmand.Handler
 	plans         store.Plans
+	auditLog      access.Audit
+	sessions      access.Sessions
+	keys          keyring
+	files         http.FileSystem // the embedded static folder
 	// designing lets one design run at a time: a design keeps a core busy
 	// for seconds, and a second one at once waits for nobody's benefit.
 	designing sync.Mutex
@@ -86,13 +98,26 @@ func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 	if cfg.Devices == nil {
 		cfg.Devices = device.NewRegistry(device.Config{Logger: cfg.Logger})
 	}
+	mem := store.NewMemory(store.MemoryConfig{})
 	if cfg.Plans == nil {
-		cfg.Plans = store.NewMemory(store.MemoryConfig{})
+		cfg.Plans = mem
 	}
-	return &Server{city: city, hub: hub, cfg: cfg, plans: cfg.Plans, upgrader: websocket.Upgrader{
-		ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
-		EnableCompression: true,
-	}, osmandHandler: osmand.NewHandler(OsmAndConfig(city, cfg))}
+	records := &access.Memory{}
+	if cfg.Audit == nil {
+		cfg.Audit = records
+	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = records
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	sub, _ := fs.Sub(static, "static")
+	return &Server{city: city, hub: hub, cfg: cfg, plans: cfg.Plans, auditLog: cfg.Audit, sessions: cfg.Sessions,
+		keys: newKeyring(cfg.Access), files: http.FS(sub), upgrader: websocket.Upgrader{
+			ReadBufferSize: 1024, WriteBufferSize: 16 << 10, CheckOrigin: sameOrigin,
+			EnableCompression: true,
+		}, osmandHandler: osmand.NewHandler(OsmAndConfig(city, cfg))}
 }
 
 // OsmAndConfig returns the configuration of the OsmAnd protocol that the
@@ -127,7 +152,11 @@ func (s *Server) routes() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 
-	view := s.cfg.Access.viewer()
+	r.GET("/login", s.loginPage)
+	r.POST("/login", s.login)
+	r.POST("/logout", s.logout)
+
+	view := s.viewer()
 	r.GET("/metrics", view, gin.WrapH(promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{})))
 	api := r.Group("/api/v1")
 	api.GET("/plan", view, s.plan)
@@ -139,20 +168,20 @@ func (s *Server) routes() http.Handler {
 	api.GET("/live", view, s.live)
 	api.GET("/roads", view, s.roadsGeoJSON)
 
-	device := s.cfg.Access.device()
+	device := s.device()
 	api.POST("/fixes", device, s.fixes)
 	api.GET("/osmand", s.osmand) // the device's key or a device token: osmandUnit
 	api.POST("/osmand", s.osmand)
-	api.PUT("/units/:id/status", s.cfg.Access.status(), s.setStatus)
+	api.PUT("/units/:id/status", s.status(), s.setStatus)
 
-	dispatcher := s.cfg.Access.dispatcher()
+	dispatcher := s.dispatcher()
 	api.GET("/incidents", view, s.listIncidents)
 	api.GET("/incidents/:id", view, s.getIncident)
 	api.POST("/incidents", dispatcher, s.reportIncident)
 	api.POST("/incidents/:id/dispatch", dispatcher, s.dispatchIncident)
 	api.POST("/incidents/:id/close", dispatcher, s.closeIncident)
 
-	planning := s.cfg.Access.planner()
+	planning := s.planner()
 	api.GET("/planner/evaluate", view, s.evaluateLive)
 	api.POST("/planner/evaluate", planning, s.evaluatePlan)
 	api.POST("/planner/design", planning, s.design)
@@ -162,17 +191,17 @@ func (s *Server) routes() http.Handler {
 	api.GET("/planner/versions/:name", planning, s.loadVersion)
 	api.PUT("/planner/versions/:name", planning, s.saveVersion)
 
-	admin := s.cfg.Access.admin()
+	admin := s.admin()
+	api.GET("/audit", admin, s.listAudit)
 	api.POST("/devices", admin, s.addDevice)
 	api.GET("/devices", admin, s.listDevices)
 	api.GET("/devices/:id", admin, s.getDevice)
 	api.DELETE("/devices/:id", admin, s.revokeDevice)
 
-	sub, _ := fs.Sub(static, "static")
-	files := http.FileServer(http.FS(sub))
+	files := http.FileServer(s.files)
 	page := func(c *gin.Context) { files.ServeHTTP(c.Writer, c.Request) }
 	r.GET("/", view, page)
-	r.GET("/planner", view, func(c *gin.Context) { c.FileFromFS("planner.html", http.FS(sub)) })
+	r.GET("/planner", view, func(c *gin.Context) { c.FileFromFS("planner.html", s.files) })
 	r.GET("/style.css", view, page)
 	r.GET("/dist/*file", view, page)
 	return r
@@ -201,7 +230,7 @@ func sameOrigin(r *http.Request) bool {
 // 403 bad_host, as a site whose name resolves to 127.0.0.1 would send.
 func (a Access) guard(c *gin.Context) {
 	switch r := c.Request; {
-	case a.Open && !loopbackHost(r.Host):
+	case a.Open && !LoopbackHost(r.Host):
 		fail(c, http.StatusForbidden, "bad_host", "an open demo server answers only to a loopback host name")
 	case r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions && !sameOrigin(r):
 		fail(c, http.StatusForbidden, "cross_origin", "a page of another origin may not change anything here")
@@ -210,9 +239,10 @@ func (a Access) guard(c *gin.Context) {
 	}
 }
 
-// loopbackHost reports whether host (a Host header, with or without a
-// port) names this machine: localhost or a loopback address.
-func loopbackHost(host string) bool {
+// LoopbackHost reports whether host (a Host header or a listening
+// address, with or without a port) names this machine: localhost or a
+// loopback address.
+func LoopbackHost(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}

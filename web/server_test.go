@@ -49,6 +49,12 @@ func startCity(t testing.TB, access Access, moving bool) testCity {
 // startCityAt is startCity with the city on clock now.
 func startCityAt(t testing.TB, access Access, moving bool, now func() time.Time) testCity {
 	t.Helper()
+	return startCityWith(t, Config{Access: access}, moving, now)
+}
+
+// startCityWith is startCityAt with the server's whole configuration.
+func startCityWith(t testing.TB, cfg Config, moving bool, now func() time.Time) testCity {
+	t.Helper()
 	plan, city, hub := citytest.NewDemoConfig(t, realtime.CityConfig{Now: now})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 3)
@@ -68,7 +74,7 @@ func startCityAt(t testing.TB, access Access, moving bool, now func() time.Time)
 		})
 		n++
 	}
-	srv := httptest.NewServer(NewHandler(city, hub, Config{Access: access}))
+	srv := httptest.NewServer(NewHandler(city, hub, cfg))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		cancel()
@@ -292,7 +298,6 @@ func TestAccessTokens(t *testing.T) {
 		{"GET", "/api/v1/units", "dev-secret", "", 401},
 		{"GET", "/api/v1/units", "view-secret", "", 200},
 		{"GET", "/api/v1/units?token=view-secret", "", "", 200},
-		{"GET", "/", "", "", 401},
 		{"GET", "/metrics", "", "", 401},
 		{"GET", "/api/v1/live", "", "", 401},
 		{"POST", "/api/v1/fixes", "", fix, 401},
@@ -313,7 +318,27 @@ func TestAccessTokens(t *testing.T) {
 			t.Errorf("%s %s with token %q = %d, want %d", c.method, c.path, c.token, resp.StatusCode, c.want)
 		}
 	}
-	dial(t, tc.url, "?token=view-secret") // a browser passes its token in the URL
+	if code, where := noRedirect(t, "GET", tc.url+"/", ""); code != http.StatusSeeOther || where != "/login?next=/" {
+		t.Errorf("GET / without a token = %d to %q, want 303 to the login page", code, where)
+	}
+	dial(t, tc.url, "?token=view-secret") // a tool may pass its token in the URL
+}
+
+// noRedirect sends a request with token (if any) without following a
+// redirect, and returns the status and the Location.
+func noRedirect(t *testing.T, method, url, token string) (int, string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(method, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
 }
 
 func TestUnitStatus(t *testing.T) {

@@ -20,6 +20,7 @@ commands:
              (simulate ops: replay an incident history, static posts against move-ups)
   isochrone  print the cells a road trip reaches within a time limit (OSM extract)
   plan       plan design, evaluate, compare, export, import: design, score and draw plans, exchange them with a GIS
+  token      draw a token for a role and print it, and its line for serve --credentials
 
 Run "patrolgrid <command> -h" for the flags of a command.
 `
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIsochrone(ctx, rest, stdout)
 	case "plan":
 		return runPlan(ctx, rest, stdout)
+	case "token":
+		return runToken(rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -41,6 +41,7 @@ const liveBudget = 100 * time.Millisecond
 const (
 	viewerToken = "viewer-token-for-the-tests-0001"
 	deviceToken = "device-token-for-the-tests-0001"
+	adminToken  = "admin-token-for-the-tests-00001"
 )
 
 // monacoSimUnits returns the moving units of the Monaco test plan

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/access"
 	"github.com/patrolgrid/patrolgrid/realtime/demo"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
@@ -49,6 +51,7 @@ type serveConfig struct {
 	dispTokens     string
 	planTokens     string
 	adminTokens    string
+	credentials    string
 	jt808Listen    string
 	nmeaListen     string
 	osmandListen   string
@@ -89,7 +92,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.StringVar(&cfg.deviceTokens, "device-token", "", "comma-separated tokens that may send fixes and statuses for any unit (fleet gateways)")
 	fs.StringVar(&cfg.dispTokens, "dispatcher-token", "", "comma-separated tokens that may read what viewers read, report incidents, dispatch units and set statuses")
 	fs.StringVar(&cfg.planTokens, "planner-token", "", "comma-separated tokens that may read what viewers read, design, edit and evaluate plans and save plan versions")
-	fs.StringVar(&cfg.adminTokens, "admin-token", "", "comma-separated tokens that may add, list and revoke devices (/api/v1/devices)")
+	fs.StringVar(&cfg.adminTokens, "admin-token", "", "comma-separated tokens that may do everything: devices (/api/v1/devices), the audit log, all the others may")
+	fs.StringVar(&cfg.credentials, "credentials", "", "`file` of tokens by their SHA-256, a line each: role label sha256 (see patrolgrid token)")
 	fs.StringVar(&cfg.jt808Listen, "jt808-listen", ":5015", "TCP address of the JT/T 808 terminal server; empty: none "+
 		"(default: port 5015 on --listen's host when that is loopback, a free port when --listen's port is 0)")
 	fs.StringVar(&cfg.nmeaListen, "nmea-listen", ":5016", "TCP address of the NMEA tracker server; empty: none (default as --jt808-listen, port 5016)")
@@ -238,7 +242,7 @@ type httpTimeouts struct{ read, write, idle time.Duration }
 // newServeParts builds the city of live's plan over travel and the parts
 // around it: the metrics registry, the live hub, the device registry, and
 // the configurations of the web API and the ingest servers.
-func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel travelTimes, access web.Access,
+func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel travelTimes, who web.Access,
 	logger *slog.Logger, stdout io.Writer) (*serveParts, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -259,10 +263,14 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
+	records, err := access.Open(live.client, live.city)
+	if err != nil {
+		return nil, err
+	}
 	return &serveParts{http: httpTimeouts{cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout},
 		plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
-		web: web.Config{Access: access, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
-			Metrics: deviceMetrics, Plans: plansOf(live.store)},
+		web: web.Config{Access: who, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
+			Metrics: deviceMetrics, Plans: plansOf(live.store), Audit: records, Sessions: records},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics,
 			MaxConns: cfg.maxConns, LoginTimeout: cfg.loginTimeout}}, nil
 }
@@ -376,7 +384,7 @@ func ingestAddrs(cfg serveConfig, loopbackOnly bool) (ingestListen, error) {
 	if err != nil {
 		return ingestListen{}, fmt.Errorf("--listen %q: %w", cfg.listen, err)
 	}
-	if !isLoopback(cfg.listen) {
+	if !web.LoopbackHost(cfg.listen) {
 		host = ""
 	}
 	addr := func(flag, value, wellKnown string) (string, error) {
@@ -386,7 +394,7 @@ func ingestAddrs(cfg serveConfig, loopbackOnly bool) (ingestListen, error) {
 			}
 			value = net.JoinHostPort(host, wellKnown)
 		}
-		if loopbackOnly && value != "" && !isLoopback(value) {
+		if loopbackOnly && value != "" && !web.LoopbackHost(value) {
 			return "", fmt.Errorf("refusing to open --%s %s beyond loopback for a demo or without credentials: "+
 				"give a loopback address", flag, value)
 		}
@@ -444,46 +452,27 @@ func ignoreCancel(err error) error {
 }
 
 // accessFor decides who may call the server: no credential only for the
-// demo on a loopback address; anywhere else a viewer token, and a device
-// token or an admin token (who registers the devices, whose keys then
-// let them in).
+// demo on a loopback address; anywhere else an admin token, or a viewer
+// and a device token, each of 16 random bytes or more and of one role.
 func accessFor(cfg serveConfig) (web.Access, error) {
-	a := web.Access{ViewerTokens: splitList(cfg.viewerTokens), DeviceTokens: splitList(cfg.deviceTokens),
-		DispatcherTokens: splitList(cfg.dispTokens), PlannerTokens: splitList(cfg.planTokens), AdminTokens: splitList(cfg.adminTokens)}
-	if cfg.demo && !isLoopback(cfg.listen) {
+	a := web.Access{ViewerTokens: web.SplitTokens(cfg.viewerTokens), DeviceTokens: web.SplitTokens(cfg.deviceTokens),
+		DispatcherTokens: web.SplitTokens(cfg.dispTokens), PlannerTokens: web.SplitTokens(cfg.planTokens), AdminTokens: web.SplitTokens(cfg.adminTokens)}
+	if cfg.demo && !web.LoopbackHost(cfg.listen) {
 		return a, fmt.Errorf("refusing --demo on %s: the demo's devices have public keys (demo-<unit>), so it serves only on a loopback address", cfg.listen)
 	}
-	if cfg.demo && len(a.ViewerTokens)+len(a.DeviceTokens)+len(a.DispatcherTokens)+len(a.PlannerTokens)+len(a.AdminTokens) == 0 {
+	var err error
+	if a.Credentials, err = web.ReadCredentialsFile(cfg.credentials); err != nil {
+		return a, err
+	}
+	if cfg.demo && !slices.ContainsFunc(web.Roles, a.Holds) {
 		a.Open = true
 		return a, nil
 	}
-	if len(a.ViewerTokens) == 0 || len(a.DeviceTokens)+len(a.AdminTokens) == 0 {
-		return a, fmt.Errorf("refusing to serve %s without credentials: set --viewer-token and --device-token or --admin-token "+
-			"(or PATROLGRID_VIEWER_TOKEN and PATROLGRID_DEVICE_TOKEN or PATROLGRID_ADMIN_TOKEN); only --demo on a loopback address runs open", cfg.listen)
+	if !a.Holds(web.RoleAdmin) && (!a.Holds(web.RoleViewer) || !a.Holds(web.RoleDevice)) {
+		return a, fmt.Errorf("refusing to serve %s without credentials: set --viewer-token and --device-token, or --admin-token, or "+
+			"--credentials (or PATROLGRID_VIEWER_TOKEN, ...); only --demo on a loopback address runs open", cfg.listen)
 	}
-	return a, nil
-}
-
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
+	return a, a.Check()
 }
 
 // loadPlan reads the plan file, or the embedded demo city when file is

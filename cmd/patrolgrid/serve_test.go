@@ -30,6 +30,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 	"github.com/patrolgrid/patrolgrid/realtime/store/redistest"
+	"github.com/patrolgrid/patrolgrid/web"
 )
 
 func TestAccessFor(t *testing.T) {
@@ -45,13 +46,17 @@ func TestAccessFor(t *testing.T) {
 		{"demo on all interfaces", serveConfig{listen: ":8080", demo: true}, false, true},
 		{"demo on a LAN address", serveConfig{listen: "10.1.2.3:8080", demo: true}, false, true},
 		{"loopback without demo", serveConfig{listen: "127.0.0.1:8080"}, false, true},
-		{"viewer token only", serveConfig{listen: ":8080", viewerTokens: "v"}, false, true},
-		{"both tokens", serveConfig{listen: ":8080", viewerTokens: "v1, v2", deviceTokens: "d"}, false, false},
-		{"demo on loopback with tokens", serveConfig{listen: "127.0.0.1:8080", demo: true, viewerTokens: "v", deviceTokens: "d"}, false, false},
-		{"viewer and admin tokens", serveConfig{listen: ":8080", viewerTokens: "v", adminTokens: "a"}, false, false},
-		{"admin token only", serveConfig{listen: ":8080", adminTokens: "a"}, false, true},
-		{"demo on loopback with an admin token", serveConfig{listen: "127.0.0.1:8080", demo: true, adminTokens: "a"}, false, true},
-		{"demo on a LAN address with tokens", serveConfig{listen: "10.1.2.3:8080", demo: true, viewerTokens: "v", deviceTokens: "d"}, false, true},
+		{"viewer token only", serveConfig{listen: ":8080", viewerTokens: viewerToken}, false, true},
+		{"both tokens", serveConfig{listen: ":8080", viewerTokens: viewerToken + ", " + viewerToken + "2", deviceTokens: deviceToken}, false, false},
+		{"demo on loopback with tokens", serveConfig{listen: "127.0.0.1:8080", demo: true, viewerTokens: viewerToken, deviceTokens: deviceToken}, false, false},
+		{"viewer and admin tokens", serveConfig{listen: ":8080", viewerTokens: viewerToken, adminTokens: adminToken}, false, false},
+		{"admin token only", serveConfig{listen: ":8080", adminTokens: adminToken}, false, false},
+		{"demo on a LAN address with tokens", serveConfig{listen: "10.1.2.3:8080", demo: true, viewerTokens: viewerToken, deviceTokens: deviceToken}, false, true},
+		// One 1-character token served as viewer, device and admin at once.
+		{"short tokens", serveConfig{listen: ":8080", viewerTokens: "v", deviceTokens: "d"}, false, true},
+		{"one token in three roles", serveConfig{listen: ":8080", viewerTokens: adminToken, deviceTokens: adminToken, adminTokens: adminToken}, false, true},
+		{"a credentials file", serveConfig{listen: ":8080", credentials: credentialsFile(t, "admin duty-officer "+web.TokenSum(adminToken))}, false, false},
+		{"a credentials file with a bad line", serveConfig{listen: ":8080", credentials: credentialsFile(t, "admin duty-officer 42")}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := accessFor(tc.cfg)
@@ -298,7 +303,7 @@ func TestServeOSM(t *testing.T) {
 	dir := t.TempDir()
 	plan := writeMonacoPlan(t, dir)
 	cache := filepath.Join(dir, "cache")
-	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", "v", "--device-token", "d"}
+	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", viewerToken, "--device-token", deviceToken}
 
 	base, out, stop := startServe(t, args...)
 	for _, want := range []string{"(road travel times)", "road travel times for car, bike, foot", "imported " + osm, "wrote " + cache} {
@@ -310,7 +315,7 @@ func TestServeOSM(t *testing.T) {
 	batch := fmt.Sprintf(`{"fixes":[{"unit":"M01","time":%q,"lat":43.7393,"lon":7.4277},
 		{"unit":"M02","time":%q,"lat":43.7330,"lon":7.4360}]}`, now, now)
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/fixes", strings.NewReader(batch))
-	req.Header.Set("Authorization", "Bearer d")
+	req.Header.Set("Authorization", "Bearer "+deviceToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST fixes = %v, %v; want 200", resp, err)
@@ -325,7 +330,7 @@ func TestServeOSM(t *testing.T) {
 		} `json:"units"`
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		getJSON(t, base+"/api/v1/units", "v", &units)
+		getJSON(t, base+"/api/v1/units", viewerToken, &units)
 		if units.Units[0].Lat != nil && units.Units[1].Lat != nil {
 			break
 		}
@@ -339,12 +344,12 @@ func TestServeOSM(t *testing.T) {
 	var cov struct {
 		Cells []struct{ N5 int } `json:"cells"`
 	}
-	getJSON(t, base+"/api/v1/coverage", "v", &cov)
+	getJSON(t, base+"/api/v1/coverage", viewerToken, &cov)
 	if len(cov.Cells) == 0 {
 		t.Error("no cell is covered by the unit on a street")
 	}
 	var cfg struct{ Travel string }
-	getJSON(t, base+"/api/v1/config", "v", &cfg)
+	getJSON(t, base+"/api/v1/config", viewerToken, &cfg)
 	if cfg.Travel != "road" {
 		t.Errorf("config travel = %q, want road", cfg.Travel)
 	}
@@ -352,7 +357,7 @@ func TestServeOSM(t *testing.T) {
 		Type     string
 		Features []struct{ Geometry struct{ Type string } }
 	}
-	if code := getJSON(t, base+"/api/v1/roads", "v", &roads); code != http.StatusOK || len(roads.Features) < 500 ||
+	if code := getJSON(t, base+"/api/v1/roads", viewerToken, &roads); code != http.StatusOK || len(roads.Features) < 500 ||
 		roads.Features[0].Geometry.Type != "LineString" {
 		t.Errorf("GET roads = %d with %d features (first %+v), want 200 with Monaco's streets as LineStrings",
 			code, len(roads.Features), roads.Features[:min(1, len(roads.Features))])
@@ -407,7 +412,7 @@ func TestServeOSMBadCache(t *testing.T) {
 	if err := os.WriteFile(graph, []byte("not a graph file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", "v", "--device-token", "d"}
+	args := []string{"--plan", plan, "--osm", osm, "--cache-dir", cache, "--viewer-token", viewerToken, "--device-token", deviceToken}
 	_, out, stop := startServe(t, args...)
 	stop()
 	for _, want := range []string{"unreadable", "imported " + osm, "wrote " + graph} {
@@ -652,7 +657,7 @@ func (c *terminal) result(id uint16, body []byte) byte {
 // within a moment.
 func TestServeRedisDevices(t *testing.T) {
 	redisURL := redistest.Start(t).URL()
-	args := []string{"--redis", redisURL, "--redis-city", "devices-test", "--viewer-token", "v", "--admin-token", "admin"}
+	args := []string{"--redis", redisURL, "--redis-city", "devices-test", "--viewer-token", viewerToken, "--admin-token", adminToken}
 	baseA, _, stopA := startServe(t, args...)
 	defer stopA()
 	baseB, outB, stopB := startServe(t, args...)
@@ -663,7 +668,7 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 
 	req, _ := http.NewRequest(http.MethodPost, baseA+"/api/v1/devices", strings.NewReader(`{"id":"car-1","unit":"V01","phone":"13800000001","terminal":"CAR0001"}`))
-	req.Header.Set("Authorization", "Bearer admin")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -672,7 +677,7 @@ func TestServeRedisDevices(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("POST devices on the first server = %d", resp.StatusCode)
 	}
-	for deadline := time.Now().Add(5 * time.Second); getJSON(t, baseB+"/api/v1/devices/car-1", "admin", nil) != 200; {
+	for deadline := time.Now().Add(5 * time.Second); getJSON(t, baseB+"/api/v1/devices/car-1", adminToken, nil) != 200; {
 		if time.Now().After(deadline) {
 			t.Fatal("the second server does not know car-1 5 s after it was added")
 		}
@@ -689,7 +694,7 @@ func TestServeRedisDevices(t *testing.T) {
 	}
 
 	req, _ = http.NewRequest(http.MethodDelete, baseA+"/api/v1/devices/car-1", nil)
-	req.Header.Set("Authorization", "Bearer admin")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
 	}
@@ -755,9 +760,18 @@ func TestServeTimeouts(t *testing.T) {
 // TestServeDemoStaysOnLoopback refuses a demo, whose devices' keys are
 // public, an ingest port beyond loopback even with tokens set.
 func TestServeDemoStaysOnLoopback(t *testing.T) {
-	err := run(context.Background(), []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--viewer-token", "v",
-		"--device-token", "d", "--jt808-listen", "0.0.0.0:0"}, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"serve", "--demo", "--listen", "127.0.0.1:0", "--viewer-token", viewerToken,
+		"--device-token", deviceToken, "--jt808-listen", "0.0.0.0:0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "refusing to open --jt808-listen 0.0.0.0:0 beyond loopback") {
 		t.Errorf("serve --demo with tokens and a JT/T 808 port on every interface: %v, want refused", err)
 	}
+}
+
+// credentialsFile writes a credentials file of lines and returns its path.
+func credentialsFile(t *testing.T, lines ...string) string {
+	path := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

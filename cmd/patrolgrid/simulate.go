@@ -72,7 +72,8 @@ func simulateFlags(cfg *simulate.Config) *flag.FlagSet {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Server, "server", def.Server, "base `URL` of the patrolgrid server")
-	fs.StringVar(&cfg.Token, "token", "", "bearer `token` for the API")
+	fs.StringVar(&cfg.Token, "token", "", "bearer `token` of the fixes sent (a device token)")
+	fs.StringVar(&cfg.ViewerToken, "viewer-token", "", "bearer `token` of the plan, /metrics and the watchers (default --token)")
 	fs.StringVar((*string)(&cfg.Protocol), "protocol", string(def.Protocol), "how fixes are sent: osmand (HTTP GET), json (HTTP POST batches), "+
 		"jt808 (JT/T 808 over TCP) or nmea (NMEA over TCP)")
 	fs.IntVar(&cfg.Units, "units", def.Units, "number of units to drive, the first of the plan")

@@ -31,7 +31,7 @@ func TestParseSimulateArgs(t *testing.T) {
 			args: []string{"--server", "https://pg.example:8443/", "--token", "s3cret", "--units", "5", "--rate", "2.5",
 				"--duration", "90s", "--watchers", "3", "--concurrency", "8"},
 			want: withSimulate(defaults, func(c *simulate.Config) {
-				c.Server, c.Token, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "https://pg.example:8443", "s3cret", 5, 2.5,
+				c.Server, c.Token, c.ViewerToken, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "https://pg.example:8443", "s3cret", "s3cret", 5, 2.5,
 					90*time.Second, 3, 8
 				c.JT808Addr, c.NMEAAddr = "pg.example:5015", "pg.example:5016"
 			})},
@@ -55,7 +55,7 @@ func TestParseSimulateArgs(t *testing.T) {
 				"PATROLGRID_UNITS": "12", "PATROLGRID_RATE": "0.5", "PATROLGRID_DURATION": "1m",
 				"PATROLGRID_WATCHERS": "2", "PATROLGRID_CONCURRENCY": "4"},
 			want: withSimulate(defaults, func(c *simulate.Config) {
-				c.Server, c.Token, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "http://10.0.0.2:9000", "t", 12, 0.5,
+				c.Server, c.Token, c.ViewerToken, c.Units, c.Rate, c.Duration, c.Watchers, c.Concurrency = "http://10.0.0.2:9000", "t", "t", 12, 0.5,
 					time.Minute, 2, 4
 				c.JT808Addr, c.NMEAAddr = "10.0.0.2:5015", "10.0.0.2:5016"
 			})},

@@ -40,7 +40,7 @@ func get(ctx context.Context, client *http.Client, cfg Config, path string) (*ht
 	if err != nil {
 		return nil, err
 	}
-	authorize(req.Header, cfg.Token)
+	authorize(req.Header, cfg.ViewerToken)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err

@@ -47,8 +47,12 @@ type Config struct {
 	// Server is the base URL of the server, http or https; a trailing
 	// slash is dropped. Zero: http://127.0.0.1:8080.
 	Server string
-	// Token is the bearer token of every request. Zero: none is sent.
+	// Token is the bearer token of the fixes sent (a device token).
+	// Zero: none is sent.
 	Token string
+	// ViewerToken is the bearer token of what simulate reads: the plan,
+	// the server's /metrics and the live feed. Zero: Token.
+	ViewerToken string
 	// Protocol is how fixes are sent. Zero: OsmAnd.
 	Protocol Protocol
 	// Units is how many units of the server's plan to drive, the first
@@ -107,6 +111,7 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	c.Server = strings.TrimRight(cmp.Or(c.Server, "http://127.0.0.1:8080"), "/")
 	c.Protocol = cmp.Or(c.Protocol, OsmAnd)
+	c.ViewerToken = cmp.Or(c.ViewerToken, c.Token)
 	c.Units = cmp.Or(c.Units, 88)
 	c.Rate = cmp.Or(c.Rate, 1)
 	c.Duration = cmp.Or(c.Duration, 30*time.Second)

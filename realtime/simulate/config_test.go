@@ -12,7 +12,7 @@ func TestWithDefaults(t *testing.T) {
 	defaults := Config{Server: "http://127.0.0.1:8080", Protocol: OsmAnd, Units: 88, Rate: 1, Duration: 30 * time.Second,
 		Concurrency: 32, Batch: 1, JT808Addr: "127.0.0.1:5015", NMEAAddr: "127.0.0.1:5016",
 		MaxAge: 24 * time.Hour, Progress: time.Second}
-	given := Config{Server: "https://pg.example:8443", Token: "t", Protocol: JT808, Units: 3, Rate: 50, Duration: time.Second,
+	given := Config{Server: "https://pg.example:8443", Token: "t", ViewerToken: "t", Protocol: JT808, Units: 3, Rate: 50, Duration: time.Second,
 		Warmup: time.Second, Watchers: 2, Concurrency: 4, Batch: 7, Conns: 6, JT808Addr: "10.0.0.9:7015", NMEAAddr: "10.0.0.9:7016",
 		MaxAge: time.Hour, Drain: 3 * time.Second, Progress: 200 * time.Millisecond, Terminal: true}
 	tests := []struct {

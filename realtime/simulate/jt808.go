@@ -68,7 +68,10 @@ func (s *simulation) dialJT808(ctx context.Context, ln lane, st *stats) (termina
 	}
 	t := &jt808Terminal{s: s, unit: u, lane: ln, stats: st, conn: conn, r: bufio.NewReaderSize(conn, 4096),
 		h: jt808.Header{Phone: u.dev.Phone}, done: make(chan struct{})}
-	if err := t.handshake(); err != nil {
+	s.logins[ln.unit].Lock()
+	err = t.handshake()
+	s.logins[ln.unit].Unlock()
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("jt808 terminal %s (unit %s) at %s: %w", u.dev.Phone, u.id, s.cfg.JT808Addr, err)
 	}

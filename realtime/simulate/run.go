@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,14 +21,17 @@ type simulation struct {
 	cfg         Config
 	client      *http.Client
 	units       []Unit
-	series      []series          // per unit: when its fixes are due, their fix times
-	senders     []int             // per unit: how many connections share it (1 over HTTP)
-	terms       []terminal        // of JT808 and NMEA, logged in
-	watchers    []*websocket.Conn // on /api/v1/live, past their snapshot
-	stats       stats             // of HTTP senders and watchers
-	shards      []*stats          // of each TCP connection
-	sent        sentTimes         // for watchers
-	serverBase  *ServerCounts
+	series      []series   // per unit: when its fixes are due, their fix times
+	senders     []int      // per unit: how many connections share it (1 over HTTP)
+	terms       []terminal // of JT808 and NMEA, logged in
+	// logins has the connections of a JT/T 808 terminal register and
+	// authenticate one at a time: each registration draws a new code.
+	logins     []sync.Mutex
+	watchers   []*websocket.Conn // on /api/v1/live, past their snapshot
+	stats      stats             // of HTTP senders and watchers
+	shards     []*stats          // of each TCP connection
+	sent       sentTimes         // for watchers
+	serverBase *ServerCounts
 }
 
 // Run drives the units of the server's plan as cfg says, with the

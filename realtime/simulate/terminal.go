@@ -63,6 +63,7 @@ func (s *simulation) dialTerminals(ctx context.Context) ([]terminal, error) {
 func (s *simulation) dialAll(ctx context.Context) ([]terminal, []error) {
 	n := max(s.cfg.Conns, len(s.units))
 	terms, errs := make([]terminal, n), make([]error, n)
+	s.logins = make([]sync.Mutex, len(s.units))
 	sem := make(chan struct{}, dialers)
 	var wg sync.WaitGroup
 	for c := range n {

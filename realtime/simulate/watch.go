@@ -61,7 +61,7 @@ func dialWatchers(ctx context.Context, cfg Config) ([]*websocket.Conn, error) {
 	}
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	h := http.Header{}
-	authorize(h, cfg.Token)
+	authorize(h, cfg.ViewerToken)
 	d := websocket.Dialer{Proxy: cfg.Proxy, HandshakeTimeout: 10 * time.Second}
 	conns := make([]*websocket.Conn, 0, cfg.Watchers)
 	for range cfg.Watchers {
