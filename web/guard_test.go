@@ -2,9 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -106,5 +109,42 @@ func TestAdminDoesEverything(t *testing.T) {
 		if got := do(tc.method, tc.path, tc.tok, tc.body); got != tc.want {
 			t.Errorf("%s %s with %s: %d, want %d", tc.method, tc.path, tc.tok, got, tc.want)
 		}
+	}
+}
+
+// TestOsmAndCredentialBeforeBody: requests to /api/v1/osmand whose body
+// never comes are answered 401 and closed at once when they show no
+// credential outside the body, or a wrong one; twenty of them stay open
+// no longer than a second.
+func TestOsmAndCredentialBeforeBody(t *testing.T) {
+	dc := startDeviceCity(t, Access{ViewerTokens: []string{"viewer-token-of-the-guard-test"}, DeviceTokens: []string{"device-token-of-the-guard-test"}})
+	addr := strings.TrimPrefix(dc.api, "http://")
+	heads := []string{
+		"POST /api/v1/osmand?id=V01 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+		"POST /api/v1/osmand?id=V01&key=guess HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+		"POST /api/v1/osmand HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-gateway\r\nContent-Length: 1000\r\n\r\n{",
+	}
+	start := time.Now()
+	var conns []net.Conn
+	for i := range 20 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte(heads[i%len(heads)])); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	for i, conn := range conns {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(conn)
+		if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 401") {
+			t.Errorf("request %d (%.40q…): read %.60q, %v; want a 401 and the connection closed", i, heads[i%len(heads)], got, err)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("20 stalled bodies without a good credential held their connections %v, want under a second", d)
 	}
 }

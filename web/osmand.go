@@ -3,6 +3,7 @@ package web
 import (
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,6 +17,15 @@ import (
 
 // osmand answers /api/v1/osmand.
 func (s *Server) osmand(c *gin.Context) {
+	pre := osmand.Request{Query: c.Request.URL.Query(), ContentType: c.ContentType(), Auth: c.GetHeader("Authorization")}
+	if a := s.osmandHandler.Precheck(pre); !a.OK() {
+		// The body, unread, may never come: the connection closes now,
+		// without waiting to read past it.
+		c.Header("Connection", "close")
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now())
+		answer(c, a)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, osmand.MaxBody))
 	if err != nil {
 		s.cfg.Metrics.Malformed(fix.SourceOsmAnd)

@@ -141,15 +141,19 @@ type record struct {
 type index struct {
 	byID    map[string]*record
 	byPhone map[string]*record // active terminals only
+	keys    map[string]string  // the SHA-256 of each active key to its protocol
 }
 
 func newIndex(recs []record) *index {
-	x := &index{byID: make(map[string]*record, len(recs)), byPhone: map[string]*record{}}
+	x := &index{byID: make(map[string]*record, len(recs)), byPhone: map[string]*record{}, keys: map[string]string{}}
 	for i := range recs {
 		r := &recs[i]
 		x.byID[r.ID] = r
 		if r.Active() && r.Phone != "" {
 			x.byPhone[r.Phone] = r
+		}
+		if r.Active() && r.KeySum != "" {
+			x.keys[r.KeySum] = r.Protocol
 		}
 	}
 	return x
@@ -505,6 +509,17 @@ func (r *Registry) active(rec *record, id string) (*record, error) {
 	}
 	return rec, nil
 }
+
+// KeyKnown reports whether key is the key of an active device of protocol
+// source, whichever device that is: a request whose device id is still to
+// be read may be refused before it is.
+func (r *Registry) KeyKnown(source, key string) bool {
+	return key != "" && r.index().keys[sum(key)] == source
+}
+
+// Refused counts a refusal err of a credential that never reached the
+// registry (no key at all), under source.
+func (r *Registry) Refused(source string, err error) { r.refused(source, err) }
 
 func (r *Registry) refused(source string, err error) {
 	if r != nil {

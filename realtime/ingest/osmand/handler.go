@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -112,6 +113,42 @@ func (h *Handler) Handle(ctx context.Context, path string, r Request) Answer {
 	}
 	if res := results[0]; res.Outcome == fix.Rejected {
 		return Answer{Status: http.StatusBadRequest, Code: fix.Code(res.Err), Message: res.Err.Error()}
+	}
+	return Answer{}
+}
+
+// Precheck judges the credential of a request before its body is read,
+// r holding its query, content type and Authorization alone: a request
+// that shows none outside its body is refused unless a form body may hold
+// its key, and one whose device id and credential are both outside the
+// body is answered as Handle would. A refusal is as Handle's; the zero
+// Answer means read the body and Handle the request.
+func (h *Handler) Precheck(r Request) Answer {
+	if h.cfg.Open {
+		return Answer{}
+	}
+	key := deviceKey(r)
+	if key == "" && r.Query.Get("token") == "" {
+		if r.ContentType == "application/x-www-form-urlencoded" {
+			return Answer{} // the key may be a field of the form
+		}
+		h.cfg.Devices.Refused(fix.SourceOsmAnd, device.ErrNoKey)
+		return Refusal(device.ErrNoKey)
+	}
+	if _, id := param(r.Query, "id", "deviceid"); id != "" {
+		if _, err := h.unit(r, id); err != nil {
+			return Refusal(err)
+		}
+		return Answer{}
+	}
+	tok, ok := device.BearerToken(r.Auth)
+	if !ok {
+		tok = r.Query.Get("token")
+	}
+	if !device.TokenIn(tok, h.cfg.GatewayTokens) && !h.cfg.Devices.KeyKnown(fix.SourceOsmAnd, key) {
+		err := fmt.Errorf("%w: the key is no device's", device.ErrWrongKey)
+		h.cfg.Devices.Refused(fix.SourceOsmAnd, err)
+		return Refusal(err)
 	}
 	return Answer{}
 }
