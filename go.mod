@@ -16,6 +16,7 @@ require (
 	github.com/uber/h3-go/v4 v4.1.0
 	github.com/valyala/fasthttp v1.78.0
 	golang.org/x/sync v0.25.0
+	golang.org/x/time v0.16.0
 )
 
 require (

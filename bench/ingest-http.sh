@@ -139,7 +139,7 @@ geoadd=$(redis-benchmark -p "$port" -P "$P" -n "$N" -r 100000 -q \
 redis-cli -p "$port" flushall >/dev/null
 
 "$dir/patrolgrid" serve --listen 127.0.0.1:0 --osmand-listen 127.0.0.1:0 --jt808-listen "" --nmea-listen "" \
-  --redis "redis://127.0.0.1:$port" --redis-city bench --viewer-token bench-viewer-token-of-ingest-http --device-token bench-device-token-of-ingest-http >"$dir/serve.log" 2>&1 &
+  --redis "redis://127.0.0.1:$port" --redis-city bench --device-rate 0 --address-rate 0 --viewer-token bench-viewer-token-of-ingest-http --device-token bench-device-token-of-ingest-http >"$dir/serve.log" 2>&1 &
 pids+=($!)
 servePid=$! redisPid=$(cat "$dir/redis.pid")
 server=$(address "$dir/serve.log")

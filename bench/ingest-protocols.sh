@@ -71,7 +71,7 @@ free_ports() {
 start_server() {
   read -r http jt808 nmea <<<"$(free_ports)"
   "$dir/patrolgrid" serve --listen "127.0.0.1:$http" --jt808-listen "127.0.0.1:$jt808" --nmea-listen "127.0.0.1:$nmea" \
-    --osmand-listen "" --admin-token "$admin" --device-token "$token" --viewer-token "$viewer" >"$dir/serve.log" 2>&1 &
+    --osmand-listen "" --device-rate 0 --address-rate 0 --admin-token "$admin" --device-token "$token" --viewer-token "$viewer" >"$dir/serve.log" 2>&1 &
   server_pid=$!
   server="http://127.0.0.1:$http"
   for _ in $(seq 300); do curl -fs "$server/readyz" >/dev/null 2>&1 && break; sleep 0.05; done

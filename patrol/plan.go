@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -63,6 +64,28 @@ func (p *Plan) UnmarshalJSON(b []byte) error {
 	}
 	p.Boundary = poly
 	return nil
+}
+
+// LoadPlan reads the plan file at path, or the plan given when path is
+// empty, and moves it to resolution res when res is neither 0 nor its own.
+func LoadPlan(path string, given []byte, res int) (*Plan, error) {
+	var r io.Reader = bytes.NewReader(given)
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	plan, err := ReadPlan(r)
+	if err != nil {
+		return nil, err
+	}
+	if res != 0 && res != plan.Resolution {
+		return plan.WithResolution(res)
+	}
+	return plan, nil
 }
 
 // ReadPlan decodes and validates a JSON plan.

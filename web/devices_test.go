@@ -38,6 +38,13 @@ type deviceCity struct {
 
 func startDeviceCity(t *testing.T, access Access) deviceCity {
 	t.Helper()
+	return startDeviceCityWith(t, Config{Access: access})
+}
+
+// startDeviceCityWith is startDeviceCity with more of the configuration:
+// its devices and metrics are the city's own.
+func startDeviceCityWith(t *testing.T, cfg Config) deviceCity {
+	t.Helper()
 	plan, city, hub := citytest.NewDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
@@ -46,7 +53,7 @@ func startDeviceCity(t *testing.T, access Access) deviceCity {
 	reg := prometheus.NewRegistry()
 	metrics := device.NewMetrics(reg)
 	devices := device.NewRegistry(device.Config{Metrics: metrics})
-	cfg := Config{Access: access, Devices: devices, Metrics: metrics}
+	cfg.Devices, cfg.Metrics = devices, metrics
 	api := httptest.NewServer(NewHandler(city, hub, cfg))
 	port := serveOsmAndPort(t, OsmAndConfig(city, cfg))
 	t.Cleanup(func() {

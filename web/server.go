@@ -45,9 +45,16 @@ type Config struct {
 	// key, and /api/v1/devices manages it. Nil is an empty registry in
 	// memory.
 	Devices *device.Registry
-	// Metrics counts OsmAnd requests that cannot be read; nil counts
-	// nothing.
+	// Metrics counts OsmAnd requests that cannot be read and requests over
+	// a rate limit; nil counts nothing.
 	Metrics *device.Metrics
+	// AddressLimits limits the requests of each address but loopback ones
+	// (a proxy on this machine, the tests) to the API; nil: none. Over it,
+	// 429 rate_limited with Retry-After: 1.
+	AddressLimits *ingest.Limits
+	// DeviceLimits limits the fixes of each device on /api/v1/osmand, as
+	// ingest.Config.DeviceLimits; nil: none.
+	DeviceLimits *ingest.Limits
 	// Plans keeps the planner's named plan versions; nil keeps them in
 	// this process's memory.
 	Plans store.Plans
@@ -126,8 +133,9 @@ func newServer(city *realtime.City, hub *realtime.Hub, cfg Config) *Server {
 // cfg.Access's device tokens are fleet gateways'.
 func OsmAndConfig(city *realtime.City, cfg Config) osmand.Config {
 	return osmand.Config{
-		Config: ingest.Config{Devices: cfg.Devices, Ingest: city.Ingest, Metrics: cfg.Metrics, Logger: cfg.Logger},
-		Open:   cfg.Access.Open, GatewayTokens: cfg.Access.DeviceTokens,
+		Config: ingest.Config{Devices: cfg.Devices, Ingest: city.Ingest, Metrics: cfg.Metrics, Logger: cfg.Logger,
+			DeviceLimits: cfg.DeviceLimits},
+		Open: cfg.Access.Open, GatewayTokens: cfg.Access.DeviceTokens,
 	}
 }
 
@@ -151,6 +159,7 @@ func (s *Server) routes() http.Handler {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.Use(s.limitAddress) // every route from here on
 
 	r.GET("/login", s.loginPage)
 	r.POST("/login", s.login)
@@ -205,6 +214,17 @@ func (s *Server) routes() http.Handler {
 	r.GET("/style.css", view, page)
 	r.GET("/dist/*file", view, page)
 	return r
+}
+
+// limitAddress answers 429 a request over its address's limit.
+func (s *Server) limitAddress(c *gin.Context) {
+	host := ingest.Host(c.Request.RemoteAddr)
+	if s.cfg.AddressLimits == nil || LoopbackHost(host) || s.cfg.AddressLimits.Allow(host, 1, time.Now()) {
+		c.Next()
+		return
+	}
+	s.cfg.Metrics.Limited("api", "address")
+	answer(c, osmand.Limited)
 }
 
 // sameOrigin accepts requests from pages of this server, its scheme and

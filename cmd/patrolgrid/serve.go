@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -68,6 +67,8 @@ type serveConfig struct {
 	readTimeout    time.Duration
 	tlsCert        string
 	maxConns       int
+	deviceRate     float64
+	addressRate    float64
 	historyEntries int64
 	loginTimeout   time.Duration
 	tlsKey         string
@@ -108,6 +109,8 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.Int64Var(&cfg.historyEntries, "history-entries", 1_000_000, "with --redis: the fix stream keeps about this many entries (batches of fixes, statuses, incidents) at most, as well as 24 hours at most")
 	fs.IntVar(&cfg.maxConns, "max-conns", 10000, "most connections served at once on each device port (JT/T 808, NMEA, OsmAnd); more are closed at once")
 	fs.DurationVar(&cfg.loginTimeout, "login-timeout", 30*time.Second, "a JT/T 808 or NMEA connection that has not logged in by then is closed")
+	fs.Float64Var(&cfg.deviceRate, "device-rate", 50, "fixes a second each device may send, twice that at once; more are refused (OsmAnd 429) and counted; 0: no limit")
+	fs.Float64Var(&cfg.addressRate, "address-rate", 100, "requests a second each address but loopback may make to the API and the OsmAnd port, twice that at once; more are answered 429; 0: no limit")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS on --listen and the OsmAnd port (with --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.DurationVar(&cfg.readTimeout, "read-timeout", 30*time.Second, "longest an HTTP request may take to arrive, body included")
@@ -270,9 +273,9 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	return &serveParts{http: httpTimeouts{cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout},
 		plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: who, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
-			Metrics: deviceMetrics, Plans: plansOf(live.store), Audit: records, Sessions: records},
+			Metrics: deviceMetrics, Plans: plansOf(live.store), Audit: records, Sessions: records, AddressLimits: ingest.NewLimits(cfg.addressRate)},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics,
-			MaxConns: cfg.maxConns, LoginTimeout: cfg.loginTimeout}}, nil
+			MaxConns: cfg.maxConns, LoginTimeout: cfg.loginTimeout, DeviceLimits: ingest.NewLimits(cfg.deviceRate)}}, nil
 }
 
 // printStartup says what is served and where.
@@ -337,7 +340,7 @@ func (p *serveParts) serveIngest(ctx context.Context, g *errgroup.Group, lns lis
 	}
 	if lns.osmand != nil {
 		oc := web.OsmAndConfig(p.city, p.web)
-		oc.MaxConns = p.ingest.MaxConns
+		oc.MaxConns, oc.DeviceLimits, oc.AddressLimits = p.ingest.MaxConns, p.ingest.DeviceLimits, p.web.AddressLimits
 		port := osmand.NewServer(oc)
 		g.Go(func() error { return port.Run(ctx, lns.osmand) })
 	}
@@ -478,23 +481,7 @@ func accessFor(cfg serveConfig) (web.Access, error) {
 // loadPlan reads the plan file, or the embedded demo city when file is
 // empty, and moves it to resolution res when res is not 0.
 func loadPlan(file string, res int) (*patrol.Plan, error) {
-	var r io.Reader = bytes.NewReader(data.TongliaoPlan())
-	if file != "" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	plan, err := patrol.ReadPlan(r)
-	if err != nil {
-		return nil, err
-	}
-	if res != 0 && res != plan.Resolution {
-		return plan.WithResolution(res)
-	}
-	return plan, nil
+	return patrol.LoadPlan(file, data.TongliaoPlan(), res)
 }
 
 // openStore returns the live store and the plan to serve: the store in

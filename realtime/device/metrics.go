@@ -14,12 +14,13 @@ type Metrics struct {
 	malformed *prometheus.CounterVec
 	panics    *prometheus.CounterVec
 	shutOut   *prometheus.CounterVec
+	limited   *prometheus.CounterVec
 }
 
 // NewMetrics registers patrolgrid_device_refusals_total{source,
 // reason}, patrolgrid_malformed_input_total{source},
-// patrolgrid_shut_out_total{source} and patrolgrid_panics_total{source}
-// with reg.
+// patrolgrid_shut_out_total{source}, patrolgrid_panics_total{source} and
+// patrolgrid_rate_limited_total{source,limit} with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,6 +39,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "patrolgrid_panics_total",
 			Help: "Panics recovered while serving a device, by protocol (osmand, jt808, nmea): each closed its connection and no other.",
 		}, []string{"source"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "patrolgrid_rate_limited_total",
+			Help: "Requests, frames or lines refused over a rate limit, by source (osmand, jt808, nmea, api) and limit (device, address).",
+		}, []string{"source", "limit"}),
 	}
 	for _, s := range []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA} {
 		for _, r := range []string{"unknown_device", "device_revoked", "bad_device_key", "no_device_key"} {
@@ -47,11 +52,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	for _, s := range []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA} {
 		m.panics.WithLabelValues(s)
+		m.limited.WithLabelValues(s, "device")
 	}
 	for _, s := range []string{fix.SourceJT808, fix.SourceNMEA} {
 		m.shutOut.WithLabelValues(s)
 	}
-	reg.MustRegister(m.refusals, m.malformed, m.panics, m.shutOut)
+	reg.MustRegister(m.refusals, m.malformed, m.panics, m.shutOut, m.limited)
 	return m
 }
 
@@ -73,6 +79,14 @@ func (m *Metrics) Malformed(source string) {
 func (m *Metrics) ShutOut(source string) {
 	if m != nil {
 		m.shutOut.WithLabelValues(source).Inc()
+	}
+}
+
+// Limited counts one request, frame or line of source refused over the
+// named rate limit ("device", "address").
+func (m *Metrics) Limited(source, limit string) {
+	if m != nil {
+		m.limited.WithLabelValues(source, limit).Inc()
 	}
 }
 

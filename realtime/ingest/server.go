@@ -42,6 +42,10 @@ type Config struct {
 	// MaxConns is how many connections are served at once; more are
 	// closed at once. Default 10,000.
 	MaxConns int
+	// DeviceLimits limits the messages of each device (requests, frames,
+	// lines; a batch counts as its fixes); nil: none. Over it, a message is
+	// refused and counted, and its connection kept.
+	DeviceLimits *Limits
 	// Metrics counts input that cannot be read and refused credentials;
 	// nil counts nothing.
 	Metrics *device.Metrics

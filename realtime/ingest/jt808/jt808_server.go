@@ -332,6 +332,11 @@ func (ss *session) locations(ctx context.Context, m Message) byte {
 		b, err = DecodeBatch(m.Body)
 		locs = b.Locations
 	}
+	if !ss.s.cfg.DeviceLimits.Allow(fix.SourceJT808+":"+ss.phone, max(1, len(locs)), ss.s.cfg.Now()) {
+		ss.s.cfg.Metrics.Limited(fix.SourceJT808, "device")
+		ss.bad("locations over the device's rate limit refused", "unit", ss.unit)
+		return Failure
+	}
 	result := Success
 	if err != nil {
 		ss.s.cfg.Metrics.Malformed(fix.SourceJT808)

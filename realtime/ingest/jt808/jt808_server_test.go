@@ -836,3 +836,34 @@ func TestJT808ServerLoginTimeout(t *testing.T) {
 	}
 	t.Error("unauthenticated terminal still served 2 s after it connected, heartbeats answered")
 }
+
+// TestJT808ServerDeviceRateLimit: a terminal past its device's limit has
+// its locations refused (result 1) and counted, and keeps its connection.
+func TestJT808ServerDeviceRateLimit(t *testing.T) {
+	devices := device.NewRegistry(device.Config{})
+	addTerminal(t, devices, "car-1", "V1", "13912345678")
+	reg := prometheus.NewRegistry()
+	srv := NewServer(Config{Config: ingest.Config{Logger: slog.New(slog.DiscardHandler), Devices: devices, Metrics: device.NewMetrics(reg),
+		DeviceLimits: ingest.NewLimits(2), Ingest: func(_ context.Context, f []fix.Fix) ([]fix.Result, error) { return make([]fix.Result, len(f)), nil }}})
+	term := dial(t, realtimetest.ServeTCP(t, srv), Header{Phone: "013912345678"})
+	_, code := term.register()
+	if got := term.general(MsgAuthenticate, []byte(code)); got != Success {
+		t.Fatalf("authenticate: %d", got)
+	}
+	at := time.Now().Add(-time.Minute)
+	var results []byte
+	for i := range 6 {
+		loc := AppendLocation(nil, Location{Status: 2, Point: orb.Point{122.26, 43.62}, Time: at.Add(time.Duration(i) * time.Second),
+			MileageKM: -1, Satellites: -1, Signal: -1})
+		results = append(results, term.general(MsgLocation, loc))
+	}
+	if !bytes.Equal(results[:4], []byte{Success, Success, Success, Success}) || results[5] != Failure {
+		t.Errorf("6 locations at once of a terminal limited to 2 a second (4 at once): results %v, want 4 successes then failures", results)
+	}
+	if got := term.general(MsgHeartbeat, nil); got != Success {
+		t.Errorf("heartbeat after the limit: %d, want the connection served", got)
+	}
+	if n := realtimetest.Counter(t, reg, "patrolgrid_rate_limited_total", "source", fix.SourceJT808, "limit", "device"); n < 1 {
+		t.Errorf("patrolgrid_rate_limited_total{jt808,device} = %v, want at least 1", n)
+	}
+}

@@ -134,6 +134,11 @@ func (s *Server) serve(ctx context.Context, conn net.Conn) {
 			return
 		}
 		if f, ok := ns.sentence(n); ok {
+			if !s.cfg.DeviceLimits.Allow(fix.SourceNMEA+":"+ns.dev.Device, 1, s.cfg.Now()) {
+				s.cfg.Metrics.Limited(fix.SourceNMEA, "device")
+				log.Debug("fix over the device's rate limit dropped", "unit", ns.unit)
+				continue
+			}
 			s.ingest(ctx, log, f)
 		}
 	}

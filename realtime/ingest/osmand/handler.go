@@ -33,6 +33,9 @@ type Config struct {
 	// GatewayTokens are the tokens of fleet gateways, which may send for
 	// any device that is not revoked (Authorization: Bearer, or ?token=).
 	GatewayTokens []string
+	// AddressLimits limits the requests of each address but loopback ones
+	// to the OsmAnd port; nil: none.
+	AddressLimits *ingest.Limits
 }
 
 // Request is what an OsmAnd request is read for.
@@ -101,8 +104,13 @@ func (h *Handler) Handle(ctx context.Context, path string, r Request) Answer {
 		h.cfg.Metrics.Malformed(fix.SourceOsmAnd)
 		return Answer{Status: http.StatusBadRequest, Code: "bad_request", Message: err.Error()}
 	}
-	if f.Unit, err = h.unit(r, f.Unit); err != nil {
+	id := f.Unit
+	if f.Unit, err = h.unit(r, id); err != nil {
 		return Refusal(err)
+	}
+	if !h.cfg.DeviceLimits.Allow(fix.SourceOsmAnd+":"+id, 1, h.cfg.Now()) {
+		h.cfg.Metrics.Limited(fix.SourceOsmAnd, "device")
+		return Limited
 	}
 	f.Source = fix.SourceOsmAnd
 	results, err := h.ingest(ctx, f)
@@ -206,6 +214,10 @@ func (h *Handler) unit(r Request, id string) (string, error) {
 	d, err := devices.Authenticate(fix.SourceOsmAnd, id, key)
 	return d.Unit, err
 }
+
+// Limited is the answer to a request over a rate limit.
+var Limited = Answer{Status: http.StatusTooManyRequests, Code: "rate_limited",
+	Message: "too many requests: slow down", Header: "Retry-After", Value: "1"}
 
 // Refusal is the answer to a refused device: 403 for a revoked one, 401
 // otherwise, with the refusal's code.

@@ -101,6 +101,11 @@ func (s *Server) serve(c *fasthttp.RequestCtx) {
 			Message: "method not allowed here", Header: "Allow", Value: "GET, POST"})
 		return
 	}
+	if host := c.RemoteIP(); !host.IsLoopback() && !s.h.cfg.AddressLimits.Allow(host.String(), 1, s.h.cfg.Now()) {
+		s.h.cfg.Metrics.Limited(fix.SourceOsmAnd, "address")
+		send(c, Limited)
+		return
+	}
 	query, _ := url.ParseQuery(string(c.QueryArgs().QueryString())) // as url.URL.Query: what parses
 	r := Request{Query: query, ContentType: mediaType(string(c.Request.Header.ContentType())),
 		Body: c.PostBody(), Auth: string(c.Request.Header.Peek(fasthttp.HeaderAuthorization))}
