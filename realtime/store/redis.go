@@ -15,6 +15,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
+	"github.com/patrolgrid/patrolgrid/realtime/store/redisurl"
 )
 
 // RedisConfig configures a Redis store. The zero value is not usable:
@@ -405,4 +406,14 @@ func (s *Redis) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: redis store of %s: %w", s.cfg.City, err)
 	}
 	return nil
+}
+
+// NewRedisClient returns a client for rawURL: a single node, a Cluster or
+// a Sentinel-managed master (see redisurl.New).
+func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
+	c, err := redisurl.New(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return c, nil
 }

@@ -1,4 +1,4 @@
-package store
+package redisurl
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func TestSeedURL(t *testing.T) {
 	}
 }
 
-func TestNewRedisClient(t *testing.T) {
+func TestNew(t *testing.T) {
 	for _, tc := range []struct {
 		url     string
 		cluster bool
@@ -41,33 +41,33 @@ func TestNewRedisClient(t *testing.T) {
 		{"rediss+cluster://user:secret@h1:7000", true, []string{"h1:7000"}},
 		{"redis+sentinel://s1:26379,s2:26379/mymaster", false, nil},
 	} {
-		c, err := NewRedisClient(tc.url)
+		c, err := New(tc.url)
 		if err != nil {
-			t.Errorf("NewRedisClient(%q): %v", tc.url, err)
+			t.Errorf("New(%q): %v", tc.url, err)
 			continue
 		}
 		switch c := c.(type) {
 		case *redis.ClusterClient:
 			if !tc.cluster || fmt.Sprint(c.Options().Addrs) != fmt.Sprint(tc.addrs) {
-				t.Errorf("NewRedisClient(%q) = cluster of %v, want cluster %v of %v", tc.url, c.Options().Addrs, tc.cluster, tc.addrs)
+				t.Errorf("New(%q) = cluster of %v, want cluster %v of %v", tc.url, c.Options().Addrs, tc.cluster, tc.addrs)
 			}
 		case *redis.Client:
 			if tc.cluster || tc.addrs != nil && c.Options().Addr != tc.addrs[0] {
-				t.Errorf("NewRedisClient(%q) = client of %s, want %v", tc.url, c.Options().Addr, tc.addrs)
+				t.Errorf("New(%q) = client of %s, want %v", tc.url, c.Options().Addr, tc.addrs)
 			}
 		}
 		_ = c.Close()
 	}
 	for _, bad := range []string{"http://h:1", "h:1", "redis+cluster://", "redis+cluster://h1:1,,h2:2",
 		"redis+cluster://h1:1/0", "redis+sentinel://s1:26379", "redis+ring://h:1", "redis://u:hunter2@h:1/x"} {
-		c, err := NewRedisClient(bad)
+		c, err := New(bad)
 		if err == nil {
 			_ = c.Close()
-			t.Errorf("NewRedisClient(%q) = nil error, want one", bad)
+			t.Errorf("New(%q) = nil error, want one", bad)
 			continue
 		}
 		if strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("NewRedisClient(%q) error shows the password: %v", bad, err)
+			t.Errorf("New(%q) error shows the password: %v", bad, err)
 		}
 	}
 }

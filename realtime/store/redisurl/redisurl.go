@@ -1,4 +1,6 @@
-package store
+// Package redisurl opens go-redis clients from URLs that name a single
+// node, a Cluster or a Sentinel-managed master.
+package redisurl
 
 import (
 	"cmp"
@@ -11,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisURL forms accepted by NewRedisClient.
+// The URL forms New takes.
 const (
 	// redis[s]://[user:pass@]host:port[/db][?options]: one node.
 	schemeRedis = "redis"
@@ -30,7 +32,7 @@ const (
 // max_retries, default 3) and ingest can answer 503 at once.
 const defaultDialerRetries = 1
 
-// NewRedisClient returns a client for rawURL, one of
+// New returns a client for rawURL, one of
 //
 //	redis://[user:pass@]host:port[/db][?options]              a single node
 //	redis+cluster://[user:pass@]h1:p1,h2:p2,...[?options]      a cluster, seeded by any nodes
@@ -40,15 +42,15 @@ const defaultDialerRetries = 1
 // options (dial_timeout=2s, pool_size=20, ...). Context deadlines bound
 // every command; a failed dial is not repeated (see defaultDialerRetries).
 // The caller closes the client.
-func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
+func New(rawURL string) (redis.UniversalClient, error) {
 	c, err := newRedisClient(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: redis URL %q: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("redis URL %q: %w", redactURL(rawURL), err)
 	}
 	return c, nil
 }
 
-// newRedisClient is NewRedisClient without the URL in its errors.
+// newRedisClient is New without the URL in its errors.
 func newRedisClient(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
