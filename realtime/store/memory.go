@@ -46,6 +46,9 @@ type Memory struct {
 	versions map[string]Version
 
 	incidents []Incident // guarded by mu; incidents[n-1] is incidentID(n)
+
+	logMu sync.Mutex
+	log   []TimedEvent // every event published, oldest first (see Range)
 }
 
 // memoryUnit is what a Memory store holds for one unit.
@@ -136,7 +139,7 @@ func (s *Memory) Append(ctx context.Context, f fix.Fix) (bool, error) {
 	if !latest {
 		return false, nil
 	}
-	return true, publish(ctx, subs, Event{Kind: FixEvent, Unit: f.Unit, Fix: f})
+	return true, s.publish(ctx, subs, Event{Kind: FixEvent, Unit: f.Unit, Fix: f})
 }
 
 // AppendBatch implements Store: the fixes are stored under one lock, and
@@ -156,7 +159,7 @@ func (s *Memory) AppendBatch(ctx context.Context, fixes []fix.Fix) ([]bool, erro
 	subs := s.subs
 	s.mu.Unlock()
 	s.scratch = evs
-	if err := publish(ctx, subs, evs...); err != nil {
+	if err := s.publish(ctx, subs, evs...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -176,12 +179,14 @@ func (s *Memory) trim(u *memoryUnit, now time.Time) {
 	}
 }
 
-// publish queues evs for every subscriber of subs, waiting for those whose
-// queue is full: events are never dropped. The caller holds s.pub.
-func publish(ctx context.Context, subs []*memorySub, evs ...Event) error {
+// publish records evs and queues them for every subscriber of subs,
+// waiting for those whose queue is full: events are never dropped. The
+// caller holds s.pub.
+func (s *Memory) publish(ctx context.Context, subs []*memorySub, evs ...Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	s.record(evs)
 	for _, sub := range subs {
 		if err := sub.push(ctx, evs); err != nil {
 			return err
@@ -328,7 +333,7 @@ func (s *Memory) SetStatus(ctx context.Context, unit string, ch StatusChange) er
 	u.Status, u.StatusBy, u.StatusAt, u.UpdatedAt = ch.Status, ch.By, ch.At, now
 	subs := s.subs
 	s.mu.Unlock()
-	return publish(ctx, subs, Event{Kind: StatusEvent, Unit: unit, Change: ch})
+	return s.publish(ctx, subs, Event{Kind: StatusEvent, Unit: unit, Change: ch})
 }
 
 // Units implements Store.

@@ -28,7 +28,7 @@ func (s *Memory) SaveIncident(ctx context.Context, inc Incident) (Incident, erro
 	subs := s.subs
 	s.mu.Unlock()
 	ev := cloneIncident(inc)
-	return inc, publish(ctx, subs, Event{Kind: IncidentEvent, Incident: &ev})
+	return inc, s.publish(ctx, subs, Event{Kind: IncidentEvent, Incident: &ev})
 }
 
 // Incident implements Incidents.

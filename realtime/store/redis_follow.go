@@ -299,3 +299,26 @@ func (id streamID) less(o streamID) bool {
 	}
 	return id.ms < o.ms || id.ms == o.ms && id.seq < o.seq
 }
+
+// Range implements Recorder: the fix stream's entries from from to to,
+// by their ids' milliseconds.
+func (s *Redis) Range(ctx context.Context, from, to time.Time) ([]TimedEvent, error) {
+	var out []TimedEvent
+	err := s.scanStream(ctx, strconv.FormatInt(from.UnixMilli(), 10), strconv.FormatInt(to.UnixMilli(), 10), func(m redis.XMessage) error {
+		e, err := parseStreamEntry(m)
+		if err != nil {
+			return nil // an entry that does not read is skipped, as live
+		}
+		at := time.UnixMilli(int64(e.id.ms)).UTC()
+		for i := range e.flags {
+			if ev, ok, err := e.event(i); err == nil && ok {
+				out = append(out, TimedEvent{At: at, Event: ev})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: range of the fix stream: %w", err)
+	}
+	return out, nil
+}

@@ -51,6 +51,22 @@ type Event struct {
 	Incident *Incident
 }
 
+// TimedEvent is an event with the time the store took it.
+type TimedEvent struct {
+	At time.Time
+	Event
+}
+
+// Recorder reads back the events of a past window, as they were handed
+// out live: replay runs them through the live engine again.
+type Recorder interface {
+	// Range returns the events the store took from from to to, both
+	// included, in the order it took them: what is left of them, in
+	// Redis the fix stream (--history-age, --history-entries), in memory
+	// its log (see Memory).
+	Range(ctx context.Context, from, to time.Time) ([]TimedEvent, error)
+}
+
 // StatusChange is a unit's status as someone set it.
 type StatusChange struct {
 	Status patrol.Status `json:"status"`

@@ -101,6 +101,7 @@ func runStoreContract(t *testing.T, open storeOpener) {
 		{"ConcurrentWriters", testStoreConcurrentWriters},
 		{"UnitsAfterRestart", testStoreUnitsAfterRestart},
 		{"History", testStoreHistory},
+		{"Range", testStoreRange},
 		{"TwoCities", testStoreTwoCities},
 		{"SubscribeEnds", testStoreSubscribeEnds},
 	})
