@@ -313,6 +313,24 @@ func (cv *Coverage) Cells() []CellCover {
 	return out
 }
 
+// Reached returns how many cells are reached within each tier's limit
+// (Limits), as Cells would tell, without a copy of them.
+func (cv *Coverage) Reached() [numTiers]int {
+	var n [numTiers]int
+	for i, es := range cv.cells {
+		if len(es) == 0 {
+			continue
+		}
+		eta := cv.cover(int32(i)).ETA
+		for t, limit := range Limits {
+			if eta <= limit {
+				n[t]++
+			}
+		}
+	}
+	return n
+}
+
 // Changes returns the cells whose tier or unit counts differ from what the
 // previous call returned (or from unreached, on the first call), and
 // forgets them. A cell that is no longer reached comes back Unreached.

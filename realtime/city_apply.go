@@ -111,7 +111,11 @@ func (c *City) place(lu *liveUnit) {
 func (c *City) expire() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.cfg.Now()
+	c.expireLocked(c.cfg.Now())
+}
+
+// expireLocked is expire at now; c.mu is held.
+func (c *City) expireLocked(now time.Time) {
 	for _, lu := range c.order {
 		if stage, slack := c.freshness(lu, now); stage != lu.stage || slack != lu.slack {
 			c.touch(lu)

@@ -176,6 +176,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/compliance", view, s.compliance)
 	api.GET("/live", view, s.live)
 	api.GET("/roads", view, s.roadsGeoJSON)
+	api.GET("/replay", view, s.replay)
 
 	device := s.device()
 	api.POST("/fixes", device, s.fixes)
