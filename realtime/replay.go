@@ -21,6 +21,10 @@ type Moment struct {
 	City  [3]float64  `json:"city"`
 	Zones []MomentZone `json:"zones"`
 	Units []MomentUnit `json:"units"`
+	// Cells, in a replay, are the cells whose coverage changed since the
+	// frame before, unreached ones without eta_s; the first frame's are
+	// every reached cell.
+	Cells []CellView `json:"cells,omitempty"`
 }
 
 // MomentZone is a zone at one moment.
@@ -28,6 +32,7 @@ type MomentZone struct {
 	ID     string `json:"id"`
 	Active bool   `json:"active"` // its hours include the moment
 	Met    bool   `json:"met"`    // its rule is met
+	Gap    bool   `json:"gap"`    // Active && !Met
 	Shares Shares `json:"shares"`
 }
 
@@ -58,7 +63,7 @@ func (c *City) Moment() Moment {
 	}
 	for _, z := range c.cov.Zones(now) {
 		v := NewZoneView(z)
-		f.Zones = append(f.Zones, MomentZone{ID: v.ID, Active: v.Active, Met: v.Met, Shares: v.Shares})
+		f.Zones = append(f.Zones, MomentZone{ID: v.ID, Active: v.Active, Met: v.Met, Gap: v.Gap, Shares: v.Shares})
 	}
 	for i, lu := range c.order {
 		u := MomentUnit{ID: lu.ID, Status: lu.status, Stage: lu.stage}
@@ -128,7 +133,11 @@ func Replay(plan *patrol.Plan, router geo.Router, cfg CityConfig, events []store
 			c.apply([]store.Event{events[next].Event})
 		}
 		clock = at
-		frames = append(frames, c.Moment())
+		m := c.Moment()
+		for _, cc := range c.cov.Changes() {
+			m.Cells = append(m.Cells, NewCellView(cc))
+		}
+		frames = append(frames, m)
 		if !at.Before(to) {
 			return frames, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -51,11 +52,12 @@ func startLiveCity(t testing.TB, t0 time.Time) liveCity {
 // than their latest, which the store does not take), some changing
 // status, the others falling silent, stale then lost; it returns the
 // moment the live engine showed at each step once it had taken the
-// step's changes.
-func (lc liveCity) play(t *testing.T, rng *rand.Rand, minutes int) []realtime.Moment {
+// step's changes, and the cells it showed reached.
+func (lc liveCity) play(t *testing.T, rng *rand.Rand, minutes int) ([]realtime.Moment, [][]realtime.CellView) {
 	ctx := context.Background()
 	latest := map[string]time.Time{}
 	var moments []realtime.Moment
+	var cells [][]realtime.CellView
 	statuses := []patrol.Status{patrol.Available, patrol.Dispatched, patrol.OnScene, patrol.OffDuty}
 	for step := range minutes * 6 {
 		now := lc.clock.Now()
@@ -101,9 +103,10 @@ func (lc liveCity) play(t *testing.T, rng *rand.Rand, minutes int) []realtime.Mo
 			return true
 		})
 		moments = append(moments, lc.city.Moment())
+		cells = append(cells, lc.city.Coverage())
 		lc.clock.Set(now.Add(10 * time.Second))
 	}
-	return moments
+	return moments, cells
 }
 
 // TestReplayEqualsLive plays random fixes and statuses through a running
@@ -114,7 +117,7 @@ func TestReplayEqualsLive(t *testing.T) {
 	for seed := range uint64(3) {
 		t0 := time.Date(2026, 12, 4, 1, 50, 0, 0, time.UTC) // the small hours: the night market's rule is on
 		lc := startLiveCity(t, t0)
-		live := lc.play(t, rand.New(rand.NewPCG(seed, 42)), 20)
+		live, liveCells := lc.play(t, rand.New(rand.NewPCG(seed, 42)), 20)
 		from := t0
 		to := from.Add(time.Duration(len(live)-1) * 10 * time.Second)
 		replay, err := lc.city.Replay(context.Background(), from, to, 10*time.Second)
@@ -125,7 +128,19 @@ func TestReplayEqualsLive(t *testing.T) {
 			t.Fatalf("seed %d: %d frames, want %d", seed, len(replay), len(live))
 		}
 		gaps, lost := 0, 0
+		reached := map[string]realtime.CellView{}
 		for i := range live {
+			for _, c := range replay[i].Cells {
+				if c.ETAS == nil {
+					delete(reached, c.Cell.String())
+				} else {
+					reached[c.Cell.String()] = c
+				}
+			}
+			if d := diffCellViews(liveCells[i], reached); d != "" {
+				t.Fatalf("seed %d, frame %d: the replay's cells differ from the live ones: %s", seed, i, d)
+			}
+			replay[i].Cells = nil
 			a, _ := json.Marshal(live[i])
 			b, _ := json.Marshal(replay[i])
 			if string(a) != string(b) {
@@ -168,3 +183,21 @@ func TestReplayRefusals(t *testing.T) {
 		}
 	}
 }
+
+// diffCellViews says how live's reached cells differ from reached, "" when
+// they are the same: the same unit counts within each tier, which give
+// the tier (a replay's cells, as the live feed's diffs, change when those
+// do; their ETAs may have moved within the tier).
+func diffCellViews(live []realtime.CellView, reached map[string]realtime.CellView) string {
+	if len(live) != len(reached) {
+		return fmt.Sprintf("%d cells live, %d replayed", len(live), len(reached))
+	}
+	for _, c := range live {
+		r, ok := reached[c.Cell.String()]
+		if !ok || r.N1 != c.N1 || r.N3 != c.N3 || r.N5 != c.N5 {
+			return fmt.Sprintf("cell %s: live eta %v n %d %d %d, replayed eta %v n %d %d %d (%v)", c.Cell, *c.ETAS, c.N1, c.N3, c.N5, *r.ETAS, r.N1, r.N3, r.N5, ok)
+		}
+	}
+	return ""
+}
+

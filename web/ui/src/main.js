@@ -19,6 +19,7 @@ import { ZoneLayer, addBoundary, geometryBounds, statusOf } from './zones.js';
 import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
 import { Incidents } from './incidents.js';
+import { Replay } from './replay.js';
 import { Clock, errorRecorder, esc, eta, pct } from './format.js';
 import { BACKGROUND_COLOR, BACKUP_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
@@ -90,6 +91,7 @@ const hooks = {
   openIncident: '',
   candidates: 0,
   moveUp: null,
+  replay: null,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -251,6 +253,7 @@ function renderConnection() {
     live: 'Live',
     retrying: `Reconnecting in ${Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000))}s`,
     closed: 'Offline',
+    replay: 'Replay',
   }[conn.state];
   $('conn-text').textContent = text || conn.state;
   const quiet = conn.lastMessageAt ? (Date.now() - conn.lastMessageAt) / 1000 : 0;
@@ -258,7 +261,7 @@ function renderConnection() {
   el.title = conn.lastMessageAt ? `Last update ${Math.round(quiet)} s ago` : '';
 
   const banner = $('feed-banner');
-  const down = conn.state !== 'live' && conn.lastMessageAt > 0;
+  const down = conn.state !== 'live' && conn.state !== 'replay' && conn.lastMessageAt > 0;
   if (down && clock) banner.textContent = `Live feed lost — showing data as of ${clock.hms(conn.lastServerTime)}`;
   if (banner.hidden === down) banner.hidden = !down;
 }
@@ -533,6 +536,38 @@ async function main() {
   handle = onMessage;
   for (const msg of queue) onMessage(msg);
   queue = [];
+
+  // Replay: while a past window plays, the live feed is set aside; back to live, a new
+  // connection brings a fresh snapshot.
+  const replay = new Replay({
+    client,
+    clock,
+    zones: plan.zones,
+    els: { bar: $('replay-bar'), toggle: $('replay-open') },
+    onEnter: () => {
+      handle = () => {};
+      live.stop();
+      setConnection('replay');
+      document.body.classList.add('replaying');
+    },
+    onFrame: (frame, cells, full, i) => {
+      if (full) hex.applySnapshot(cells);
+      else hex.applyDiff(cells);
+      zones.update(frame.zones);
+      units.applySnapshot(frame.units);
+      panel.applyDiff(frame.zones, []);
+      refresh({ type: 'snapshot' });
+      scheduleLayout();
+      hooks.replay = { frames: replay.frames.length, index: i, at: frame.at, city: frame.city, cells: hex.coloured };
+    },
+    onLeave: () => {
+      document.body.classList.remove('replaying');
+      hooks.replay = null;
+      handle = onMessage;
+      live.start();
+    },
+  });
+  hooks.replayControl = replay;
 
   // Once a second: clock, fix ages and the feed's state.
   setInterval(() => {
