@@ -1,8 +1,11 @@
 package simulate
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
@@ -63,9 +66,10 @@ func (u Unit) At(ms int64) (orb.Point, float64) {
 
 // identity is how the server knows a simulated unit as a terminal.
 type identity struct {
-	ID    string // NMEA $PGID device id
+	ID    string // device id: NMEA $PGID, OsmAnd id
 	Phone string // JT/T 808 terminal phone, digits without the BCD padding
-	Key   string // device key: the NMEA login's key and the JT/T 808 auth code
+	Key   string // device key: the NMEA login's key, the JT/T 808 auth code, OsmAnd's key
+	given bool   // read from Config.Devices: OsmAnd fixes carry Key
 }
 
 // identityOf returns the device of the i-th unit of the plan (from 0,
@@ -74,4 +78,29 @@ type identity struct {
 // BCD 013900000001), key "demo-" + unit id.
 func identityOf(i int, unit string) identity {
 	return identity{ID: unit, Phone: fmt.Sprintf("1390000%04d", i+1), Key: "demo-" + unit}
+}
+
+// readDevices reads the file of Config.Devices, by unit: the answers of
+// POST /api/v1/devices ({"device":{"id","unit","phone"},"key"}), one after
+// another.
+func readDevices(path string) (map[string]identity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: --devices: %w", err)
+	}
+	defer f.Close()
+	devs := map[string]identity{}
+	for dec := json.NewDecoder(f); ; {
+		var a struct {
+			Device struct{ ID, Unit, Phone string }
+			Key    string
+		}
+		if err := dec.Decode(&a); err == io.EOF {
+			return devs, nil
+		} else if err != nil || a.Device.ID == "" || a.Device.Unit == "" || a.Key == "" {
+			return nil, fmt.Errorf(`simulate: --devices %s: want answers of POST /api/v1/devices, {"device":{"id":...,"unit":...},"key":...} (%v)`,
+				path, err)
+		}
+		devs[a.Device.Unit] = identity{ID: a.Device.ID, Phone: a.Device.Phone, Key: a.Key, given: true}
+	}
 }
