@@ -608,7 +608,7 @@ func (r *outageRecord) stream(ctx context.Context, client *http.Client, base str
 		k := i % len(units)
 		ms := max(time.Now().UnixMilli(), last[k]+1)
 		last[k] = ms
-		req, _ := http.NewRequest(http.MethodGet, units[k].OsmAndURL(base, ms), nil)
+		req, _ := http.NewRequest(http.MethodGet, units[k].OsmAndURL(base+"/api/v1/osmand", ms), nil)
 		req.Header.Set("Authorization", "Bearer "+deviceToken)
 		resp, err := client.Do(req)
 		var body []byte

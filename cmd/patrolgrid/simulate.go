@@ -76,7 +76,8 @@ func simulateFlags(cfg *simulate.Config) *flag.FlagSet {
 	fs.StringVar(&cfg.ViewerToken, "viewer-token", "", "bearer `token` of the plan, /metrics and the watchers (default --token)")
 	fs.StringVar((*string)(&cfg.Protocol), "protocol", string(def.Protocol), "how fixes are sent: osmand (HTTP GET), json (HTTP POST batches), "+
 		"jt808 (JT/T 808 over TCP) or nmea (NMEA over TCP)")
-	fs.IntVar(&cfg.Units, "units", def.Units, "number of units to drive, the first of the plan")
+	fs.IntVar(&cfg.Units, "units", def.Units, "number of units to drive, the first of the plan after --skip")
+	fs.IntVar(&cfg.Skip, "skip", 0, "units of the plan to pass over before the first one driven, so that runs side by side drive units of their own")
 	fs.Float64Var(&cfg.Rate, "rate", def.Rate, "fixes per second per unit, or per connection with --conns (`Hz`); above 1 Hz, "+
 		"jt808 and nmea (whose times are whole seconds) replay each unit's track in accelerated time, 1 s of fix time per fix")
 	fs.DurationVar(&cfg.Duration, "duration", def.Duration, "how long to send fixes")
@@ -90,6 +91,9 @@ func simulateFlags(cfg *simulate.Config) *flag.FlagSet {
 		"connections of one unit take turns in its fixes, so their fix times never collide")
 	fs.StringVar(&cfg.JT808Addr, "jt808-addr", "", "`host:port` of the JT/T 808 server (default --server's host, port "+simulate.JT808Port+")")
 	fs.StringVar(&cfg.NMEAAddr, "nmea-addr", "", "`host:port` of the NMEA server (default --server's host, port "+simulate.NMEAPort+")")
+	fs.StringVar(&cfg.OsmAndAddr, "osmand-addr", "", "`host:port` of the server's OsmAnd port, where osmand fixes go (default --server's /api/v1/osmand)")
+	fs.StringVar(&cfg.Devices, "devices", "", "`file` of the devices provisioned for the units, the answers of POST /api/v1/devices: "+
+		"their ids, phones and keys, and osmand fixes carry the key instead of --token (default the demo devices' convention)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", def.MaxAge, "the server's too_old limit: an accelerated replay starts no further back")
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "how long to wait for the answers to the last fixes")
 	return fs

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/uber/h3-go/v4"
@@ -96,15 +93,23 @@ type planView struct {
 	} `json:"units"`
 }
 
-// fetchUnits returns the first cfg.Units units of the server's plan, each
-// with the time of its latest fix on the server.
+// fetchUnits returns cfg.Units units of the server's plan, after the
+// first cfg.Skip, each with its device and the time of its latest fix on
+// the server.
 func fetchUnits(ctx context.Context, client *http.Client, cfg Config) ([]Unit, error) {
+	var devs map[string]identity
+	if cfg.Devices != "" {
+		var err error
+		if devs, err = readDevices(cfg.Devices); err != nil {
+			return nil, err
+		}
+	}
 	var plan planView
 	if err := getJSON(ctx, client, cfg, "/api/v1/plan", &plan); err != nil {
 		return nil, fmt.Errorf("simulate: load plan: %w", err)
 	}
-	if len(plan.Units) < cfg.Units {
-		return nil, fmt.Errorf("simulate: --units %d, but the plan of %s has %d units", cfg.Units, cfg.Server, len(plan.Units))
+	if len(plan.Units) < cfg.Skip+cfg.Units {
+		return nil, fmt.Errorf("simulate: --skip %d --units %d, but the plan of %s has %d units", cfg.Skip, cfg.Units, cfg.Server, len(plan.Units))
 	}
 	maxKPH := make(map[string]float64, len(plan.Mechanisms))
 	for _, m := range plan.Mechanisms {
@@ -115,9 +120,12 @@ func fetchUnits(ctx context.Context, client *http.Client, cfg Config) ([]Unit, e
 		return nil, err
 	}
 	units := make([]Unit, cfg.Units)
-	for i, u := range plan.Units[:cfg.Units] {
-		units[i] = NewUnit(i, u.ID, u.Post, maxKPH[u.Mechanism])
+	for i, u := range plan.Units[cfg.Skip : cfg.Skip+cfg.Units] {
+		units[i] = NewUnit(cfg.Skip+i, u.ID, u.Post, maxKPH[u.Mechanism])
 		units[i].latest = latest[u.ID]
+		if d, ok := devs[u.ID]; ok {
+			units[i].dev = d
+		}
 	}
 	return units, nil
 }
@@ -152,24 +160,9 @@ func printServerMemory(ctx context.Context, client *http.Client, cfg Config, out
 		return
 	}
 	defer resp.Body.Close()
-	if b, ok := metricValue(resp.Body, "process_resident_memory_bytes"); ok {
-		fmt.Fprintf(out, "  server RSS    %.1f MB\n", b/1e6)
+	if mf := metricFamilies(resp.Body)["process_resident_memory_bytes"]; len(mf.GetMetric()) > 0 {
+		fmt.Fprintf(out, "  server RSS    %.1f MB\n", mf.GetMetric()[0].GetGauge().GetValue()/1e6)
 	} else {
 		fmt.Fprintln(out, "  server RSS    unknown (no process_resident_memory_bytes in /metrics)")
 	}
-}
-
-// metricValue returns the value of an unlabelled metric in a Prometheus
-// text exposition.
-func metricValue(r io.Reader, name string) (float64, bool) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == name {
-			v, err := strconv.ParseFloat(f[1], 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
 }

@@ -56,8 +56,11 @@ type Config struct {
 	// Protocol is how fixes are sent. Zero: OsmAnd.
 	Protocol Protocol
 	// Units is how many units of the server's plan to drive, the first
-	// ones; at least 1. Zero: 88 (the demo city).
+	// ones after Skip; at least 1. Zero: 88 (the demo city).
 	Units int
+	// Skip is how many units of the plan come before the first one driven,
+	// so that runs side by side drive units of their own. Zero: none.
+	Skip int
 	// Rate is the fixes per second per unit, or per connection with Conns:
 	// in (0, 100000] Hz, at most 1000 over HTTP, whose fix times are
 	// milliseconds. Above 1 Hz, JT808 and NMEA (whose times are whole
@@ -89,6 +92,14 @@ type Config struct {
 	// NMEAAddr is the host:port of the server's NMEA port. Zero: Server's
 	// host, port NMEAPort.
 	NMEAAddr string
+	// OsmAndAddr is the host:port of the server's OsmAnd port, where OsmAnd
+	// fixes go (at /, in Server's scheme). Zero: Server's /api/v1/osmand.
+	OsmAndAddr string
+	// Devices is a file of the devices provisioned for the units, the
+	// answers of POST /api/v1/devices: a unit in it has that id, phone and
+	// key, and sends OsmAnd fixes with the key instead of Token. Zero: the
+	// demo devices' convention (see identityOf).
+	Devices string
 	// MaxAge is the server's too_old limit, which bounds how far back an
 	// accelerated replay starts; more than 2 minutes. Zero: 24 h.
 	MaxAge time.Duration
@@ -134,6 +145,15 @@ func defaultAddr(server, port string) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
+// osmandEndpoint returns the URL OsmAnd fixes go to, before the query.
+func (c Config) osmandEndpoint() string {
+	if c.OsmAndAddr == "" {
+		return c.Server + "/api/v1/osmand"
+	}
+	scheme, _, _ := strings.Cut(c.Server, ":")
+	return scheme + "://" + c.OsmAndAddr + "/"
+}
+
 // Validate reports the first setting out of range, naming it by its flag
 // of `patrolgrid simulate`. It takes c as it is: a zero that WithDefaults
 // would replace is out of range, so that a value given as 0 is refused.
@@ -149,6 +169,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("simulate: --protocol %q: want osmand, json, jt808 or nmea", c.Protocol)
 	case c.Units < 1:
 		return fmt.Errorf("simulate: --units %d: want at least 1", c.Units)
+	case c.Skip < 0:
+		return fmt.Errorf("simulate: --skip %d: want 0 or more", c.Skip)
 	case !(c.Rate > 0 && c.Rate <= 100000):
 		return fmt.Errorf("simulate: --rate %v: want a rate in (0, 100000] Hz", c.Rate)
 	case !c.Protocol.tcp() && c.Rate > 1000:

@@ -51,6 +51,7 @@ func TestValidate(t *testing.T) {
 		{"every protocol", with(valid, func(c *Config) { c.Protocol = NMEA }), ""},
 		{"zero is refused", Config{}, `--server ""`},
 		{"zero units", with(valid, func(c *Config) { c.Units = 0 }), "--units 0"},
+		{"negative skip", with(valid, func(c *Config) { c.Skip = -1 }), "--skip -1"},
 		{"zero rate", with(valid, func(c *Config) { c.Rate = 0 }), "--rate"},
 		{"NaN rate", with(valid, func(c *Config) { c.Rate = math.NaN() }), "--rate"},
 		{"rate too high", with(valid, func(c *Config) { c.Rate, c.Protocol = 200000, JT808 }), "--rate"},

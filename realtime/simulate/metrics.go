@@ -1,14 +1,15 @@
 package simulate
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // fixesMetric is the server's counter of fixes by outcome and reason.
@@ -60,26 +61,13 @@ func (c ServerCounts) print(out io.Writer, protocol Protocol) {
 // text exposition.
 func parseServerCounts(r io.Reader) (ServerCounts, bool) {
 	var c ServerCounts
-	found := false
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), fixesMetric+"{")
-		if !ok {
-			continue
+	mf := metricFamilies(r)[fixesMetric]
+	for _, m := range mf.GetMetric() {
+		n, labels := int64(m.GetCounter().GetValue()), map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
 		}
-		labels, value, ok := strings.Cut(line, "} ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
-		if err != nil {
-			continue
-		}
-		found = true
-		n := int64(v)
-		outcome, reason := label(labels, "outcome"), label(labels, "reason")
-		switch outcome {
+		switch labels["outcome"] {
 		case "accepted":
 			c.Accepted += n
 		case "stored":
@@ -87,22 +75,19 @@ func parseServerCounts(r io.Reader) (ServerCounts, bool) {
 		case "rejected":
 			c.Rejected += n
 			if n != 0 {
-				c.Rejections = addCount(c.Rejections, reason, n)
+				c.Rejections = addCount(c.Rejections, labels["reason"], n)
 			}
 		}
 	}
-	return c, found
+	return c, mf != nil
 }
 
-// label returns the value of label name in `a="x",b="y"`.
-func label(labels, name string) string {
-	for _, kv := range strings.Split(labels, ",") {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == name {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
+// metricFamilies parses a Prometheus text exposition; what does not
+// parse is left out.
+func metricFamilies(r io.Reader) map[string]*dto.MetricFamily {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, _ := p.TextToMetricFamilies(r)
+	return mfs
 }
 
 // fetchServerCounts reads the server's fix counters from /metrics.

@@ -13,15 +13,23 @@ import (
 	"time"
 )
 
-// OsmAndURL returns the URL of the OsmAnd GET request, to the server at
-// base URL server, of u's fix at Unix time ms.
-func (u Unit) OsmAndURL(server string, ms int64) string {
+// OsmAndURL returns the URL of the OsmAnd GET request of u's fix at Unix
+// time ms to endpoint: a server's /api/v1/osmand or its OsmAnd port's /.
+// It names u's device, with its key when the device was provisioned
+// (Config.Devices).
+func (u Unit) OsmAndURL(endpoint string, ms int64) string {
 	p, heading := u.At(ms)
 	var b strings.Builder
-	b.Grow(len(server) + 160)
-	b.WriteString(server)
-	b.WriteString("/api/v1/osmand?id=")
-	b.WriteString(url.QueryEscape(u.id))
+	b.Grow(len(endpoint) + 200)
+	b.WriteString(endpoint)
+	b.WriteString("?id=")
+	if u.dev.given {
+		b.WriteString(url.QueryEscape(u.dev.ID))
+		b.WriteString("&key=")
+		b.WriteString(url.QueryEscape(u.dev.Key))
+	} else {
+		b.WriteString(url.QueryEscape(u.id)) // the unit's id, sent with a gateway token
+	}
 	b.WriteString("&lat=")
 	b.WriteString(strconv.FormatFloat(p.Lat(), 'f', 7, 64))
 	b.WriteString("&lon=")
@@ -89,12 +97,14 @@ func (s *simulation) drive(ctx context.Context, i int, jobs chan<- int) {
 func (s *simulation) send(ctx context.Context, i int) {
 	u := s.units[i]
 	ms := time.Now().UnixMilli()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.OsmAndURL(s.cfg.Server, ms), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.OsmAndURL(s.cfg.osmandEndpoint(), ms), nil)
 	if err != nil {
 		s.stats.record(0, outcome{kind: failed, code: "bad request URL"})
 		return
 	}
-	authorize(req.Header, s.cfg.Token)
+	if !u.dev.given {
+		authorize(req.Header, s.cfg.Token)
+	}
 	s.stats.sent(1)
 	start := time.Now()
 	measured := !start.Before(s.measureFrom)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,9 +27,11 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/device"
+	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/jt808"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
+	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
 	"github.com/patrolgrid/patrolgrid/web"
 )
@@ -36,9 +40,10 @@ import (
 // on httptest, and the JT/T 808 and NMEA servers on loopback ports, all
 // ingesting into one city with a memory store.
 type testServer struct {
-	url, jt808, nmea string
-	plan             *patrol.Plan
-	city             *realtime.City
+	url, jt808, nmea, osmand string
+	plan                     *patrol.Plan
+	city                     *realtime.City
+	devices                  *device.Registry
 }
 
 // startServer serves the demo city until the test ends, its terminal
@@ -63,13 +68,15 @@ func startServer(t testing.TB, demoDevices bool) testServer {
 	}
 	jt := jt808.NewServer(jt808.Config{Config: ingest.Config{Ingest: city.Ingest, Devices: devices, Logger: quiet}})
 	nm := nmea.NewServer(nmea.Config{Config: ingest.Config{Ingest: city.Ingest, Devices: devices, Logger: quiet}})
-	jtLn, nmLn := listen(t), listen(t)
+	om := osmand.NewServer(osmand.Config{Config: ingest.Config{Ingest: city.Ingest, Devices: devices, Logger: quiet}})
+	jtLn, nmLn, omLn := listen(t), listen(t), listen(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{hub.Run, city.Run,
 		func(ctx context.Context) error { return jt.Run(ctx, jtLn) },
-		func(ctx context.Context) error { return nm.Run(ctx, nmLn) }} {
+		func(ctx context.Context) error { return nm.Run(ctx, nmLn) },
+		func(ctx context.Context) error { return om.Run(ctx, omLn) }} {
 		wg.Go(func() { _ = run(ctx) })
 	}
 	srv := httptest.NewServer(web.NewHandler(city, hub, web.Config{Access: web.Access{Open: true}, Gatherer: reg, Logger: quiet}))
@@ -82,7 +89,8 @@ func startServer(t testing.TB, demoDevices bool) testServer {
 	for !city.Ready() {
 		time.Sleep(time.Millisecond)
 	}
-	return testServer{url: srv.URL, jt808: jtLn.Addr().String(), nmea: nmLn.Addr().String(), plan: plan, city: city}
+	return testServer{url: srv.URL, jt808: jtLn.Addr().String(), nmea: nmLn.Addr().String(), osmand: omLn.Addr().String(),
+		plan: plan, city: city, devices: devices}
 }
 
 func listen(t testing.TB) net.Listener {
@@ -252,6 +260,54 @@ func TestRefusedTerminals(t *testing.T) {
 				t.Errorf("simulate error = %v, want one saying %q of 3 of 3 connections", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestProvisionedDevicesSideBySide runs OsmAnd, JT/T 808 and NMEA side
+// by side against one server, each on units of its own (Skip) as the
+// devices provisioned for them (Devices), whose ids are not their units':
+// OsmAnd on its port with each device's key and no token, JT/T 808
+// registering by the provisioned phone, NMEA logging in with the key.
+func TestProvisionedDevicesSideBySide(t *testing.T) {
+	srv := startServer(t, false)
+	var answers bytes.Buffer
+	for i, u := range srv.plan.Units[:6] {
+		spec := device.Spec{ID: "dev-" + u.ID, Unit: u.ID, Protocol: []string{fix.SourceOsmAnd, fix.SourceJT808, fix.SourceNMEA}[i/2]}
+		if i/2 == 1 {
+			spec.Phone, spec.Terminal = fmt.Sprintf("1381234%04d", i), u.ID
+		}
+		d, key, err := srv.devices.Add(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewEncoder(&answers).Encode(map[string]any{"device": d, "key": key})
+	}
+	path := filepath.Join(t.TempDir(), "devices.jsonl")
+	if err := os.WriteFile(path, answers.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	protocols := []Protocol{OsmAnd, JT808, NMEA}
+	sums, errs := make([]Summary, len(protocols)), make([]error, len(protocols))
+	var wg sync.WaitGroup
+	for k, p := range protocols {
+		cfg := srv.config(Config{Protocol: p, Skip: 2 * k, Units: 2, Rate: 1, Duration: 2 * time.Second, Devices: path,
+			OsmAndAddr: srv.osmand, Token: "not a device's"})
+		wg.Go(func() { sums[k], errs[k] = Run(context.Background(), cfg, io.Discard) })
+	}
+	wg.Wait()
+	var sent int64
+	for k, p := range protocols {
+		sent += sums[k].Sent
+		// 2 units at 1 Hz for 2 s: OsmAnd's tickers may also fire as the 2 s end.
+		if errs[k] != nil || sums[k].Sent < 4 || sums[k].Sent > 6 || p != NMEA && sums[k].Accepted != sums[k].Sent {
+			t.Errorf("%s: sent %d, accepted %d, error %v; want 4 to 6 sent, all accepted", p, sums[k].Sent, sums[k].Accepted, errs[k])
+		}
+	}
+	if c := srv.counts(t); c.Accepted != sent || c.Total() != sent {
+		t.Errorf("server counted %+v, want all %d sent accepted", c, sent)
+	}
+	if n := len(srv.latest()); n != 6 {
+		t.Errorf("%d units have fixes, want the 6 driven", n)
 	}
 }
 

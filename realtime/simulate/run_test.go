@@ -235,6 +235,9 @@ func TestRunErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"more units than the plan", Config{Units: 3, Token: "secret"}, "has 2 units"},
+		{"skipping past the plan", Config{Skip: 1, Units: 2, Token: "secret"}, "--skip 1 --units 2"},
+		{"no devices file", Config{Units: 2, Token: "secret", Devices: "/nonexistent/devices"}, "--devices"},
+		{"not a devices file", Config{Units: 2, Token: "secret", Devices: "run_test.go"}, "want answers of POST /api/v1/devices"},
 		{"wrong token", Config{Units: 2, Token: "guess"}, "unauthorized"},
 		{"out of range", Config{Units: -1, Token: "secret"}, "--units -1"},
 		{"not a server", Config{Server: "ftp://host", Units: 2, Token: "secret"}, "--server"},

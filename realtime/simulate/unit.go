@@ -1,7 +1,11 @@
 package simulate
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/geo"
@@ -63,10 +67,11 @@ func (u Unit) At(ms int64) (orb.Point, float64) {
 
 // identity is how the server knows a simulated unit's trackers.
 type identity struct {
-	ID       string // NMEA $PGID device id
-	Key      string // the NMEA login's key
+	ID       string // device id: NMEA $PGID, OsmAnd id
+	Key      string // device key: the NMEA login's, OsmAnd's
 	Phone    string // JT/T 808 terminal phone, digits without the BCD padding
 	Terminal string // JT/T 808 terminal id
+	given    bool   // read from Config.Devices: OsmAnd fixes carry Key
 }
 
 // identityOf returns the trackers of the i-th unit of the plan (from 0,
@@ -77,4 +82,30 @@ type identity struct {
 func identityOf(i int, unit string) identity {
 	nmea := unit + ".nmea"
 	return identity{ID: nmea, Key: "demo-" + nmea, Phone: device.DemoPhone(i), Terminal: device.DemoTerminal(unit)}
+}
+
+// readDevices reads the file of Config.Devices, by unit: the answers of
+// POST /api/v1/devices, one after another: {"device":{"id","unit"},"key"}
+// of an OsmAnd or NMEA device, {"device":{"id","unit","phone","terminal"}}
+// of a JT/T 808 terminal, which has no key.
+func readDevices(path string) (map[string]identity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: --devices: %w", err)
+	}
+	defer f.Close()
+	devs := map[string]identity{}
+	for dec := json.NewDecoder(f); ; {
+		var a struct {
+			Device struct{ ID, Unit, Protocol, Phone, Terminal string }
+			Key    string
+		}
+		if err := dec.Decode(&a); err == io.EOF {
+			return devs, nil
+		} else if err != nil || a.Device.ID == "" || a.Device.Unit == "" || a.Key == "" && a.Device.Terminal == "" {
+			return nil, fmt.Errorf(`simulate: --devices %s: want answers of POST /api/v1/devices, {"device":{"id":...,"unit":...},"key":...} (%v)`,
+				path, err)
+		}
+		devs[a.Device.Unit] = identity{ID: a.Device.ID, Key: a.Key, Phone: a.Device.Phone, Terminal: a.Device.Terminal, given: true}
+	}
 }

@@ -34,7 +34,7 @@ func TestOsmAndURLRoundTrip(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", p.name, id), func(t *testing.T) {
 				u := NewUnit(i, id, geo.Cell(p.at, 10), 0)
 				for _, ms := range times {
-					raw := u.OsmAndURL("http://pg.test:8080", ms)
+					raw := u.OsmAndURL("http://pg.test:8080/api/v1/osmand", ms)
 					parsed, err := url.Parse(raw)
 					if err != nil {
 						t.Fatalf("url.Parse(%q): %v", raw, err)
