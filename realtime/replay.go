@@ -18,7 +18,7 @@ type Moment struct {
 	At time.Time `json:"at"`
 	// City is the share of the city's cells that an available unit
 	// reaches within 1, 3 and 5 minutes.
-	City  [3]float64  `json:"city"`
+	City  [3]float64   `json:"city"`
 	Zones []MomentZone `json:"zones"`
 	Units []MomentUnit `json:"units"`
 	// Cells, in a replay, are the cells whose coverage changed since the

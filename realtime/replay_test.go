@@ -200,4 +200,3 @@ func diffCellViews(live []realtime.CellView, reached map[string]realtime.CellVie
 	}
 	return ""
 }
-
