@@ -233,7 +233,7 @@ start_run() {
     --protocol "$p" --skip "${skip[$k]}" --units "${count[$k]}" --watchers "${watchers[$k]}")
   case $p in
     osmand) args+=(--osmand-addr "127.0.0.1:$osmand_port" --concurrency "${count[$k]}") ;; # a worker per device
-    jt808) args+=(--jt808-addr "127.0.0.1:$jt808_port" --jt808-auth register) ;;
+    jt808) args+=(--jt808-addr "127.0.0.1:$jt808_port") ;;
     nmea) args+=(--nmea-addr "127.0.0.1:$nmea_port") ;;
   esac
   echo "${names[$k]}: PATROLGRID_TOKEN=VIEWER_TOKEN patrolgrid simulate ${args[*]}" >&2
