@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/patrolgrid/patrolgrid/geo/road"
+	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/planner"
 	"github.com/patrolgrid/patrolgrid/realtime"
 	"github.com/patrolgrid/patrolgrid/realtime/access"
@@ -58,6 +59,9 @@ type Config struct {
 	// Plans keeps the planner's named plan versions; nil keeps them in
 	// this process's memory.
 	Plans store.Plans
+	// History is the city's incident history, the calls hotspots are
+	// found in with those reported since; nil is none.
+	History []patrol.Incident
 	// Audit records every change made through the server, and Sessions
 	// the browsers' logins; nil keeps them in this process's memory.
 	Audit    access.Audit
@@ -177,6 +181,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/live", view, s.live)
 	api.GET("/roads", view, s.roadsGeoJSON)
 	api.GET("/replay", view, s.replay)
+	api.GET("/hotspots", view, s.hotspots)
 
 	device := s.device()
 	api.POST("/fixes", device, s.fixes)

@@ -266,6 +266,10 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	if err != nil {
 		return nil, err
 	}
+	history, err := cityHistory(live.plan)
+	if err != nil {
+		return nil, err
+	}
 	records, err := access.Open(live.client, live.city)
 	if err != nil {
 		return nil, err
@@ -273,7 +277,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	return &serveParts{http: httpTimeouts{cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout},
 		plan: live.plan, router: travel.router, roads: travel.net, hub: hub, city: city, devices: devices,
 		web: web.Config{Access: who, Tiles: cfg.tiles, Roads: travel.roads, Gatherer: reg, Logger: logger, Devices: devices,
-			Metrics: deviceMetrics, Plans: plansOf(live.store), Audit: records, Sessions: records, AddressLimits: ingest.NewLimits(cfg.addressRate)},
+			Metrics: deviceMetrics, Plans: plansOf(live.store), Audit: records, Sessions: records, History: history, AddressLimits: ingest.NewLimits(cfg.addressRate)},
 		ingest: ingest.Config{Devices: devices, Ingest: city.Ingest, Logger: logger, Metrics: deviceMetrics,
 			MaxConns: cfg.maxConns, LoginTimeout: cfg.loginTimeout, DeviceLimits: ingest.NewLimits(cfg.deviceRate)}}, nil
 }

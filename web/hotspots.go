@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+
+	"github.com/patrolgrid/patrolgrid/patrol"
+	"github.com/patrolgrid/patrolgrid/patrol/hotspot"
+)
+
+// hotspots answers GET /api/v1/hotspots: the cells where calls of one kind
+// repeat, from the city's incident history (Config.History) and the
+// incidents reported since, within ?days= (90) up to ?at= (now, RFC 3339),
+// red at ?red= calls (6).
+func (s *Server) hotspots(c *gin.Context) {
+	at, cfg := time.Now(), hotspot.Config{}
+	var err error
+	if q := c.Query("at"); q != "" {
+		if at, err = time.Parse(time.RFC3339, q); err != nil {
+			fail(c, http.StatusBadRequest, "bad_hotspots", "at must be an RFC 3339 time")
+			return
+		}
+	}
+	for name, set := range map[string]func(int){"days": func(n int) { cfg.Window = time.Duration(n) * 24 * time.Hour },
+		"red": func(n int) { cfg.Red = n }} {
+		if q := c.Query(name); q != "" {
+			n, err := strconv.Atoi(q)
+			if err != nil || n < 1 || n > 3650 {
+				fail(c, http.StatusBadRequest, "bad_hotspots", name+" must be a whole number from 1 to 3650")
+				return
+			}
+			set(n)
+		}
+	}
+	calls := append([]patrol.Incident(nil), s.cfg.History...)
+	reported, err := s.city.ListIncidents(c.Request.Context())
+	if err != nil {
+		s.storeFailed(c, err)
+		return
+	}
+	for _, inc := range reported {
+		if len(inc.Log) > 0 {
+			calls = append(calls, patrol.Incident{Time: inc.Log[0].At, Point: orb.Point{inc.Lon, inc.Lat}, Kind: inc.Kind})
+		}
+	}
+	spots := hotspot.Find(calls, at, cfg)
+	if spots == nil {
+		spots = []hotspot.Hotspot{}
+	}
+	c.JSON(http.StatusOK, gin.H{"at": at.UTC(), "calls": len(calls), "hotspots": spots})
+}
