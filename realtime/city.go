@@ -15,6 +15,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 )
 
 // CityConfig tunes a City. The zero value uses the documented defaults.
@@ -56,6 +57,10 @@ type CityConfig struct {
 	FollowBusy int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Warnings takes a warning for every alert that opens (a zone in gap
+	// past GapHold: orange; a lost unit: yellow) and escalates them once
+	// a second; nil is a book of the city's own, on its clock.
+	Warnings *warning.Book
 	// Logger receives operational messages; default slog.Default().
 	Logger *slog.Logger
 	// Metrics records counters and gauges; nil records nothing.
@@ -176,6 +181,9 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	if cfg.FollowBusy == 0 {
 		cfg.FollowBusy = dispatch.DefaultFollowBusy(plan)
 	}
+	if cfg.Warnings == nil {
+		cfg.Warnings = warning.NewBook(warning.Config{Now: cfg.Now})
+	}
 	c := &City{plan: plan, bound: plan.Boundary.Bound(), store: st, hub: hub, cfg: cfg, cov: cov,
 		units: map[string]*liveUnit{}, changed: map[string]bool{}, pending: map[string]bool{}, zones: map[string]ZoneView{},
 		gaps: map[string]*gapState{}, incidents: map[string]store.Incident{}, changedIncidents: map[string]bool{},
@@ -194,6 +202,9 @@ func NewCity(plan *patrol.Plan, router geo.Router, st store.Store, hub *Hub, cfg
 	}
 	return c, nil
 }
+
+// Warnings returns the city's warnings.
+func (c *City) Warnings() *warning.Book { return c.cfg.Warnings }
 
 // Plan returns the city's plan; it must not be modified.
 func (c *City) Plan() *patrol.Plan { return c.plan }
@@ -256,6 +267,7 @@ func (c *City) follow(ctx context.Context, events cityEvents) error {
 		case <-second.C:
 			c.expire()
 			c.publish()
+			c.cfg.Warnings.Escalate()
 		}
 		if !ok {
 			return ctx.Err()

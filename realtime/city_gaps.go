@@ -1,6 +1,10 @@
 package realtime
 
-import "time"
+import (
+	"time"
+
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
+)
 
 // gapState follows one zone's gap for alerts: the state now, since when,
 // and the state last alerted.
@@ -43,6 +47,13 @@ func (c *City) zoneChanges(now time.Time) ([]ZoneView, []Alert) {
 	}
 	alerts = append(alerts, c.pendingAlerts...)
 	c.pendingAlerts = c.pendingAlerts[:0]
+	for _, a := range alerts {
+		if a.State == "open" && a.Kind == GapAlert {
+			c.cfg.Warnings.Push("gap", a.Zone, warning.Orange, "system")
+		} else if a.State == "open" {
+			c.cfg.Warnings.Push("lost", a.Unit, warning.Yellow, "system")
+		}
+	}
 	c.alerts = append(c.alerts, alerts...)
 	if n := len(c.alerts) - c.cfg.Alerts; n > 0 {
 		c.alerts = append(c.alerts[:0], c.alerts[n:]...)

@@ -117,7 +117,7 @@ func (c *City) Replay(ctx context.Context, from, to time.Time, step time.Duratio
 func Replay(plan *patrol.Plan, router geo.Router, cfg CityConfig, events []store.TimedEvent, from, to time.Time,
 	step time.Duration) ([]Moment, error) {
 	var clock time.Time
-	cfg.Now, cfg.Metrics = func() time.Time { return clock }, nil
+	cfg.Now, cfg.Metrics, cfg.Warnings = func() time.Time { return clock }, nil, nil // nor the live city's metrics or warnings
 	c, err := NewCity(plan, router, store.NewMemory(store.MemoryConfig{}), NewHub(HubConfig{}), cfg)
 	if err != nil {
 		return nil, err

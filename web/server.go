@@ -182,6 +182,10 @@ func (s *Server) routes() http.Handler {
 	api.GET("/roads", view, s.roadsGeoJSON)
 	api.GET("/replay", view, s.replay)
 	api.GET("/hotspots", view, s.hotspots)
+	api.GET("/warnings", view, s.listWarnings)
+	for _, step := range []string{"acknowledge", "handle", "close"} {
+		api.POST("/warnings/:id/"+step, s.dispatcher(), s.warningStep(step))
+	}
 
 	device := s.device()
 	api.POST("/fixes", device, s.fixes)
