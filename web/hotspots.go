@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/hotspot"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 )
 
 // hotspots answers GET /api/v1/hotspots: the cells where calls of one kind
@@ -36,20 +38,48 @@ func (s *Server) hotspots(c *gin.Context) {
 			set(n)
 		}
 	}
-	calls := append([]patrol.Incident(nil), s.cfg.History...)
-	reported, err := s.city.ListIncidents(c.Request.Context())
+	calls, err := s.calls(c.Request.Context())
 	if err != nil {
 		s.storeFailed(c, err)
 		return
-	}
-	for _, inc := range reported {
-		if len(inc.Log) > 0 {
-			calls = append(calls, patrol.Incident{Time: inc.Log[0].At, Point: orb.Point{inc.Lon, inc.Lat}, Kind: inc.Kind})
-		}
 	}
 	spots := hotspot.Find(calls, at, cfg)
 	if spots == nil {
 		spots = []hotspot.Hotspot{}
 	}
 	c.JSON(http.StatusOK, gin.H{"at": at.UTC(), "calls": len(calls), "hotspots": spots})
+}
+
+// calls returns the city's incident history and the incidents reported
+// since, as calls.
+func (s *Server) calls(ctx context.Context) ([]patrol.Incident, error) {
+	calls := append([]patrol.Incident(nil), s.cfg.History...)
+	reported, err := s.city.ListIncidents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, inc := range reported {
+		if len(inc.Log) > 0 {
+			calls = append(calls, patrol.Incident{Time: inc.Log[0].At, Point: orb.Point{inc.Lon, inc.Lat}, Kind: inc.Kind})
+		}
+	}
+	return calls, nil
+}
+
+// warnHotspot pushes a warning, at the hotspot's level, when the
+// incident just reported at p of kind makes its cell a hotspot.
+func (s *Server) warnHotspot(ctx context.Context, p orb.Point, kind string) {
+	calls, err := s.calls(ctx)
+	if err != nil {
+		s.cfg.Logger.Warn("hotspots", "err", err)
+		return
+	}
+	cfg := hotspot.Config{}
+	cell := cfg.Cell(p)
+	for _, h := range hotspot.Find(calls, time.Now(), cfg) {
+		var lv warning.Level
+		if h.Cell == cell && h.Kind == kind && lv.UnmarshalText([]byte(h.Level)) == nil {
+			s.city.Warnings().Push("hotspot", h.Cell.String()+" "+kind, lv, "system")
+		}
+	}
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/hotspot"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 )
 
 // TestHotspotsAPI: five calls of one kind at one address in the history
-// and a sixth reported now make the address a red hotspot; the same five
-// alone are orange; bad parameters are 400 bad_hotspots.
+// and a sixth reported now make the address a red hotspot, and push a
+// red warning; the same five alone are orange; bad parameters are 400
+// bad_hotspots.
 func TestHotspotsAPI(t *testing.T) {
 	tc := startCity(t, Access{Open: true}, false)
 	home := geo.CellCenter(tc.plan.Units[0].Post)
@@ -41,6 +43,12 @@ func TestHotspotsAPI(t *testing.T) {
 	}
 	if code, spots := get(""); code != 200 || len(spots) != 1 || spots[0].Level != hotspot.Red || spots[0].Calls != 6 {
 		t.Fatalf("GET hotspots after a sixth call = %d %+v, want one red hotspot of 6 calls", code, spots)
+	}
+	var warnings struct{ Warnings []warning.Warning }
+	getJSONAuth(t, srv.URL+"/api/v1/warnings", "", &warnings)
+	if len(warnings.Warnings) != 1 || warnings.Warnings[0].Kind != "hotspot" || warnings.Warnings[0].Level != warning.Red ||
+		warnings.Warnings[0].Subject != (hotspot.Config{}).Cell(home).String()+" domestic" {
+		t.Errorf("warnings after the sixth call = %+v, want one red hotspot warning of the address", warnings.Warnings)
 	}
 	if _, spots := get("?days=15"); len(spots) != 0 {
 		t.Errorf("within 15 days: %+v, want none (2 calls)", spots)

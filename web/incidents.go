@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
 
 	"github.com/patrolgrid/patrolgrid/patrol/dispatch"
 	"github.com/patrolgrid/patrolgrid/realtime"
@@ -55,6 +56,7 @@ func (s *Server) reportIncident(c *gin.Context) {
 		s.cfg.Logger.Error("rank units", "incident", inc.ID, "err", err)
 	}
 	s.audit(c, "incident.report", inc.ID, fmt.Sprintf("priority %d %s", inc.Priority, inc.Kind))
+	s.warnHotspot(c.Request.Context(), orb.Point{inc.Lon, inc.Lat}, inc.Kind)
 	c.Header("Location", "/api/v1/incidents/"+inc.ID)
 	c.JSON(http.StatusCreated, incidentAnswer{Incident: inc, Candidates: nonNil(cands)})
 }

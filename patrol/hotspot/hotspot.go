@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/uber/h3-go/v4"
 
 	"github.com/patrolgrid/patrolgrid/geo"
@@ -63,6 +64,9 @@ func (c Config) Level(count int) (Level, bool) {
 	return "", false
 }
 
+// Cell returns the cell calls at p are counted in.
+func (c Config) Cell(p orb.Point) h3.Cell { return geo.Cell(p, c.withDefaults().Resolution) }
+
 // Hotspot is one cell where calls of one kind repeat.
 type Hotspot struct {
 	Cell  h3.Cell   `json:"cell"`
@@ -90,7 +94,7 @@ func Find(history []patrol.Incident, at time.Time, cfg Config) []Hotspot {
 		if !in.Time.After(from) || in.Time.After(at) {
 			continue
 		}
-		cell := geo.Cell(in.Point, cfg.Resolution)
+		cell := cfg.Cell(in.Point)
 		k := key{cell, in.Kind}
 		s := spots[k]
 		if s == nil {
