@@ -183,6 +183,7 @@ func (s *Server) routes() http.Handler {
 	api.GET("/replay", view, s.replay)
 	api.GET("/hotspots", view, s.hotspots)
 	api.GET("/warnings", view, s.listWarnings)
+	api.GET("/report", view, s.shiftReport(false))
 	for _, step := range []string{"acknowledge", "handle", "close"} {
 		api.POST("/warnings/:id/"+step, s.dispatcher(), s.warningStep(step))
 	}
@@ -221,6 +222,7 @@ func (s *Server) routes() http.Handler {
 	page := func(c *gin.Context) { files.ServeHTTP(c.Writer, c.Request) }
 	r.GET("/", view, page)
 	r.GET("/planner", view, func(c *gin.Context) { c.FileFromFS("planner.html", s.files) })
+	r.GET("/report", view, s.shiftReport(true))
 	r.GET("/style.css", view, page)
 	r.GET("/dist/*file", view, page)
 	return r

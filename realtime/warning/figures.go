@@ -24,10 +24,13 @@ type Figures struct {
 }
 
 // Figures returns the book's figures now.
-func (b *Book) Figures() Figures {
+func (b *Book) Figures() Figures { return Summarize(b.List()) }
+
+// Summarize returns the figures of warnings.
+func Summarize(warnings []Warning) Figures {
 	var f Figures
 	var ack, handle, closing []time.Duration
-	for _, w := range b.List() {
+	for _, w := range warnings {
 		f.Warnings++
 		if len(w.Escalations) > 0 {
 			f.Escalated++
