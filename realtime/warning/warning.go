@@ -183,10 +183,14 @@ func (b *Book) step(id string, state State, by, note string, fb *Feedback) (Warn
 }
 
 // Acknowledge has a supervisor take on a pushed warning.
-func (b *Book) Acknowledge(id, by string) (Warning, error) { return b.step(id, Acknowledged, by, "", nil) }
+func (b *Book) Acknowledge(id, by string) (Warning, error) {
+	return b.step(id, Acknowledged, by, "", nil)
+}
 
 // Handle has a station take on an acknowledged warning.
-func (b *Book) Handle(id, by, note string) (Warning, error) { return b.step(id, Handling, by, note, nil) }
+func (b *Book) Handle(id, by, note string) (Warning, error) {
+	return b.step(id, Handling, by, note, nil)
+}
 
 // Close closes an open warning with feedback, which needs an outcome.
 func (b *Book) Close(id, by string, fb Feedback) (Warning, error) {
