@@ -111,6 +111,7 @@ func (c *City) snapshot() (Frame, error) {
 		msg.Zones = append(msg.Zones, NewZoneView(z))
 	}
 	msg.Incidents = c.recentIncidents(now)
+	msg.Warnings = c.cfg.Warnings.Recent(now.Add(-time.Hour))
 	return encode(msg)
 }
 
@@ -138,7 +139,8 @@ func (c *City) publishLocked() {
 	clear(c.changed)
 	msg.Zones, msg.Alerts = c.zoneChanges(now)
 	msg.Incidents = c.incidentChanges()
-	if len(msg.Cells)+len(msg.Units)+len(msg.Zones)+len(msg.Alerts)+len(msg.Incidents) == 0 {
+	msg.Warnings = c.cfg.Warnings.Changes()
+	if len(msg.Cells)+len(msg.Units)+len(msg.Zones)+len(msg.Alerts)+len(msg.Incidents)+len(msg.Warnings) == 0 {
 		return
 	}
 	c.seq++

@@ -10,6 +10,7 @@ import (
 
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 )
 
 // UnitView is a unit as API and live clients see it. Position, motion and
@@ -182,4 +183,7 @@ type Message struct {
 	// Incidents holds every incident not closed and those closed in the
 	// last hour, or those saved since the last diff.
 	Incidents []store.Incident `json:"incidents,omitempty"`
+	// Warnings holds every open warning and those closed in the last
+	// hour, or those pushed or changed since the last diff.
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 }

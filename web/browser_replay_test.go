@@ -61,8 +61,10 @@ func recordedHour(t *testing.T) string {
 	return srv.URL
 }
 
-// TestBrowserReplay plays the last hour back on the map in headless
-// Chromium: the replay bar loads 361 frames, draws a chart per zone with
+// TestBrowserReplay opens the map of a city that recorded an hour, where a
+// dispatcher acknowledges one of the warnings its lost units left in the
+// warnings panel, and plays the hour back in headless Chromium: the replay
+// bar loads 361 frames, draws a chart per zone with
 // the minutes in gap marked, plays the hour at ×600 to its end, seeks
 // into the silent minutes with the slider, where the city's shares are
 // nought, and goes back to the live feed.
@@ -71,6 +73,16 @@ func TestBrowserReplay(t *testing.T) {
 	base := recordedHour(t)
 	b := startBrowser(t, 1600, 1000)
 	b.openStill(base)
+	// The units lost in the silent minutes left warnings open: the panel
+	// lists them and a dispatcher acknowledges one from it.
+	if n, _ := b.eval(`window.patrolgrid.warnings`).(float64); n < 1 {
+		t.Fatalf("%v open warnings on the map, want those of the units lost", n)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Click(`#warnings button[data-step="acknowledge"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(b, pageWait, "a warning acknowledged", `document.querySelectorAll('#warnings .st-acknowledged').length`, "warnings.png",
+		func(float64) []string { return nil }, func(n float64) bool { return n == 1 })
 	if err := chromedp.Do(b.ctx, chromedp.Click("#replay-open")); err != nil {
 		t.Fatal(err)
 	}

@@ -121,10 +121,11 @@ type Config struct {
 
 // Book holds a city's warnings. It is safe for concurrent use.
 type Book struct {
-	cfg  Config
-	mu   sync.Mutex
-	list []*Warning // by push
-	seq  int
+	cfg     Config
+	mu      sync.Mutex
+	list    []*Warning // by push
+	seq     int
+	changed map[string]bool // since the last Changes
 }
 
 // NewBook returns an empty book.
@@ -135,7 +136,7 @@ func NewBook(cfg Config) *Book {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Book{cfg: cfg}
+	return &Book{cfg: cfg, changed: map[string]bool{}}
 }
 
 // Push raises a warning of kind about subject at level, by who raised it;
@@ -150,6 +151,7 @@ func (b *Book) Push(kind, subject string, level Level, by string) Warning {
 			if level > w.Level {
 				w.Escalations = append(w.Escalations, Escalation{At: now, From: w.Level, To: level})
 				w.Level = level
+				b.changed[w.ID] = true
 			}
 			return clone(w)
 		}
@@ -158,6 +160,7 @@ func (b *Book) Push(kind, subject string, level Level, by string) Warning {
 	w := &Warning{ID: fmt.Sprintf("W%d", b.seq), Kind: kind, Subject: subject, Level: level, State: Pushed,
 		Steps: []Step{{State: Pushed, By: by, At: now}}}
 	b.list = append(b.list, w)
+	b.changed[w.ID] = true
 	return clone(w)
 }
 
@@ -179,6 +182,7 @@ func (b *Book) step(id string, state State, by, note string, fb *Feedback) (Warn
 	w.State = state
 	w.Steps = append(w.Steps, Step{State: state, By: by, At: b.cfg.Now().UTC(), Note: note})
 	w.Feedback = fb
+	b.changed[w.ID] = true
 	return clone(w), nil
 }
 
@@ -218,6 +222,7 @@ func (b *Book) Escalate() []Warning {
 		}
 		w.Escalations = append(w.Escalations, Escalation{At: now, From: w.Level, To: w.Level + 1})
 		w.Level++
+		b.changed[w.ID] = true
 		out = append(out, clone(w))
 	}
 	return out
@@ -233,6 +238,38 @@ func (b *Book) List() []Warning {
 			if b.list[i].Open() == open {
 				out = append(out, clone(b.list[i]))
 			}
+		}
+	}
+	return out
+}
+
+// Changes returns the warnings pushed or changed since the last call, in
+// push order, and forgets them.
+func (b *Book) Changes() []Warning {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.changed) == 0 {
+		return nil
+	}
+	var out []Warning
+	for _, w := range b.list {
+		if b.changed[w.ID] {
+			out = append(out, clone(w))
+		}
+	}
+	clear(b.changed)
+	return out
+}
+
+// Recent returns the open warnings and those closed after since, in push
+// order.
+func (b *Book) Recent(since time.Time) []Warning {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Warning
+	for _, w := range b.list {
+		if w.Open() || w.Steps[len(w.Steps)-1].At.After(since) {
+			out = append(out, clone(w))
 		}
 	}
 	return out

@@ -85,3 +85,32 @@ func TestLoop(t *testing.T) {
 		t.Errorf("JSON %s, want levels by name", j)
 	}
 }
+
+// TestChangesAndRecent: Changes hands out each pushed or changed warning
+// once; Recent has the open ones and those closed since the time asked.
+func TestChangesAndRecent(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
+	clock := realtimetest.NewClock(t0)
+	b := NewBook(Config{Now: clock.Now})
+	b.Push("gap", "Z05", Orange, "system")
+	b.Push("lost", "V07", Yellow, "system")
+	if got := b.Changes(); len(got) != 2 || got[0].ID != "W1" || got[1].ID != "W2" {
+		t.Fatalf("Changes = %+v, want W1 and W2", got)
+	}
+	if got := b.Changes(); got != nil {
+		t.Errorf("Changes again = %+v, want none", got)
+	}
+	clock.Set(t0.Add(time.Minute))
+	if _, err := b.Close("W2", "desk", Feedback{Outcome: "resolved"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Changes(); len(got) != 1 || got[0].ID != "W2" || got[0].State != Closed {
+		t.Errorf("Changes after a close = %+v, want W2 closed", got)
+	}
+	if got := b.Recent(t0.Add(2 * time.Minute)); len(got) != 1 || got[0].ID != "W1" {
+		t.Errorf("Recent after the close = %+v, want W1 alone", got)
+	}
+	if got := b.Recent(t0); len(got) != 2 {
+		t.Errorf("Recent before the close = %d warnings, want 2", len(got))
+	}
+}

@@ -20,6 +20,7 @@ import { Units } from './units.js';
 import { GapPanel, required } from './panel.js';
 import { Incidents } from './incidents.js';
 import { Replay } from './replay.js';
+import { Warnings } from './warnings.js';
 import { Clock, errorRecorder, esc, eta, pct } from './format.js';
 import { BACKGROUND_COLOR, BACKUP_COLOR, MECHANISMS, ROAD_COLOR, TIERS, ZONE_STATUS, mechanismStyle, tierOf } from './theme.js';
 
@@ -92,6 +93,7 @@ const hooks = {
   candidates: 0,
   moveUp: null,
   replay: null,
+  warnings: 0,
   map: null,
 };
 window.patrolgrid = hooks;
@@ -445,6 +447,9 @@ async function main() {
   });
   map.on('zoomend', () => incidents.redrawArrow());
 
+  const names = new Map([...plan.zones.map((z) => [z.id, z.name]), ...plan.units.map((u) => [u.id, `${u.id} ${u.name || ''}`.trim()])]);
+  const warnings = new Warnings({ client, clock, listEl: $('warnings'), countEl: $('warning-count'), names });
+
   // A click on the map places an incident being reported, or describes the hexagon (and zone)
   // under it.
   map.on('click', (ev) => {
@@ -473,6 +478,7 @@ async function main() {
     hooks.units = units.markerCount;
     hooks.offNetwork = units.offNetworkCount;
     hooks.geometryUploads = hex.geometryUploads;
+    hooks.warnings = warnings.open;
     hooks.extraUploads = hex.extraUploads;
     updateShares(hex.shares());
     // Rewriting a popup forces a layout, so only the open unit's own updates do it.
@@ -498,6 +504,7 @@ async function main() {
       units.applySnapshot(msg.units);
       panel.applySnapshot(msg.zones, msg.alerts);
       incidents.applySnapshot(msg.incidents);
+      warnings.applySnapshot(msg.warnings);
       hooks.snapshots++;
       snapshotApplied = true;
       mark('snapshot');
@@ -507,6 +514,7 @@ async function main() {
       units.applyDiff(msg.units);
       panel.applyDiff(msg.zones, msg.alerts);
       if (msg.incidents?.length) incidents.apply(msg.incidents);
+      if (msg.warnings?.length) warnings.apply(msg.warnings);
       hooks.diffs++;
     } else {
       return;
