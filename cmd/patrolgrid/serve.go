@@ -36,6 +36,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/nmea"
 	"github.com/patrolgrid/patrolgrid/realtime/ingest/osmand"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 	"github.com/patrolgrid/patrolgrid/web"
 )
 
@@ -60,6 +61,7 @@ type serveConfig struct {
 	moveLimit      time.Duration
 	followBusy     int
 	gapHold        time.Duration
+	warningAck     time.Duration
 	redisURL       string
 	redisCity      string
 	maxAge         time.Duration
@@ -117,6 +119,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 2*time.Minute, "longest an HTTP answer may take, from the end of its request's header (live websockets are not held to it)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 2*time.Minute, "longest an HTTP connection may wait for its next request")
 	fs.DurationVar(&cfg.gapHold, "gap-hold", 10*time.Second, "how long a zone stays in or out of gap before an alert says so")
+	fs.DurationVar(&cfg.warningAck, "warning-ack", 2*time.Minute, "a warning not acknowledged for this long rises a level, up to red")
 	roadFlags(fs, cfg)
 	fs.StringVar(&cfg.redisURL, "redis", "", "keep live state in Redis, shared by every server of the city: redis://host:port[/db], "+
 		"rediss://..., redis+cluster://h1:p1,h2:p2,..., redis+sentinel://h1:p1,.../master (default: in this process's memory)")
@@ -261,6 +264,7 @@ func newServeParts(ctx context.Context, cfg serveConfig, live liveStore, travel 
 	}
 	city, err := realtime.NewCity(live.plan, travel.router, live.store, hub,
 		realtime.CityConfig{Tick: cfg.tick, Demand: demand, StaleAfter: cfg.staleAfter, LostAfter: cfg.lostAfter, MoveLimit: cfg.moveLimit, FollowBusy: cfg.followBusy, GapHold: cfg.gapHold, Logger: logger,
+			Warnings:   warning.NewBook(warning.Config{AckWithin: cfg.warningAck}),
 			Validation: fix.Limits{MaxAge: cfg.maxAge, MaxOutside: geo.Meters(cfg.maxOutsideKM * 1000)},
 			Metrics:    realtime.NewMetrics(reg, hub)})
 	if err != nil {
