@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/patrolgrid/patrolgrid/data"
@@ -109,7 +110,7 @@ func serveFlags(cfg *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.maxAge, "max-age", 24*time.Hour, "a fix older than this when it arrives is refused (too_old)")
 	fs.Float64Var(&cfg.maxOutsideKM, "max-outside-km", 50, "a unit's first fix farther than this from the bound of the city is refused (outside_city); negative: no limit")
 	fs.Int64Var(&cfg.historyEntries, "history-entries", 1_000_000, "with --redis: the fix stream keeps about this many entries (batches of fixes, statuses, incidents) at most, as well as 24 hours at most")
-	fs.IntVar(&cfg.maxConns, "max-conns", 10000, "most connections served at once on each device port (JT/T 808, NMEA, OsmAnd); more are closed at once")
+	fs.IntVar(&cfg.maxConns, "max-conns", 10000, "most connections served at once on each listener: on a device port (JT/T 808, NMEA, OsmAnd) more are closed at once, on the API's they wait to be taken")
 	fs.DurationVar(&cfg.loginTimeout, "login-timeout", 30*time.Second, "a JT/T 808 or NMEA connection that has not logged in by then is closed")
 	fs.Float64Var(&cfg.deviceRate, "device-rate", 50, "fixes a second each device may send, twice that at once; more are refused (OsmAnd 429) and counted; 0: no limit")
 	fs.Float64Var(&cfg.addressRate, "address-rate", 100, "requests a second each address but loopback may make to the API and the OsmAnd port, twice that at once; more are answered 429; 0: no limit")
@@ -186,6 +187,7 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lns.http = netutil.LimitListener(lns.http, cfg.maxConns) // the others' servers cap their own
 	lns = lns.withTLS(tlsConfig)
 	printStartup(stdout, live.plan, travel, lns)
 	return parts.run(ctx, cfg.demo, lns)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -89,5 +91,39 @@ func TestServeTLS(t *testing.T) {
 		if _, err := parseServeArgs(args, func(string) (string, bool) { return "", false }); err == nil {
 			t.Errorf("serve %v: want an error for a certificate without its key or the other way", args)
 		}
+	}
+}
+
+// TestServeAPIMaxConns: with --max-conns 2, a third connection to the API
+// is not served while two are open, and is once one closes.
+func TestServeAPIMaxConns(t *testing.T) {
+	base, _, stop := startServe(t, "--demo", "--max-conns", "2")
+	defer stop()
+	addr := strings.TrimPrefix(base, "http://")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	time.Sleep(100 * time.Millisecond) // both taken by the server
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	fmt.Fprintf(third, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	third.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if n, err := third.Read(make([]byte, 64)); err == nil {
+		t.Fatalf("a third connection was served while two were open: %d bytes", n)
+	}
+	held[0].Close()
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(third).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Errorf("the third connection once one closed: %q, %v; want 200", line, err)
 	}
 }
