@@ -17,6 +17,7 @@ import (
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
 	"github.com/patrolgrid/patrolgrid/realtime/store"
+	"github.com/patrolgrid/patrolgrid/realtime/warning"
 )
 
 // TestCityStaleness follows a unit whose fixes stop: fresh, then stale
@@ -164,7 +165,8 @@ func TestCitySnapshotThenDiffs(t *testing.T) {
 }
 
 // TestCityGapAlertsHold checks that a gap alert is raised only once a zone
-// has stayed in gap for GapHold, and that a brief change raises none.
+// has stayed in gap for GapHold, and that a brief change raises none: the
+// hysteresis of gap alerts, and of the warnings they push.
 func TestCityGapAlertsHold(t *testing.T) {
 	plan := patroltest.SquarePlan(t)
 	v1 := geo.CellCenter(plan.Units[0].Post)
@@ -205,6 +207,11 @@ func TestCityGapAlertsHold(t *testing.T) {
 	published(false)
 	step(11 * time.Second)
 	realtimetest.WaitFor(t, "the gap to be alerted closed", func() bool { a := alerts(); return len(a) == 2 && a[1].State == "closed" })
+	// One warning: pushed with the first alert, none for the brief cover;
+	// it stays open for a supervisor to close once the gap has closed.
+	if ws := c.Warnings().List(); len(ws) != 1 || ws[0].Kind != "gap" || ws[0].Subject != "Z1" || ws[0].Level != warning.Orange || !ws[0].Open() {
+		t.Errorf("warnings = %+v, want one open orange gap warning of Z1", ws)
+	}
 }
 
 func square(p orb.Point, half float64) orb.Polygon {
