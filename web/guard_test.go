@@ -118,11 +118,25 @@ func TestAdminDoesEverything(t *testing.T) {
 // no longer than a second.
 func TestOsmAndCredentialBeforeBody(t *testing.T) {
 	dc := startDeviceCity(t, Access{ViewerTokens: []string{"viewer-token-of-the-guard-test"}, DeviceTokens: []string{"device-token-of-the-guard-test"}})
-	addr := strings.TrimPrefix(dc.api, "http://")
 	heads := []string{
 		"POST /api/v1/osmand?id=V01 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
 		"POST /api/v1/osmand?id=V01&key=guess HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
 		"POST /api/v1/osmand HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer not-a-gateway\r\nContent-Length: 1000\r\n\r\n{",
+	}
+	for _, base := range []string{dc.api, dc.osmand} { // the API, and the OsmAnd port at /
+		stalledBodies(t, strings.TrimPrefix(base, "http://"), heads, base == dc.osmand)
+	}
+}
+
+// stalledBodies opens 20 connections to addr, each sending one of heads
+// (to / on the OsmAnd port) and no more of its body, and checks that each
+// is answered 401 and closed within a second.
+func stalledBodies(t *testing.T, addr string, heads []string, port bool) {
+	t.Helper()
+	if port {
+		for i, h := range heads {
+			heads[i] = strings.Replace(h, "/api/v1/osmand", "/", 1)
+		}
 	}
 	start := time.Now()
 	var conns []net.Conn

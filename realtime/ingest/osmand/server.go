@@ -44,6 +44,7 @@ func NewServer(cfg Config) *Server {
 	c := s.h.cfg
 	s.srv = &fasthttp.Server{
 		Handler:               s.serve,
+		HeaderReceived:        s.precheck,
 		ErrorHandler:          s.unreadable,
 		ReadTimeout:           c.WriteTimeout,
 		WriteTimeout:          c.WriteTimeout,
@@ -141,6 +142,11 @@ func (s *Server) unreadable(c *fasthttp.RequestCtx, err error) {
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error
 	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge) && c.Request.Header.ContentLength() <= MaxBody:
+		// Too large only for a request whose credential precheck refused.
+		a = Answer{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "the device's credential is refused; its body was not read",
+			Header: "WWW-Authenticate", Value: `Basic realm="patrolgrid devices"`}
+		count = false
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		a = Answer{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "request body too large"}
 	case errors.As(err, &small):
@@ -154,6 +160,24 @@ func (s *Server) unreadable(c *fasthttp.RequestCtx, err error) {
 	}
 	send(c, a)
 	c.SetConnectionClose()
+}
+
+// precheck judges a request's credential from its header, before its
+// body is read (Handler.Precheck, counted there): a refused one may bring
+// no body, so that the body is never read and the connection closes.
+func (s *Server) precheck(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if h.ContentLength() == 0 || string(h.Method()) != http.MethodPost {
+		return fasthttp.RequestConfig{}
+	}
+	var query url.Values
+	if u, err := url.ParseRequestURI(string(h.RequestURI())); err == nil {
+		query = u.Query()
+	}
+	r := Request{Query: query, ContentType: mediaType(string(h.ContentType())), Auth: string(h.Peek(fasthttp.HeaderAuthorization))}
+	if a := s.h.Precheck(r); !a.OK() {
+		return fasthttp.RequestConfig{MaxRequestBodySize: 1}
+	}
+	return fasthttp.RequestConfig{}
 }
 
 func send(c *fasthttp.RequestCtx, a Answer) {
