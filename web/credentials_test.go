@@ -57,3 +57,21 @@ func TestCredentialsFile(t *testing.T) {
 		t.Error("NewToken of an unknown role: no error")
 	}
 }
+
+// FuzzReadCredentials reads arbitrary credentials files: no panic, and
+// what reads is every line's credential, each passing Check.
+func FuzzReadCredentials(f *testing.F) {
+	_, line, _ := NewToken(RoleViewer, "wall")
+	for _, s := range []string{line + "\n", "# c\n\n" + line, "viewer wall abc", "a b c d", "\x00\xff", "admin x " + strings.Repeat("0", 64)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		creds, err := ReadCredentials(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		if err := (Access{Credentials: creds}).Check(); err != nil {
+			t.Fatalf("ReadCredentials(%q) took credentials Check refuses: %v", s, err)
+		}
+	})
+}
