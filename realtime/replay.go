@@ -54,7 +54,7 @@ func (c *City) Moment() Moment {
 	now := c.cfg.Now()
 	c.expireLocked(now)
 	c.flush()
-	f := Moment{At: now.UTC(), Units: make([]MomentUnit, len(c.order))}
+	f := Moment{At: now.UTC(), Units: make([]MomentUnit, len(c.order)), Zones: []MomentZone{}}
 	reached := c.cov.Reached()
 	if n := c.cov.Grid().Len(); n > 0 {
 		for t := range reached {

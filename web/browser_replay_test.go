@@ -43,6 +43,7 @@ func recordedHour(t *testing.T) string {
 	for at := t0; !at.After(end); at = at.Add(10 * time.Second) {
 		clock.Set(at)
 		if m := at.Sub(t0); m >= 20*time.Minute && m < 40*time.Minute {
+			city.Moment() // as the map would look: the silent units go stale, then lost
 			continue
 		}
 		var fixes []fix.Fix

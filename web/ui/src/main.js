@@ -447,7 +447,7 @@ async function main() {
   });
   map.on('zoomend', () => incidents.redrawArrow());
 
-  const names = new Map([...plan.zones.map((z) => [z.id, z.name]), ...plan.units.map((u) => [u.id, `${u.id} ${u.name || ''}`.trim()])]);
+  const names = new Map([...(plan.zones || []).map((z) => [z.id, z.name]), ...(plan.units || []).map((u) => [u.id, `${u.id} ${u.name || ''}`.trim()])]);
   const warnings = new Warnings({ client, clock, listEl: $('warnings'), countEl: $('warning-count'), names });
 
   // A click on the map places an incident being reported, or describes the hexagon (and zone)
@@ -550,7 +550,7 @@ async function main() {
   const replay = new Replay({
     client,
     clock,
-    zones: plan.zones,
+    zones: plan.zones || [],
     els: { bar: $('replay-bar'), toggle: $('replay-open') },
     onEnter: () => {
       handle = () => {};

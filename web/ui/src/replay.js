@@ -160,7 +160,7 @@ export class Replay {
   /** renderCharts draws, per zone, its rule's share over the window, red where the rule was not met. */
   renderCharts() {
     const list = this.q('.rp-zones');
-    const ids = this.frames[0].zones.map((z) => z.id);
+    const ids = (this.frames[0].zones || []).map((z) => z.id);
     list.replaceChildren(
       ...ids.map((id, zi) => {
         const pts = this.frames.map((f, i) => `${this.x(i).toFixed(1)},${((1 - ruleShare(f.zones[zi])) * CHART_H).toFixed(1)}`);
