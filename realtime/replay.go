@@ -94,6 +94,16 @@ var ErrReplay = errors.New("realtime: bad replay")
 // on a clock of its own, and returns the frame at from, at each step after
 // it and at to: what the live map would have shown then.
 func (c *City) Replay(ctx context.Context, from, to time.Time, step time.Duration) ([]Moment, error) {
+	events, err := c.recorded(ctx, from, to, step, to)
+	if err != nil {
+		return nil, err
+	}
+	return Replay(c.plan, c.compliance.router, c.cfg, events, from, to, step)
+}
+
+// recorded checks a replay of from to to at step and returns the store's
+// events from ReplayLookback before from up to until.
+func (c *City) recorded(ctx context.Context, from, to time.Time, step time.Duration, until time.Time) ([]store.TimedEvent, error) {
 	switch {
 	case !to.After(from) || to.Sub(from) > MaxReplayWindow:
 		return nil, fmt.Errorf("%w: the window must end after it starts and last at most %v", ErrReplay, MaxReplayWindow)
@@ -104,16 +114,13 @@ func (c *City) Replay(ctx context.Context, from, to time.Time, step time.Duratio
 	if !ok {
 		return nil, fmt.Errorf("%w: the store keeps no history to replay", ErrReplay)
 	}
-	events, err := rec.Range(ctx, from.Add(-ReplayLookback), to)
-	if err != nil {
-		return nil, err
-	}
-	return Replay(c.plan, c.compliance.router, c.cfg, events, from, to, step)
+	return rec.Range(ctx, from.Add(-ReplayLookback), until)
 }
 
 // Replay plays events (in the order a store took them) through a new
 // engine of plan on router with cfg's settings, on a clock of its own, and
-// returns the frame at from, at each step after it and at to.
+// returns the frame at from, at each step after it and at to; events
+// after to are not played.
 func Replay(plan *patrol.Plan, router geo.Router, cfg CityConfig, events []store.TimedEvent, from, to time.Time,
 	step time.Duration) ([]Moment, error) {
 	var clock time.Time

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +15,9 @@ import (
 	"github.com/patrolgrid/patrolgrid/patrol"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
 	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
-	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // liveCity is a running city of the demo plan on a clock of the test's,
@@ -30,21 +29,8 @@ type liveCity struct {
 }
 
 func startLiveCity(t testing.TB, t0 time.Time) liveCity {
-	plan, grid := patroltest.DemoGrid(t)
-	clock := realtimetest.NewClock(t0)
-	st := store.NewMemory(store.MemoryConfig{Now: clock.Now})
-	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), st, hub, realtime.CityConfig{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { hub.Run(ctx) })
-	wg.Go(func() { city.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	realtimetest.WaitFor(t, "city ready", city.Ready)
-	return liveCity{plan: plan, city: city, clock: clock}
+	c := citytest.StartClocked(t, patroltest.DemoPlan(t), t0, realtime.CityConfig{})
+	return liveCity{plan: c.Plan(), city: c.City, clock: c.Clock}
 }
 
 // play drives lc for minutes at a 10 s step from its clock's time, each

@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/patrolgrid/patrolgrid/patrol"
@@ -58,7 +57,11 @@ type ShiftZone struct {
 // window at a minute's step, and the warnings pushed then.
 func (c *City) ShiftReport(ctx context.Context, from, to time.Time) (ShiftReport, error) {
 	rep := ShiftReport{From: from.UTC(), To: to.UTC(), Incidents: []ShiftIncident{}}
-	frames, err := c.Replay(ctx, from, to, time.Minute)
+	events, err := c.recorded(ctx, from, to, time.Minute, to.Add(time.Hour)) // arrivals may come after the shift
+	if err != nil {
+		return rep, err
+	}
+	frames, err := Replay(c.plan, c.compliance.router, c.cfg, events, from, to, time.Minute)
 	if err != nil {
 		return rep, err
 	}
@@ -66,10 +69,6 @@ func (c *City) ShiftReport(ctx context.Context, from, to time.Time) (ShiftReport
 	incidents, err := c.store.ListIncidents(ctx)
 	if err != nil {
 		return rep, err
-	}
-	events, err := c.store.(store.Recorder).Range(ctx, from, to.Add(time.Hour)) // arrivals may come after the shift
-	if err != nil {
-		return rep, fmt.Errorf("realtime: shift report: %w", err)
 	}
 	for _, inc := range incidents {
 		if len(inc.Log) == 0 || inc.Log[0].At.Before(from) || inc.Log[0].At.After(to) {

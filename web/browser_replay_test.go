@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +12,8 @@ import (
 	"github.com/patrolgrid/patrolgrid/geo"
 	"github.com/patrolgrid/patrolgrid/patrol/patroltest"
 	"github.com/patrolgrid/patrolgrid/realtime"
+	"github.com/patrolgrid/patrolgrid/realtime/citytest"
 	"github.com/patrolgrid/patrolgrid/realtime/fix"
-	"github.com/patrolgrid/patrolgrid/realtime/realtimetest"
-	"github.com/patrolgrid/patrolgrid/realtime/store"
 )
 
 // recordedHour serves the demo city after an hour of its 88 units at
@@ -24,22 +22,11 @@ import (
 // all day are in gap then); it returns the server's URL.
 func recordedHour(t *testing.T) string {
 	t.Helper()
-	plan, grid := patroltest.DemoGrid(t)
+	plan := patroltest.DemoPlan(t)
 	end := time.Now().Truncate(10 * time.Second)
 	t0 := end.Add(-time.Hour)
-	clock := realtimetest.NewClock(t0)
-	st := store.NewMemory(store.MemoryConfig{Now: clock.Now})
-	hub := realtime.NewHub(realtime.HubConfig{})
-	city, err := realtime.NewCity(plan, geo.NewLattice(grid), st, hub, realtime.CityConfig{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { hub.Run(ctx) })
-	wg.Go(func() { city.Run(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	realtimetest.WaitFor(t, "city ready", city.Ready)
+	c := citytest.StartClocked(t, plan, t0, realtime.CityConfig{})
+	city, hub, clock, ctx := c.City, c.Hub, c.Clock, context.Background()
 	for at := t0; !at.After(end); at = at.Add(10 * time.Second) {
 		clock.Set(at)
 		if m := at.Sub(t0); m >= 20*time.Minute && m < 40*time.Minute {

@@ -76,9 +76,15 @@ func (s *Server) warnHotspot(ctx context.Context, p orb.Point, kind string) {
 	}
 	cfg := hotspot.Config{}
 	cell := cfg.Cell(p)
-	for _, h := range hotspot.Find(calls, time.Now(), cfg) {
+	same := calls[:0] // the calls of this kind in this cell: the one hotspot asked about
+	for _, in := range calls {
+		if in.Kind == kind && cfg.Cell(in.Point) == cell {
+			same = append(same, in)
+		}
+	}
+	for _, h := range hotspot.Find(same, time.Now(), cfg) {
 		var lv warning.Level
-		if h.Cell == cell && h.Kind == kind && lv.UnmarshalText([]byte(h.Level)) == nil {
+		if lv.UnmarshalText([]byte(h.Level)) == nil {
 			s.city.Warnings().Push("hotspot", h.Cell.String()+" "+kind, lv, "system")
 		}
 	}

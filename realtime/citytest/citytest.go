@@ -61,19 +61,38 @@ func StartMetered(t testing.TB, plan *patrol.Plan, reg prometheus.Registerer) Ci
 // unless reg is nil.
 func start(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, st *store.Memory, reg prometheus.Registerer) City {
 	t.Helper()
+	hub := realtime.NewHub(realtime.HubConfig{})
+	cfg := realtime.CityConfig{StaleAfter: 30 * time.Second, LostAfter: time.Minute}
+	if reg != nil {
+		cfg.Metrics = realtime.NewMetrics(reg, hub)
+	}
+	return startWith(t, plan, route, st, hub, realtimetest.NewClock(Start), cfg)
+}
+
+// StartClocked runs a city on plan over the lattice of its boundary with
+// cfg's settings (the package's defaults where zero), on a clock that
+// starts at t0, with a memory store on the same clock, until the test
+// ends.
+func StartClocked(t testing.TB, plan *patrol.Plan, t0 time.Time, cfg realtime.CityConfig) City {
+	t.Helper()
+	return startWith(t, plan, func(l *geo.Lattice) geo.Router { return l }, nil, realtime.NewHub(realtime.HubConfig{}),
+		realtimetest.NewClock(t0), cfg)
+}
+
+// startWith runs a city on plan with the router route makes of the
+// lattice of its boundary, on hub and the clock clk (cfg.Now is set to
+// it); a nil st is a new memory store on clk.
+func startWith(t testing.TB, plan *patrol.Plan, route func(*geo.Lattice) geo.Router, st *store.Memory, hub *realtime.Hub,
+	clk *realtimetest.Clock, cfg realtime.CityConfig) City {
+	t.Helper()
 	grid, err := geo.NewPolygonGrid(plan.Boundary, plan.Resolution)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := realtimetest.NewClock(Start)
 	if st == nil {
 		st = store.NewMemory(store.MemoryConfig{Now: clk.Now})
 	}
-	hub := realtime.NewHub(realtime.HubConfig{})
-	cfg := realtime.CityConfig{Now: clk.Now, StaleAfter: 30 * time.Second, LostAfter: time.Minute}
-	if reg != nil {
-		cfg.Metrics = realtime.NewMetrics(reg, hub)
-	}
+	cfg.Now = clk.Now
 	city, err := realtime.NewCity(plan, route(geo.NewLattice(grid)), st, hub, cfg)
 	if err != nil {
 		t.Fatal(err)

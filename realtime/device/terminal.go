@@ -46,6 +46,11 @@ func (r *Registry) Register(ctx context.Context, phone, terminal string) (Device
 	if err != nil {
 		return Device{}, "", fmt.Errorf("device: register terminal %s: %w", rec.ID, err)
 	}
-	r.changed(ctx, next)
+	// The new code alone changed: it goes into the snapshot without a
+	// reload of every device (other servers reload on the change message).
+	next.local = rec.local
+	r.mu.Lock()
+	r.idx.Store(r.idx.Load().with(next))
+	r.mu.Unlock()
 	return next.Device, code, nil
 }

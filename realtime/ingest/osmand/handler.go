@@ -149,11 +149,7 @@ func (h *Handler) Precheck(r Request) Answer {
 		}
 		return Answer{}
 	}
-	tok, ok := device.BearerToken(r.Auth)
-	if !ok {
-		tok = r.Query.Get("token")
-	}
-	if !device.TokenIn(tok, h.cfg.GatewayTokens) && !h.cfg.Devices.KeyKnown(fix.SourceOsmAnd, key) {
+	if !device.TokenIn(gatewayToken(r), h.cfg.GatewayTokens) && !h.cfg.Devices.KeyKnown(fix.SourceOsmAnd, key) {
 		err := fmt.Errorf("%w: the key is no device's", device.ErrWrongKey)
 		h.cfg.Devices.Refused(fix.SourceOsmAnd, err)
 		return Refusal(err)
@@ -191,6 +187,15 @@ func deviceKey(r Request) string {
 	return t
 }
 
+// gatewayToken returns the token a request may carry as a fleet
+// gateway's: its bearer token, else its ?token=.
+func gatewayToken(r Request) string {
+	if t, ok := device.BearerToken(r.Auth); ok {
+		return t
+	}
+	return r.Query.Get("token")
+}
+
 // unit returns the unit a request of device id reports for. A request
 // with its device's key is taken; so is one with a gateway token or on an
 // open server, for a device that is active or not registered (then id is
@@ -198,11 +203,7 @@ func deviceKey(r Request) string {
 // error wraps device.ErrRefused.
 func (h *Handler) unit(r Request, id string) (string, error) {
 	devices := h.cfg.Devices
-	key := deviceKey(r)
-	tok, ok := device.BearerToken(r.Auth)
-	if !ok {
-		tok = r.Query.Get("token")
-	}
+	key, tok := deviceKey(r), gatewayToken(r)
 	gateway := h.cfg.Open || device.TokenIn(tok, h.cfg.GatewayTokens)
 	if gateway && (key == "" || key == tok) {
 		if _, ok := devices.Device(id); !ok {
